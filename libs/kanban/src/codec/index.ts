@@ -1,0 +1,2 @@
+export * from './item-id';
+export * from './item-codec';

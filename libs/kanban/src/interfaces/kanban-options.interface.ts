@@ -1,0 +1,93 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+
+export interface NatsConnectionOptions {
+  /** e.g. `['nats://127.0.0.1:4222']`. */
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** NKey seed (starts with `SU`). */
+  nkeySeed?: string;
+  tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+  /** Connection name shown by the server. @default 'tps-kanban' */
+  name?: string;
+  /** Publishes not acknowledged by JetStream within this time fail (and fail over). @default 2000 */
+  publishTimeoutMs?: number;
+  /** Name prefix of the streams kanban creates. @default 'KANBAN' */
+  streamPrefix?: string;
+  /** JetStream storage replicas. @default 1 */
+  replicas?: number;
+}
+
+export interface RabbitMqConnectionOptions {
+  /** `amqp://user:pass@host:5672/vhost` or `amqps://…`. */
+  url: string;
+  tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+  /** Publishes not confirmed within this time fail. @default 5000 */
+  publishTimeoutMs?: number;
+}
+
+export interface EmbeddedStoreOptions {
+  /** SQLite file. @default './data/kanban.db' */
+  path: string;
+}
+
+export type QueueFullBehavior = 'reject' | 'wait';
+
+export interface KanbanModuleOptions {
+  /** NATS JetStream, the primary broker. */
+  nats?: NatsConnectionOptions;
+  /** RabbitMQ: the broker on its own, or the fallback while NATS is down when `nats` is set too. */
+  rabbitmq?: RabbitMqConnectionOptions;
+  /** The embedded SQLite store, used when no broker is configured (and as the outbox of failover). */
+  embedded?: Partial<EmbeddedStoreOptions>;
+  /** Items a worker pulls at once; also its in-flight bound. @default 10 */
+  workerPullSize?: number;
+  /** A handler running longer is stopped waiting for and its item dead-lettered as `processing_timeout`. @default 30000 */
+  workerProcessTimeoutMs?: number;
+  /** An item delivered and unsettled for longer is dead-lettered as `stalled`. @default 300000 */
+  deadLetterTimeoutMs?: number;
+  /** How often the coordinator samples depth, autoscales and sweeps stalled items. @default 5000 */
+  coordinatorCheckIntervalMs?: number;
+  /** Deliveries before a failing item is dead-lettered as `max_attempts`. @default 3 */
+  maxAttempts?: number;
+  /** Delay before retry n (the last entry repeats). @default [1000, 5000, 15000] */
+  retryBackoffMs?: number[];
+  /** @default 524288 (512 KiB) */
+  maxPayloadBytes?: number;
+  /** Items per (priority, domain) queue above which publish is refused or waits. @default 100000 */
+  maxQueueDepth?: number;
+  /** What `publish` does on a full queue. @default 'reject' */
+  queueFullBehavior?: QueueFullBehavior;
+  /** With `queueFullBehavior: 'wait'`, the longest wait before QueueFullError. @default 5000 */
+  queueFullWaitMs?: number;
+  /** Consecutive failures that open a worker's circuit breaker. @default 3 */
+  circuitBreakerThreshold?: number;
+  /** When set, an open breaker lets one probe item through after this long (half-open). Unset: stays open until restarted. */
+  circuitBreakerCooldownMs?: number;
+  /** Workers per handler that the autoscaler keeps at least. @default 1 */
+  minWorkers?: number;
+  /** Workers per handler that the autoscaler never exceeds. @default 10 */
+  maxWorkers?: number;
+  /** Backlog per worker above which the autoscaler adds one. @default 100 */
+  scaleUpDepthPerWorker?: number;
+  /** Autoscale from depth. @default true */
+  autoscale?: boolean;
+  /** Depth of a queue above which periodic schedules skip or stretch their ticks. @default 1000 */
+  highWatermark?: number;
+  /** Window in which publishes with the same idempotencyKey become one item. @default 120000 */
+  dedupWindowMs?: number;
+  /** Start the workers of discovered `@KanbanHandler`s on application bootstrap. @default true */
+  startWorkers?: boolean;
+}
+
+/** Options with every default filled in, validated. */
+export interface KanbanResolvedOptions
+  extends Required<
+    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'circuitBreakerCooldownMs'>
+  > {
+  nats?: NatsConnectionOptions;
+  rabbitmq?: RabbitMqConnectionOptions;
+  embedded: EmbeddedStoreOptions;
+  circuitBreakerCooldownMs?: number;
+}

@@ -1,0 +1,94 @@
+import * as constants from './kanban.constants';
+import { KanbanConfigError } from './errors';
+import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
+
+const POSITIVE_INTEGERS = [
+  'workerPullSize',
+  'workerProcessTimeoutMs',
+  'deadLetterTimeoutMs',
+  'coordinatorCheckIntervalMs',
+  'maxAttempts',
+  'maxPayloadBytes',
+  'maxQueueDepth',
+  'queueFullWaitMs',
+  'circuitBreakerThreshold',
+  'maxWorkers',
+  'scaleUpDepthPerWorker',
+  'highWatermark',
+  'dedupWindowMs',
+] as const;
+
+/**
+ * Merges defaults into the user's options and checks them once, at start-up.
+ * @throws KanbanConfigError naming the first bad option.
+ */
+export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanResolvedOptions {
+  const resolved: KanbanResolvedOptions = {
+    workerPullSize: constants.DEFAULT_WORKER_PULL_SIZE,
+    workerProcessTimeoutMs: constants.DEFAULT_WORKER_PROCESS_TIMEOUT_MS,
+    deadLetterTimeoutMs: constants.DEFAULT_DEAD_LETTER_TIMEOUT_MS,
+    coordinatorCheckIntervalMs: constants.DEFAULT_COORDINATOR_CHECK_INTERVAL_MS,
+    maxAttempts: constants.DEFAULT_MAX_ATTEMPTS,
+    retryBackoffMs: [...constants.DEFAULT_RETRY_BACKOFF_MS],
+    maxPayloadBytes: constants.DEFAULT_MAX_PAYLOAD_BYTES,
+    maxQueueDepth: constants.DEFAULT_MAX_QUEUE_DEPTH,
+    queueFullBehavior: 'reject',
+    queueFullWaitMs: constants.DEFAULT_QUEUE_FULL_WAIT_MS,
+    circuitBreakerThreshold: constants.DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
+    minWorkers: constants.DEFAULT_MIN_WORKERS,
+    maxWorkers: constants.DEFAULT_MAX_WORKERS,
+    scaleUpDepthPerWorker: constants.DEFAULT_SCALE_UP_DEPTH_PER_WORKER,
+    autoscale: true,
+    highWatermark: constants.DEFAULT_HIGH_WATERMARK,
+    dedupWindowMs: constants.DEFAULT_DEDUP_WINDOW_MS,
+    startWorkers: true,
+    ...stripUndefined(options),
+    embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
+  };
+
+  for (const key of POSITIVE_INTEGERS) {
+    const value = resolved[key];
+    if (!Number.isSafeInteger(value) || value <= 0) throw new KanbanConfigError(key, `must be a positive integer, got ${String(value)}`);
+  }
+  if (!Number.isSafeInteger(resolved.minWorkers) || resolved.minWorkers < 0) {
+    throw new KanbanConfigError('minWorkers', `must be a non-negative integer, got ${String(resolved.minWorkers)}`);
+  }
+  if (resolved.minWorkers > resolved.maxWorkers) {
+    throw new KanbanConfigError('minWorkers', `(${resolved.minWorkers}) must not exceed maxWorkers (${resolved.maxWorkers})`);
+  }
+  if (!Array.isArray(resolved.retryBackoffMs) || resolved.retryBackoffMs.length === 0 || resolved.retryBackoffMs.some((ms) => !Number.isSafeInteger(ms) || ms < 0)) {
+    throw new KanbanConfigError('retryBackoffMs', 'must be a non-empty list of non-negative integers');
+  }
+  if (resolved.queueFullBehavior !== 'reject' && resolved.queueFullBehavior !== 'wait') {
+    throw new KanbanConfigError('queueFullBehavior', `must be 'reject' or 'wait', got ${String(resolved.queueFullBehavior)}`);
+  }
+  const cooldown = resolved.circuitBreakerCooldownMs;
+  if (cooldown !== undefined && (!Number.isSafeInteger(cooldown) || cooldown <= 0)) {
+    throw new KanbanConfigError('circuitBreakerCooldownMs', `must be a positive integer when set, got ${String(cooldown)}`);
+  }
+  if (typeof resolved.embedded.path !== 'string' || resolved.embedded.path.length === 0) {
+    throw new KanbanConfigError('embedded.path', 'must be a file path');
+  }
+  if (resolved.nats && (!Array.isArray(resolved.nats.servers) || resolved.nats.servers.length === 0)) {
+    throw new KanbanConfigError('nats.servers', 'must list at least one server URL');
+  }
+  if (resolved.rabbitmq && !/^amqps?:\/\//.test(resolved.rabbitmq.url ?? '')) {
+    throw new KanbanConfigError('rabbitmq.url', 'must start with amqp:// or amqps://');
+  }
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Lease handed out with each delivery: the processing timeout plus time to dead-letter after it. */
+export function leaseMsFor(options: KanbanResolvedOptions): number {
+  return options.workerProcessTimeoutMs + constants.LEASE_GRACE_MS;
+}
+
+/** Delay before the retry that follows delivery number `attempts`. */
+export function retryDelayMs(options: KanbanResolvedOptions, attempts: number): number {
+  const list = options.retryBackoffMs;
+  return list[Math.min(Math.max(attempts, 1), list.length) - 1];
+}

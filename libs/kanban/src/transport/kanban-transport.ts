@@ -1,0 +1,84 @@
+import { BehaviorSubject, type Observable } from 'rxjs';
+import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
+import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../interfaces/delivery.interface';
+import type { QueueDepth } from '../interfaces/queue-depth.interface';
+import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
+
+export type TransportState = 'connecting' | 'up' | 'degraded' | 'down' | 'closed';
+
+export interface TransportStatus {
+  state: TransportState;
+  /** Broker that takes publishes now (differs from `broker` only for composite transports). */
+  active: BrokerName;
+  /** Short human text for health output; never holds credentials. */
+  detail?: string;
+}
+
+/**
+ * The one contract between the library and a broker. Each transport owns its connections;
+ * nothing above it touches a broker client. A team supplies its own by providing a subclass
+ * under `KANBAN_TRANSPORT`.
+ *
+ * Guarantees every implementation keeps (checked by the transport contract suite):
+ * - `publish` resolves only once the broker durably holds the item, else rejects with a KanbanError.
+ * - an item is handed to one lease holder at a time; a lapsed lease makes it deliverable again
+ *   with `attempts` + 1; settling with a lapsed lease throws `LeaseExpiredError`.
+ * - a domain pull serves high before normal before low.
+ * - dead-lettering is at-least-once: the item is never in neither place.
+ */
+export abstract class KanbanTransport {
+  abstract readonly broker: BrokerName;
+
+  protected readonly status = new BehaviorSubject<TransportStatus>({ state: 'connecting', active: 'none' });
+
+  get status$(): Observable<TransportStatus> {
+    return this.status.asObservable();
+  }
+
+  get currentStatus(): TransportStatus {
+    return this.status.value;
+  }
+
+  /** Connects and declares the topology it needs; idempotent. */
+  abstract connect(): Promise<void>;
+
+  /** Stops handing out work and closes connections; idempotent. Unsettled items stay with the broker. */
+  abstract close(): Promise<void>;
+
+  /** Makes sure the queue for (priority, domain) exists; idempotent and cheap after the first call. */
+  abstract ensureQueue(priority: WorkItem['priority'], domain: string): Promise<void>;
+
+  /** @throws QueueFullError when the queue is at its depth limit. */
+  abstract publish(item: WorkItem): Promise<PublishReceipt>;
+
+  /** Hands out up to `max` deliveries under a lease. */
+  abstract pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]>;
+
+  /** @throws LeaseExpiredError */
+  abstract ack(ref: LeaseRef): Promise<void>;
+
+  /** Returns the item for redelivery after `delayMs`; the next delivery counts as a new attempt. @throws LeaseExpiredError */
+  abstract retry(ref: LeaseRef, delayMs: number): Promise<void>;
+
+  /** Extends the lease of a long-running delivery (JetStream `working`). @throws LeaseExpiredError */
+  abstract extendLease(ref: LeaseRef, leaseMs: number): Promise<void>;
+
+  /** Moves the item to the dead-letter store. @throws LeaseExpiredError */
+  abstract deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter>;
+
+  /**
+   * Dead-letters deliveries left unsettled longer than `stalledAfterMs` and items whose leases
+   * lapsed on their last attempt, all as `stalled`. Returns what it moved.
+   */
+  abstract sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]>;
+
+  abstract depth(): Promise<QueueDepth[]>;
+
+  abstract listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
+
+  /** @throws DeadLetterNotFoundError */
+  abstract getDeadLetter(id: string): Promise<DeadLetter>;
+
+  /** @throws DeadLetterNotFoundError */
+  abstract deleteDeadLetter(id: string): Promise<void>;
+}
