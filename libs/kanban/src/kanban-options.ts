@@ -1,5 +1,6 @@
 import * as constants from './kanban.constants';
 import { KanbanConfigError } from './errors';
+import type { TransportSettings } from './transport/kanban-transport';
 import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
 
 const POSITIVE_INTEGERS = [
@@ -91,4 +92,16 @@ export function leaseMsFor(options: KanbanResolvedOptions): number {
 export function retryDelayMs(options: KanbanResolvedOptions, attempts: number): number {
   const list = options.retryBackoffMs;
   return list[Math.min(Math.max(attempts, 1), list.length) - 1];
+}
+
+export function transportSettingsFrom(options: KanbanResolvedOptions): TransportSettings {
+  return {
+    maxAttempts: options.maxAttempts,
+    maxQueueDepth: options.maxQueueDepth,
+    dedupWindowMs: options.dedupWindowMs,
+    maxPayloadBytes: options.maxPayloadBytes,
+    retryBackoffMs: [...options.retryBackoffMs],
+    workerPullSize: options.workerPullSize,
+    leaseMs: leaseMsFor(options),
+  };
 }

@@ -4,6 +4,23 @@ import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../inte
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
 
+/** The options every transport needs, derived once from the module options. */
+export interface TransportSettings {
+  /** Deliveries before an item counts as exhausted (NATS max_deliver, RabbitMQ x-delivery-limit). */
+  maxAttempts: number;
+  /** Items per (priority, domain) queue above which publish throws QueueFullError. */
+  maxQueueDepth: number;
+  /** Same idempotencyKey inside this window = one item. */
+  dedupWindowMs: number;
+  maxPayloadBytes: number;
+  /** Redelivery delays the broker applies when it redelivers on its own (JetStream backoff). */
+  retryBackoffMs: number[];
+  /** Bounds what one consumer holds unsettled (JetStream max_ack_pending, RabbitMQ prefetch). */
+  workerPullSize: number;
+  /** Default lease: processing timeout plus grace (JetStream ack_wait). */
+  leaseMs: number;
+}
+
 export type TransportState = 'connecting' | 'up' | 'degraded' | 'down' | 'closed';
 
 export interface TransportStatus {
