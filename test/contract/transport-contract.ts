@@ -1,0 +1,510 @@
+import { performance } from 'node:perf_hooks';
+import type { KanbanTransport, TransportSettings } from '../../libs/kanban/src/transport';
+import { isMalformed, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
+import { DeadLetterNotFoundError, LeaseExpiredError, QueueFullError } from '../../libs/kanban/src/errors';
+import {
+  LONG_LEASE_MS,
+  SHORT_LEASE_MS,
+  contractSettings,
+  depthOf,
+  eventually,
+  expectDepth,
+  letTimePass,
+  makeItem,
+  publishAll,
+  pullExactly,
+  storedFields,
+} from './contract-helpers';
+
+/** What a transport's spec file provides so the shared contract suite can run against it. */
+export interface ContractHarness {
+  /** Creates a connected transport on a fresh, empty namespace (unique file / stream prefix / vhost-or-queue prefix per call). */
+  create(settings: TransportSettings): Promise<KanbanTransport>;
+  /** Closes `transport` and returns a new connected one on the same store (durability checks). */
+  reopen(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
+  /** Writes raw bytes to the (priority, domain) queue the way a foreign publisher would. */
+  injectRaw(transport: KanbanTransport, priority: Priority, domain: string, bytes: Buffer): Promise<void>;
+  /** Releases everything created. Runs after every test, so it must tolerate being called again. */
+  cleanup(): Promise<void>;
+}
+
+const DOMAIN = 'orders';
+const QUEUE = { domain: DOMAIN, priority: 'normal' } as const;
+
+function asDelivery(delivery: Delivery | MalformedDelivery): Delivery {
+  if (isMalformed(delivery)) throw new Error(`Expected a decoded delivery, got malformed ${delivery.id}: ${delivery.error}`);
+  return delivery;
+}
+
+/**
+ * The one suite every transport runs (embedded, NATS, RabbitMQ, failover). Each case starts from an
+ * empty namespace and checks state through the public contract only.
+ */
+export function describeTransportContract(name: string, harness: ContractHarness): void {
+  describe(`${name} transport contract`, () => {
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    describe('publish, pull and ack', () => {
+      it('leaves the queue empty after publish → pull → ack', async () => {
+        const transport = await harness.create(contractSettings());
+        const item = makeItem({ payload: { order: 42 } });
+
+        const receipt = await transport.publish(item);
+        const [delivery] = await pullExactly(transport, QUEUE, 1);
+        await transport.ack(delivery);
+
+        expect(receipt).toEqual({ id: item.id, broker: transport.broker, duplicate: false });
+        expect(asDelivery(delivery).item).toEqual({ ...item, attempts: 1 });
+        expect(delivery).toMatchObject({ id: item.id, domain: DOMAIN, priority: 'normal' });
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+        expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })).toEqual([]);
+      });
+
+      it('reports itself up once connected and closed after close', async () => {
+        const transport = await harness.create(contractSettings());
+        const upState = transport.currentStatus.state;
+
+        await transport.close();
+        await transport.close();
+
+        expect(upState).toBe('up');
+        expect(transport.currentStatus.state).toBe('closed');
+      });
+
+      it('hands out at most `max` items per pull and every item exactly once', async () => {
+        const transport = await harness.create(contractSettings());
+        const items = Array.from({ length: 5 }, (_, n) => makeItem({ payload: { n } }));
+        await publishAll(transport, items);
+
+        const first = await transport.pull(QUEUE, 3, { leaseMs: LONG_LEASE_MS, waitMs: 1_000 });
+        const rest = await pullExactly(transport, QUEUE, 5 - first.length);
+
+        expect(first.length).toBeGreaterThanOrEqual(1);
+        expect(first.length).toBeLessThanOrEqual(3);
+        expect([...first, ...rest].map((d) => d.id).sort()).toEqual(items.map((i) => i.id).sort());
+      });
+
+      it('never gives the same item to two concurrent pullers', async () => {
+        const transport = await harness.create(contractSettings());
+        const items = Array.from({ length: 200 }, (_, n) => makeItem({ payload: { n } }));
+        await Promise.all(items.map((item) => transport.publish(item)));
+        const seen: string[] = [];
+        const puller = async (): Promise<void> => {
+          const deadline = performance.now() + 20_000;
+          while (seen.length < items.length && performance.now() < deadline) {
+            const batch = await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 100 });
+            seen.push(...batch.map((d) => d.id));
+            await Promise.all(batch.map((d) => transport.ack(d)));
+          }
+        };
+
+        await Promise.all([puller(), puller()]);
+
+        expect(seen).toHaveLength(items.length);
+        expect(new Set(seen).size).toBe(items.length);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
+      it('delivers a queue first in, first out', async () => {
+        const transport = await harness.create(contractSettings());
+        const items = Array.from({ length: 10 }, (_, n) => makeItem({ payload: { n } }));
+        await publishAll(transport, items);
+
+        const deliveries = await pullExactly(transport, QUEUE, 10);
+
+        expect(deliveries.map((d) => d.id)).toEqual(items.map((i) => i.id));
+      });
+
+      it('serves a domain pull strictly high → normal → low', async () => {
+        const transport = await harness.create(contractSettings());
+        const order: Priority[] = ['low', 'normal', 'high', 'low', 'normal', 'high'];
+        await publishAll(transport, order.map((priority) => makeItem({ priority })));
+
+        const firstOnly = await pullExactly(transport, { domain: DOMAIN }, 1);
+        const remaining = await pullExactly(transport, { domain: DOMAIN }, 5);
+
+        expect(firstOnly[0].priority).toBe('high');
+        expect(remaining.map((d) => d.priority)).toEqual(['high', 'normal', 'normal', 'low', 'low']);
+      });
+
+      it('round-trips payloads and headers exactly', async () => {
+        const transport = await harness.create(contractSettings());
+        const payloads: unknown[] = [
+          { nested: { list: [1, 'two', { three: [null, true, false] }], empty: {} }, n: -1.5e-7 },
+          'héllo ✓ 日本語 🎉 \u0000 \n "quoted"',
+          null,
+          [],
+          0,
+          '',
+        ];
+        const items = payloads.map((payload, n) =>
+          makeItem({ payload, headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, seq: String(n) } }),
+        );
+        await publishAll(transport, items);
+
+        const deliveries = (await pullExactly(transport, QUEUE, items.length)).map(asDelivery);
+
+        expect(deliveries.map((d) => storedFields(d.item))).toEqual(items.map(storedFields));
+      });
+    });
+
+    describe('leases', () => {
+      it('redelivers an item whose lease lapsed, with attempts + 1 and a new lease', async () => {
+        const transport = await harness.create(contractSettings());
+        const item = makeItem();
+        await transport.publish(item);
+        const [first] = await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+        const duringLease = await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+
+        const [second] = await pullExactly(transport, QUEUE, 1);
+
+        expect(duringLease).toEqual([]);
+        expect(second.id).toBe(item.id);
+        expect(asDelivery(first).item.attempts).toBe(1);
+        expect(asDelivery(second).item.attempts).toBe(2);
+        expect(second.lease).not.toBe(first.lease);
+      });
+
+      it('refuses every settle with a stale lease and leaves the newer delivery untouched', async () => {
+        const transport = await harness.create(contractSettings());
+        await transport.publish(makeItem());
+        const [stale] = await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+        const [current] = await pullExactly(transport, QUEUE, 1);
+
+        await expect(transport.ack(stale)).rejects.toBeInstanceOf(LeaseExpiredError);
+        await expect(transport.retry(stale, 0)).rejects.toBeInstanceOf(LeaseExpiredError);
+        await expect(transport.extendLease(stale, LONG_LEASE_MS)).rejects.toBeInstanceOf(LeaseExpiredError);
+        await expect(transport.deadLetter(stale, 'nack', 'stale')).rejects.toBeInstanceOf(LeaseExpiredError);
+
+        expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })).toEqual([]);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 1 });
+        expect(await transport.listDeadLetters({})).toEqual([]);
+        await transport.ack(current);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
+      it('keeps an item from being redelivered past its original lease once extended', async () => {
+        const transport = await harness.create(contractSettings());
+        await transport.publish(makeItem());
+        const [delivery] = await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+
+        await transport.extendLease(delivery, LONG_LEASE_MS);
+        await letTimePass(SHORT_LEASE_MS * 2);
+
+        expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })).toEqual([]);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 1 });
+        await transport.ack(delivery);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
+      it('returns a retried item only after its delay, as the next attempt', async () => {
+        const transport = await harness.create(contractSettings());
+        const delayMs = 600;
+        await transport.publish(makeItem());
+        const [first] = await pullExactly(transport, QUEUE, 1);
+        const retriedAt = performance.now();
+
+        await transport.retry(first, delayMs);
+        const beforeDelay = await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+        const [second] = await pullExactly(transport, QUEUE, 1, { waitMs: 5_000 });
+        const elapsed = performance.now() - retriedAt;
+
+        expect(beforeDelay).toEqual([]);
+        expect(elapsed).toBeGreaterThanOrEqual(delayMs - 25);
+        expect(second.id).toBe(first.id);
+        expect(asDelivery(second).item.attempts).toBe(2);
+        await expect(transport.ack(first)).rejects.toBeInstanceOf(LeaseExpiredError);
+      });
+    });
+
+    describe('dead letters', () => {
+      it('keeps the original item with reason, error, attempts and time', async () => {
+        const transport = await harness.create(contractSettings());
+        const item = makeItem({ payload: { order: 7, lines: ['a', 'b'] }, idempotencyKey: 'order-7', headers: { tenant: 'acme' } });
+        await transport.publish(item);
+        const [delivery] = await pullExactly(transport, QUEUE, 1);
+        const before = Date.now();
+
+        const deadLetter = await transport.deadLetter(delivery, 'nack', 'customer cancelled');
+
+        expect(deadLetter).toMatchObject({
+          id: item.id,
+          priority: 'normal',
+          domain: DOMAIN,
+          reason: 'nack',
+          error: 'customer cancelled',
+          attempts: 1,
+          broker: transport.broker,
+        });
+        expect(storedFields(deadLetter.item!)).toEqual(storedFields(item));
+        expect(deadLetter.raw).toBeUndefined();
+        expect(deadLetter.deadLetteredAt).toBeGreaterThanOrEqual(before);
+        expect(deadLetter.deadLetteredAt).toBeLessThanOrEqual(Date.now());
+        expect(await transport.getDeadLetter(item.id)).toEqual(deadLetter);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+        await expect(transport.ack(delivery)).rejects.toBeInstanceOf(LeaseExpiredError);
+      });
+
+      it('lists newest first, filters by domain and reason, honours limit, and deletes', async () => {
+        const transport = await harness.create(contractSettings());
+        const specs = [
+          { domain: 'orders', reason: 'nack' },
+          { domain: 'billing', reason: 'max_attempts' },
+          { domain: 'orders', reason: 'max_attempts' },
+        ] as const;
+        const ids: string[] = [];
+        for (const spec of specs) {
+          const item = makeItem({ domain: spec.domain });
+          await transport.publish(item);
+          const [delivery] = await pullExactly(transport, { domain: spec.domain }, 1);
+          await transport.deadLetter(delivery, spec.reason, 'boom');
+          ids.push(item.id);
+        }
+
+        const all = await transport.listDeadLetters({});
+        const orders = await transport.listDeadLetters({ domain: 'orders' });
+        const maxAttempts = await transport.listDeadLetters({ reason: 'max_attempts' });
+        const both = await transport.listDeadLetters({ domain: 'orders', reason: 'max_attempts' });
+        const newest = await transport.listDeadLetters({ limit: 1 });
+        await transport.deleteDeadLetter(ids[0]);
+
+        expect(all.map((d) => d.id)).toEqual([ids[2], ids[1], ids[0]]);
+        expect(orders.map((d) => d.id)).toEqual([ids[2], ids[0]]);
+        expect(maxAttempts.map((d) => d.id)).toEqual([ids[2], ids[1]]);
+        expect(both.map((d) => d.id)).toEqual([ids[2]]);
+        expect(newest.map((d) => d.id)).toEqual([ids[2]]);
+        expect((await transport.listDeadLetters({})).map((d) => d.id)).toEqual([ids[2], ids[1]]);
+        await expect(transport.getDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+        await expect(transport.deleteDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+      });
+
+      it('dead-letters deliveries unsettled for longer than the stall limit as stalled, and no fresher one', async () => {
+        const transport = await harness.create(contractSettings());
+        const stalledAfterMs = 300;
+        const old = makeItem({ payload: 'old' });
+        const fresh = makeItem({ payload: 'fresh' });
+        await transport.publish(old);
+        const [oldDelivery] = await pullExactly(transport, QUEUE, 1);
+        await transport.extendLease(oldDelivery, LONG_LEASE_MS);
+        await letTimePass(stalledAfterMs * 2);
+        await transport.publish(fresh);
+        const [freshDelivery] = await pullExactly(transport, QUEUE, 1);
+
+        const moved = await transport.sweepStalled(stalledAfterMs);
+
+        expect(moved.map((d) => [d.id, d.reason, d.attempts])).toEqual([[old.id, 'stalled', 1]]);
+        expect((await transport.getDeadLetter(old.id)).reason).toBe('stalled');
+        await expect(transport.ack(oldDelivery)).rejects.toBeInstanceOf(LeaseExpiredError);
+        await transport.ack(freshDelivery);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
+      it('sweeps an item whose lease lapsed on its last attempt as stalled', async () => {
+        const transport = await harness.create(contractSettings({ maxAttempts: 1 }));
+        const item = makeItem();
+        await transport.publish(item);
+        await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+        await letTimePass(SHORT_LEASE_MS * 2);
+
+        const moved = await transport.sweepStalled(LONG_LEASE_MS);
+
+        expect(moved.map((d) => [d.id, d.reason, d.attempts])).toEqual([[item.id, 'stalled', 1]]);
+        expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })).toEqual([]);
+      });
+
+      it('never redelivers an item whose lease lapsed on its last attempt', async () => {
+        const transport = await harness.create(contractSettings({ maxAttempts: 1 }));
+        const item = makeItem();
+        await transport.publish(item);
+        await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+        await letTimePass(SHORT_LEASE_MS * 2);
+
+        const afterLapse = await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: SHORT_LEASE_MS });
+        await transport.sweepStalled(LONG_LEASE_MS);
+
+        expect(afterLapse).toEqual([]);
+        expect((await transport.getDeadLetter(item.id)).reason).toBe('stalled');
+      });
+    });
+
+    describe('malformed messages', () => {
+      it('hands undecodable bytes out as malformed, never throws, and still delivers the good item behind them', async () => {
+        const transport = await harness.create(contractSettings());
+        const notJson = Buffer.from('{"id": "x", truncated');
+        const notUtf8 = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
+        const good = makeItem({ payload: 'good' });
+        await harness.injectRaw(transport, 'normal', DOMAIN, notJson);
+        await harness.injectRaw(transport, 'normal', DOMAIN, notUtf8);
+        await transport.publish(good);
+
+        const deliveries = await pullExactly(transport, QUEUE, 3);
+
+        const malformed = deliveries.filter(isMalformed);
+        const decoded = deliveries.filter((d): d is Delivery => !isMalformed(d));
+        expect(malformed.map((d) => d.raw).sort()).toEqual([notJson.toString('base64'), notUtf8.toString('base64')].sort());
+        for (const delivery of malformed) {
+          expect(delivery).toMatchObject({ domain: DOMAIN, priority: 'normal', attempts: 1 });
+          expect(delivery.error.length).toBeGreaterThan(0);
+        }
+        expect(decoded.map((d) => d.id)).toEqual([good.id]);
+      });
+
+      it('dead-letters a malformed message as malformed with its raw bytes', async () => {
+        const transport = await harness.create(contractSettings());
+        const bytes = Buffer.from('garbage \u0001');
+        await harness.injectRaw(transport, 'high', DOMAIN, bytes);
+        const [delivery] = await pullExactly(transport, { domain: DOMAIN }, 1);
+        if (!isMalformed(delivery)) throw new Error('expected a malformed delivery');
+
+        const deadLetter = await transport.deadLetter(delivery, 'malformed', delivery.error);
+
+        expect(deadLetter).toMatchObject({ id: delivery.id, priority: 'high', domain: DOMAIN, reason: 'malformed', raw: bytes.toString('base64'), attempts: 1 });
+        expect(deadLetter.item).toBeUndefined();
+        expect(await transport.getDeadLetter(delivery.id)).toEqual(deadLetter);
+        await expectDepth(transport, 'high', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+    });
+
+    describe('depth, dedup and limits', () => {
+      it('counts ready and in-flight items per (priority, domain)', async () => {
+        const transport = await harness.create(contractSettings());
+        await publishAll(transport, [makeItem(), makeItem(), makeItem(), makeItem({ priority: 'high' })]);
+
+        await pullExactly(transport, QUEUE, 1);
+
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 2, inFlight: 1 });
+        await expectDepth(transport, 'high', DOMAIN, { ready: 1, inFlight: 0 });
+        const rows = (await transport.depth()).filter((d) => d.domain === DOMAIN);
+        expect(rows.every((d) => d.broker === transport.broker)).toBe(true);
+      });
+
+      it('folds a publish with a known idempotencyKey into the first item', async () => {
+        const transport = await harness.create(contractSettings());
+        const first = makeItem({ idempotencyKey: 'invoice-1', payload: 1 });
+        const again = makeItem({ idempotencyKey: 'invoice-1', payload: 2 });
+        const other = makeItem({ domain: 'billing', idempotencyKey: 'invoice-1', payload: 3 });
+
+        const firstReceipt = await transport.publish(first);
+        const againReceipt = await transport.publish(again);
+        const otherReceipt = await transport.publish(other);
+
+        expect(firstReceipt).toEqual({ id: first.id, broker: transport.broker, duplicate: false });
+        expect(againReceipt).toEqual({ id: first.id, broker: transport.broker, duplicate: true });
+        expect(otherReceipt).toEqual({ id: other.id, broker: transport.broker, duplicate: false });
+        const deliveries = (await pullExactly(transport, QUEUE, 1)).map(asDelivery);
+        expect(deliveries.map((d) => d.item.payload)).toEqual([1]);
+        expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 300 })).toEqual([]);
+      });
+
+      it('refuses publishes at maxQueueDepth and accepts them again once an item is acked', async () => {
+        const transport = await harness.create(contractSettings({ maxQueueDepth: 3 }));
+        await publishAll(transport, [makeItem(), makeItem(), makeItem()]);
+
+        const overflow = transport.publish(makeItem());
+        const otherQueue = await transport.publish(makeItem({ priority: 'high' }));
+
+        await expect(overflow).rejects.toBeInstanceOf(QueueFullError);
+        expect(otherQueue.duplicate).toBe(false);
+        const [delivery] = await pullExactly(transport, QUEUE, 1);
+        await transport.ack(delivery);
+        const accepted = await eventually('a publish accepted after the ack', async () => {
+          try {
+            return await transport.publish(makeItem());
+          } catch (error) {
+            if (error instanceof QueueFullError) return undefined;
+            throw error;
+          }
+        });
+        expect(accepted.duplicate).toBe(false);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 3, inFlight: 0 });
+      });
+    });
+
+    describe('waiting pulls', () => {
+      it('returns as soon as an item is published instead of waiting out waitMs', async () => {
+        const transport = await harness.create(contractSettings());
+        const waitMs = 10_000;
+        const item = makeItem();
+        const started = performance.now();
+        const pulling = transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs });
+
+        await letTimePass(100);
+        await transport.publish(item);
+        const deliveries = await pulling;
+
+        expect(deliveries.map((d) => d.id)).toEqual([item.id]);
+        expect(performance.now() - started).toBeLessThan(waitMs / 2);
+      });
+
+      it('returns nothing after waitMs when the queue stays empty', async () => {
+        const transport = await harness.create(contractSettings());
+        const waitMs = 400;
+        const started = performance.now();
+
+        const deliveries = await transport.pull({ domain: DOMAIN }, 10, { leaseMs: LONG_LEASE_MS, waitMs });
+
+        expect(deliveries).toEqual([]);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(waitMs - 25);
+      });
+
+      it('ends a waiting pull early when its signal aborts', async () => {
+        const transport = await harness.create(contractSettings());
+        const controller = new AbortController();
+        const started = performance.now();
+        const pulling = transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 10_000, signal: controller.signal });
+
+        await letTimePass(100);
+        controller.abort();
+
+        expect(await pulling).toEqual([]);
+        expect(performance.now() - started).toBeLessThan(5_000);
+      });
+
+      it('ends a waiting pull with nothing when the transport closes', async () => {
+        const transport = await harness.create(contractSettings());
+        const started = performance.now();
+        const pulling = transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 10_000 });
+
+        await letTimePass(100);
+        await transport.close();
+
+        expect(await pulling).toEqual([]);
+        expect(performance.now() - started).toBeLessThan(5_000);
+      });
+    });
+
+    describe('durability', () => {
+      it('keeps published and in-flight items across a reopen', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const inFlight = makeItem({ payload: 'in flight' });
+        const waiting = makeItem({ payload: 'waiting' });
+        await publishAll(transport, [inFlight, waiting]);
+        await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+
+        const reopened = await harness.reopen(transport, settings);
+        const deliveries = (await pullExactly(reopened, QUEUE, 2)).map(asDelivery);
+
+        const byId = new Map(deliveries.map((d) => [d.id, d.item]));
+        expect(byId.get(inFlight.id)).toEqual({ ...inFlight, attempts: 2 });
+        expect(byId.get(waiting.id)).toEqual({ ...waiting, attempts: 1 });
+      });
+
+      it('keeps dead letters across a reopen', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const item = makeItem();
+        await transport.publish(item);
+        const [delivery] = await pullExactly(transport, QUEUE, 1);
+        const deadLetter = await transport.deadLetter(delivery, 'nack', 'kept');
+
+        const reopened = await harness.reopen(transport, settings);
+
+        expect(await reopened.getDeadLetter(item.id)).toEqual(deadLetter);
+        expect(await depthOf(reopened, 'normal', DOMAIN)).toEqual({ ready: 0, inFlight: 0 });
+      });
+    });
+  });
+}
