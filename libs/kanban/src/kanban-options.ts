@@ -83,9 +83,12 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Lease handed out with each delivery: the processing timeout plus time to dead-letter after it. */
+/**
+ * Lease handed out with each delivery: the processing timeout plus time for the worker to
+ * dead-letter the item after it (LEASE_GRACE_MS, or the timeout itself when that is shorter).
+ */
 export function leaseMsFor(options: KanbanResolvedOptions): number {
-  return options.workerProcessTimeoutMs + constants.LEASE_GRACE_MS;
+  return options.workerProcessTimeoutMs + Math.min(constants.LEASE_GRACE_MS, options.workerProcessTimeoutMs);
 }
 
 /** Delay before the retry that follows delivery number `attempts`. */

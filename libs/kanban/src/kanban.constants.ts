@@ -26,7 +26,7 @@ export const DEFAULT_SCALE_UP_DEPTH_PER_WORKER = 100;
 export const DEFAULT_HIGH_WATERMARK = 1_000;
 export const DEFAULT_DEDUP_WINDOW_MS = 120_000;
 export const DEFAULT_PULL_WAIT_MS = 1_000;
-/** Time a worker keeps after its processing timeout to dead-letter the item before its lease lapses. */
+/** Longest time a worker keeps after its processing timeout to dead-letter the item before its lease lapses. */
 export const LEASE_GRACE_MS = 5_000;
 /** How many depth samples the coordinator keeps (the spec's "last 10 readings"). */
 export const DEPTH_SAMPLE_COUNT = 10;

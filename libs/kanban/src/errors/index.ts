@@ -8,3 +8,5 @@ export * from './draining.error';
 export * from './broker-unavailable.error';
 export * from './kanban-config.error';
 export * from './topology-conflict.error';
+export * from './schedule-not-found.error';
+export * from './schedule-conflict.error';

@@ -1,0 +1,3 @@
+export * from './kanban-coordinator';
+export * from './coordinator-health.interface';
+export * from './coordinator.module';

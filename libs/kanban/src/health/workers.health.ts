@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
+
+/** Degraded while some circuit breakers are open; down when every worker's is. */
+@Injectable()
+export class WorkersHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly pool: KanbanWorkerPool,
+  ) {}
+
+  check(key = 'workers'): HealthIndicatorResult {
+    const session = this.health.check(key);
+    const workers = this.pool.status();
+    const open = workers.filter((w) => w.state === 'open' || w.state === 'half_open').map((w) => w.id);
+    const data = { running: this.pool.currentWorkers(), openCircuitBreakers: open };
+    if (open.length === 0) return session.up(data);
+    return open.length === workers.length ? session.down(data) : session.degraded(data);
+  }
+}

@@ -1,0 +1,21 @@
+export * from './kanban.module';
+export { type KanbanModuleExtras } from './kanban.module-definition';
+export {
+  KANBAN_TRANSPORT,
+  KANBAN_OPTIONS,
+  PRIORITIES,
+  DOMAIN_PATTERN,
+} from './kanban.constants';
+export * from './interfaces';
+export * from './errors';
+export { resolveKanbanOptions, transportSettingsFrom } from './kanban-options';
+export { KanbanTransport, type TransportSettings, type TransportState, type TransportStatus } from './transport/kanban-transport';
+export { validatePublishRequest } from './validation';
+export { encodeItem, decodeItem, MalformedItemError, newItemId } from './codec';
+export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest } from './queue';
+export * from './worker';
+export * from './scheduler';
+export * from './coordinator';
+export * from './health';
+export * from './metrics';
+export * from './events';

@@ -1,0 +1,2 @@
+export * from './metrics.constants';
+export * from './kanban-metrics';

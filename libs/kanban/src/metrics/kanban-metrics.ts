@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BrokerName, Priority } from '../interfaces/work-item.interface';
+import type { DeadLetterReason } from '../interfaces/dead-letter.interface';
+import * as names from './metrics.constants';
+
+type QueueLabels = { priority: Priority; domain: string; broker: BrokerName };
+
+/** The spec's eight metrics (plus the active broker), registered in the injected registry. */
+@Injectable()
+export class KanbanMetrics {
+  readonly queueDepth: Gauge<'priority' | 'domain' | 'broker'>;
+  readonly currentWorkers: Gauge<'priority' | 'domain'>;
+  readonly queueDepthAvg: Gauge;
+  readonly latencyMs: Histogram<'priority' | 'domain' | 'broker'>;
+  readonly published: Counter<'priority' | 'domain' | 'broker'>;
+  readonly acked: Counter<'priority' | 'domain' | 'broker'>;
+  readonly deadLettered: Counter<'priority' | 'domain' | 'broker' | 'reason'>;
+  readonly circuitBreakerOpen: Gauge<'priority' | 'domain' | 'worker'>;
+  readonly activeBroker: Gauge<'broker'>;
+
+  constructor(@Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry) {
+    const registers = [registry];
+    this.queueDepth = new Gauge({ name: names.METRIC_QUEUE_DEPTH, help: 'Items waiting or in flight per queue', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.currentWorkers = new Gauge({ name: names.METRIC_CURRENT_WORKERS, help: 'Running workers per handler', labelNames: ['priority', 'domain'], registers });
+    this.queueDepthAvg = new Gauge({ name: names.METRIC_QUEUE_DEPTH_AVG, help: 'Rolling average of the last 10 total depth samples', registers });
+    this.latencyMs = new Histogram({ name: names.METRIC_LATENCY_MS, help: 'Time from publish to ack, in ms', labelNames: ['priority', 'domain', 'broker'], buckets: names.LATENCY_BUCKETS_MS, registers });
+    this.published = new Counter({ name: names.METRIC_PUBLISHED_TOTAL, help: 'Items durably accepted by a broker', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.acked = new Counter({ name: names.METRIC_ACKED_TOTAL, help: 'Items acknowledged', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.deadLettered = new Counter({ name: names.METRIC_DEAD_LETTERED_TOTAL, help: 'Items moved to the dead-letter queue', labelNames: ['priority', 'domain', 'broker', 'reason'], registers });
+    this.circuitBreakerOpen = new Gauge({ name: names.METRIC_CIRCUIT_BREAKER_OPEN, help: '1 while a worker circuit breaker is open', labelNames: ['priority', 'domain', 'worker'], registers });
+    this.activeBroker = new Gauge({ name: names.METRIC_ACTIVE_BROKER, help: '1 for the broker that takes publishes now', labelNames: ['broker'], registers });
+  }
+
+  recordPublished(labels: QueueLabels): void {
+    this.published.inc(labels);
+  }
+
+  recordAcked(labels: QueueLabels, publishedAt: number): void {
+    this.acked.inc(labels);
+    this.latencyMs.observe(labels, Math.max(0, Date.now() - publishedAt));
+  }
+
+  recordDeadLettered(labels: QueueLabels, reason: DeadLetterReason): void {
+    this.deadLettered.inc({ ...labels, reason });
+  }
+
+  setActiveBroker(active: BrokerName): void {
+    this.activeBroker.reset();
+    this.activeBroker.set({ broker: active }, 1);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './kanban-queue';
+export * from './queue.module';

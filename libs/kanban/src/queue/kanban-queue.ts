@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
+import { DrainingError, KanbanValidationError, QueueFullError, type FieldError } from '../errors';
+import { isMalformed, type Delivery, type LeaseRef, type QueueRef } from '../interfaces/delivery.interface';
+import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
+import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
+import type { QueueDepth } from '../interfaces/queue-depth.interface';
+import type { PublishReceipt, PublishRequest, WorkItem } from '../interfaces/work-item.interface';
+import { KanbanTransport } from '../transport/kanban-transport';
+import { validatePublishRequest, domainError, priorityError } from '../validation';
+import { KanbanMetrics } from '../metrics/kanban-metrics';
+import { KanbanEvents } from '../events/kanban-events';
+import { leaseMsFor } from '../kanban-options';
+import { fromLeaseHandle, toLeaseHandle } from './lease-handle';
+
+export interface PullRequest extends QueueRef {
+  /** @default workerPullSize */
+  max?: number;
+  /** How long to wait for a first item on an empty queue. @default 0 */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Header that links a replayed item to the dead letter it came from. */
+export const REPLAYED_FROM_HEADER = 'kanban-replayed-from';
+const QUEUE_FULL_RETRY_STEP_MS = 50;
+
+/**
+ * The queue API: publish, pull, settle, depth and dead-letter operations. Validates every input
+ * before a broker sees it and keeps the metrics; the transport behind it does the storing.
+ */
+@Injectable()
+export class KanbanQueue {
+  private readonly logger = new Logger(KanbanQueue.name);
+  private draining = false;
+  private readonly leaseMs: number;
+
+  constructor(
+    @Inject(KANBAN_TRANSPORT) private readonly transport: KanbanTransport,
+    @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
+    private readonly metrics: KanbanMetrics,
+    private readonly events: KanbanEvents,
+  ) {
+    this.leaseMs = leaseMsFor(options);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Refuses new publishes from now on (the first step of a drain). */
+  stopIntake(): void {
+    if (!this.draining) this.logger.log('Intake stopped: kanban is draining');
+    this.draining = true;
+  }
+
+  /**
+   * Stores one item; resolves once the broker durably holds it.
+   * @throws KanbanValidationError, DrainingError, QueueFullError, BrokerUnavailableError
+   */
+  async publish(request: PublishRequest): Promise<PublishReceipt> {
+    if (this.draining) throw new DrainingError();
+    const item = validatePublishRequest(request, this.options.maxPayloadBytes);
+    return this.store(item);
+  }
+
+  /**
+   * Hands out up to `max` deliveries under a lease. Expired items are dead-lettered as
+   * `deadline_exceeded` and undecodable ones as `malformed` on the way: neither reaches the caller.
+   */
+  async pull(request: PullRequest): Promise<Delivery[]> {
+    const errors: FieldError[] = [];
+    const domain = domainError(request.domain);
+    if (domain) errors.push({ field: 'domain', message: domain });
+    if (request.priority !== undefined && priorityError(request.priority)) errors.push({ field: 'priority', message: priorityError(request.priority) as string });
+    const max = request.max ?? this.options.workerPullSize;
+    if (!Number.isSafeInteger(max) || max < 1 || max > this.options.workerPullSize * 100) {
+      errors.push({ field: 'max', message: `must be an integer from 1 to ${this.options.workerPullSize * 100}` });
+    }
+    if (errors.length) throw new KanbanValidationError(errors);
+    if (request.priority) await this.transport.ensureQueue(request.priority, request.domain);
+
+    const deliveries = await this.transport.pull({ domain: request.domain, priority: request.priority }, max, {
+      leaseMs: this.leaseMs,
+      waitMs: request.waitMs ?? 0,
+      signal: request.signal,
+    });
+    const usable: Delivery[] = [];
+    const now = Date.now();
+    for (const delivery of deliveries) {
+      if (isMalformed(delivery)) {
+        await this.deadLetterRef(delivery, 'malformed', delivery.error);
+      } else if (delivery.item.deadline <= now) {
+        await this.deadLetterRef(delivery, 'deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`);
+      } else {
+        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.lease) });
+      }
+    }
+    return usable;
+  }
+
+  /** @throws LeaseExpiredError when the lease lapsed and the item went to another holder. */
+  async ack(id: string, domain: string, lease: string, publishedAt?: number): Promise<void> {
+    const ref = fromLeaseHandle(id, domain, lease);
+    await this.transport.ack(ref);
+    const labels = { priority: ref.priority, domain, broker: this.transport.currentStatus.active };
+    if (publishedAt !== undefined) this.metrics.recordAcked(labels, publishedAt);
+    else this.metrics.acked.inc(labels);
+    this.events.emit({ type: 'acked', id, ...labels });
+  }
+
+  /** Dead-letters the item with reason `nack` and the caller's reason. */
+  async nack(id: string, domain: string, lease: string, reason: string): Promise<DeadLetter> {
+    return this.deadLetter(id, domain, lease, 'nack', reason);
+  }
+
+  async deadLetter(id: string, domain: string, lease: string, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    return this.deadLetterRef(fromLeaseHandle(id, domain, lease), reason, error);
+  }
+
+  /** Returns the item for another attempt after `delayMs`. */
+  async retry(id: string, domain: string, lease: string, delayMs: number): Promise<void> {
+    await this.transport.retry(fromLeaseHandle(id, domain, lease), delayMs);
+  }
+
+  /** Keeps a long-running delivery's lease alive. */
+  async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<void> {
+    await this.transport.extendLease(fromLeaseHandle(id, domain, lease), leaseMs);
+  }
+
+  async depth(): Promise<QueueDepth[]> {
+    return this.transport.depth();
+  }
+
+  async sweepStalled(): Promise<DeadLetter[]> {
+    const moved = await this.transport.sweepStalled(this.options.deadLetterTimeoutMs);
+    for (const letter of moved) this.recordDeadLetter(letter);
+    return moved;
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+    return this.transport.listDeadLetters(filter);
+  }
+
+  /** @throws DeadLetterNotFoundError */
+  async getDeadLetter(id: string): Promise<DeadLetter> {
+    return this.transport.getDeadLetter(id);
+  }
+
+  /**
+   * Republishes a dead letter as a new item (new id, attempts from 1, deadline extended by its
+   * original length when it has passed), then removes the dead letter. A crash in between leaves
+   * it in both places, never in neither.
+   * @throws DeadLetterNotFoundError, KanbanValidationError when the dead letter is malformed.
+   */
+  async replayDeadLetter(id: string): Promise<PublishReceipt> {
+    if (this.draining) throw new DrainingError();
+    const letter = await this.transport.getDeadLetter(id);
+    if (!letter.item) {
+      throw new KanbanValidationError([{ field: 'id', message: `dead letter ${id} is malformed (undecodable bytes) and cannot be replayed` }]);
+    }
+    const original = letter.item;
+    const now = Date.now();
+    const deadline = original.deadline > now ? original.deadline : now + Math.max(original.deadline - original.publishedAt, 1);
+    const receipt = await this.publish({
+      priority: original.priority,
+      domain: original.domain,
+      payload: original.payload,
+      deadline,
+      headers: { ...original.headers, [REPLAYED_FROM_HEADER]: original.id },
+    });
+    await this.transport.deleteDeadLetter(id);
+    this.logger.log(`Dead letter ${id} replayed as ${receipt.id} on ${receipt.broker}`);
+    return receipt;
+  }
+
+  /** @throws DeadLetterNotFoundError */
+  async purgeDeadLetter(id: string): Promise<void> {
+    await this.transport.deleteDeadLetter(id);
+  }
+
+  /** Totals since start, as the spec's `kanban_queue:get_metrics()`. */
+  async getMetrics(): Promise<{ published: number; acked: number; deadLettered: number }> {
+    const sum = async (counter: { get(): Promise<{ values: { value: number }[] }> }) =>
+      (await counter.get()).values.reduce((total, v) => total + v.value, 0);
+    return {
+      published: await sum(this.metrics.published),
+      acked: await sum(this.metrics.acked),
+      deadLettered: await sum(this.metrics.deadLettered),
+    };
+  }
+
+  private async store(item: WorkItem): Promise<PublishReceipt> {
+    await this.transport.ensureQueue(item.priority, item.domain);
+    const giveUpAt = performance.now() + this.options.queueFullWaitMs;
+    for (;;) {
+      try {
+        const receipt = await this.transport.publish(item);
+        if (!receipt.duplicate) {
+          const labels = { priority: item.priority, domain: item.domain, broker: receipt.broker };
+          this.metrics.recordPublished(labels);
+          this.events.emit({ type: 'published', id: receipt.id, ...labels });
+        }
+        return receipt;
+      } catch (error) {
+        const waiting = error instanceof QueueFullError && this.options.queueFullBehavior === 'wait' && performance.now() < giveUpAt;
+        if (!waiting) throw error;
+        await sleep(QUEUE_FULL_RETRY_STEP_MS);
+      }
+    }
+  }
+
+  private async deadLetterRef(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    const letter = await this.transport.deadLetter(ref, reason, error);
+    this.recordDeadLetter(letter);
+    return letter;
+  }
+
+  private recordDeadLetter(letter: DeadLetter): void {
+    const labels = { priority: letter.priority, domain: letter.domain, broker: letter.broker };
+    this.metrics.recordDeadLettered(labels, letter.reason);
+    this.events.emit({ type: 'dead_lettered', id: letter.id, ...labels, reason: letter.reason, error: letter.error });
+    this.logger.warn(`Dead-lettered ${letter.id} (${letter.priority}.${letter.domain}) reason=${letter.reason} attempts=${letter.attempts}`);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './kanban-scheduler';
+export * from './schedule.interface';
+export * from './canary-result.interface';
+export * from './canary-tracker';
+export * from './scheduler.module';

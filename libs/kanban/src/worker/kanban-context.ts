@@ -1,0 +1,28 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+import type { Delivery } from '../interfaces/delivery.interface';
+import type { WorkItem } from '../interfaces/work-item.interface';
+
+/** The `@Ctx()` of a kanban handler: the item being processed and a signal fired on processing timeout. */
+export class KanbanContext extends BaseRpcContext<[Delivery, AbortSignal, string]> {
+  getItem(): WorkItem {
+    return this.args[0].item;
+  }
+
+  getDelivery(): Delivery {
+    return this.args[0];
+  }
+
+  getAttempts(): number {
+    return this.args[0].item.attempts;
+  }
+
+  /** The id of the worker running this handler (`kanban.{priority}.{domain}#n`). */
+  getWorkerId(): string {
+    return this.args[2];
+  }
+
+  /** Aborted when the handler exceeds workerProcessTimeoutMs; long handlers should stop then. */
+  getSignal(): AbortSignal {
+    return this.args[1];
+  }
+}

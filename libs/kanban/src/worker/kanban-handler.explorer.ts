@@ -1,0 +1,67 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
+import { KanbanConfigError } from '../errors';
+import { domainError, priorityError } from '../validation';
+import { KanbanHandlerMetadataAccessor } from './kanban-handler-metadata.accessor';
+import type { KanbanHandlerOptions } from './kanban-handler.decorator';
+import { KanbanParamsFactory } from './kanban-params.factory';
+import { KanbanServer, handlerPattern } from './kanban.server';
+
+export interface DiscoveredHandler extends KanbanHandlerOptions {
+  pattern: string;
+  /** `Class.method`, for logs. */
+  name: string;
+}
+
+/** Finds `@KanbanHandler` methods on providers and controllers at start-up and registers them with the KanbanServer. */
+@Injectable()
+export class KanbanHandlerExplorer implements OnModuleInit {
+  private readonly logger = new Logger('KanbanHandlerExplorer');
+  private readonly found: DiscoveredHandler[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: KanbanHandlerMetadataAccessor,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly server: KanbanServer,
+  ) {}
+
+  get handlers(): readonly DiscoveredHandler[] {
+    return this.found;
+  }
+
+  onModuleInit(): void {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
+        const options = this.accessor.getHandlerOptions(instance[method] as Function);
+        if (options) this.register(instance, method, options);
+      }
+    }
+  }
+
+  private register(instance: Record<string, unknown>, method: string, options: KanbanHandlerOptions): void {
+    const name = `${instance.constructor.name}.${method}`;
+    const invalid = domainError(options.domain) ?? (options.priority !== undefined ? priorityError(options.priority) : undefined);
+    if (invalid) throw new KanbanConfigError(`@KanbanHandler on ${name}`, `domain/priority ${invalid}`);
+    const callback = this.contextCreator.create(
+      instance,
+      instance[method] as (...args: unknown[]) => unknown,
+      method,
+      ROUTE_ARGS_METADATA,
+      new KanbanParamsFactory(),
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: true },
+      'rpc',
+    );
+    const pattern = handlerPattern(options.domain, options.priority);
+    this.server.register(pattern, callback);
+    this.found.push({ ...options, pattern, name });
+    this.logger.log(`Handler ${name} consumes ${pattern}`);
+  }
+}

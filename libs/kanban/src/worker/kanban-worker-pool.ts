@@ -1,0 +1,137 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { KANBAN_OPTIONS } from '../kanban.constants';
+import { KanbanError } from '../errors';
+import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
+import type { Priority } from '../interfaces/work-item.interface';
+import { KanbanMetrics } from '../metrics/kanban-metrics';
+import { KanbanQueue } from '../queue/kanban-queue';
+import { KanbanHandlerExplorer, type DiscoveredHandler } from './kanban-handler.explorer';
+import { KanbanWorker, type WorkerStatus } from './kanban-worker';
+import { KanbanServer, handlerPattern } from './kanban.server';
+
+interface WorkerGroup {
+  handler: DiscoveredHandler;
+  workers: KanbanWorker[];
+  nextId: number;
+}
+
+/**
+ * The worker pool: one group of workers per `@KanbanHandler`, started on bootstrap, scaled by the
+ * coordinator, drained on shutdown.
+ */
+@Injectable()
+export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('KanbanWorkerPool');
+  private readonly groups = new Map<string, WorkerGroup>();
+
+  constructor(
+    private readonly explorer: KanbanHandlerExplorer,
+    private readonly server: KanbanServer,
+    private readonly queue: KanbanQueue,
+    private readonly metrics: KanbanMetrics,
+    @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const handler of this.explorer.handlers) this.groups.set(handler.pattern, { handler, workers: [], nextId: 1 });
+    if (!this.options.startWorkers) return;
+    for (const group of this.groups.values()) this.resize(group, Math.max(this.options.minWorkers, 1));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stopAll();
+  }
+
+  /** Patterns (`kanban.{priority|*}.{domain}`) that have a handler. */
+  get handlers(): DiscoveredHandler[] {
+    return [...this.groups.values()].map((g) => g.handler);
+  }
+
+  /** Starts workers for a handler's queue (at least one). @throws KanbanError when no handler consumes it. */
+  start(domain: string, priority?: Priority, count = 1): void {
+    const group = this.group(domain, priority);
+    this.resize(group, Math.max(count, this.running(group).length));
+  }
+
+  /** Stops every worker of a handler's queue after its in-flight items finish. */
+  async stop(domain: string, priority?: Priority): Promise<void> {
+    const group = this.group(domain, priority);
+    await this.shrink(group, 0);
+  }
+
+  /** Restarts workers whose circuit breaker is open (the spec's recovery). Returns how many. */
+  restartOpenBreakers(): number {
+    let restarted = 0;
+    for (const group of this.groups.values()) {
+      for (const worker of group.workers) {
+        if (worker.breakerState !== 'closed') {
+          void worker.stop().then(() => worker.start());
+          restarted++;
+        }
+      }
+    }
+    if (restarted) this.logger.log(`Restarted ${restarted} worker(s) with an open circuit breaker`);
+    return restarted;
+  }
+
+  status(): WorkerStatus[] {
+    return [...this.groups.values()].flatMap((g) => g.workers.map((w) => w.status()));
+  }
+
+  /** Workers currently pulling (open breakers excluded). */
+  currentWorkers(): number {
+    return [...this.groups.values()].reduce((n, g) => n + this.running(g).filter((w) => w.breakerState === 'closed').length, 0);
+  }
+
+  /** Sets the worker count of one handler's group. */
+  async scale(pattern: string, count: number): Promise<void> {
+    const group = this.groups.get(pattern);
+    if (!group) throw new KanbanError(`No @KanbanHandler consumes ${pattern}`, { pattern });
+    if (count >= this.running(group).length) this.resize(group, count);
+    else await this.shrink(group, count);
+  }
+
+  /** Stops all workers; each finishes the items it already pulled. Idempotent. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.groups.values()].map((g) => this.shrink(g, 0)));
+  }
+
+  private group(domain: string, priority?: Priority): WorkerGroup {
+    const pattern = handlerPattern(domain, priority);
+    const group = this.groups.get(pattern);
+    if (!group) throw new KanbanError(`No @KanbanHandler consumes ${pattern}`, { pattern });
+    return group;
+  }
+
+  private running(group: WorkerGroup): KanbanWorker[] {
+    return group.workers.filter((w) => w.isRunning);
+  }
+
+  private resize(group: WorkerGroup, count: number): void {
+    group.workers = this.running(group);
+    while (group.workers.length < count) {
+      const worker = new KanbanWorker(`${group.handler.pattern}#${group.nextId++}`, group.handler, {
+        queue: this.queue,
+        server: this.server,
+        options: this.options,
+        metrics: this.metrics,
+      });
+      group.workers.push(worker);
+      worker.start();
+    }
+    this.reportWorkers(group);
+  }
+
+  private async shrink(group: WorkerGroup, count: number): Promise<void> {
+    const running = this.running(group);
+    const leaving = running.slice(count);
+    group.workers = running.slice(0, count);
+    this.reportWorkers(group);
+    await Promise.all(leaving.map((w) => w.stop()));
+  }
+
+  private reportWorkers(group: WorkerGroup): void {
+    const { domain, priority } = group.handler;
+    this.metrics.currentWorkers.set({ priority: priority ?? 'all', domain }, group.workers.length);
+  }
+}

@@ -1,0 +1,266 @@
+import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LeaseExpiredError } from '../errors';
+import type { Delivery } from '../interfaces/delivery.interface';
+import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
+import { leaseMsFor, retryDelayMs } from '../kanban-options';
+import type { KanbanMetrics } from '../metrics/kanban-metrics';
+import type { KanbanQueue } from '../queue/kanban-queue';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker';
+import { KanbanContext } from './kanban-context';
+import type { DiscoveredHandler } from './kanban-handler.explorer';
+import type { KanbanServer } from './kanban.server';
+import { KanbanNack, KanbanRetry } from './settle-control';
+
+/** How long one pull waits on an empty queue before the worker checks whether it should stop. */
+export const WORKER_PULL_WAIT_MS = 1_000;
+/** Pause after a failed pull (broker down) before the next one. */
+export const WORKER_PULL_ERROR_BACKOFF_MS = 500;
+
+export type WorkerState = 'running' | 'stopping' | 'stopped' | BreakerState;
+
+export interface WorkerStatus {
+  id: string;
+  domain: string;
+  priority?: string;
+  state: WorkerState;
+  inFlight: number;
+  processed: number;
+  failed: number;
+  consecutiveFailures: number;
+}
+
+export interface WorkerDeps {
+  queue: KanbanQueue;
+  server: KanbanServer;
+  options: KanbanResolvedOptions;
+  metrics: KanbanMetrics;
+}
+
+type Outcome = { kind: 'done'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
+
+/**
+ * One pull loop: pulls up to workerPullSize items, runs them one at a time through the handler,
+ * settles each exactly once, and pulls again. Never holds more than the pull size.
+ */
+export class KanbanWorker {
+  private readonly logger: Logger;
+  private readonly breaker: CircuitBreaker;
+  private readonly leaseMs: number;
+  private running = false;
+  private looping = false;
+  private loop?: Promise<void>;
+  private pullAbort?: AbortController;
+  private inFlight: Delivery[] = [];
+  private processed = 0;
+  private failed = 0;
+
+  constructor(
+    readonly id: string,
+    readonly handler: DiscoveredHandler,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.logger = new Logger(`KanbanWorker ${id}`);
+    this.breaker = new CircuitBreaker(deps.options.circuitBreakerThreshold, deps.options.circuitBreakerCooldownMs);
+    this.leaseMs = leaseMsFor(deps.options);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get breakerState(): BreakerState {
+    return this.breaker.state;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.breaker.reset();
+    this.setBreakerMetric(0);
+    this.loop = this.run();
+  }
+
+  /** Stops pulling, lets the items already pulled finish, then resolves. Idempotent. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.pullAbort?.abort();
+    await this.loop;
+  }
+
+  status(): WorkerStatus {
+    const breaker = this.breaker.state;
+    return {
+      id: this.id,
+      domain: this.handler.domain,
+      priority: this.handler.priority,
+      state: breaker !== 'closed' ? breaker : this.running ? 'running' : this.looping ? 'stopping' : 'stopped',
+      inFlight: this.inFlight.length,
+      processed: this.processed,
+      failed: this.failed,
+      consecutiveFailures: this.breaker.consecutiveFailures,
+    };
+  }
+
+  private async run(): Promise<void> {
+    this.looping = true;
+    while (this.running) {
+      const breaker = this.breaker.state;
+      if (breaker === 'open') {
+        if (this.deps.options.circuitBreakerCooldownMs === undefined) break;
+        await sleep(WORKER_PULL_ERROR_BACKOFF_MS);
+        continue;
+      }
+      const batch = await this.pullBatch(breaker === 'half_open' ? 1 : this.deps.options.workerPullSize);
+      this.inFlight = batch;
+      for (let i = 0; i < batch.length; i++) {
+        if (this.breaker.state === 'open') {
+          await this.returnToQueue(batch.slice(i));
+          break;
+        }
+        await this.process(batch[i]);
+        this.inFlight = batch.slice(i + 1);
+      }
+      this.inFlight = [];
+    }
+    this.running = false;
+    this.looping = false;
+  }
+
+  private async pullBatch(max: number): Promise<Delivery[]> {
+    this.pullAbort = new AbortController();
+    try {
+      return await this.deps.queue.pull({
+        domain: this.handler.domain,
+        priority: this.handler.priority,
+        max,
+        waitMs: WORKER_PULL_WAIT_MS,
+        signal: this.pullAbort.signal,
+      });
+    } catch (error) {
+      this.logger.error(`Pull failed: ${(error as Error).message}`);
+      await sleep(WORKER_PULL_ERROR_BACKOFF_MS);
+      return [];
+    }
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
+    const { item } = delivery;
+    if (item.deadline <= Date.now()) {
+      await this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'deadline_exceeded', 'deadline passed while waiting in the worker'));
+      return;
+    }
+    await this.keepLeaseForRun(delivery);
+    const outcome = await this.runHandler(delivery);
+    if (outcome.kind === 'done') return this.onResult(delivery, outcome.value);
+    if (outcome.kind === 'timeout') {
+      this.onFailure(delivery, `handler exceeded ${this.deps.options.workerProcessTimeoutMs} ms`);
+      await this.settle(delivery, () =>
+        this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'processing_timeout', `handler ran longer than ${this.deps.options.workerProcessTimeoutMs} ms`),
+      );
+      return;
+    }
+    await this.onError(delivery, outcome.error);
+  }
+
+  /** Items wait their turn in the batch; make sure the lease outlives this item's run plus half the grace. */
+  private async keepLeaseForRun(delivery: Delivery): Promise<void> {
+    const timeout = this.deps.options.workerProcessTimeoutMs;
+    if (delivery.leaseExpiresAt - Date.now() >= timeout + (this.leaseMs - timeout) / 2) return;
+    await this.settle(delivery, () => this.deps.queue.extendLease(delivery.item.id, delivery.item.domain, delivery.lease, this.leaseMs));
+  }
+
+  private async runHandler(delivery: Delivery): Promise<Outcome> {
+    const abort = new AbortController();
+    const context = new KanbanContext([delivery, abort.signal, this.id]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), this.deps.options.workerProcessTimeoutMs);
+    });
+    const run = this.deps.server
+      .dispatch(this.handler.pattern, delivery.item.payload, context)
+      .then((value): Outcome => ({ kind: 'done', value }), (error: unknown): Outcome => ({ kind: 'error', error }));
+    const outcome = await Promise.race([run, timeout]);
+    clearTimeout(timer);
+    if (outcome.kind === 'timeout') abort.abort();
+    return outcome;
+  }
+
+  private async onResult(delivery: Delivery, value: unknown): Promise<void> {
+    if (value instanceof KanbanNack || value instanceof KanbanRetry) return this.onError(delivery, value);
+    const { item } = delivery;
+    this.breaker.recordSuccess();
+    this.setBreakerMetric(0);
+    this.processed++;
+    await this.settle(delivery, () => this.deps.queue.ack(item.id, item.domain, delivery.lease, item.publishedAt));
+  }
+
+  private async onError(delivery: Delivery, error: unknown): Promise<void> {
+    const { item } = delivery;
+    const { queue, options } = this.deps;
+    if (error instanceof KanbanNack) {
+      await this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, error.reason));
+      return;
+    }
+    if (isBadRequest(error)) {
+      await this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, `payload rejected: ${describe(error)}`));
+      return;
+    }
+    const message = describe(error);
+    if (!(error instanceof KanbanRetry)) this.onFailure(delivery, message);
+    if (item.attempts >= options.maxAttempts) {
+      await this.settle(delivery, () => queue.deadLetter(item.id, item.domain, delivery.lease, 'max_attempts', message));
+      return;
+    }
+    const delay = error instanceof KanbanRetry ? error.delayMs : retryDelayMs(options, item.attempts);
+    await this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay));
+  }
+
+  private onFailure(delivery: Delivery, message: string): void {
+    this.failed++;
+    const opened = this.breaker.recordFailure();
+    const count = this.breaker.consecutiveFailures;
+    this.logger.warn(`Item ${delivery.item.id} failed (attempt ${delivery.item.attempts}, consecutive failure ${count}): ${message}`);
+    if (opened) {
+      this.setBreakerMetric(1);
+      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} consecutive failures: investigate, then restart the worker`);
+    }
+  }
+
+  /** Circuit open: items pulled but not started go back to the queue at once. */
+  private async returnToQueue(rest: Delivery[]): Promise<void> {
+    for (const delivery of rest) {
+      await this.settle(delivery, () => this.deps.queue.retry(delivery.item.id, delivery.item.domain, delivery.lease, 0));
+    }
+    if (rest.length) this.logger.warn(`Returned ${rest.length} unstarted item(s) to the queue because the circuit breaker opened`);
+  }
+
+  /** A settle that fails leaves the item leased; it is redelivered when the lease lapses, so it is logged, not lost. */
+  private async settle(delivery: Delivery, action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const level = error instanceof LeaseExpiredError ? 'warn' : 'error';
+      this.logger[level](`Settling item ${delivery.item.id} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private setBreakerMetric(value: number): void {
+    this.deps.metrics.circuitBreakerOpen.set({ priority: this.handler.priority ?? 'all', domain: this.handler.domain, worker: this.id }, value);
+  }
+}
+
+function isBadRequest(error: unknown): boolean {
+  const status = (error as { getStatus?: () => unknown })?.getStatus;
+  return typeof status === 'function' && status.call(error) === 400;
+}
+
+function describe(error: unknown): string {
+  const response = (error as { getResponse?: () => unknown })?.getResponse;
+  if (typeof response === 'function') {
+    const body = response.call(error) as { message?: unknown } | string;
+    const message = typeof body === 'string' ? body : body?.message;
+    return Array.isArray(message) ? message.join('; ') : String(message ?? (error as Error).message);
+  }
+  return error instanceof Error ? error.message : String(error);
+}
