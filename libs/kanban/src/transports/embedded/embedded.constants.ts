@@ -1,0 +1,8 @@
+/** How long a statement waits for another connection's write lock before failing (better-sqlite3 `timeout`). */
+export const EMBEDDED_BUSY_TIMEOUT_MS = 5_000;
+/** Retry-After given with QueueFullError: a worker pass usually frees room within this time. */
+export const EMBEDDED_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
+/** Expired idempotency keys are pruned at most this often, so pruning never rides on every publish. */
+export const EMBEDDED_DEDUP_PRUNE_INTERVAL_MS = 10_000;
+/** Added to a wake-up timer: Node timers may fire a little before performance.now() reaches the target. */
+export const EMBEDDED_TIMER_SLACK_MS = 1;

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { BrokerUnavailableError, DeadLetterNotFoundError, ItemNotFoundError, LeaseExpiredError } from '../../errors';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterReason,
+  EmbeddedStoreOptions,
+  LeaseRef,
+  Priority,
+  PublishReceipt,
+  PullOptions,
+  QueueDepth,
+  QueueRef,
+  TransportDelivery,
+  WorkItem,
+} from '../../interfaces';
+import { KanbanTransport, type TransportSettings } from '../../transport';
+import { EMBEDDED_BUSY_TIMEOUT_MS, EMBEDDED_TIMER_SLACK_MS } from './embedded.constants';
+import { EmbeddedDeadLetterStore } from './embedded-dead-letter-store';
+import { EmbeddedItemStore, type EmbeddedItemRow } from './embedded-item-store';
+import { EmbeddedPullWaiters } from './embedded-pull-waiters';
+import { applyEmbeddedSchema } from './embedded-schema';
+import { EmbeddedWriteBatcher, toKanbanError } from './embedded-write-batcher';
+
+interface OpenStore {
+  db: Database.Database;
+  items: EmbeddedItemStore;
+  deadLetters: EmbeddedDeadLetterStore;
+  batcher: EmbeddedWriteBatcher;
+}
+
+/**
+ * The zero-setup transport: one SQLite file in WAL mode, synced on every commit.
+ *
+ * Leases and retry delays run on performance.now(), so a wall-clock jump expires nothing. That
+ * clock is only meaningful to the instance that read it, so each connect gets a new boot id and
+ * holds written under any other boot count as lapsed: after a restart, what was in flight is
+ * redeliverable at once. One transport instance should own a file at a time; a second one would
+ * treat the first one's leases as lapsed.
+ *
+ * A lease that lapses on the last attempt (attempts >= maxAttempts) is not handed out again and
+ * counts as in flight until `sweepStalled` dead-letters it as `stalled`, so the caller of the sweep
+ * sees and counts it.
+ *
+ * Pulls wait on in-process wake-ups (publish, retry, the end of the next lease or delay); rows
+ * written by another process are seen at the next pull.
+ */
+export class EmbeddedTransport extends KanbanTransport {
+  readonly broker = 'embedded';
+  private readonly logger = new Logger(EmbeddedTransport.name);
+  private readonly waiters = new EmbeddedPullWaiters();
+  private readonly knownQueues = new Set<string>();
+  private store?: OpenStore;
+  private closed = false;
+
+  constructor(
+    private readonly options: EmbeddedStoreOptions,
+    private readonly settings: TransportSettings,
+  ) {
+    super();
+  }
+
+  /** @throws BrokerUnavailableError when the file cannot be opened; TopologyConflictError when a newer schema wrote it. */
+  async connect(): Promise<void> {
+    if (this.store) return;
+    if (this.closed) throw new BrokerUnavailableError(this.broker, 'this transport was closed; create a new one');
+    const { path } = this.options;
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
+      applyEmbeddedSchema(db, path);
+    } catch (error) {
+      db?.close();
+      const failure = toKanbanError(error);
+      this.status.next({ state: 'down', active: 'none', detail: `cannot open ${path}: ${failure.message}` });
+      throw failure;
+    }
+    const boot = randomUUID();
+    this.store = {
+      db,
+      items: new EmbeddedItemStore(db, boot, this.settings),
+      deadLetters: new EmbeddedDeadLetterStore(db),
+      batcher: new EmbeddedWriteBatcher(db),
+    };
+    this.status.next({ state: 'up', active: this.broker });
+    this.logger.log(`Embedded store open at ${path} (boot ${boot})`);
+  }
+
+  /** Ends waiting pulls with nothing, commits writes already queued, then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiters.wakeAll();
+    const store = this.store;
+    this.store = undefined;
+    if (store) {
+      try {
+        store.batcher.flush();
+      } finally {
+        store.db.close();
+      }
+    }
+    this.status.next({ state: 'closed', active: 'none' });
+    this.logger.log(`Embedded store at ${this.options.path} closed`);
+  }
+
+  async ensureQueue(priority: Priority, domain: string): Promise<void> {
+    const key = `${priority}.${domain}`;
+    if (this.knownQueues.has(key)) return;
+    await this.write((store) => store.items.ensureQueue(priority, domain));
+    this.knownQueues.add(key);
+  }
+
+  /** Resolves once the item is committed (group commit: one sync for every publish in the same turn). @throws QueueFullError */
+  async publish(item: WorkItem): Promise<PublishReceipt> {
+    const receipt = await this.write((store) => store.items.publish(item, Date.now()));
+    if (!receipt.duplicate) this.waiters.notify(item.priority, item.domain);
+    return receipt;
+  }
+
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    const limit = Math.floor(max);
+    if (!(limit >= 1)) return [];
+    const deadline = performance.now() + options.waitMs;
+    for (;;) {
+      if (this.closed || options.signal?.aborted) return [];
+      const deliveries = await this.write((store) => store.items.take(queue, limit, options.leaseMs));
+      const now = performance.now();
+      if (deliveries.length > 0 || now >= deadline || this.closed || options.signal?.aborted) return deliveries;
+      const nextHoldEnd = this.store?.items.nextHoldEnd(queue) ?? Infinity;
+      const wakeAt = Math.min(deadline, nextHoldEnd + EMBEDDED_TIMER_SLACK_MS);
+      await this.waiters.wait(queue, Math.ceil(wakeAt - now), options.signal);
+    }
+  }
+
+  /** @throws LeaseExpiredError, ItemNotFoundError */
+  async ack(ref: LeaseRef): Promise<void> {
+    await this.write((store) => store.items.ack(ref) || this.refuse(store, ref));
+  }
+
+  /** @throws LeaseExpiredError, ItemNotFoundError */
+  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
+    await this.write((store) => store.items.retry(ref, delayMs) || this.refuse(store, ref));
+    // Waiting pulls re-arm their timers for the end of this delay.
+    this.waiters.notify(ref.priority, ref.domain);
+  }
+
+  /** @throws LeaseExpiredError, ItemNotFoundError */
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+    await this.write((store) => store.items.extendLease(ref, leaseMs) || this.refuse(store, ref));
+  }
+
+  /** Moves the item and deletes it in one transaction. @throws LeaseExpiredError, ItemNotFoundError */
+  async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    return this.write((store) => {
+      const row = store.items.leased(ref) ?? this.refuse(store, ref);
+      return this.moveToDeadLetters(store, row, reason, error);
+    });
+  }
+
+  async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
+    const moved = await this.write((store) =>
+      store.items.stalled(stalledAfterMs).map((row) => {
+        const why = row.lapsed
+          ? `lease lapsed on the last attempt (${row.attempts} of ${this.settings.maxAttempts})`
+          : `unsettled for more than ${stalledAfterMs} ms after delivery`;
+        return this.moveToDeadLetters(store, row, 'stalled', why);
+      }),
+    );
+    if (moved.length > 0) this.logger.warn(`Dead-lettered ${moved.length} stalled item(s): ${moved.map((d) => d.id).join(', ')}`);
+    return moved;
+  }
+
+  async depth(): Promise<QueueDepth[]> {
+    return this.open().items.depth();
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    return this.open().deadLetters.list(filter);
+  }
+
+  /** @throws DeadLetterNotFoundError */
+  async getDeadLetter(id: string): Promise<DeadLetter> {
+    const deadLetter = this.open().deadLetters.get(id);
+    if (!deadLetter) throw new DeadLetterNotFoundError(id);
+    return deadLetter;
+  }
+
+  /** @throws DeadLetterNotFoundError */
+  async deleteDeadLetter(id: string): Promise<void> {
+    await this.write((store) => {
+      if (!store.deadLetters.remove(id)) throw new DeadLetterNotFoundError(id);
+    });
+  }
+
+  private moveToDeadLetters(store: OpenStore, row: EmbeddedItemRow, reason: DeadLetterReason, error: string | undefined): DeadLetter {
+    const deadLetter = store.deadLetters.insert(row, reason, error, Date.now());
+    store.items.remove(row);
+    return deadLetter;
+  }
+
+  /** Explains why `ref` holds no current lease: someone else leased or dead-lettered the item, or it never existed. */
+  private refuse(store: OpenStore, ref: LeaseRef): never {
+    if (store.items.exists(ref.id, ref.domain) || store.deadLetters.get(ref.id)?.domain === ref.domain) {
+      throw new LeaseExpiredError(ref.id, ref.domain);
+    }
+    throw new ItemNotFoundError(ref.id, ref.domain);
+  }
+
+  private write<T>(write: (store: OpenStore) => T): Promise<T> {
+    const store = this.store;
+    if (!store) return Promise.reject(this.unavailable());
+    return store.batcher.run(() => write(store));
+  }
+
+  private open(): OpenStore {
+    if (!this.store) throw this.unavailable();
+    return this.store;
+  }
+
+  private unavailable(): BrokerUnavailableError {
+    return new BrokerUnavailableError(this.broker, this.closed ? 'the transport is closed' : 'call connect() first');
+  }
+}

@@ -1,0 +1,4 @@
+import { createEmbeddedHarness } from '../embedded/embedded-harness';
+import { describeTransportContract } from './transport-contract';
+
+describeTransportContract('embedded', createEmbeddedHarness());
