@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { EMBEDDED_ITEMS_TABLE, EmbeddedTransport } from '../../libs/kanban/src/transports/embedded';
 import type { TransportSettings } from '../../libs/kanban/src/transport';
@@ -16,6 +17,8 @@ export interface EmbeddedHarness extends ContractHarness {
 }
 
 export function createEmbeddedHarness(): EmbeddedHarness {
+  // Open/close lines for every test drown the report; warnings and errors still show.
+  Logger.overrideLogger(['warn', 'error']);
   const dirs: string[] = [];
   const paths = new Map<EmbeddedTransport, string>();
 
