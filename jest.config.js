@@ -11,4 +11,7 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: { '^@tps/kanban$': '<rootDir>/libs/kanban/src/index.ts' },
   testTimeout: 60000,
+  /** Brokers are provided once per run (test/harness): URL from the environment, testcontainers, or local binaries. */
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
 };

@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+import { launch, terminate, type ProcessSpec } from './local-process';
+import type { LocalBrokerState } from './broker-state';
+import { waitFor } from './wait-for';
+
+/** Where Debian's `nats-server` package puts the binary; PATH is searched first. */
+const NATS_SERVER_BINARIES = ['nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
+/** JetStream replays its store on start; a large store after a kill -9 takes a few seconds. */
+export const NATS_READY_TIMEOUT_MS = 30_000;
+
+export function findNatsServerBinary(): string | undefined {
+  for (const candidate of NATS_SERVER_BINARIES) {
+    if (candidate.includes('/')) {
+      if (existsSync(candidate)) return candidate;
+      continue;
+    }
+    for (const dir of (process.env.PATH ?? '').split(':')) {
+      if (dir && existsSync(join(dir, candidate))) return join(dir, candidate);
+    }
+  }
+  return undefined;
+}
+
+export interface LocalNatsOptions {
+  /** Extra lines for the server config file, e.g. an `authorization { … }` block. */
+  configLines?: string[];
+  /** Prefix of the temp folder, to tell servers apart in `/tmp`. @default 'tps-kanban-nats-' */
+  dirPrefix?: string;
+}
+
+/**
+ * Starts `nats-server -js` on free loopback ports with its own store dir and waits until
+ * /healthz says JetStream is ready.
+ */
+export async function startLocalNats(options: LocalNatsOptions = {}): Promise<LocalBrokerState & { port: number }> {
+  const binary = findNatsServerBinary();
+  if (!binary) throw new Error('nats-server is not installed (run `bash scripts/install-brokers.sh`)');
+  const baseDir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'tps-kanban-nats-'));
+  const storeDir = join(baseDir, 'jetstream');
+  mkdirSync(storeDir);
+  const [port, monitorPort] = [await freePort(), await freePort()];
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir];
+  if (options.configLines?.length) {
+    const configFile = join(baseDir, 'nats-server.conf');
+    writeFileSync(configFile, `${options.configLines.join('\n')}\n`);
+    args.push('-c', configFile);
+  }
+  const spec: ProcessSpec = { command: binary, args, env: {}, cwd: baseDir, logFile: join(baseDir, 'nats-server.log') };
+  const pid = launch(spec);
+  await waitForNatsReady(monitorPort, spec.logFile);
+  return { pid, spec, baseDir, monitorPort, port };
+}
+
+/** Launches the recorded process again: same ports, same store. */
+export async function relaunchLocalNats(local: LocalBrokerState): Promise<number> {
+  const pid = launch(local.spec);
+  await waitForNatsReady(local.monitorPort as number, local.spec.logFile);
+  return pid;
+}
+
+export async function waitForNatsReady(monitorPort: number, logFile: string, timeoutMs = NATS_READY_TIMEOUT_MS): Promise<void> {
+  await waitFor(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${monitorPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      return response.ok;
+    },
+    { timeoutMs, intervalMs: 100, description: `nats-server /healthz on 127.0.0.1:${monitorPort} (log: ${logFile})` },
+  );
+}
+
+/** A nats-server of its own for one test (e.g. with authorization), not shared with other suites. */
+export interface PrivateNatsServer {
+  url: string;
+  port: number;
+  /** Stops the server and removes its store. */
+  stop(): Promise<void>;
+}
+
+export async function startPrivateNatsServer(options: LocalNatsOptions = {}): Promise<PrivateNatsServer> {
+  const local = await startLocalNats({ dirPrefix: 'tps-kanban-nats-private-', ...options });
+  return {
+    url: `nats://127.0.0.1:${local.port}`,
+    port: local.port,
+    stop: async () => {
+      await terminate(local.pid);
+      rmSync(local.baseDir, { recursive: true, force: true });
+    },
+  };
+}

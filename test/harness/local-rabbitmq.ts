@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+import { launch, terminate, type ProcessSpec } from './local-process';
+import type { LocalBrokerState } from './broker-state';
+import { waitFor } from './wait-for';
+
+/** Debian's layout. The /usr/sbin wrappers switch user and read another cookie, so the harness calls these directly. */
+export const RABBITMQ_SERVER_BINARY = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+export const RABBITMQCTL_BINARY = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+const EPMD_BINARIES = ['/usr/bin/epmd', '/usr/lib/erlang/bin/epmd'];
+/** The node boots in 6–9 s here; quorum queues recovering after a kill -9 add a few more. */
+export const RABBITMQ_READY_TIMEOUT_MS = 90_000;
+/** Quorum queues keep their WAL in memory up to 512 MiB by default; 64 MiB keeps the test broker near 250 MB. */
+const RABBITMQ_TEST_CONFIG = ['raft.wal_max_size_bytes = 67108864', 'log.console = false', 'log.file.level = info'];
+
+export function rabbitMqInstalled(): boolean {
+  return existsSync(RABBITMQ_SERVER_BINARY) && existsSync(RABBITMQCTL_BINARY) && EPMD_BINARIES.some((path) => existsSync(path));
+}
+
+/**
+ * Starts a private epmd and `rabbitmq-server` on free loopback ports with every path in a temp dir
+ * (HOME too, so the Erlang cookie lives there), then waits for `rabbitmqctl await_startup`.
+ */
+export async function startLocalRabbitMq(): Promise<LocalBrokerState & { port: number }> {
+  if (!rabbitMqInstalled()) throw new Error('rabbitmq-server is not installed (run `bash scripts/install-brokers.sh`)');
+  const baseDir = mkdtempSync(join(tmpdir(), 'tps-kanban-rabbitmq-'));
+  const home = join(baseDir, 'home');
+  for (const dir of [home, join(baseDir, 'mnesia'), join(baseDir, 'log')]) mkdirSync(dir);
+  const configFile = join(baseDir, 'rabbitmq.conf');
+  writeFileSync(configFile, `${RABBITMQ_TEST_CONFIG.join('\n')}\n`);
+  writeFileSync(join(baseDir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(baseDir, 'rabbitmq-env.conf'), '');
+  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+
+  const env: Record<string, string> = {
+    HOME: home,
+    RABBITMQ_NODENAME: 'rabbit@localhost',
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_CONFIG_FILE: configFile,
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(baseDir, 'advanced.config'),
+    RABBITMQ_MNESIA_BASE: join(baseDir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(baseDir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, 'enabled_plugins'),
+    RABBITMQ_CONF_ENV_FILE: join(baseDir, 'rabbitmq-env.conf'),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+  const epmdBinary = EPMD_BINARIES.find((path) => existsSync(path)) as string;
+  const epmdSpec: ProcessSpec = {
+    command: epmdBinary,
+    args: ['-address', '127.0.0.1', '-port', String(epmdPort)],
+    env: {},
+    cwd: baseDir,
+    logFile: join(baseDir, 'epmd.log'),
+  };
+  const epmdPid = launch(epmdSpec);
+  const spec: ProcessSpec = { command: RABBITMQ_SERVER_BINARY, args: [], env, cwd: baseDir, logFile: join(baseDir, 'rabbitmq-server.log') };
+  const local: LocalBrokerState = { pid: 0, spec, baseDir, epmd: { pid: epmdPid, port: epmdPort, spec: epmdSpec } };
+  try {
+    local.pid = launch(spec);
+    await waitForRabbitMqReady(local);
+  } catch (error) {
+    if (local.pid) await terminate(local.pid);
+    await terminate(epmdPid);
+    throw error;
+  }
+  return { ...local, port };
+}
+
+/** Launches the recorded node again: same ports, node name, cookie and mnesia dir. */
+export async function relaunchLocalRabbitMq(local: LocalBrokerState): Promise<number> {
+  const pid = launch(local.spec);
+  await waitForRabbitMqReady({ ...local, pid });
+  return pid;
+}
+
+/** `rabbitmqctl await_startup` with the node's own HOME (cookie) and epmd. */
+export async function waitForRabbitMqReady(local: LocalBrokerState, timeoutMs = RABBITMQ_READY_TIMEOUT_MS): Promise<void> {
+  const timeoutSeconds = Math.ceil(timeoutMs / 1_000);
+  await waitFor(() => rabbitmqctl(local, ['await_startup', '--timeout', String(timeoutSeconds)], timeoutMs).then((code) => code === 0), {
+    timeoutMs,
+    intervalMs: 500,
+    description: `rabbitmq-server to start (log: ${local.spec.logFile} and ${local.spec.env.RABBITMQ_LOG_BASE})`,
+  });
+}
+
+/** Runs a rabbitmqctl command against the local node; resolves to its exit code. */
+export function rabbitmqctl(local: LocalBrokerState, args: string[], timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(RABBITMQCTL_BINARY, ['-n', local.spec.env.RABBITMQ_NODENAME, ...args], {
+      env: { ...process.env, ...local.spec.env },
+      stdio: 'ignore',
+      timeout: timeoutMs,
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code ?? -1));
+  });
+}
