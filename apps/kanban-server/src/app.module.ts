@@ -1,0 +1,51 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { KanbanModule } from '@tps/kanban';
+import { BearerTokenGuard } from './auth';
+import { ServerConfigModule, type ServerConfig } from './config';
+import { CoordinatorApiModule } from './coordinator';
+import { DeadLettersModule } from './dead-letters';
+import { ApiExceptionFilter } from './errors';
+import { HealthModule } from './health';
+import { MetricsModule } from './metrics';
+import { QueuesModule } from './queues';
+import { SchedulesModule } from './schedules';
+import { ApiValidationPipe } from './validation';
+import { WorkModule } from './work';
+
+const RATE_LIMIT_WINDOW_MS = 1000;
+
+/** The kanban server: the library on the configured brokers, behind the HTTP API. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ServerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServerConfigModule.forRoot(config),
+        KanbanModule.forRoot(config.kanban),
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: RATE_LIMIT_WINDOW_MS, limit: config.rateLimitPerSecond }],
+          // Kanban handlers run through the RPC pipeline too; rate limits are for HTTP clients.
+          skipIf: (context) => context.getType() !== 'http',
+          errorMessage: `Too many requests: at most ${config.rateLimitPerSecond} per second per client; retry after Retry-After seconds`,
+        }),
+        WorkModule,
+        QueuesModule,
+        DeadLettersModule,
+        CoordinatorApiModule,
+        SchedulesModule,
+        HealthModule,
+        MetricsModule,
+      ],
+      providers: [
+        // Guards run in this order: a flood is refused before tokens are compared.
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: BearerTokenGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_PIPE, useValue: new ApiValidationPipe() },
+      ],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './bearer-token.guard';
+export * from './requires-token.decorator';

@@ -1,0 +1,73 @@
+import { isIP } from 'node:net';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { KanbanConfigError, resolveKanbanOptions, type KanbanModuleOptions } from '@tps/kanban';
+import { natsOptionsFrom, rabbitMqOptionsFrom } from './broker-options';
+import { EnvironmentError, type EnvironmentProblem } from './environment.error';
+import { ServerEnvironment, VARIABLE_OF_OPTION } from './server-environment';
+import type { ServerConfig } from './server-config.interface';
+import { ALL_INTERFACES_HOST, BODY_ENVELOPE_BYTES, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_SECOND, LOOPBACK_HOST } from './server-config.constants';
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** One problem per variable: the first rule it breaks is enough to fix it. */
+function variableProblems(env: ServerEnvironment): EnvironmentProblem[] {
+  return validateSync(env).map((error) => ({
+    variable: error.property,
+    message: Object.values(error.constraints ?? {})[0]?.replace(`${error.property} `, '') ?? 'is invalid',
+  }));
+}
+
+function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): KanbanModuleOptions {
+  const nats = natsOptionsFrom(env, problems);
+  const rabbitmq = rabbitMqOptionsFrom(env, problems);
+  return {
+    ...(nats ? { nats } : {}),
+    ...(rabbitmq ? { rabbitmq } : {}),
+    embedded: { path: env.KANBAN_EMBEDDED_PATH },
+    workerPullSize: env.KANBAN_WORKER_PULL_SIZE,
+    workerProcessTimeoutMs: env.KANBAN_WORKER_PROCESS_TIMEOUT_MS,
+    deadLetterTimeoutMs: env.KANBAN_DEAD_LETTER_TIMEOUT_MS,
+    coordinatorCheckIntervalMs: env.KANBAN_COORDINATOR_CHECK_INTERVAL_MS,
+    maxQueueDepth: env.KANBAN_MAX_QUEUE_DEPTH,
+    maxAttempts: env.KANBAN_MAX_ATTEMPTS,
+    maxPayloadBytes: env.KANBAN_MAX_PAYLOAD_BYTES,
+  };
+}
+
+/**
+ * Reads and checks the whole environment before anything connects, so a bad value stops start-up
+ * with a message naming the variable rather than failing later inside a broker client.
+ * @throws EnvironmentError listing every variable at fault.
+ */
+export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
+  const env = plainToInstance(ServerEnvironment, { ...variables }, { excludeExtraneousValues: true });
+  const problems = variableProblems(env);
+  if (problems.length > 0) throw new EnvironmentError(problems);
+
+  const host = env.KANBAN_HOST ?? (env.KANBAN_API_TOKEN ? ALL_INTERFACES_HOST : LOOPBACK_HOST);
+  if (!env.KANBAN_API_TOKEN && !isLoopback(host)) {
+    problems.push({ variable: 'KANBAN_HOST', message: 'must be a loopback address while KANBAN_API_TOKEN is unset: set a token to listen beyond this machine' });
+  }
+  const kanban = kanbanOptionsFrom(env, problems);
+  if (problems.length > 0) throw new EnvironmentError(problems);
+
+  let maxPayloadBytes: number;
+  try {
+    maxPayloadBytes = resolveKanbanOptions(kanban).maxPayloadBytes;
+  } catch (error) {
+    if (!(error instanceof KanbanConfigError)) throw error;
+    throw new EnvironmentError([{ variable: VARIABLE_OF_OPTION[error.setting] ?? error.setting, message: error.message }]);
+  }
+  return {
+    port: env.PORT ?? DEFAULT_PORT,
+    host,
+    ...(env.KANBAN_API_TOKEN ? { apiToken: env.KANBAN_API_TOKEN } : {}),
+    rateLimitPerSecond: env.KANBAN_RATE_LIMIT_PER_SECOND ?? DEFAULT_RATE_LIMIT_PER_SECOND,
+    bodyLimitBytes: maxPayloadBytes + BODY_ENVELOPE_BYTES,
+    kanban,
+  };
+}

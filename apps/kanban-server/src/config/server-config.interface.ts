@@ -1,0 +1,15 @@
+import type { KanbanModuleOptions } from '@tps/kanban';
+
+/** Everything the server reads from its environment, validated and with defaults filled in. */
+export interface ServerConfig {
+  port: number;
+  /** Interface to listen on: loopback unless a token protects the API. */
+  host: string;
+  /** Bearer token required on mutating and dead-letter routes; unset means no auth (loopback only). */
+  apiToken?: string;
+  rateLimitPerSecond: number;
+  /** Largest request body accepted; larger ones get 413. */
+  bodyLimitBytes: number;
+  /** Options for `KanbanModule.forRoot`, already checked by the library's own validation. */
+  kanban: KanbanModuleOptions;
+}

@@ -1,0 +1,96 @@
+import { IntegerVariable, StringVariable } from './environment.decorators';
+import { MIN_API_TOKEN_LENGTH } from './server-config.constants';
+
+const NATS_URL = String.raw`(?:nats|tls)://[^\s,]+`;
+const NATS_URL_LIST = new RegExp(`^\\s*${NATS_URL}(?:\\s*,\\s*${NATS_URL})*\\s*$`);
+const AMQP_URL = /^amqps?:\/\/\S+$/;
+const PRINTABLE = /^[\x21-\x7e]+$/;
+const ANY_TEXT = /^[^\0]+$/;
+const HOST = /^[A-Za-z0-9.:-]+$/;
+const NKEY_SEED = /^SU[A-Z2-7]+$/;
+
+/**
+ * The server's environment. Each property is named after its variable, so a validation message
+ * names the variable to fix. Unset and empty variables are `undefined`; defaults are applied later.
+ */
+export class ServerEnvironment {
+  @IntegerVariable(0, 65_535)
+  PORT?: number;
+
+  @StringVariable(HOST, 'must be an IP address or host name')
+  KANBAN_HOST?: string;
+
+  @StringVariable(PRINTABLE, `must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`, MIN_API_TOKEN_LENGTH)
+  KANBAN_API_TOKEN?: string;
+
+  @IntegerVariable(1)
+  KANBAN_RATE_LIMIT_PER_SECOND?: number;
+
+  @StringVariable(NATS_URL_LIST, 'must be a comma-separated list of nats:// or tls:// URLs')
+  KANBAN_NATS_SERVERS?: string;
+
+  @StringVariable(ANY_TEXT, 'must not be empty')
+  KANBAN_NATS_USER?: string;
+
+  @StringVariable(ANY_TEXT, 'must not be empty')
+  KANBAN_NATS_PASS?: string;
+
+  @StringVariable(ANY_TEXT, 'must not be empty')
+  KANBAN_NATS_TOKEN?: string;
+
+  @StringVariable(NKEY_SEED, "must be an NKey user seed (starts with 'SU')")
+  KANBAN_NATS_NKEY_SEED?: string;
+
+  @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
+  KANBAN_NATS_TLS_CA?: string;
+
+  @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
+  KANBAN_NATS_TLS_CERT?: string;
+
+  @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
+  KANBAN_NATS_TLS_KEY?: string;
+
+  @StringVariable(AMQP_URL, 'must be an amqp:// or amqps:// URL')
+  KANBAN_RABBITMQ_URL?: string;
+
+  @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
+  KANBAN_RABBITMQ_TLS_CA?: string;
+
+  @StringVariable(ANY_TEXT, 'must be a file path')
+  KANBAN_EMBEDDED_PATH?: string;
+
+  @IntegerVariable(1)
+  KANBAN_WORKER_PULL_SIZE?: number;
+
+  @IntegerVariable(1)
+  KANBAN_WORKER_PROCESS_TIMEOUT_MS?: number;
+
+  @IntegerVariable(1)
+  KANBAN_DEAD_LETTER_TIMEOUT_MS?: number;
+
+  @IntegerVariable(1)
+  KANBAN_COORDINATOR_CHECK_INTERVAL_MS?: number;
+
+  @IntegerVariable(1)
+  KANBAN_MAX_QUEUE_DEPTH?: number;
+
+  @IntegerVariable(1)
+  KANBAN_MAX_ATTEMPTS?: number;
+
+  @IntegerVariable(1)
+  KANBAN_MAX_PAYLOAD_BYTES?: number;
+}
+
+/** Library option each variable sets, to name the variable when the library rejects the value. */
+export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment>> = {
+  workerPullSize: 'KANBAN_WORKER_PULL_SIZE',
+  workerProcessTimeoutMs: 'KANBAN_WORKER_PROCESS_TIMEOUT_MS',
+  deadLetterTimeoutMs: 'KANBAN_DEAD_LETTER_TIMEOUT_MS',
+  coordinatorCheckIntervalMs: 'KANBAN_COORDINATOR_CHECK_INTERVAL_MS',
+  maxQueueDepth: 'KANBAN_MAX_QUEUE_DEPTH',
+  maxAttempts: 'KANBAN_MAX_ATTEMPTS',
+  maxPayloadBytes: 'KANBAN_MAX_PAYLOAD_BYTES',
+  'embedded.path': 'KANBAN_EMBEDDED_PATH',
+  'nats.servers': 'KANBAN_NATS_SERVERS',
+  'rabbitmq.url': 'KANBAN_RABBITMQ_URL',
+};

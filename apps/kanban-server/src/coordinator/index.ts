@@ -1,0 +1,3 @@
+export * from './coordinator-api.module';
+export * from './coordinator.controller';
+export * from './dto/adjust-workers.dto';

@@ -1,0 +1,3 @@
+export * from './dead-letters.module';
+export * from './dead-letters.controller';
+export * from './dto/list-dead-letters.query';

@@ -1,0 +1,3 @@
+export * from './api-exception.filter';
+export * from './error-body';
+export * from './kanban-error-status';

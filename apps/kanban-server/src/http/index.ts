@@ -1,0 +1,2 @@
+export * from './json-body';
+export * from './json-depth';

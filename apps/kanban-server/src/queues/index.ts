@@ -1,0 +1,2 @@
+export * from './queues.module';
+export * from './queues.controller';

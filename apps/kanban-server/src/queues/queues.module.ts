@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { QueuesController } from './queues.controller';
+
+/** `/queues`: depth per broker, priority and domain. */
+@Module({ controllers: [QueuesController] })
+export class QueuesModule {}

@@ -1,0 +1,5 @@
+export * from './work.module';
+export * from './work.controller';
+export * from './pulled-item';
+export * from './work.constants';
+export * from './dto';

@@ -1,0 +1,59 @@
+import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { KanbanQueue, type PublishReceipt } from '@tps/kanban';
+import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto, SettleWorkDto } from './dto';
+import { PullCancellation } from './pull-cancellation';
+import { toPulledItem, type PulledItem } from './pulled-item';
+import { RequestAbortSignal } from './request-abort-signal.decorator';
+
+/** Producers publish, and workers in any language pull and settle, over HTTP. */
+@Controller('work')
+export class WorkController {
+  constructor(
+    private readonly queue: KanbanQueue,
+    private readonly cancellation: PullCancellation,
+  ) {}
+
+  /** 201 `{id, broker, duplicate}` once a broker durably holds the item. */
+  @Post()
+  publish(@Body() dto: PublishWorkDto): Promise<PublishReceipt> {
+    return this.queue.publish(dto);
+  }
+
+  @Post('pull')
+  @HttpCode(HttpStatus.OK)
+  async pull(@Body() dto: PullWorkDto, @RequestAbortSignal() aborted: AbortSignal): Promise<PulledItem[]> {
+    const deliveries = await this.queue.pull({ ...dto, signal: this.cancellation.signalFor(aborted) });
+    return deliveries.map(toPulledItem);
+  }
+
+  @Post(':id/ack')
+  @HttpCode(HttpStatus.OK)
+  async ack(@Param('id') id: string, @Body() dto: SettleWorkDto): Promise<{ id: string; status: 'acked' }> {
+    await this.queue.ack(id, dto.domain, dto.lease);
+    return { id, status: 'acked' };
+  }
+
+  /** Dead-letters the item with reason `nack` and the worker's reason. */
+  @Post(':id/nack')
+  @HttpCode(HttpStatus.OK)
+  async nack(@Param('id') id: string, @Body() dto: NackWorkDto): Promise<{ id: string; status: 'dead_lettered' }> {
+    await this.queue.nack(id, dto.domain, dto.lease, dto.reason);
+    return { id, status: 'dead_lettered' };
+  }
+
+  /** Hands the item back for another attempt after delayMs. */
+  @Post(':id/retry')
+  @HttpCode(HttpStatus.OK)
+  async retry(@Param('id') id: string, @Body() dto: RetryWorkDto): Promise<{ id: string; status: 'retrying' }> {
+    await this.queue.retry(id, dto.domain, dto.lease, dto.delayMs ?? 0);
+    return { id, status: 'retrying' };
+  }
+
+  /** Keeps a long job's lease alive, as JetStream's `working`. */
+  @Post(':id/extend')
+  @HttpCode(HttpStatus.OK)
+  async extend(@Param('id') id: string, @Body() dto: ExtendLeaseDto): Promise<{ id: string; status: 'extended' }> {
+    await this.queue.extendLease(id, dto.domain, dto.lease, dto.leaseMs);
+    return { id, status: 'extended' };
+  }
+}
