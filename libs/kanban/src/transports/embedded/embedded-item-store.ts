@@ -6,7 +6,7 @@ import type { LeaseRef, Priority, PublishReceipt, QueueDepth, QueueRef, Transpor
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport';
 import { EMBEDDED_DEDUP_PRUNE_INTERVAL_MS, EMBEDDED_QUEUE_FULL_RETRY_AFTER_MS } from './embedded.constants';
-import { EMBEDDED_DEDUP_TABLE, EMBEDDED_ITEMS_TABLE as ITEMS, EMBEDDED_QUEUES_TABLE } from './embedded-schema';
+import { EMBEDDED_DEDUP_TABLE, EMBEDDED_ITEMS_TABLE as ITEMS, EMBEDDED_LEASED_INDEX, EMBEDDED_QUEUES_TABLE } from './embedded-schema';
 
 /** An item row as the dead-letter store needs it. */
 export interface EmbeddedItemRow {
@@ -76,14 +76,14 @@ export class EmbeddedItemStore {
       exists: db.prepare(`SELECT 1 FROM ${ITEMS} WHERE id = @id AND domain = @domain`).pluck(),
       remove: db.prepare(`DELETE FROM ${ITEMS} WHERE seq = @seq`),
       stalled: db.prepare(
-        `SELECT seq, id, priority, domain, body, attempts, NOT ${HELD} AS lapsed FROM ${ITEMS}
+        `SELECT seq, id, priority, domain, body, attempts, NOT ${HELD} AS lapsed FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_INDEX}
          WHERE lease IS NOT NULL AND ((${HELD} AND delivered_at <= @deliveredBefore) OR (attempts >= @maxAttempts AND NOT ${HELD}))
          ORDER BY seq`,
       ),
       depth: db.prepare(
         `SELECT q.priority, q.domain, q.items, COALESCE(f.in_flight, 0) AS in_flight
          FROM ${EMBEDDED_QUEUES_TABLE} q LEFT JOIN (
-           SELECT priority, domain, COUNT(*) AS in_flight FROM ${ITEMS}
+           SELECT priority, domain, COUNT(*) AS in_flight FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_INDEX}
            WHERE lease IS NOT NULL AND (${HELD} OR attempts >= @maxAttempts)
            GROUP BY priority, domain
          ) f USING (priority, domain)

@@ -20,6 +20,8 @@ export const EMBEDDED_ITEMS_TABLE = 'kanban_items';
 export const EMBEDDED_QUEUES_TABLE = 'kanban_queues';
 export const EMBEDDED_DEDUP_TABLE = 'kanban_dedup';
 export const EMBEDDED_DEAD_LETTERS_TABLE = 'kanban_dead_letters';
+/** Delivered, unsettled rows: few next to a backlog, so depth and the stall sweep read only these. */
+export const EMBEDDED_LEASED_INDEX = 'kanban_items_leased';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${EMBEDDED_ITEMS_TABLE} (
@@ -36,7 +38,7 @@ CREATE TABLE IF NOT EXISTS ${EMBEDDED_ITEMS_TABLE} (
 );
 CREATE INDEX IF NOT EXISTS kanban_items_by_queue ON ${EMBEDDED_ITEMS_TABLE} (priority, domain);
 CREATE INDEX IF NOT EXISTS kanban_items_held ON ${EMBEDDED_ITEMS_TABLE} (hold_until) WHERE hold_until IS NOT NULL;
-CREATE INDEX IF NOT EXISTS kanban_items_leased ON ${EMBEDDED_ITEMS_TABLE} (lease) WHERE lease IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${EMBEDDED_LEASED_INDEX} ON ${EMBEDDED_ITEMS_TABLE} (priority, domain) WHERE lease IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS ${EMBEDDED_QUEUES_TABLE} (
   priority TEXT NOT NULL,
