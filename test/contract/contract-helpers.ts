@@ -77,14 +77,19 @@ export async function pullExactly(
   return collected;
 }
 
-/** Depth row of one queue, zeros when the transport lists none for it. */
+/** Depth of one queue, summed over the rows a composite transport may list for it (one per broker). */
 export async function depthOf(
   transport: KanbanTransport,
   priority: WorkItem['priority'],
   domain: string,
 ): Promise<{ ready: number; inFlight: number }> {
-  const row = (await transport.depth()).find((d) => d.priority === priority && d.domain === domain);
-  return { ready: row?.ready ?? 0, inFlight: row?.inFlight ?? 0 };
+  const rows = (await transport.depth()).filter((d) => d.priority === priority && d.domain === domain);
+  return { ready: rows.reduce((sum, d) => sum + d.ready, 0), inFlight: rows.reduce((sum, d) => sum + d.inFlight, 0) };
+}
+
+/** The broker that should appear on receipts and dead letters: the one taking publishes now. */
+export function activeBroker(transport: KanbanTransport): string {
+  return transport.currentStatus.active;
 }
 
 /** Waits until the depth of a queue equals `expected` (brokers may report depth with a short lag). */
