@@ -1,3 +1,4 @@
+import type { NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -9,12 +10,13 @@ import { useJsonBody } from './http';
  * Builds the server app, configured as it runs in production (security headers, JSON body limits,
  * pipes, guards, filters), without listening: `main.ts` listens, tests drive it in process.
  */
-export async function createServerApp(config: ServerConfig): Promise<NestExpressApplication> {
+export async function createServerApp(config: ServerConfig, logger?: NestApplicationOptions['logger']): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     // The parser is registered below with the body limit the payload limit needs.
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line, instead of aborting the process.
     abortOnError: false,
+    ...(logger !== undefined ? { logger } : {}),
   });
   app.use(helmet());
   app.disable('x-powered-by');

@@ -6,18 +6,6 @@ import { statusOfKanbanError } from './kanban-error-status';
 
 const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
-interface HttpErrorLike {
-  status: number;
-  message: string;
-  expose?: boolean;
-}
-
-/** Errors from Express middleware (body-parser's 400/413/415) carry a status and say whether their message is safe to show. */
-function isExposableHttpError(error: unknown): error is HttpErrorLike {
-  const candidate = error as Partial<HttpErrorLike> | null;
-  return typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500 && candidate.expose === true;
-}
-
 /**
  * Turns every error into a JSON response with a status a client can act on: library errors by
  * type (400, 404, 409, 429 with Retry-After, 503), Nest's HTTP exceptions as they are, and
@@ -60,7 +48,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const body = typeof response === 'string' ? errorBody(status, response) : { ...errorBody(status, exception.message), ...(response as Partial<ErrorBody>) };
       return { status, body, headers: {} };
     }
-    if (isExposableHttpError(exception)) return { status: exception.status, body: errorBody(exception.status, exception.message), headers: {} };
     return this.internal(exception);
   }
 

@@ -1,0 +1,51 @@
+import { startTestServer, type TestServer } from './support/test-server';
+
+/** The README's curl flow: publish, pull, ack, the queue is empty again, the server is healthy. */
+describe('Hello Kanban over HTTP', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('publishes, pulls, acks, then shows an empty queue and a healthy server', async () => {
+    const published = await server.http().post('/work').send({ priority: 'high', domain: 'hello', payload: { greeting: 'Hello Kanban' }, deadlineMs: 60_000 }).expect(201);
+    expect(published.body).toEqual({ id: expect.any(String), broker: 'embedded', duplicate: false });
+
+    const pulled = await server.http().post('/work/pull').send({ domain: 'hello', max: 10 }).expect(200);
+    expect(pulled.body).toEqual([
+      expect.objectContaining({
+        id: published.body.id,
+        priority: 'high',
+        domain: 'hello',
+        payload: { greeting: 'Hello Kanban' },
+        attempts: 1,
+        headers: {},
+        lease: expect.any(String),
+        leaseExpiresAt: expect.any(Number),
+        deadline: expect.any(Number),
+      }),
+    ]);
+    const [item] = pulled.body;
+
+    const acked = await server.http().post(`/work/${item.id}/ack`).send({ domain: 'hello', lease: item.lease }).expect(200);
+    expect(acked.body).toEqual({ id: item.id, status: 'acked' });
+
+    const queues = await server.http().get('/queues').expect(200);
+    expect(queues.body).toMatchObject({ ready: 0, inFlight: 0 });
+    expect(queues.body.queues).toEqual([{ broker: 'embedded', priority: 'high', domain: 'hello', ready: 0, inFlight: 0 }]);
+
+    const health = await server.http().get('/health').expect(200);
+    expect(health.body).toMatchObject({ status: 'ok', info: { broker: { status: 'up' }, queue: { status: 'up' }, workers: { status: 'up' } } });
+  });
+
+  it('answers a pull on an empty queue with an empty list', async () => {
+    const pulled = await server.http().post('/work/pull').send({ domain: 'nothing-here' }).expect(200);
+
+    expect(pulled.body).toEqual([]);
+  });
+});
