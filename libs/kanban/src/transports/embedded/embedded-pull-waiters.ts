@@ -1,4 +1,5 @@
 import type { Priority, QueueRef } from '../../interfaces';
+import { EMBEDDED_MAX_TIMER_MS } from './embedded.constants';
 
 interface Waiter {
   queue: QueueRef;
@@ -23,7 +24,7 @@ export class EmbeddedPullWaiters {
         resolve();
       };
       const waiter: Waiter = { queue, wake };
-      const timer = setTimeout(wake, timeoutMs);
+      const timer = setTimeout(wake, Math.min(timeoutMs, EMBEDDED_MAX_TIMER_MS));
       signal?.addEventListener('abort', wake, { once: true });
       this.waiters.add(waiter);
     });

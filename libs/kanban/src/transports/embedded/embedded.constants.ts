@@ -6,3 +6,5 @@ export const EMBEDDED_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
 export const EMBEDDED_DEDUP_PRUNE_INTERVAL_MS = 10_000;
 /** Added to a wake-up timer: Node timers may fire a little before performance.now() reaches the target. */
 export const EMBEDDED_TIMER_SLACK_MS = 1;
+/** Longest delay setTimeout honours; anything longer fires at once, so waits are capped here. */
+export const EMBEDDED_MAX_TIMER_MS = 2 ** 31 - 1;
