@@ -46,6 +46,9 @@ interface OpenStore {
  * counts as in flight until `sweepStalled` dead-letters it as `stalled`, so the caller of the sweep
  * sees and counts it.
  *
+ * Idempotency keys are kept for `dedupWindowMs` of wall-clock time, since they must outlive a
+ * restart, and still fold a publish after their item was settled (as JetStream's dedup window does).
+ *
  * Pulls wait on in-process wake-ups (publish, retry, the end of the next lease or delay); rows
  * written by another process are seen at the next pull.
  */
