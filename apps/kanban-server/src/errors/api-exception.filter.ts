@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { KanbanError, KanbanValidationError, QueueFullError } from '@tps/kanban';
+import { BrokerUnavailableError, KanbanError, KanbanValidationError, QueueFullError } from '@tps/kanban';
 import { errorBody, validationErrorBody, type ErrorBody } from './error-body';
 import { statusOfKanbanError } from './kanban-error-status';
 
@@ -37,7 +37,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const status = statusOfKanbanError(exception);
       if (status === undefined) return this.internal(exception);
       const headers: Record<string, string> = exception instanceof QueueFullError ? { 'Retry-After': String(Math.max(1, Math.ceil(exception.retryAfterMs / 1000))) } : {};
-      if (status >= 500) this.logger.warn(`${status} ${exception.name}: ${exception.message}`);
+      // A lost broker is news for whoever runs the server; a refusal while draining is expected.
+      if (exception instanceof BrokerUnavailableError) this.logger.warn(`${status} ${exception.name}: ${exception.message}`);
       return { status, body: errorBody(status, exception.message), headers };
     }
     if (exception instanceof HttpException) {

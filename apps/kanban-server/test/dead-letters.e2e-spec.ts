@@ -1,0 +1,73 @@
+import { startTestServer, type TestServer } from './support/test-server';
+import { publishAndPull } from './support/work-requests';
+
+const UNKNOWN_ID = '01NOSUCHDEADLETTER00000000';
+
+describe('Dead letters over HTTP', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function nack(domain: string, reason: string): Promise<string> {
+    const item = await publishAndPull(server, { domain, payload: { order: reason } });
+    await server.http().post(`/work/${item.id}/nack`).send({ domain, lease: item.lease, reason }).expect(200);
+    return item.id;
+  }
+
+  it('lists, filters and fetches dead letters with their reason and error', async () => {
+    const first = await nack('letters', 'card declined');
+    const second = await nack('letters', 'address unknown');
+    await nack('letters-other', 'elsewhere');
+
+    const all = await server.http().get('/dead-letters').query({ domain: 'letters' }).expect(200);
+    const byReason = await server.http().get('/dead-letters').query({ reason: 'nack', limit: 1 }).expect(200);
+    const one = await server.http().get(`/dead-letters/${first}`).expect(200);
+
+    expect(all.body.map((d: { id: string }) => d.id).sort()).toEqual([first, second].sort());
+    expect(byReason.body).toHaveLength(1);
+    expect(one.body).toMatchObject({ id: first, domain: 'letters', reason: 'nack', error: 'card declined', attempts: 1, item: { payload: { order: 'card declined' } } });
+  });
+
+  it('replays a dead letter as a new item with 201 {id, broker} and removes it from the dead-letter queue', async () => {
+    const deadId = await nack('replays', 'try again later');
+
+    const replay = await server.http().post(`/dead-letters/${deadId}/replay`).expect(201);
+    const pulled = await server.http().post('/work/pull').send({ domain: 'replays' }).expect(200);
+
+    expect(replay.body).toEqual({ id: expect.any(String), broker: 'embedded' });
+    expect(replay.body.id).not.toBe(deadId);
+    expect(pulled.body).toEqual([expect.objectContaining({ id: replay.body.id, attempts: 1, payload: { order: 'try again later' } })]);
+    await server.http().get(`/dead-letters/${deadId}`).expect(404);
+  });
+
+  it('purges a dead letter with 204', async () => {
+    const deadId = await nack('purges', 'not wanted');
+
+    await server.http().delete(`/dead-letters/${deadId}`).expect(204);
+
+    await server.http().get(`/dead-letters/${deadId}`).expect(404);
+    expect((await server.http().get('/dead-letters').query({ domain: 'purges' }).expect(200)).body).toEqual([]);
+  });
+
+  it.each([
+    ['get', `/dead-letters/${UNKNOWN_ID}`],
+    ['post', `/dead-letters/${UNKNOWN_ID}/replay`],
+    ['delete', `/dead-letters/${UNKNOWN_ID}`],
+  ] as const)('answers 404 for %s of an unknown dead letter', async (method, path) => {
+    const response = await server.http()[method](path).expect(404);
+
+    expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: expect.stringContaining(UNKNOWN_ID) });
+  });
+
+  it('lists every bad query parameter', async () => {
+    const response = await server.http().get('/dead-letters').query({ domain: 'A.B', reason: 'bored', limit: 0, page: 2 }).expect(400);
+
+    expect(response.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['domain', 'limit', 'page', 'reason']);
+  });
+});

@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestServer, type TestServer } from './support/test-server';
+import { publishAndPull, type PulledItemBody } from './support/work-requests';
+
+/**
+ * A lease is the processing timeout plus the library's 5 s grace. With a 1 ms processing timeout it
+ * lapses after about 5 s: the shortest honest wait for a real lapse, which the test spends once.
+ */
+describe('Stale leases over HTTP', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ KANBAN_WORKER_PROCESS_TIMEOUT_MS: '1' });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('refuses every settle from the stale holder with 409 once the item went to another worker, and the new holder settles it', async () => {
+    const stale = await publishAndPull(server, { domain: 'fencing' });
+    await sleep(Math.max(0, stale.leaseExpiresAt - Date.now()) + 200);
+    const redelivered = (await server.http().post('/work/pull').send({ domain: 'fencing', waitMs: 5000 }).expect(200)).body as PulledItemBody[];
+    expect(redelivered).toEqual([expect.objectContaining({ id: stale.id, attempts: 2 })]);
+
+    const settle = { domain: 'fencing', lease: stale.lease };
+    const ack = await server.http().post(`/work/${stale.id}/ack`).send(settle).expect(409);
+    await server.http().post(`/work/${stale.id}/nack`).send({ ...settle, reason: 'late' }).expect(409);
+    await server.http().post(`/work/${stale.id}/retry`).send(settle).expect(409);
+    await server.http().post(`/work/${stale.id}/extend`).send(settle).expect(409);
+    await server.http().post(`/work/${stale.id}/ack`).send({ domain: 'fencing', lease: redelivered[0].lease }).expect(200);
+
+    expect(ack.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('expired') });
+    expect((await server.http().get('/queues').expect(200)).body).toMatchObject({ ready: 0, inFlight: 0 });
+  });
+
+  it('answers 404 for a settle on an item that does not exist', async () => {
+    const live = await publishAndPull(server, { domain: 'fencing-404' });
+
+    const response = await server.http().post('/work/01NOSUCHITEM0000000000000/ack').send({ domain: 'fencing-404', lease: live.lease }).expect(404);
+
+    expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+});
