@@ -48,4 +48,14 @@ describe('Hello Kanban over HTTP', () => {
 
     expect(pulled.body).toEqual([]);
   });
+
+  it('folds a repeated idempotencyKey into the first item', async () => {
+    const body = { priority: 'normal', domain: 'once', payload: 1, deadlineMs: 60_000, idempotencyKey: 'order-42' };
+
+    const first = await server.http().post('/work').send(body).expect(201);
+    const again = await server.http().post('/work').send(body).expect(201);
+
+    expect(again.body).toEqual({ id: first.body.id, broker: 'embedded', duplicate: true });
+    expect((await server.http().post('/work/pull').send({ domain: 'once' }).expect(200)).body).toHaveLength(1);
+  });
 });
