@@ -1,0 +1,2 @@
+export * from './nats.transport';
+export * from './nats.constants';

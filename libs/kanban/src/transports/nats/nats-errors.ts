@@ -1,0 +1,57 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { errors as natsErrors } from '@nats-io/transport-node';
+import { BrokerUnavailableError, KanbanError, QueueFullError } from '../../errors';
+import { NATS_QUEUE_FULL_RETRY_AFTER_MS } from './nats.constants';
+
+/** JetStream API error codes kanban reacts to (nats-server `server/errors.json`). */
+export const JS_ERR = {
+  streamNotFound: 10059,
+  consumerNotFound: 10014,
+  streamNameInUse: 10058,
+  subjectsOverlap: 10065,
+  noMessageFound: 10037,
+  maxMessagesExceeded: 10077,
+  maxBytesExceeded: 10028,
+  messageSizeExceeded: 10054,
+} as const;
+
+export function jsApiCode(error: unknown): number | undefined {
+  const api = findCause(error, JetStreamApiError);
+  return api?.code;
+}
+
+/** nats.js wraps errors (a RequestError around a NoRespondersError, …): looks through `cause`. */
+export function findCause<T extends Error>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof type) return current;
+  }
+  return undefined;
+}
+
+const FULL_PATTERN = /maximum (messages|bytes) exceeded|resource limits exceeded|insufficient resources/i;
+
+/**
+ * Turns what nats.js throws for a publish into kanban's typed errors; the item was not stored in
+ * any of these cases.
+ */
+export function publishError(error: unknown, queue: string, timeoutMs: number): KanbanError {
+  if (error instanceof KanbanError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (FULL_PATTERN.test(message)) {
+    return new QueueFullError(queue, NATS_QUEUE_FULL_RETRY_AFTER_MS, `JetStream refused the item (${message})`);
+  }
+  if (findCause(error, natsErrors.TimeoutError)) {
+    return new BrokerUnavailableError('nats', `no JetStream PubAck for ${queue} within ${timeoutMs} ms`, { cause: error });
+  }
+  if (findCause(error, natsErrors.NoRespondersError)) {
+    return new BrokerUnavailableError('nats', `no JetStream stream answers for ${queue} (JetStream down or the stream was deleted)`, { cause: error });
+  }
+  return new BrokerUnavailableError('nats', `publish to ${queue} failed: ${message}`, { cause: error });
+}
+
+/** For every other broker call (settle, info, dead-letter store): typed, with what was attempted. */
+export function brokerError(error: unknown, action: string): KanbanError {
+  if (error instanceof KanbanError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BrokerUnavailableError('nats', `${action} failed: ${message}`, { cause: error });
+}

@@ -1,0 +1,76 @@
+import { SUBJECT_PREFIX } from '../../kanban.constants';
+import type { Priority } from '../../interfaces/work-item.interface';
+
+/** Stream and consumer names and subjects for one stream prefix; the only place they are spelled. */
+export class NatsNames {
+  /** Root of kanban's own subjects (dead letters, idempotency, advisories): the prefix in lower case. */
+  private readonly root: string;
+
+  constructor(readonly prefix: string) {
+    this.root = prefix.toLowerCase();
+  }
+
+  /** Work subject, the same for every deployment: `kanban.{priority}.{domain}`. */
+  workSubject(priority: Priority, domain: string): string {
+    return `${SUBJECT_PREFIX}.${priority}.${domain}`;
+  }
+
+  /** One work-queue stream per (priority, domain): its limits are that queue's limits. */
+  workStream(priority: Priority, domain: string): string {
+    return `${this.prefix}_${priority.toUpperCase()}_${domain}`;
+  }
+
+  /** The durable pull consumer every instance shares on each work stream. */
+  get workConsumer(): string {
+    return `${this.prefix}_worker`;
+  }
+
+  get deadLetterStream(): string {
+    return `${this.prefix}_DLQ`;
+  }
+
+  get deadLetterSubjects(): string {
+    return `${this.root}.dlq.>`;
+  }
+
+  /** One subject per dead letter, so one can be fetched or purged by id. */
+  deadLetterSubject(domain: string, id: string): string {
+    return `${this.root}.dlq.${domain}.${id}`;
+  }
+
+  deadLetterFilter(domain?: string, id?: string): string {
+    return `${this.root}.dlq.${domain ?? '*'}.${id ?? '*'}`;
+  }
+
+  get idempotencyStream(): string {
+    return `${this.prefix}_IDEMPOTENCY`;
+  }
+
+  get idempotencySubjects(): string {
+    return `${this.root}.idempotency.>`;
+  }
+
+  /** `keyHash` is a hex digest: idempotency keys may hold '.', '*' or '>'. */
+  idempotencySubject(priority: Priority, domain: string, keyHash: string): string {
+    return `${this.root}.idempotency.${priority}.${domain}.${keyHash}`;
+  }
+
+  /** Captures JetStream's max-deliveries advisories for kanban's consumers, so none is missed while no instance listens. */
+  get advisoryStream(): string {
+    return `${this.prefix}_ADVISORIES`;
+  }
+
+  get advisorySubject(): string {
+    return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.*.${this.workConsumer}`;
+  }
+
+  get advisoryConsumer(): string {
+    return `${this.prefix}_sweeper`;
+  }
+
+  /** Streams of this prefix whose name is a work stream, parsed back to their queue. */
+  parseWorkStream(stream: string): { priority: Priority; domain: string } | undefined {
+    const match = new RegExp(`^${this.prefix}_(HIGH|NORMAL|LOW)_(.+)$`).exec(stream);
+    return match ? { priority: match[1].toLowerCase() as Priority, domain: match[2] } : undefined;
+  }
+}

@@ -1,0 +1,217 @@
+import type { Logger } from '@nestjs/common';
+import {
+  AckPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { TopologyConflictError } from '../../errors';
+import type { Priority } from '../../interfaces/work-item.interface';
+import type { TransportSettings } from '../../transport/kanban-transport';
+import {
+  NATS_ADVISORY_MAX_AGE_MS,
+  NATS_DEAD_LETTER_MAX_AGE_MS,
+  NATS_ENVELOPE_OVERHEAD_BYTES,
+  NATS_MIN_DUPLICATE_WINDOW_MS,
+} from './nats.constants';
+import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
+import type { NatsNames } from './nats-names';
+
+/** In-flight deliveries one work consumer allows: this many full pulls across all workers and instances. */
+export const NATS_ACK_PENDING_PULLS = 100;
+/** The advisory consumer's ack wait: one sweep handles its batch well within it. */
+const ADVISORY_ACK_WAIT_MS = 60_000;
+
+/** Stream settings that must match exactly; anything else kanban updates in place. */
+type FixedStreamFields = Pick<StreamConfig, 'retention' | 'storage' | 'discard'>;
+
+/**
+ * Declares the streams and consumers kanban needs, idempotently: creates what is missing, updates
+ * limits that changed, and refuses (TopologyConflictError) what it must not silently change.
+ */
+export class NatsTopology {
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly names: NatsNames,
+    private readonly settings: TransportSettings,
+    private readonly replicas: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Largest message a work stream takes: the payload limit plus the item's envelope. */
+  get maxMessageBytes(): number {
+    return this.settings.maxPayloadBytes + NATS_ENVELOPE_OVERHEAD_BYTES;
+  }
+
+  private get duplicateWindowNanos(): number {
+    return nanos(Math.max(this.settings.dedupWindowMs, NATS_MIN_DUPLICATE_WINDOW_MS));
+  }
+
+  /**
+   * Per-delivery ack wait. JetStream replaces ack_wait with backoff[0] when a backoff is set and
+   * needs max_deliver > backoff length, so the list holds one lease per attempt, each stretched by
+   * that attempt's retry delay: a lapsed lease is redelivered after the delay, like a retry.
+   */
+  workBackoffMs(): number[] {
+    const { leaseMs, retryBackoffMs, maxAttempts } = this.settings;
+    return Array.from({ length: maxAttempts }, (_, i) => leaseMs + retryBackoffMs[Math.min(i, retryBackoffMs.length - 1)]);
+  }
+
+  async ensureShared(): Promise<void> {
+    await this.ensureStream(
+      {
+        name: this.names.deadLetterStream,
+        subjects: [this.names.deadLetterSubjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        max_age: nanos(NATS_DEAD_LETTER_MAX_AGE_MS),
+        duplicate_window: this.duplicateWindowNanos,
+        num_replicas: this.replicas,
+      },
+      ['max_age', 'duplicate_window'],
+    );
+    await this.ensureStream(
+      {
+        name: this.names.idempotencyStream,
+        subjects: [this.names.idempotencySubjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_msgs_per_subject: 1,
+        max_age: this.duplicateWindowNanos,
+        num_replicas: this.replicas,
+      },
+      ['max_age'],
+    );
+    await this.ensureStream(
+      {
+        name: this.names.advisoryStream,
+        subjects: [this.names.advisorySubject],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(NATS_ADVISORY_MAX_AGE_MS),
+        num_replicas: this.replicas,
+      },
+      ['max_age'],
+    );
+    await this.ensureConsumer(this.names.advisoryStream, {
+      durable_name: this.names.advisoryConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(ADVISORY_ACK_WAIT_MS),
+      max_deliver: -1,
+    });
+  }
+
+  async ensureWorkQueue(priority: Priority, domain: string): Promise<string> {
+    const stream = this.names.workStream(priority, domain);
+    await this.ensureStream(
+      {
+        name: stream,
+        subjects: [this.names.workSubject(priority, domain)],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        max_msgs: this.settings.maxQueueDepth,
+        max_bytes: -1,
+        max_msg_size: this.maxMessageBytes,
+        duplicate_window: this.duplicateWindowNanos,
+        num_replicas: this.replicas,
+      },
+      ['max_msgs', 'max_msg_size', 'duplicate_window'],
+    );
+    const backoff = this.workBackoffMs();
+    await this.ensureConsumer(stream, {
+      durable_name: this.names.workConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(backoff[0]),
+      backoff: backoff.map(nanos),
+      // One delivery beyond maxAttempts: the pull that receives it dead-letters the item as stalled.
+      max_deliver: this.settings.maxAttempts + 1,
+      max_ack_pending: this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
+    });
+    return stream;
+  }
+
+  private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[]): Promise<void> {
+    let info = await this.streamInfo(config.name);
+    if (!info) {
+      try {
+        await this.jsm.streams.add(config);
+        this.logger.log(`created JetStream stream ${config.name} on ${config.subjects.join(', ')}`);
+        return;
+      } catch (error) {
+        if (jsApiCode(error) === JS_ERR.subjectsOverlap || /overlap/i.test((error as Error).message)) {
+          throw new TopologyConflictError('nats', `stream ${config.name}`, `its subjects ${config.subjects.join(', ')} are already captured by another stream`);
+        }
+        if (jsApiCode(error) !== JS_ERR.streamNameInUse) throw brokerError(error, `creating stream ${config.name}`);
+        info = await this.streamInfo(config.name);
+        if (!info) throw brokerError(error, `creating stream ${config.name}`);
+      }
+    }
+    this.assertCompatible(info, config);
+    const changed = updatable.filter((key) => JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
+    if (changed.length === 0) return;
+    try {
+      await this.jsm.streams.update(config.name, { ...info.config, ...Object.fromEntries(changed.map((key) => [key, config[key]])) });
+      this.logger.log(`updated JetStream stream ${config.name}: ${changed.join(', ')}`);
+    } catch (error) {
+      throw new TopologyConflictError('nats', `stream ${config.name}`, `updating ${changed.join(', ')} was refused (${(error as Error).message})`);
+    }
+  }
+
+  private assertCompatible(info: StreamInfo, wanted: Partial<StreamConfig> & { subjects: string[] }): void {
+    const fixed: (keyof FixedStreamFields)[] = ['retention', 'storage', 'discard'];
+    const wrong = fixed.filter((key) => info.config[key] !== wanted[key]).map((key) => `${key} is ${info.config[key]}, kanban needs ${wanted[key]}`);
+    const missing = wanted.subjects.filter((subject) => !(info.config.subjects ?? []).includes(subject));
+    if (missing.length > 0) wrong.push(`subjects ${JSON.stringify(info.config.subjects)} lack ${missing.join(', ')}`);
+    if (wrong.length > 0) throw new TopologyConflictError('nats', `stream ${info.config.name}`, wrong.join('; '));
+  }
+
+  private async streamInfo(name: string): Promise<StreamInfo | undefined> {
+    try {
+      return await this.jsm.streams.info(name);
+    } catch (error) {
+      if (jsApiCode(error) === JS_ERR.streamNotFound) return undefined;
+      throw brokerError(error, `reading stream ${name}`);
+    }
+  }
+
+  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+    const name = config.durable_name;
+    let info;
+    try {
+      info = await this.jsm.consumers.info(stream, name);
+    } catch (error) {
+      if (jsApiCode(error) !== JS_ERR.consumerNotFound) throw brokerError(error, `reading consumer ${stream}/${name}`);
+    }
+    if (!info) {
+      try {
+        await this.jsm.consumers.add(stream, config);
+        this.logger.log(`created JetStream consumer ${stream}/${name}`);
+        return;
+      } catch (error) {
+        // Work-queue streams take one consumer per subject: someone else's consumer is a conflict.
+        throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, (error as Error).message);
+      }
+    }
+    if (info.config.ack_policy !== AckPolicy.Explicit || info.config.deliver_subject) {
+      throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, 'it must be a pull consumer with explicit ack');
+    }
+    const updatable = ['ack_wait', 'backoff', 'max_deliver', 'max_ack_pending'] as const;
+    const changed = updatable.filter((key) => config[key] !== undefined && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
+    if (changed.length === 0) return;
+    try {
+      await this.jsm.consumers.update(stream, name, Object.fromEntries(changed.map((key) => [key, config[key]])));
+      this.logger.log(`updated JetStream consumer ${stream}/${name}: ${changed.join(', ')}`);
+    } catch (error) {
+      throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, `updating ${changed.join(', ')} was refused (${(error as Error).message})`);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/** A publish that JetStream has not acknowledged within this time fails (and fails over). */
+export const NATS_DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
+/** Name prefix of the streams and consumers kanban creates. */
+export const NATS_DEFAULT_STREAM_PREFIX = 'KANBAN';
+export const NATS_DEFAULT_CONNECTION_NAME = 'tps-kanban';
+export const NATS_DEFAULT_REPLICAS = 1;
+/** JetStream API calls (stream/consumer info, message get) that take longer fail. */
+export const NATS_API_TIMEOUT_MS = 5_000;
+/** Reconnect forever, waiting this long between attempts (plus jitter). */
+export const NATS_RECONNECT_TIME_WAIT_MS = 1_000;
+export const NATS_RECONNECT_JITTER_MS = 500;
+/** The first connect gives up after this long so start-up fails with a clear error instead of hanging. */
+export const NATS_CONNECT_TIMEOUT_MS = 5_000;
+/** JetStream requires at least two minutes of duplicate window for the publish guarantee we document. */
+export const NATS_MIN_DUPLICATE_WINDOW_MS = 120_000;
+/**
+ * Room for the envelope around the payload (id, domain, deadline, headers, idempotency key): the
+ * stream's max message size is maxPayloadBytes plus this.
+ */
+export const NATS_ENVELOPE_OVERHEAD_BYTES = 64 * 1024;
+/** Settles are refused this long before the lease lapses, so a settle in flight never lands on a redelivered item. */
+export const NATS_LEASE_SAFETY_MARGIN_MS = 250;
+/** A waiting pull rechecks the queues at least this often (nak-delayed items become ready without a publish). */
+export const NATS_PULL_RECHECK_MS = 500;
+/** The client stops listening for the answer to a no-wait pull request after this long. */
+export const NATS_PULL_REQUEST_EXPIRES_MS = 2_000;
+/** Dead letters are kept this long at most (limits retention); purge them earlier through the API. */
+export const NATS_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1_000;
+/** Max-deliveries advisories are kept this long for the sweeper to process. */
+export const NATS_ADVISORY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
+/** Advisories one sweep processes at most; the next sweep continues. */
+export const NATS_SWEEP_BATCH = 256;
+/** Dead letters one list call reads at most before filtering by reason and sorting. */
+export const NATS_DEAD_LETTER_SCAN_LIMIT = 1_000;
+/** Leases this instance handed out and still tracks; older entries are evicted once lapsed. */
+export const NATS_MAX_TRACKED_LEASES = 100_000;
+/** Retry-After given with QueueFullError when the stream refuses for lack of room. */
+export const NATS_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
+/** Header names kanban sets on JetStream messages. */
+export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';

@@ -1,0 +1,500 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { StoredMsg } from '@nats-io/jetstream';
+import { errors as natsErrors, nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { decodeItem, encodeItem, MalformedItemError } from '../../codec/item-codec';
+import { newItemId } from '../../codec/item-id';
+import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, TopologyConflictError } from '../../errors';
+import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../../interfaces/dead-letter.interface';
+import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
+import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
+import type { QueueDepth } from '../../interfaces/queue-depth.interface';
+import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
+import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
+import { KanbanTransport, type TransportSettings } from '../../transport/kanban-transport';
+import { domainError, priorityError } from '../../validation/validate-publish-request';
+import {
+  NATS_DEFAULT_PUBLISH_TIMEOUT_MS,
+  NATS_DEFAULT_REPLICAS,
+  NATS_DEFAULT_STREAM_PREFIX,
+  NATS_LEASE_SAFETY_MARGIN_MS,
+  NATS_PULL_RECHECK_MS,
+  NATS_SWEEP_BATCH,
+} from './nats.constants';
+import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
+import { NatsDeadLetters } from './nats-dead-letters';
+import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
+import { decodeLease, NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
+import { NatsNames } from './nats-names';
+import { publishedOrTimeout, pullReady } from './nats-pull';
+import { NatsTopology } from './nats-topology';
+
+const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+/** Expected-stream mismatch: the subject is captured by a stream kanban did not create for it. */
+const JS_ERR_WRONG_STREAM = 10060;
+
+/** JetStream's settle vocabulary, sent as requests so the server confirms each one (double ack). */
+const ACK = '+ACK';
+const IN_PROGRESS = '+WPI';
+const TERM = '+TERM';
+const nak = (delayMs: number): string => `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`;
+
+interface MaxDeliveriesAdvisory {
+  stream: string;
+  stream_seq: number;
+  deliveries: number;
+}
+
+/**
+ * NATS JetStream transport: one work-queue stream and one shared durable pull consumer per
+ * (priority, domain), a dead-letter stream, and a stream capturing max-deliveries advisories.
+ * Settles are double acks fenced on the client (see NatsLeaseRegistry).
+ */
+export class NatsTransport extends KanbanTransport {
+  readonly broker = 'nats';
+  private readonly logger = new Logger(NatsTransport.name);
+  private readonly names: NatsNames;
+  private readonly leases = new NatsLeaseRegistry((lease) => this.onLeaseLapsed(lease));
+  /** Waiting pulls, woken when this instance releases an item (a release publishes nothing they could hear). */
+  private readonly waiters = new Set<() => void>();
+  private readonly publishTimeoutMs: number;
+  private readonly queues = new Map<string, Promise<string>>();
+  private clients?: NatsClients;
+  private topology?: NatsTopology;
+  private deadLetters?: NatsDeadLetters;
+  private connecting?: Promise<void>;
+  private closing?: Promise<void>;
+
+  /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects. */
+  constructor(
+    private readonly options: NatsConnectionOptions,
+    private readonly settings: TransportSettings,
+  ) {
+    super();
+    const prefix = options.streamPrefix ?? NATS_DEFAULT_STREAM_PREFIX;
+    if (!STREAM_PREFIX_PATTERN.test(prefix)) {
+      throw new KanbanConfigError('nats.streamPrefix', `must match ${STREAM_PREFIX_PATTERN.source}, got ${JSON.stringify(prefix)}`);
+    }
+    this.names = new NatsNames(prefix);
+    this.publishTimeoutMs = options.publishTimeoutMs ?? NATS_DEFAULT_PUBLISH_TIMEOUT_MS;
+  }
+
+  connect(): Promise<void> {
+    if (this.closing) return Promise.reject(new BrokerUnavailableError('nats', 'the transport was closed'));
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      this.status.next({ state: 'down', active: 'none', detail: (error as Error).message });
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    this.status.next({ state: 'connecting', active: 'none' });
+    const topologyBytes = this.settings.maxPayloadBytes;
+    const clients = await openNatsConnection(this.options, topologyBytes, this.logger);
+    try {
+      const topology = new NatsTopology(clients.jsm, this.names, this.settings, this.options.replicas ?? NATS_DEFAULT_REPLICAS, this.logger);
+      await topology.ensureShared();
+      this.clients = clients;
+      this.topology = topology;
+      this.deadLetters = new NatsDeadLetters(clients.js, clients.jsm, this.names, this.publishTimeoutMs);
+    } catch (error) {
+      await clients.nc.close().catch(() => undefined);
+      throw error;
+    }
+    void this.watchStatus(clients);
+    this.status.next({ state: 'up', active: 'nats', detail: `JetStream on ${redactServers(this.options.servers)}` });
+  }
+
+  /** Mirrors the connection into status$; after a reconnect, rechecks JetStream and forgets declared queues (the server may have lost them). */
+  private async watchStatus({ nc, jsm }: NatsClients): Promise<void> {
+    for await (const event of nc.status()) {
+      if (this.closing) return;
+      if (event.type === 'disconnect') {
+        this.logger.warn(`NATS connection lost; reconnecting`);
+        this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
+      } else if (event.type === 'reconnect') {
+        this.queues.clear();
+        const jetStreamUp = await jsm.getAccountInfo().then(
+          () => true,
+          () => false,
+        );
+        this.logger.log(`NATS connection restored; JetStream ${jetStreamUp ? 'available' : 'not available'}`);
+        this.status.next(jetStreamUp ? { state: 'up', active: 'nats' } : { state: 'degraded', active: 'none', detail: 'connected to NATS but JetStream does not answer' });
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Releases the leases still held (this instance can no longer settle them), wakes waiting pulls, drains the connection. */
+  private async shutdown(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    const held = this.leases.closeAll();
+    for (const wake of this.waiters) wake();
+    const nc = this.clients?.nc;
+    if (nc && !nc.isClosed()) {
+      const released = await Promise.allSettled(held.map((lease) => nc.request(lease.reply, nak(0), { timeout: this.publishTimeoutMs })));
+      const failed = released.filter((result) => result.status === 'rejected').length;
+      if (failed > 0) this.logger.warn(`${failed} of ${held.length} held items could not be released at close; JetStream redelivers them after their ack wait`);
+    }
+    if (nc) {
+      try {
+        await nc.drain();
+      } catch (error) {
+        this.logger.warn(`NATS drain failed (${(error as Error).message}); closing`);
+        await nc.close().catch(() => undefined);
+      }
+    }
+    this.status.next({ state: 'closed', active: 'none' });
+  }
+
+  private connected(): NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters } {
+    if (this.closing) throw new BrokerUnavailableError('nats', 'the transport was closed');
+    if (!this.clients || !this.topology || !this.deadLetters) throw new BrokerUnavailableError('nats', 'not connected; call connect() first');
+    return { ...this.clients, topology: this.topology, deadLetters: this.deadLetters };
+  }
+
+  async ensureQueue(priority: Priority, domain: string): Promise<void> {
+    await this.declareQueue(priority, domain);
+  }
+
+  /** Declares the queue's stream and consumer once per connection; resolves to the stream name. */
+  private declareQueue(priority: Priority, domain: string): Promise<string> {
+    const errors = [
+      ...(priorityError(priority) ? [{ field: 'priority', message: priorityError(priority) as string }] : []),
+      ...(domainError(domain) ? [{ field: 'domain', message: domainError(domain) as string }] : []),
+    ];
+    if (errors.length > 0) return Promise.reject(new KanbanValidationError(errors));
+    const key = `${priority}:${domain}`;
+    let declared = this.queues.get(key);
+    if (!declared) {
+      declared = Promise.resolve()
+        .then(() => this.connected().topology.ensureWorkQueue(priority, domain))
+        .catch((error: unknown) => {
+          this.queues.delete(key);
+          throw error;
+        });
+      this.queues.set(key, declared);
+    }
+    return declared;
+  }
+
+  async publish(item: WorkItem): Promise<PublishReceipt> {
+    const { topology } = this.connected();
+    const queue = this.names.workSubject(item.priority, item.domain);
+    const bytes = encodeItem(item);
+    if (bytes.length > topology.maxMessageBytes) {
+      throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
+    }
+    let stream = await this.declareQueue(item.priority, item.domain);
+    let ack;
+    try {
+      ack = await this.publishOnce(stream, item, bytes);
+    } catch (error) {
+      // A deleted stream answers nothing: declare it again once, then give up with a typed error.
+      if (!findCause(error, natsErrors.NoRespondersError) && jsApiCode(error) !== JS_ERR.streamNotFound) throw this.publishFailure(error, queue);
+      this.queues.delete(`${item.priority}:${item.domain}`);
+      stream = await this.declareQueue(item.priority, item.domain);
+      ack = await this.publishOnce(stream, item, bytes).catch((retryError: unknown) => {
+        throw this.publishFailure(retryError, queue);
+      });
+    }
+    if (ack.duplicate) return { id: await this.originalId(stream, ack.seq, item), broker: this.broker, duplicate: true };
+    if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
+    return { id: item.id, broker: this.broker, duplicate: false };
+  }
+
+  private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
+    return this.connected().js.publish(this.names.workSubject(item.priority, item.domain), bytes, {
+      msgID: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
+      timeout: this.publishTimeoutMs,
+      expect: { streamName: stream },
+    });
+  }
+
+  private publishFailure(error: unknown, queue: string) {
+    if (jsApiCode(error) === JS_ERR_WRONG_STREAM) {
+      return new TopologyConflictError('nats', `subject ${queue}`, `it is captured by a stream other than the one kanban declared (${(error as Error).message})`);
+    }
+    return publishError(error, queue, this.publishTimeoutMs);
+  }
+
+  /**
+   * The id of the item a duplicate publish was folded into: read from the stored message while it
+   * waits, else from the idempotency record written after the first publish. Limitation: when the
+   * first item was already consumed and its publisher died before recording it, the id is unknown
+   * and the receipt carries the id this publish would have had.
+   */
+  private async originalId(stream: string, seq: number, item: WorkItem): Promise<string> {
+    const { jsm } = this.connected();
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    const fromStream = stored ? this.tryDecode(stored.data)?.id : undefined;
+    if (fromStream) return fromStream;
+    const record = await jsm.streams.getMessage(this.names.idempotencyStream, { last_by_subj: this.idempotencySubject(item) }).catch(() => null);
+    if (record) return record.string();
+    this.logger.warn(`duplicate publish of idempotency key in ${item.domain}: original item no longer stored, returning ${item.id}`);
+    return item.id;
+  }
+
+  private idempotencySubject(item: WorkItem): string {
+    const hash = createHash('sha256').update(item.idempotencyKey ?? '').digest('hex');
+    return this.names.idempotencySubject(item.priority, item.domain, hash);
+  }
+
+  /** Best effort: the item is already stored, so a failure here only costs the duplicate's id later. */
+  private async recordIdempotency(item: WorkItem): Promise<void> {
+    try {
+      await this.connected().js.publish(this.idempotencySubject(item), item.id, { timeout: this.publishTimeoutMs });
+    } catch (error) {
+      this.logger.warn(`could not record idempotency key of item ${item.id}: ${(error as Error).message}`);
+    }
+  }
+
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    const { nc } = this.connected();
+    const priorities = queue.priority ? [queue.priority] : [...PRIORITIES];
+    const streams = await Promise.all(priorities.map((priority) => this.declareQueue(priority, queue.domain)));
+    const leaseMs = Math.max(1, Math.min(options.leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
+    const deadline = Date.now() + options.waitMs;
+    const wakeSubject = queue.priority ? this.names.workSubject(queue.priority, queue.domain) : `${SUBJECT_PREFIX}.*.${queue.domain}`;
+    for (;;) {
+      if (this.closing) return [];
+      const deliveries = await this.pullRound(nc, priorities, streams, queue.domain, max, leaseMs);
+      const remaining = deadline - Date.now();
+      if (deliveries.length > 0 || remaining <= 0 || options.signal?.aborted) return deliveries;
+      await this.waitForWork(nc, wakeSubject, Math.min(remaining, NATS_PULL_RECHECK_MS), options.signal);
+    }
+  }
+
+  /** Until a publish on the queue, a release by this instance, the recheck interval, an abort or close. */
+  private async waitForWork(nc: NatsConnection, subject: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    const woken = new AbortController();
+    const wake = (): void => woken.abort();
+    this.waiters.add(wake);
+    try {
+      await publishedOrTimeout(nc, subject, maxWaitMs, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+    } finally {
+      this.waiters.delete(wake);
+    }
+  }
+
+  /** One pass in strict priority order: high fills the batch first, then normal, then low. */
+  private async pullRound(nc: NatsConnection, priorities: Priority[], streams: string[], domain: string, max: number, leaseMs: number): Promise<TransportDelivery[]> {
+    const deliveries: TransportDelivery[] = [];
+    for (let i = 0; i < priorities.length && deliveries.length < max; i++) {
+      const messages = await pullReady(nc, streams[i], this.names.workConsumer, max - deliveries.length).catch((error: unknown) => {
+        throw brokerError(error, `pulling from ${streams[i]}`);
+      });
+      for (const message of messages) {
+        const delivery = await this.toDelivery(message, priorities[i], domain, leaseMs);
+        if (delivery) deliveries.push(delivery);
+      }
+    }
+    return deliveries;
+  }
+
+  private async toDelivery(message: Msg, priority: Priority, domain: string, leaseMs: number): Promise<TransportDelivery | undefined> {
+    const info = parseAckSubject(message.reply ?? '');
+    if (!info) {
+      this.logger.warn(`ignored a message without a JetStream ack subject on ${message.subject}`);
+      return undefined;
+    }
+    if (info.deliveryCount > this.settings.maxAttempts) {
+      await this.moveExhausted(message, priority, domain, info.deliveryCount - 1);
+      return undefined;
+    }
+    let item: WorkItem;
+    try {
+      item = decodeItem(message.data, info.deliveryCount);
+      if (item.domain !== domain || item.priority !== priority) {
+        throw new MalformedItemError(`item for ${item.priority}/${item.domain} arrived on ${message.subject}`);
+      }
+    } catch (error) {
+      if (!(error instanceof MalformedItemError)) throw error;
+      const id = newItemId();
+      const { lease } = this.leases.track({ id, domain, priority }, message.reply as string, info, leaseMs, message.data);
+      return { id, domain, priority, lease, malformed: true, raw: Buffer.from(message.data).toString('base64'), error: error.message, attempts: info.deliveryCount };
+    }
+    const { lease, expiresAt } = this.leases.track({ id: item.id, domain, priority }, message.reply as string, info, leaseMs, message.data);
+    return { id: item.id, domain, priority, lease, item, leaseExpiresAt: expiresAt };
+  }
+
+  /** A delivery past maxAttempts means every lease lapsed: dead-letter it as stalled instead of handing it out. */
+  private async moveExhausted(message: Msg, priority: Priority, domain: string, attempts: number): Promise<void> {
+    const info = parseAckSubject(message.reply as string)!;
+    const record = this.deadLetterRecord(message.data, priority, domain, 'stalled', `lease lapsed on all ${attempts} attempts`, attempts);
+    await this.connected().deadLetters.add(record, `${info.stream}:${info.streamSeq}`);
+    await this.settle(message.reply as string, TERM, `terminating exhausted item ${record.id}`);
+    this.logger.warn(`dead-lettered item ${record.id} (${priority}/${domain}) as stalled after ${attempts} lapsed attempts`);
+  }
+
+  /**
+   * A lease ran out here: release the item for its next attempt at once, or, on its last attempt,
+   * hold it (still unacked on the server) for the sweep to dead-letter as stalled.
+   */
+  private onLeaseLapsed(lease: TrackedLease): LapseAction {
+    if (lease.info.deliveryCount >= this.settings.maxAttempts) return 'hold';
+    this.settle(lease.reply, nak(0), `releasing item ${lease.ref.id} after its lease lapsed`).then(
+      () => {
+        for (const wake of this.waiters) wake();
+      },
+      (error: unknown) => this.logger.warn(`${(error as Error).message}; JetStream redelivers it after its ack wait`),
+    );
+    return 'release';
+  }
+
+  async ack(ref: LeaseRef): Promise<void> {
+    this.leases.assertCurrent(ref);
+    await this.settle(decodeLease(ref).reply, ACK, `acking item ${ref.id}`);
+    this.leases.close(ref);
+  }
+
+  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
+    this.leases.assertCurrent(ref);
+    await this.settle(decodeLease(ref).reply, nak(delayMs), `returning item ${ref.id} for retry`);
+    this.leases.close(ref);
+  }
+
+  /** JetStream restarts the delivery's ack wait; the lease runs for at most the consumer's lease length from now. */
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+    this.leases.assertCurrent(ref);
+    await this.settle(decodeLease(ref).reply, IN_PROGRESS, `extending the lease of item ${ref.id}`);
+    this.leases.extend(ref, Math.max(1, Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS)));
+  }
+
+  /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */
+  async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    this.leases.assertCurrent(ref);
+    const { reply, info } = decodeLease(ref);
+    const data = this.leases.dataOf(ref) ?? (await this.storedMessage(info.stream, info.streamSeq))?.data;
+    if (!data) throw new BrokerUnavailableError('nats', `item ${ref.id} is no longer in ${info.stream}`);
+    const record = await this.moveDelivery(ref, reply, info, data, reason, error);
+    this.leases.close(ref);
+    return record;
+  }
+
+  private async moveDelivery(ref: LeaseRef, reply: string, info: NatsDeliveryInfo, data: Uint8Array, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+    const record = { ...this.deadLetterRecord(data, ref.priority, ref.domain, reason, error, info.deliveryCount), id: ref.id };
+    await this.connected().deadLetters.add(record, `${info.stream}:${info.streamSeq}`);
+    await this.settle(reply, TERM, `terminating dead-lettered item ${ref.id}`);
+    return record;
+  }
+
+  private deadLetterRecord(data: Uint8Array, priority: Priority, domain: string, reason: DeadLetterReason, error: string | undefined, attempts: number): DeadLetter {
+    const item = this.tryDecode(data, attempts);
+    return {
+      id: item?.id ?? newItemId(),
+      priority,
+      domain,
+      ...(item ? { item } : { raw: Buffer.from(data).toString('base64') }),
+      reason,
+      ...(error !== undefined ? { error } : {}),
+      attempts,
+      deadLetteredAt: Date.now(),
+      broker: this.broker,
+    };
+  }
+
+  private tryDecode(data: Uint8Array, attempts = 0): WorkItem | undefined {
+    try {
+      return decodeItem(data, attempts);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async storedMessage(stream: string, seq: number): Promise<StoredMsg | null> {
+    try {
+      return await this.connected().jsm.streams.getMessage(stream, { seq });
+    } catch (error) {
+      if (jsApiCode(error) === JS_ERR.noMessageFound) return null;
+      throw brokerError(error, `reading message ${seq} of ${stream}`);
+    }
+  }
+
+  /** Sends a settle and waits for the server to confirm it. */
+  private async settle(reply: string, verb: string, action: string): Promise<void> {
+    try {
+      await this.connected().nc.request(reply, verb, { timeout: this.publishTimeoutMs });
+    } catch (error) {
+      throw brokerError(error, action);
+    }
+  }
+
+  async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
+    const moved: DeadLetter[] = [];
+    const lapsedOnLastAttempt = this.leases.exhausted().map((lease) => ({ lease, error: `lease lapsed on its last attempt (${lease.info.deliveryCount})` }));
+    const heldTooLong = this.leases.heldLongerThan(stalledAfterMs).map((lease) => ({ lease, error: `unsettled for more than ${stalledAfterMs} ms` }));
+    for (const { lease, error } of [...lapsedOnLastAttempt, ...heldTooLong]) {
+      const data = lease.data;
+      this.leases.close(lease.ref);
+      moved.push(await this.moveDelivery(lease.ref, lease.reply, lease.info, data, 'stalled', error));
+      this.logger.warn(`dead-lettered item ${lease.ref.id} (${lease.ref.priority}/${lease.ref.domain}) as stalled: ${error}`);
+    }
+    moved.push(...(await this.moveAdvisedExhausted()));
+    return moved;
+  }
+
+  /**
+   * Items JetStream stopped delivering at max_deliver (their last lease lapsed while the library
+   * was dead-lettering them) stay in the stream; the captured advisory names them.
+   */
+  private async moveAdvisedExhausted(): Promise<DeadLetter[]> {
+    const { nc, jsm, deadLetters } = this.connected();
+    const advisories = await pullReady(nc, this.names.advisoryStream, this.names.advisoryConsumer, NATS_SWEEP_BATCH).catch((error: unknown) => {
+      throw brokerError(error, 'reading max-deliveries advisories');
+    });
+    const moved: DeadLetter[] = [];
+    for (const message of advisories) {
+      const advisory = JSON.parse(Buffer.from(message.data).toString('utf8')) as MaxDeliveriesAdvisory;
+      const queue = this.names.parseWorkStream(advisory.stream);
+      const stored = queue ? await this.storedMessage(advisory.stream, advisory.stream_seq) : null;
+      if (queue && stored) {
+        const attempts = Math.min(advisory.deliveries, this.settings.maxAttempts);
+        const record = this.deadLetterRecord(stored.data, queue.priority, queue.domain, 'stalled', `lease lapsed on all ${attempts} attempts`, attempts);
+        await deadLetters.add(record, `${advisory.stream}:${advisory.stream_seq}`);
+        await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch((error: unknown) => {
+          if (jsApiCode(error) !== JS_ERR.noMessageFound) throw brokerError(error, `removing exhausted item ${record.id}`);
+        });
+        moved.push(record);
+        this.logger.warn(`dead-lettered item ${record.id} (${queue.priority}/${queue.domain}) as stalled after max deliveries`);
+      }
+      await this.settle(message.reply as string, ACK, 'acking a max-deliveries advisory');
+    }
+    return moved;
+  }
+
+  async depth(): Promise<QueueDepth[]> {
+    const { jsm } = this.connected();
+    try {
+      const streams: string[] = [];
+      for await (const name of jsm.streams.names(`${SUBJECT_PREFIX}.>`)) if (this.names.parseWorkStream(name)) streams.push(name);
+      return await Promise.all(
+        streams.map(async (stream) => {
+          const { priority, domain } = this.names.parseWorkStream(stream)!;
+          const info = await jsm.consumers.info(stream, this.names.workConsumer);
+          return { broker: this.broker, priority, domain, ready: info.num_pending, inFlight: info.num_ack_pending };
+        }),
+      );
+    } catch (error) {
+      throw brokerError(error, 'reading queue depth');
+    }
+  }
+
+  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    return this.connected().deadLetters.list(filter);
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetter> {
+    return this.connected().deadLetters.get(id);
+  }
+
+  deleteDeadLetter(id: string): Promise<void> {
+    return this.connected().deadLetters.delete(id);
+  }
+}
