@@ -25,6 +25,8 @@ export interface RabbitMqConnectionOptions {
   tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
   /** Publishes not confirmed within this time fail. @default 5000 */
   publishTimeoutMs?: number;
+  /** Prefix of every exchange and queue kanban declares (`{prefix}.kanban.…`), to keep apps or tests apart on one vhost. Unset: no prefix. */
+  queuePrefix?: string;
 }
 
 export interface EmbeddedStoreOptions {

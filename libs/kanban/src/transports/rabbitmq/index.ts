@@ -1,0 +1,2 @@
+export * from './rabbitmq.transport';
+export * from './rabbitmq.constants';

@@ -1,0 +1,43 @@
+import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
+import type { Priority } from '../../interfaces';
+
+/**
+ * Every exchange and queue name kanban uses on RabbitMQ. Routing keys are the subjects
+ * `kanban.{priority}.{domain}` on every broker; the optional prefix only separates names.
+ */
+export class RabbitMqNames {
+  /** Direct exchange the work queues are bound to, one binding per subject. */
+  readonly workExchange: string;
+  /** Fanout exchange the work queues dead-letter into (delivery limit reached after a crash). */
+  readonly deadLetterExchange: string;
+  /** Quorum queue holding what the broker dead-lettered, until a sweep turns it into records. */
+  readonly intakeQueue: string;
+  /** Quorum queue of dead-letter records, one message per record. */
+  readonly deadLetterQueue: string;
+
+  constructor(private readonly prefix = '') {
+    this.workExchange = this.name(SUBJECT_PREFIX);
+    this.deadLetterExchange = this.name(`${SUBJECT_PREFIX}.dlx`);
+    this.intakeQueue = this.name(`${SUBJECT_PREFIX}.dead-letter-intake`);
+    this.deadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
+  }
+
+  routingKey(priority: Priority, domain: string): string {
+    return `${SUBJECT_PREFIX}.${priority}.${domain}`;
+  }
+
+  workQueue(priority: Priority, domain: string): string {
+    return this.name(this.routingKey(priority, domain));
+  }
+
+  /** Reads (priority, domain) back from a routing key; undefined for anything that is not a kanban subject. */
+  parseRoutingKey(routingKey: string): { priority: Priority; domain: string } | undefined {
+    const [prefix, priority, domain, ...rest] = routingKey.split('.');
+    if (prefix !== SUBJECT_PREFIX || rest.length > 0 || !domain || !PRIORITIES.includes(priority as Priority)) return undefined;
+    return { priority: priority as Priority, domain };
+  }
+
+  private name(base: string): string {
+    return this.prefix ? `${this.prefix}.${base}` : base;
+  }
+}

@@ -1,0 +1,269 @@
+import type { Logger } from '@nestjs/common';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { BrokerUnavailableError } from '../../errors';
+import type { Priority } from '../../interfaces';
+import type { RabbitMqTopology } from './rabbitmq-topology';
+import { RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
+
+/** After finding the queue empty while every consumer is full, wait this long before asking the broker again. */
+const GROWTH_RECHECK_MS = 250;
+
+/** One basic.consume on the queue, with `prefetch` deliveries of credit. */
+interface Lane {
+  consumerTag?: string;
+  /** Delivered on this consumer and not yet acked or rejected: buffered, leased, waiting out a retry, or awaiting the sweep. */
+  unsettled: number;
+  /** Messages that were ready when it subscribed, up to its prefetch: the broker sends those first. */
+  expected: number;
+  received: number;
+  filled: boolean;
+  fillTimer?: NodeJS.Timeout;
+}
+
+/** A message the broker delivered to this process, tied to the channel it must be settled on. */
+export interface ConsumedMessage {
+  message: ConsumeMessage;
+  channel: Channel;
+  lane: Lane;
+  queue: RabbitMqQueueConsumer;
+}
+
+/**
+ * Pull on top of push for one (priority, domain) queue. Long-lived consumers with a prefetch of
+ * `workerPullSize` fill a local buffer that `pull` takes from (basic.get on a quorum queue is one
+ * Raft command per message: ~730/s here against ~4,000/s consumed). When every consumer is full
+ * of unsettled deliveries and the broker still has ready messages, another consumer is added, up to
+ * RABBITMQ_MAX_CONSUMERS_PER_QUEUE. All consumers share one channel, the one their deliveries must
+ * be settled on; when it closes the broker has already requeued everything it held.
+ */
+export class RabbitMqQueueConsumer {
+  private model?: ChannelModel;
+  private channel?: Channel;
+  private opening?: Promise<Channel>;
+  private starting?: Promise<void>;
+  private growing?: Promise<void>;
+  private lanes: Lane[] = [];
+  private buffer: ConsumedMessage[] = [];
+  private readonly waiters = new Set<() => void>();
+  private checkedEmptyAt = Number.NEGATIVE_INFINITY;
+  lastPullAt = performance.now();
+
+  constructor(
+    readonly name: string,
+    readonly priority: Priority,
+    readonly domain: string,
+    private readonly prefetch: number,
+    private readonly topology: RabbitMqTopology,
+    private readonly logger: Logger,
+    /** The channel closed: every delivery from it is void (the broker requeued them). */
+    private readonly onChannelLost: (queue: RabbitMqQueueConsumer, channel: Channel) => void,
+  ) {}
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  get active(): boolean {
+    return this.lanes.length > 0;
+  }
+
+  attach(model: ChannelModel): void {
+    this.model = model;
+  }
+
+  /** The connection is gone: forget the channel and whatever it delivered. */
+  detach(): void {
+    this.model = undefined;
+    const channel = this.channel;
+    this.reset();
+    if (channel) this.onChannelLost(this, channel);
+  }
+
+  /** Subscribes once; later calls resolve at once while a consumer is attached. */
+  start(): Promise<void> {
+    if (this.lanes.length > 0) return Promise.resolve();
+    this.starting ??= this.addLane().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  /** Whether a domain pull must wait before serving lower priorities: messages this queue is owed may still be on the way. */
+  get filling(): boolean {
+    return this.starting !== undefined || this.growing !== undefined || this.lanes.some((lane) => !lane.filled);
+  }
+
+  /** The next `max` buffered deliveries, in the order the broker sent them. */
+  take(max: number): ConsumedMessage[] {
+    this.lastPullAt = performance.now();
+    const taken = this.buffer.splice(0, max);
+    if (taken.length < max) this.growIfSaturated();
+    return taken;
+  }
+
+  /** Every buffered delivery, removed from the buffer (to be handed back to the queue). */
+  takeAll(): ConsumedMessage[] {
+    return this.buffer.splice(0);
+  }
+
+  /** Whether this delivery can still be settled: its channel is the open one. */
+  owns(delivery: ConsumedMessage): boolean {
+    return delivery.channel === this.channel;
+  }
+
+  /**
+   * Acks, rejects with requeue (counted as a failed delivery by every RabbitMQ version), or releases
+   * (nack with requeue). False when the channel is gone, in which case the broker already requeued it.
+   */
+  settle(delivery: ConsumedMessage, how: 'ack' | 'reject' | 'release'): boolean {
+    if (!this.owns(delivery)) return false;
+    try {
+      if (how === 'ack') delivery.channel.ack(delivery.message);
+      else if (how === 'reject') delivery.channel.reject(delivery.message, true);
+      else delivery.channel.nack(delivery.message, false, true);
+    } catch {
+      return false;
+    }
+    delivery.lane.unsettled--;
+    return true;
+  }
+
+  /** Resolves when a delivery arrives or the consumer's state changes, after `timeoutMs`, or on abort. */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): { promise: Promise<void>; cancel(): void } {
+    let cancel = (): void => undefined;
+    const promise = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+      cancel = done;
+    });
+    return { promise, cancel };
+  }
+
+  wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  get hasWaiters(): boolean {
+    return this.waiters.size > 0;
+  }
+
+  /** Stops the consumers; deliveries already received stay on the channel and can still be settled. */
+  async cancel(): Promise<void> {
+    const channel = this.channel;
+    const lanes = this.lanes;
+    this.lanes = [];
+    for (const lane of lanes) clearTimeout(lane.fillTimer);
+    if (!channel) return;
+    for (const lane of lanes) {
+      if (lane.consumerTag) await channel.cancel(lane.consumerTag).catch(() => undefined);
+    }
+  }
+
+  /** Closes the channel: the broker requeues whatever is still unsettled on it. */
+  async close(): Promise<void> {
+    const channel = this.channel;
+    this.reset();
+    if (channel) {
+      this.onChannelLost(this, channel);
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  private growIfSaturated(): void {
+    const saturated = this.lanes.length > 0 && this.lanes.every((lane) => lane.unsettled >= this.prefetch);
+    if (!saturated || this.buffer.length > 0 || this.growing || this.lanes.length >= RABBITMQ_MAX_CONSUMERS_PER_QUEUE) return;
+    if (performance.now() - this.checkedEmptyAt < GROWTH_RECHECK_MS) return;
+    this.growing = (async () => {
+      const ready = await this.topology.readyCount(this.name);
+      if (ready) await this.addLane();
+      else this.checkedEmptyAt = performance.now();
+    })()
+      .catch((error: unknown) => this.logger.warn(`Could not add a consumer to ${this.name}: ${(error as Error).message}`))
+      .finally(() => {
+        this.growing = undefined;
+        this.wake();
+      });
+  }
+
+  private async addLane(): Promise<void> {
+    const channel = await this.openChannel();
+    const ready = (await this.topology.readyCount(this.name)) ?? 0;
+    const lane: Lane = { unsettled: 0, expected: Math.min(ready, this.prefetch), received: 0, filled: false };
+    await channel.prefetch(this.prefetch);
+    this.lanes.push(lane);
+    try {
+      const { consumerTag } = await channel.consume(this.name, (message) => this.onMessage(channel, lane, message));
+      lane.consumerTag = consumerTag;
+    } catch (error) {
+      this.lanes = this.lanes.filter((other) => other !== lane);
+      throw new BrokerUnavailableError('rabbitmq', `cannot consume from ${this.name}: ${(error as Error).message}`);
+    }
+    if (lane.received >= lane.expected) this.markFilled(lane);
+    else {
+      lane.fillTimer = setTimeout(() => this.markFilled(lane), RABBITMQ_CONSUMER_FILL_TIMEOUT_MS);
+      lane.fillTimer.unref();
+    }
+  }
+
+  private onMessage(channel: Channel, lane: Lane, message: ConsumeMessage | null): void {
+    if (channel !== this.channel) return;
+    if (!message) {
+      // The broker cancelled the consumer (queue deleted); its deliveries stay settleable on the channel.
+      this.logger.warn(`RabbitMQ cancelled the consumer of ${this.name} (queue deleted?)`);
+      clearTimeout(lane.fillTimer);
+      this.lanes = this.lanes.filter((other) => other !== lane);
+      this.wake();
+      return;
+    }
+    lane.received++;
+    lane.unsettled++;
+    this.buffer.push({ message, channel, lane, queue: this });
+    if (!lane.filled && lane.received >= lane.expected) this.markFilled(lane);
+    this.wake();
+  }
+
+  private markFilled(lane: Lane): void {
+    if (lane.filled) return;
+    lane.filled = true;
+    clearTimeout(lane.fillTimer);
+    this.wake();
+  }
+
+  private openChannel(): Promise<Channel> {
+    if (this.channel) return Promise.resolve(this.channel);
+    const model = this.model;
+    if (!model) return Promise.reject(new BrokerUnavailableError('rabbitmq', 'not connected'));
+    this.opening ??= model
+      .createChannel()
+      .then((channel) => {
+        channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ channel of ${this.name} closed by the broker: ${error.message}`));
+        channel.once('close', () => {
+          if (this.channel !== channel) return;
+          this.reset();
+          this.onChannelLost(this, channel);
+        });
+        this.channel = channel;
+        return channel;
+      })
+      .finally(() => {
+        this.opening = undefined;
+      });
+    return this.opening;
+  }
+
+  private reset(): void {
+    for (const lane of this.lanes) clearTimeout(lane.fillTimer);
+    this.channel = undefined;
+    this.lanes = [];
+    this.buffer = [];
+    this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
+    this.wake();
+  }
+}

@@ -1,0 +1,142 @@
+import type { Logger } from '@nestjs/common';
+import type { Channel, ChannelModel } from 'amqplib';
+import { BrokerUnavailableError, TopologyConflictError } from '../../errors';
+import type { Priority } from '../../interfaces';
+import type { TransportSettings } from '../../transport';
+import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText } from './rabbitmq-amqp-errors';
+import type { RabbitMqNames } from './rabbitmq-names';
+
+/** RabbitMQ 4 gives quorum queues a delivery limit of 20 unless told otherwise; -1 means none (3.x reads -1 as "dead-letter on the first return"). */
+const UNLIMITED_DELIVERIES_SINCE_MAJOR = 4;
+
+/**
+ * Declares what kanban needs, idempotently, on its own channel: a 406 from the broker closes that
+ * channel, so it is reopened on the next call, and the conflict becomes a TopologyConflictError that
+ * names the queue and the argument. Calls run one at a time so one failure cannot take a
+ * concurrent declaration down with it.
+ */
+export class RabbitMqTopology {
+  private model?: ChannelModel;
+  private serverMajor = 0;
+  private channel?: Promise<Channel>;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly names: RabbitMqNames,
+    private readonly settings: TransportSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  attach(model: ChannelModel): void {
+    this.model = model;
+    this.channel = undefined;
+    this.serverMajor = Number.parseInt(String(model.connection.serverProperties.version ?? '0'), 10) || 0;
+  }
+
+  detach(): void {
+    this.model = undefined;
+    this.channel = undefined;
+  }
+
+  /**
+   * Work queues: quorum, `x-delivery-limit` = maxAttempts − 1 (a message is dead-lettered when it
+   * is returned more often than the limit, so the limit allows limit + 1 deliveries), at-least-once
+   * dead-lettering (which only works with reject-publish overflow), and `x-max-length` =
+   * maxQueueDepth − 1 (a quorum queue admits one message past its limit before it refuses).
+   */
+  workQueueArguments(): Record<string, unknown> {
+    return {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': this.settings.maxAttempts - 1,
+      'x-dead-letter-exchange': this.names.deadLetterExchange,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+      'x-max-length': this.settings.maxQueueDepth - 1,
+    };
+  }
+
+  /** The exchanges, the dead-letter queue and the intake queue. */
+  declareBase(): Promise<void> {
+    return this.serialized(async (channel) => {
+      await this.declare(`exchange ${this.names.workExchange}`, () => channel.assertExchange(this.names.workExchange, 'direct', { durable: true }));
+      await this.declare(`exchange ${this.names.deadLetterExchange}`, () =>
+        channel.assertExchange(this.names.deadLetterExchange, 'fanout', { durable: true }),
+      );
+      for (const queue of [this.names.intakeQueue, this.names.deadLetterQueue]) {
+        await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.storeQueueArguments() }));
+      }
+      await this.declare(`binding ${this.names.intakeQueue}`, () => channel.bindQueue(this.names.intakeQueue, this.names.deadLetterExchange, ''));
+    });
+  }
+
+  /** @throws TopologyConflictError when the queue exists with other arguments. */
+  declareWorkQueue(priority: Priority, domain: string): Promise<void> {
+    const queue = this.names.workQueue(priority, domain);
+    return this.serialized(async (channel) => {
+      await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.workQueueArguments() }));
+      await this.declare(`binding ${queue}`, () => channel.bindQueue(queue, this.names.workExchange, this.names.routingKey(priority, domain)));
+    });
+  }
+
+  /** Ready messages in a queue (unacknowledged ones are not counted by the broker); undefined when the queue does not exist. */
+  readyCount(queue: string): Promise<number | undefined> {
+    return this.serialized(async (channel) => {
+      try {
+        return (await channel.checkQueue(queue)).messageCount;
+      } catch (error) {
+        if (amqpReplyCode(error) === AMQP_NOT_FOUND) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  private storeQueueArguments(): Record<string, unknown> {
+    return {
+      'x-queue-type': 'quorum',
+      ...(this.serverMajor >= UNLIMITED_DELIVERIES_SINCE_MAJOR ? { 'x-delivery-limit': -1 } : {}),
+    };
+  }
+
+  private async declare(what: string, action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const code = amqpReplyCode(error);
+      if (code === AMQP_PRECONDITION_FAILED) {
+        const conflict = new TopologyConflictError('RabbitMQ', what, amqpReplyText(error));
+        this.logger.error(conflict.message);
+        throw conflict;
+      }
+      if (code === AMQP_ACCESS_REFUSED) {
+        throw new BrokerUnavailableError('rabbitmq', `access refused declaring ${what}: ${amqpReplyText(error)} (the user needs configure, write and read permissions)`);
+      }
+      throw error;
+    }
+  }
+
+  private serialized<T>(action: (channel: Channel) => Promise<T>): Promise<T> {
+    const run = this.tail.then(async () => action(await this.openChannel()));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private openChannel(): Promise<Channel> {
+    const model = this.model;
+    if (!model) return Promise.reject(new BrokerUnavailableError('rabbitmq', 'not connected'));
+    if (!this.channel) {
+      const opening = model.createChannel().then((channel) => {
+        // 406 and 404 replies close the channel; the error is already surfaced by the failed call.
+        channel.on('error', () => undefined);
+        channel.once('close', () => {
+          if (this.channel === opening) this.channel = undefined;
+        });
+        return channel;
+      });
+      opening.catch(() => {
+        if (this.channel === opening) this.channel = undefined;
+      });
+      this.channel = opening;
+    }
+    return this.channel;
+  }
+}

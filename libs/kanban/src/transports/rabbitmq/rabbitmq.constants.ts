@@ -1,0 +1,60 @@
+/** Publishes not confirmed by the broker within this time reject (RabbitMqConnectionOptions.publishTimeoutMs). */
+export const RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+/** A TCP connect plus AMQP handshake that takes longer fails the attempt. */
+export const RABBITMQ_CONNECT_TIMEOUT_MS = 5_000;
+/** Heartbeat asked for when the URL names none: a hung (SIGSTOPped) broker is noticed within two intervals. */
+export const RABBITMQ_DEFAULT_HEARTBEAT_S = 10;
+/** First delay before reconnecting after a connection loss; doubles per failed attempt. */
+export const RABBITMQ_RECONNECT_INITIAL_DELAY_MS = 100;
+/** Longest delay between reconnect attempts: a restarting node is back in 6–10 s, so waiting longer only adds outage. */
+export const RABBITMQ_RECONNECT_MAX_DELAY_MS = 3_000;
+/** ± share of each reconnect delay drawn at random, so many clients do not reconnect in lockstep. */
+export const RABBITMQ_RECONNECT_JITTER = 0.2;
+/** Retry-After given with QueueFullError: the broker accepts again once the queue drained to 80 % of its limit. */
+export const RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
+/** Consumers one transport opens per queue; each holds at most `workerPullSize` unsettled deliveries. */
+export const RABBITMQ_MAX_CONSUMERS_PER_QUEUE = 10;
+/** How long a new consumer may take to receive the items that were ready when it subscribed, before lower priorities are served anyway. */
+export const RABBITMQ_CONSUMER_FILL_TIMEOUT_MS = 1_000;
+/** A queue nobody pulled for this long gives its prefetched items back and cancels its consumers (RabbitMQ closes channels that hold deliveries past `consumer_timeout`). */
+export const RABBITMQ_CONSUMER_IDLE_MS = 30_000;
+/** How often idle consumers are looked for. */
+export const RABBITMQ_CONSUMER_IDLE_CHECK_MS = 5_000;
+/** Dead letters read by one list/get/delete; the prefetch of that scan is a 16-bit field. */
+export const RABBITMQ_DEAD_LETTER_SCAN_MAX = 50_000;
+/** How long a dead-letter scan waits for the messages the queue reported ready. */
+export const RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS = 10_000;
+/** Broker-dead-lettered messages converted into records by one sweep. */
+export const RABBITMQ_INTAKE_BATCH_MAX = 1_000;
+/** Longest error text stored with a dead letter: AMQP header tables are limited to 64 KiB in total. */
+export const RABBITMQ_DEAD_LETTER_ERROR_MAX_CHARS = 8_192;
+/** Longest delay setTimeout honours. */
+export const RABBITMQ_MAX_TIMER_MS = 2 ** 31 - 1;
+/** Shown to the broker as the connection name. */
+export const RABBITMQ_CONNECTION_NAME = 'tps-kanban';
+
+/** Headers kanban writes. Dead-letter records carry the original body plus these. */
+export const RABBITMQ_HEADERS = {
+  /** Deliveries an item had before this message was published (a copy made by retry or hand-back). */
+  attemptsBefore: 'x-kanban-attempts-before',
+  reason: 'x-kanban-reason',
+  error: 'x-kanban-error',
+  attempts: 'x-kanban-attempts',
+  deadLetteredAt: 'x-kanban-dead-lettered-at',
+  priority: 'x-kanban-priority',
+  domain: 'x-kanban-domain',
+  malformed: 'x-kanban-malformed',
+} as const;
+
+/** Headers the broker sets and a republished copy must not carry over. */
+export const RABBITMQ_BROKER_HEADERS = [
+  'x-delivery-count',
+  'x-acquired-count',
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+] as const;

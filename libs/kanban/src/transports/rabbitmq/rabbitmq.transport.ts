@@ -1,0 +1,554 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { ChannelModel } from 'amqplib';
+import { encodeItem, newItemId } from '../../codec';
+import { BrokerUnavailableError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../../errors';
+import {
+  isMalformed,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterReason,
+  type LeaseRef,
+  type Priority,
+  type PublishReceipt,
+  type PullOptions,
+  type QueueDepth,
+  type QueueRef,
+  type RabbitMqConnectionOptions,
+  type TransportDelivery,
+  type WorkItem,
+} from '../../interfaces';
+import { PRIORITIES } from '../../kanban.constants';
+import { KanbanTransport, type TransportSettings } from '../../transport';
+import { domainError, priorityError } from '../../validation';
+import { RabbitMqConnection } from './rabbitmq-connection';
+import { deadLetterRecord } from './rabbitmq-dead-letter-record';
+import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
+import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
+import { attemptsOf, copyHeaders, returnsOf, toTransportDelivery } from './rabbitmq-message';
+import { RabbitMqNames } from './rabbitmq-names';
+import { RabbitMqPublisher, UnroutableMessageError } from './rabbitmq-publisher';
+import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
+import { RabbitMqTopology } from './rabbitmq-topology';
+import { rabbitMqEndpoint } from './rabbitmq-url';
+import {
+  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
+  RABBITMQ_CONSUMER_IDLE_MS,
+  RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
+  RABBITMQ_MAX_TIMER_MS,
+} from './rabbitmq.constants';
+
+/** A waiting pull looks again at least this often while every consumer of a queue is full (the broker pushes nothing then). */
+const SATURATED_PULL_RECHECK_MS = 250;
+
+/** What the transport knows about a delivery it handed out or holds. */
+interface Holding {
+  delivery: ConsumedMessage;
+  id: string;
+  priority: Priority;
+  domain: string;
+  attempts: number;
+  malformed: boolean;
+}
+
+interface Lease extends Holding {
+  token: string;
+  /** performance.now() when pulled. */
+  deliveredAt: number;
+  expiresAt: number;
+  timer?: NodeJS.Timeout;
+  /** A dead-letter move is in progress: the lapse timer and other settles keep off. */
+  settling: boolean;
+}
+
+interface HeldRetry extends Holding {
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * RabbitMQ transport: durable quorum queues `kanban.{priority}.{domain}` (optionally prefixed),
+ * publisher confirms, manual acks.
+ *
+ * - Leases: RabbitMQ has none; a delivery stays unacknowledged on its channel until settled. The
+ *   transport runs the lease: a token per delivery and a timer; a lapse rejects the message with
+ *   requeue (the broker counts that delivery, so it comes back as attempts + 1) and voids the token.
+ *   On the last attempt the message is kept instead, unacknowledged and fenced, until `sweepStalled`
+ *   dead-letters it as `stalled`.
+ * - Retry delays: the message is held (still unacknowledged) for the delay, then rejected with
+ *   requeue. If the process dies during the delay, the broker requeues it at once: delivered early,
+ *   never lost, and counted. A retry on the last attempt republishes a copy that carries its attempt
+ *   count (`x-kanban-attempts-before`), since the broker would dead-letter the original.
+ * - Attempts: `x-kanban-attempts-before` + the broker's return count (`x-delivery-count`, or
+ *   `x-acquired-count` on 4.3+) + 1. The queue's `x-delivery-limit` is maxAttempts − 1, so a message
+ *   whose consumers keep dying is dead-lettered by the broker into the intake queue, and the next
+ *   sweep records it as `stalled`.
+ * - Prefetched messages nobody pulled are given back by republishing a copy and acking the original
+ *   (on close, or when a queue is left idle), because RabbitMQ 3.x counts every requeue as a delivery.
+ * - Dead letters: see RabbitMqDeadLetterStore. Depth: the broker's ready count plus what this
+ *   transport holds; other processes' unacknowledged deliveries are not visible without the
+ *   management plugin.
+ */
+export class RabbitMqTransport extends KanbanTransport {
+  readonly broker = 'rabbitmq';
+  private readonly logger = new Logger(RabbitMqTransport.name);
+  private readonly names: RabbitMqNames;
+  private readonly connection: RabbitMqConnection;
+  private readonly publisher: RabbitMqPublisher;
+  private readonly topology: RabbitMqTopology;
+  private readonly deadLetters: RabbitMqDeadLetterStore;
+  private readonly idempotency: RabbitMqIdempotencyWindow;
+  private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
+  private readonly declared = new Map<string, Promise<void>>();
+  private readonly knownQueues = new Map<string, { priority: Priority; domain: string }>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly held = new Set<HeldRetry>();
+  /** Leases that lapsed on the last attempt: unacknowledged, fenced, waiting for the sweep. */
+  private readonly exhausted = new Set<Holding>();
+  private readonly idleTimer: NodeJS.Timeout;
+  private model?: ChannelModel;
+  private closing?: Promise<void>;
+
+  /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://. */
+  constructor(
+    options: RabbitMqConnectionOptions,
+    private readonly settings: TransportSettings,
+  ) {
+    super();
+    const endpoint = rabbitMqEndpoint(options);
+    this.names = new RabbitMqNames(options.queuePrefix);
+    this.publisher = new RabbitMqPublisher(options.publishTimeoutMs ?? RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, this.logger);
+    this.topology = new RabbitMqTopology(this.names, settings, this.logger);
+    this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.topology, this.logger);
+    this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
+    this.connection = new RabbitMqConnection(
+      endpoint,
+      {
+        onConnected: (model) => this.onConnected(model),
+        onDisconnected: (reason) => this.onDisconnected(reason),
+        onBlocked: (blocked, reason) => this.onBlocked(blocked, reason),
+      },
+      this.logger,
+    );
+    this.idleTimer = setInterval(() => void this.releaseIdleConsumers(), RABBITMQ_CONSUMER_IDLE_CHECK_MS);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Connects and declares the exchanges and dead-letter queues. When the broker cannot be reached it
+   * rejects, and keeps reconnecting in the background (status$ says so).
+   * @throws BrokerUnavailableError, TopologyConflictError
+   */
+  async connect(): Promise<void> {
+    if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
+    try {
+      await this.connection.start();
+    } catch (error) {
+      if (!this.connection.isConnected) this.setStatus('down', `${(error as Error).message}; reconnecting`);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  async ensureQueue(priority: Priority, domain: string): Promise<void> {
+    const invalid = [
+      { field: 'priority', message: priorityError(priority) },
+      { field: 'domain', message: domainError(domain) },
+    ].filter((error): error is FieldError => error.message !== undefined);
+    if (invalid.length > 0) throw new KanbanValidationError(invalid);
+    const name = this.names.workQueue(priority, domain);
+    let declaring = this.declared.get(name);
+    if (!declaring) {
+      declaring = this.topology.declareWorkQueue(priority, domain);
+      this.declared.set(name, declaring);
+      declaring.then(
+        () => this.knownQueues.set(name, { priority, domain }),
+        () => this.declared.delete(name),
+      );
+    }
+    await declaring;
+  }
+
+  async publish(item: WorkItem): Promise<PublishReceipt> {
+    this.assertOpen();
+    const send = (): Promise<void> => this.send(item);
+    if (item.idempotencyKey !== undefined) return this.idempotency.publishOnce(item.domain, item.idempotencyKey, item.id, send);
+    await send();
+    return { id: item.id, broker: this.broker, duplicate: false };
+  }
+
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    if (this.closing || max < 1) return [];
+    if (!this.connection.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
+    const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
+    const deadline = performance.now() + Math.max(0, options.waitMs);
+    for (;;) {
+      await this.startConsumers(consumers);
+      const taken = this.takeInPriorityOrder(consumers, max);
+      const deliveries = this.lease(taken, options.leaseMs);
+      if (deliveries.length > 0) return deliveries;
+      if (taken.length > 0) continue;
+      const remaining = deadline - performance.now();
+      if (this.closing || options.signal?.aborted || remaining <= 0) return [];
+      await this.waitForAny(consumers, remaining, options.signal);
+    }
+  }
+
+  async ack(ref: LeaseRef): Promise<void> {
+    const lease = this.claim(ref);
+    this.dropLease(lease);
+    if (!lease.delivery.queue.settle(lease.delivery, 'ack')) throw new LeaseExpiredError(ref.id, ref.domain);
+  }
+
+  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
+    const lease = this.claim(ref);
+    this.dropLease(lease);
+    const held: HeldRetry = holdingOf(lease);
+    this.held.add(held);
+    if (delayMs <= 0) return this.releaseRetry(held);
+    held.timer = setTimeout(() => void this.releaseRetry(held), Math.min(delayMs, RABBITMQ_MAX_TIMER_MS));
+    held.timer.unref();
+  }
+
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+    const lease = this.claim(ref);
+    this.armLease(lease, leaseMs);
+  }
+
+  async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    return this.moveLease(this.claim(ref), reason, error);
+  }
+
+  async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
+    if (!this.connection.isConnected) return [];
+    const now = performance.now();
+    const moved: DeadLetter[] = [];
+    for (const lease of [...this.leases.values()]) {
+      if (lease.settling || now - lease.deliveredAt < stalledAfterMs) continue;
+      moved.push(await this.moveLease(lease, 'stalled', `unsettled for more than ${stalledAfterMs} ms after delivery`));
+    }
+    for (const holding of [...this.exhausted]) {
+      this.exhausted.delete(holding);
+      try {
+        moved.push(await this.moveToDeadLetters(holding, 'stalled', `lease lapsed on the last attempt (${holding.attempts} of ${this.settings.maxAttempts})`));
+      } catch (error) {
+        if (holding.delivery.queue.owns(holding.delivery)) this.exhausted.add(holding);
+        throw error;
+      }
+    }
+    moved.push(...(await this.deadLetters.drainIntake()));
+    if (moved.length > 0) this.logger.warn(`Dead-lettered ${moved.length} stalled item(s): ${moved.map((d) => d.id).join(', ')}`);
+    return moved;
+  }
+
+  async depth(): Promise<QueueDepth[]> {
+    this.assertConnected();
+    const rows: QueueDepth[] = [];
+    const known = [...this.knownQueues.entries()].sort(
+      ([, a], [, b]) => a.domain.localeCompare(b.domain) || PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
+    );
+    for (const [name, { priority, domain }] of known) {
+      const ready = await this.topology.readyCount(name);
+      if (ready === undefined) continue;
+      const consumer = this.consumers.get(name);
+      const ofQueue = (holding: Holding): boolean => holding.delivery.queue === consumer;
+      const held = [...this.held].filter(ofQueue).length;
+      const inFlight = [...this.leases.values()].filter(ofQueue).length + [...this.exhausted].filter(ofQueue).length;
+      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + held, inFlight });
+    }
+    return rows;
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    this.assertConnected();
+    return this.deadLetters.list(filter);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter> {
+    this.assertConnected();
+    return this.deadLetters.get(id);
+  }
+
+  async deleteDeadLetter(id: string): Promise<void> {
+    this.assertConnected();
+    return this.deadLetters.delete(id);
+  }
+
+  private async send(item: WorkItem): Promise<void> {
+    await this.ensureQueue(item.priority, item.domain);
+    const queue = this.names.workQueue(item.priority, item.domain);
+    try {
+      await this.publisher.publish(
+        { exchange: this.names.workExchange, routingKey: this.names.routingKey(item.priority, item.domain), queue },
+        encodeItem(item),
+        { messageId: item.id },
+      );
+    } catch (error) {
+      // The queue or its binding went missing: declare it again on the next publish.
+      if (error instanceof UnroutableMessageError) this.declared.delete(queue);
+      throw error;
+    }
+  }
+
+  private consumerFor(priority: Priority, domain: string): RabbitMqQueueConsumer {
+    const name = this.names.workQueue(priority, domain);
+    let consumer = this.consumers.get(name);
+    if (!consumer) {
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, this.settings.workerPullSize, this.topology, this.logger, (queue, channel) =>
+        this.forgetChannel(queue, channel),
+      );
+      if (this.model) consumer.attach(this.model);
+      this.consumers.set(name, consumer);
+    }
+    return consumer;
+  }
+
+  /** Subscribes every queue of the pull; while the broker is away, a pull waits for it instead of failing. */
+  private async startConsumers(consumers: RabbitMqQueueConsumer[]): Promise<void> {
+    try {
+      await Promise.all(
+        consumers.map(async (consumer) => {
+          await this.ensureQueue(consumer.priority, consumer.domain);
+          await consumer.start();
+        }),
+      );
+    } catch (error) {
+      if (this.connection.isConnected && !this.closing) throw error;
+    }
+  }
+
+  /** Strictly high → normal → low: a lower queue is not served while a higher one may still be receiving what it is owed. */
+  private takeInPriorityOrder(consumers: RabbitMqQueueConsumer[], max: number): ConsumedMessage[] {
+    const taken: ConsumedMessage[] = [];
+    for (const consumer of consumers) {
+      taken.push(...consumer.take(max - taken.length));
+      if (taken.length >= max || (consumers.length > 1 && consumer.filling)) break;
+    }
+    return taken;
+  }
+
+  private lease(taken: ConsumedMessage[], leaseMs: number): TransportDelivery[] {
+    const deliveries: TransportDelivery[] = [];
+    for (const delivery of taken) {
+      const attempts = attemptsOf(delivery.message);
+      const token = randomUUID();
+      const { priority, domain } = delivery.queue;
+      const handedOut = toTransportDelivery(delivery.message, { priority, domain, lease: token }, attempts, Date.now() + leaseMs);
+      const holding: Holding = { delivery, id: handedOut.id, priority, domain, attempts, malformed: isMalformed(handedOut) };
+      // A copy already past the last attempt whose delivery was interrupted: the stall sweep takes it.
+      if (attempts > this.settings.maxAttempts && returnsOf(delivery.message) > 0) {
+        this.exhausted.add(holding);
+        continue;
+      }
+      const lease: Lease = { ...holding, token, deliveredAt: performance.now(), expiresAt: 0, settling: false };
+      this.leases.set(token, lease);
+      this.armLease(lease, leaseMs);
+      deliveries.push(handedOut);
+    }
+    return deliveries;
+  }
+
+  private armLease(lease: Lease, leaseMs: number): void {
+    clearTimeout(lease.timer);
+    lease.expiresAt = performance.now() + leaseMs;
+    lease.timer = setTimeout(() => this.onLeaseLapsed(lease), Math.min(leaseMs, RABBITMQ_MAX_TIMER_MS));
+    lease.timer.unref();
+  }
+
+  private onLeaseLapsed(lease: Lease): void {
+    if (this.leases.get(lease.token) !== lease || lease.settling) return;
+    this.leases.delete(lease.token);
+    if (!lease.delivery.queue.owns(lease.delivery)) return;
+    if (lease.attempts >= this.settings.maxAttempts) {
+      this.exhausted.add(lease);
+      this.logger.warn(`Lease on ${lease.id} (${lease.priority}/${lease.domain}) lapsed on its last attempt; the stall sweep dead-letters it`);
+      return;
+    }
+    lease.delivery.queue.settle(lease.delivery, 'reject');
+  }
+
+  /** @throws LeaseExpiredError unless `ref` is the current lease of a delivery this transport still holds. */
+  private claim(ref: LeaseRef): Lease {
+    const lease = this.leases.get(ref.lease);
+    if (!lease || lease.settling || lease.id !== ref.id || lease.domain !== ref.domain || lease.priority !== ref.priority) {
+      throw new LeaseExpiredError(ref.id, ref.domain);
+    }
+    if (!lease.delivery.queue.owns(lease.delivery)) {
+      this.dropLease(lease);
+      throw new LeaseExpiredError(ref.id, ref.domain);
+    }
+    return lease;
+  }
+
+  private dropLease(lease: Lease): void {
+    clearTimeout(lease.timer);
+    this.leases.delete(lease.token);
+  }
+
+  private async releaseRetry(held: HeldRetry): Promise<void> {
+    if (!this.held.delete(held)) return;
+    clearTimeout(held.timer);
+    if (held.attempts < this.settings.maxAttempts) {
+      held.delivery.queue.settle(held.delivery, 'reject');
+      return;
+    }
+    // Requeued, the original would exceed its delivery limit and be dead-lettered by the broker.
+    await this.replaceWithCopy(held.delivery, held.attempts, 'reject');
+  }
+
+  /**
+   * Publishes a copy of the message that carries `attemptsBefore`, then acks the original. If the
+   * copy is refused, the original is settled with `fallback` instead: never in neither place.
+   */
+  private async replaceWithCopy(delivery: ConsumedMessage, attemptsBefore: number, fallback: 'reject' | 'release'): Promise<void> {
+    const { message, queue } = delivery;
+    try {
+      await this.publisher.publish(
+        { exchange: this.names.workExchange, routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name },
+        message.content,
+        { messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : newItemId(), headers: copyHeaders(message, attemptsBefore) },
+      );
+    } catch (error) {
+      this.logger.warn(`Could not requeue a copy of a message from ${queue.name} (${(error as Error).message}); returning the original`);
+      queue.settle(delivery, fallback);
+      return;
+    }
+    queue.settle(delivery, 'ack');
+  }
+
+  /** Moves a leased delivery; while the move runs the lease is fenced, and a failed move gives it back its remaining time. */
+  private async moveLease(lease: Lease, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+    lease.settling = true;
+    clearTimeout(lease.timer);
+    try {
+      const deadLetter = await this.moveToDeadLetters(lease, reason, error);
+      this.leases.delete(lease.token);
+      return deadLetter;
+    } catch (failure) {
+      lease.settling = false;
+      if (this.leases.get(lease.token) === lease) this.armLease(lease, Math.max(0, lease.expiresAt - performance.now()));
+      throw failure;
+    }
+  }
+
+  /** Record first (confirmed), then ack: a crash in between leaves the item in both places, never in neither. */
+  private async moveToDeadLetters(holding: Holding, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+    const { delivery } = holding;
+    const source = { id: holding.id, priority: holding.priority, domain: holding.domain, body: delivery.message.content, malformed: holding.malformed };
+    const record = deadLetterRecord(source, reason, error, holding.attempts, Date.now());
+    await this.deadLetters.add(record);
+    if (!delivery.queue.settle(delivery, 'ack')) {
+      this.logger.warn(`Dead-lettered ${holding.id} but its channel closed before the ack: the original will be delivered again`);
+    }
+    return record.deadLetter;
+  }
+
+  private waitForAny(consumers: RabbitMqQueueConsumer[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const waits = consumers.map((consumer) => consumer.waitForChange(Math.min(timeoutMs, SATURATED_PULL_RECHECK_MS), signal));
+    return Promise.race(waits.map((wait) => wait.promise)).finally(() => {
+      for (const wait of waits) wait.cancel();
+    });
+  }
+
+  /** Everything from a closed channel is void: the broker requeued it, so its leases can no longer settle. */
+  private forgetChannel(queue: RabbitMqQueueConsumer, channel: unknown): void {
+    const fromChannel = (holding: Holding): boolean => holding.delivery.queue === queue && holding.delivery.channel === channel;
+    for (const lease of [...this.leases.values()]) if (fromChannel(lease)) this.dropLease(lease);
+    for (const held of [...this.held]) {
+      if (!fromChannel(held)) continue;
+      clearTimeout(held.timer);
+      this.held.delete(held);
+    }
+    for (const holding of [...this.exhausted]) if (fromChannel(holding)) this.exhausted.delete(holding);
+  }
+
+  /** Gives back what idle queues prefetched, so other processes can take it and the broker's consumer timeout never fires. */
+  private async releaseIdleConsumers(): Promise<void> {
+    const now = performance.now();
+    for (const consumer of this.consumers.values()) {
+      if (!consumer.active || consumer.hasWaiters || now - consumer.lastPullAt < RABBITMQ_CONSUMER_IDLE_MS) continue;
+      await consumer.cancel();
+      await this.handBack(consumer);
+    }
+  }
+
+  private async handBack(consumer: RabbitMqQueueConsumer): Promise<void> {
+    const buffered = consumer.takeAll();
+    await Promise.all(buffered.map((delivery) => this.replaceWithCopy(delivery, attemptsOf(delivery.message) - 1, 'release')));
+  }
+
+  private async onConnected(model: ChannelModel): Promise<void> {
+    this.model = model;
+    this.publisher.attach(model);
+    this.topology.attach(model);
+    this.deadLetters.attach(model);
+    for (const consumer of this.consumers.values()) consumer.attach(model);
+    try {
+      await this.topology.declareBase();
+      for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
+    } catch (error) {
+      this.setStatus('degraded', (error as Error).message);
+      throw error;
+    }
+    this.setStatus('up');
+    for (const consumer of this.consumers.values()) consumer.wake();
+  }
+
+  private onDisconnected(reason: string): void {
+    this.model = undefined;
+    this.publisher.detach();
+    this.topology.detach();
+    this.deadLetters.detach();
+    for (const consumer of this.consumers.values()) consumer.detach();
+    if (!this.closing) this.setStatus('down', `connection lost (${reason}); reconnecting`);
+  }
+
+  private onBlocked(blocked: boolean, reason?: string): void {
+    this.logger.warn(blocked ? `RabbitMQ blocked publishing: ${reason ?? 'resource alarm'}` : 'RabbitMQ unblocked publishing');
+    if (!this.closing) this.setStatus(blocked ? 'degraded' : 'up', blocked ? `broker blocked publishing (${reason ?? 'resource alarm'})` : undefined);
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.idleTimer);
+    for (const consumer of this.consumers.values()) consumer.wake();
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['cancel consumers', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()))],
+      ['hand back prefetched items', () => Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)))],
+      ['requeue delayed retries', () => Promise.all([...this.held].map((held) => this.releaseRetry(held)))],
+      ['close channels', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.close()))],
+      ['close connection', () => this.connection.close()],
+    ];
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (error) {
+        this.logger.warn(`Close: ${step} failed: ${(error as Error).message}`);
+      }
+    }
+    for (const lease of [...this.leases.values()]) this.dropLease(lease);
+    this.exhausted.clear();
+    this.setStatus('closed');
+  }
+
+  private setStatus(state: 'up' | 'down' | 'degraded' | 'closed', detail?: string): void {
+    const active = state === 'up' || state === 'degraded' ? this.broker : 'none';
+    this.status.next(detail ? { state, active, detail } : { state, active });
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
+  }
+
+  private assertConnected(): void {
+    this.assertOpen();
+    if (!this.connection.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
+  }
+}
+
+function holdingOf(lease: Lease): Holding {
+  const { delivery, id, priority, domain, attempts, malformed } = lease;
+  return { delivery, id, priority, domain, attempts, malformed };
+}
