@@ -36,5 +36,3 @@ export const NATS_DEAD_LETTER_SCAN_LIMIT = 1_000;
 export const NATS_MAX_TRACKED_LEASES = 100_000;
 /** Retry-After given with QueueFullError when the stream refuses for lack of room. */
 export const NATS_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
-/** Header names kanban sets on JetStream messages. */
-export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';

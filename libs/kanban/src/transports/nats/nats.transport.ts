@@ -17,6 +17,7 @@ import {
   NATS_DEFAULT_PUBLISH_TIMEOUT_MS,
   NATS_DEFAULT_REPLICAS,
   NATS_DEFAULT_STREAM_PREFIX,
+  NATS_ENVELOPE_OVERHEAD_BYTES,
   NATS_LEASE_SAFETY_MARGIN_MS,
   NATS_PULL_RECHECK_MS,
   NATS_SWEEP_BATCH,
@@ -91,8 +92,7 @@ export class NatsTransport extends KanbanTransport {
 
   private async open(): Promise<void> {
     this.status.next({ state: 'connecting', active: 'none' });
-    const topologyBytes = this.settings.maxPayloadBytes;
-    const clients = await openNatsConnection(this.options, topologyBytes, this.logger);
+    const clients = await openNatsConnection(this.options, this.settings.maxPayloadBytes + NATS_ENVELOPE_OVERHEAD_BYTES, this.logger);
     try {
       const topology = new NatsTopology(clients.jsm, this.names, this.settings, this.options.replicas ?? NATS_DEFAULT_REPLICAS, this.logger);
       await topology.ensureShared();
