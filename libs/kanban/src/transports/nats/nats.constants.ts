@@ -9,6 +9,8 @@ export const NATS_API_TIMEOUT_MS = 5_000;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */
 export const NATS_RECONNECT_TIME_WAIT_MS = 1_000;
 export const NATS_RECONNECT_JITTER_MS = 500;
+/** After a reconnect, JetStream is asked this many times (NATS_RECONNECT_TIME_WAIT_MS apart) before status says degraded. */
+export const NATS_JETSTREAM_RECOVERY_CHECKS = 30;
 /** The first connect gives up after this long so start-up fails with a clear error instead of hanging. */
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
 /** JetStream requires at least two minutes of duplicate window for the publish guarantee we document. */

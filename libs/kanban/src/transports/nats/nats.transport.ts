@@ -19,7 +19,9 @@ import {
   NATS_DEFAULT_STREAM_PREFIX,
   NATS_ENVELOPE_OVERHEAD_BYTES,
   NATS_LEASE_SAFETY_MARGIN_MS,
+  NATS_JETSTREAM_RECOVERY_CHECKS,
   NATS_PULL_RECHECK_MS,
+  NATS_RECONNECT_TIME_WAIT_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
@@ -116,14 +118,25 @@ export class NatsTransport extends KanbanTransport {
         this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
       } else if (event.type === 'reconnect') {
         this.queues.clear();
-        const jetStreamUp = await jsm.getAccountInfo().then(
-          () => true,
-          () => false,
-        );
+        const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
         this.logger.log(`NATS connection restored; JetStream ${jetStreamUp ? 'available' : 'not available'}`);
         this.status.next(jetStreamUp ? { state: 'up', active: 'nats' } : { state: 'degraded', active: 'none', detail: 'connected to NATS but JetStream does not answer' });
       }
     }
+  }
+
+  /** A restarted server recovers its streams before JetStream answers: asks a few times before calling it degraded. */
+  private async jetStreamAnswers(nc: NatsConnection, jsm: NatsClients['jsm']): Promise<boolean> {
+    for (let attempt = 1; attempt <= NATS_JETSTREAM_RECOVERY_CHECKS; attempt++) {
+      if (this.closing || nc.isClosed()) return false;
+      const answered = await jsm.getAccountInfo().then(
+        () => true,
+        () => false,
+      );
+      if (answered) return true;
+      await new Promise((resolve) => setTimeout(resolve, NATS_RECONNECT_TIME_WAIT_MS).unref());
+    }
+    return false;
   }
 
   close(): Promise<void> {
@@ -166,9 +179,9 @@ export class NatsTransport extends KanbanTransport {
   /** Declares the queue's stream and consumer once per connection; resolves to the stream name. */
   private declareQueue(priority: Priority, domain: string): Promise<string> {
     const errors = [
-      ...(priorityError(priority) ? [{ field: 'priority', message: priorityError(priority) as string }] : []),
-      ...(domainError(domain) ? [{ field: 'domain', message: domainError(domain) as string }] : []),
-    ];
+      { field: 'priority', message: priorityError(priority) },
+      { field: 'domain', message: domainError(domain) },
+    ].filter((error): error is { field: string; message: string } => error.message !== undefined);
     if (errors.length > 0) return Promise.reject(new KanbanValidationError(errors));
     const key = `${priority}:${domain}`;
     let declared = this.queues.get(key);
