@@ -4,9 +4,6 @@ import { BrokerUnavailableError, QueueFullError } from '../../errors';
 import { isPublisherNack } from './rabbitmq-amqp-errors';
 import { RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS } from './rabbitmq.constants';
 
-/** No queue was bound for the routing key (the broker returned the `mandatory` message); nothing was stored. */
-export class UnroutableMessageError extends BrokerUnavailableError {}
-
 export interface PublishTarget {
   exchange: string;
   routingKey: string;
@@ -74,7 +71,7 @@ export class RabbitMqPublisher {
         if (settled) return;
         settled = true;
         if (wasReturned) {
-          reject(new UnroutableMessageError('rabbitmq', `message ${properties.messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
+          reject(new BrokerUnavailableError('rabbitmq', `message ${properties.messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
         } else if (!error) {
           resolve();
         } else if (isPublisherNack(error)) {

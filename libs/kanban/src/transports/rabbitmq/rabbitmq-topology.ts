@@ -58,10 +58,7 @@ export class RabbitMqTopology {
   /** The exchanges, the dead-letter queue and the intake queue. */
   declareBase(): Promise<void> {
     return this.serialized(async (channel) => {
-      await this.declare(`exchange ${this.names.workExchange}`, () => channel.assertExchange(this.names.workExchange, 'direct', { durable: true }));
-      await this.declare(`exchange ${this.names.deadLetterExchange}`, () =>
-        channel.assertExchange(this.names.deadLetterExchange, 'fanout', { durable: true }),
-      );
+      await this.declareExchanges(channel);
       for (const queue of [this.names.intakeQueue, this.names.deadLetterQueue]) {
         await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.storeQueueArguments() }));
       }
@@ -69,10 +66,15 @@ export class RabbitMqTopology {
     });
   }
 
-  /** @throws TopologyConflictError when the queue exists with other arguments. */
+  /**
+   * The queue, its binding, and the exchanges it depends on (declared again so a queue whose
+   * exchange was deleted heals on the next declaration).
+   * @throws TopologyConflictError when the queue exists with other arguments.
+   */
   declareWorkQueue(priority: Priority, domain: string): Promise<void> {
     const queue = this.names.workQueue(priority, domain);
     return this.serialized(async (channel) => {
+      await this.declareExchanges(channel);
       await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.workQueueArguments() }));
       await this.declare(`binding ${queue}`, () => channel.bindQueue(queue, this.names.workExchange, this.names.routingKey(priority, domain)));
     });
@@ -88,6 +90,11 @@ export class RabbitMqTopology {
         throw error;
       }
     });
+  }
+
+  private async declareExchanges(channel: Channel): Promise<void> {
+    await this.declare(`exchange ${this.names.workExchange}`, () => channel.assertExchange(this.names.workExchange, 'direct', { durable: true }));
+    await this.declare(`exchange ${this.names.deadLetterExchange}`, () => channel.assertExchange(this.names.deadLetterExchange, 'fanout', { durable: true }));
   }
 
   private storeQueueArguments(): Record<string, unknown> {

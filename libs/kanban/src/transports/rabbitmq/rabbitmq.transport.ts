@@ -27,7 +27,7 @@ import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
 import { attemptsOf, copyHeaders, returnsOf, toTransportDelivery } from './rabbitmq-message';
 import { RabbitMqNames } from './rabbitmq-names';
-import { RabbitMqPublisher, UnroutableMessageError } from './rabbitmq-publisher';
+import { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
@@ -287,8 +287,8 @@ export class RabbitMqTransport extends KanbanTransport {
         { messageId: item.id },
       );
     } catch (error) {
-      // The queue or its binding went missing: declare it again on the next publish.
-      if (error instanceof UnroutableMessageError) this.declared.delete(queue);
+      // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
+      if (error instanceof BrokerUnavailableError) this.declared.delete(queue);
       throw error;
     }
   }
