@@ -37,9 +37,10 @@ export class BrokerHandle {
     return this.state.source;
   }
 
-  /** False for a broker given by URL: chaos tests skip themselves then. */
+  /** False for a broker given by URL (or none at all): chaos tests skip themselves then. */
   get controllable(): boolean {
-    return this.state.source !== 'env';
+    const source = readHarnessState()?.brokers[this.kind]?.source;
+    return source === 'docker' || source === 'local';
   }
 
   /** True while the broker process runs (stopped by SIGSTOP counts as running). */
