@@ -20,6 +20,8 @@ const LEASE_MS = 5_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 /** Publishes fail fast while the broker is down, so the outage stays short. */
 const PUBLISH_TIMEOUT_MS = 500;
+/** Pause of a producer lane after a refused publish. */
+const PRODUCER_ERROR_BACKOFF_MS = 100;
 /** Pause of a worker after a failed pull or ack (the broker is down), so it does not spin. */
 const WORKER_ERROR_BACKOFF_MS = 100;
 
@@ -91,7 +93,10 @@ describe('NATS: kill -9 of nats-server under load', () => {
   );
 });
 
-/** Publishes every item once, PUBLISH_CONCURRENCY at a time; a rejected publish is recorded as refused, never retried. */
+/**
+ * Publishes every item once, PUBLISH_CONCURRENCY at a time; a rejected publish is recorded as
+ * refused, never retried, and its lane pauses as a producer backing off would.
+ */
 async function publishAll(transport: NatsTransport, items: WorkItem[], ledger: Ledger): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -102,6 +107,7 @@ async function publishAll(transport: NatsTransport, items: WorkItem[], ledger: L
         ledger.acknowledged.add(item.id);
       } catch {
         ledger.refused.add(item.id);
+        await new Promise((resolve) => setTimeout(resolve, PRODUCER_ERROR_BACKOFF_MS));
       }
     }
   };

@@ -94,9 +94,9 @@ function connectError(error: unknown, servers: string, options: NatsConnectionOp
   return new BrokerUnavailableError('nats', `cannot connect to ${servers}: ${scrub(error, options).message}`, { cause: scrub(error, options) });
 }
 
-/** A copy of the error whose message cannot carry a configured secret. */
+/** A copy of the error whose message cannot carry a configured secret, nor one written into a server URL. */
 function scrub(error: unknown, options: NatsConnectionOptions): Error {
-  let message = error instanceof Error ? error.message : String(error);
+  let message = (error instanceof Error ? error.message : String(error)).replace(/\/\/[^@/\s]*@/g, '//');
   for (const secret of [options.pass, options.token, options.nkeySeed]) {
     if (secret) message = message.split(secret).join('***');
   }

@@ -169,6 +169,8 @@ export class NatsTransport extends KanbanTransport {
   private connected(): NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters } {
     if (this.closing) throw new BrokerUnavailableError('nats', 'the transport was closed');
     if (!this.clients || !this.topology || !this.deadLetters) throw new BrokerUnavailableError('nats', 'not connected; call connect() first');
+    // Fail fast while reconnecting instead of letting nats.js buffer the call until its timeout: a failover transport switches sooner.
+    if (this.status.value.state === 'down') throw new BrokerUnavailableError('nats', this.status.value.detail ?? 'disconnected from NATS');
     return { ...this.clients, topology: this.topology, deadLetters: this.deadLetters };
   }
 
@@ -270,6 +272,7 @@ export class NatsTransport extends KanbanTransport {
 
   async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
     const { nc } = this.connected();
+    if (max < 1) return [];
     const priorities = queue.priority ? [queue.priority] : [...PRIORITIES];
     const streams = await Promise.all(priorities.map((priority) => this.declareQueue(priority, queue.domain)));
     const leaseMs = Math.max(1, Math.min(options.leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
