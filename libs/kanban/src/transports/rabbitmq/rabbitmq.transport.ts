@@ -24,6 +24,7 @@ import { domainError, priorityError } from '../../validation';
 import { RabbitMqConnection } from './rabbitmq-connection';
 import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
+import { RabbitMqHoldings, type HeldRetry, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
 import { attemptsOf, copyHeaders, returnsOf, toTransportDelivery } from './rabbitmq-message';
 import { RabbitMqNames } from './rabbitmq-names';
@@ -31,39 +32,13 @@ import { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
-import {
-  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
-  RABBITMQ_CONSUMER_IDLE_MS,
-  RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
-  RABBITMQ_MAX_TIMER_MS,
-} from './rabbitmq.constants';
+import { RABBITMQ_CONSUMER_IDLE_CHECK_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
 
-/** A waiting pull looks again at least this often while every consumer of a queue is full (the broker pushes nothing then). */
-const SATURATED_PULL_RECHECK_MS = 250;
-
-/** What the transport knows about a delivery it handed out or holds. */
-interface Holding {
-  delivery: ConsumedMessage;
-  id: string;
-  priority: Priority;
-  domain: string;
-  attempts: number;
-  malformed: boolean;
-}
-
-interface Lease extends Holding {
-  token: string;
-  /** performance.now() when pulled. */
-  deliveredAt: number;
-  expiresAt: number;
-  timer?: NodeJS.Timeout;
-  /** A dead-letter move is in progress: the lapse timer and other settles keep off. */
-  settling: boolean;
-}
-
-interface HeldRetry extends Holding {
-  timer?: NodeJS.Timeout;
-}
+/**
+ * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
+ * prefetch is full, and a pull waiting through a reconnect must subscribe again.
+ */
+const PULL_RECHECK_MS = 250;
 
 /**
  * RabbitMQ transport: durable quorum queues `kanban.{priority}.{domain}` (optionally prefixed),
@@ -100,10 +75,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
   private readonly declared = new Map<string, Promise<void>>();
   private readonly knownQueues = new Map<string, { priority: Priority; domain: string }>();
-  private readonly leases = new Map<string, Lease>();
-  private readonly held = new Set<HeldRetry>();
-  /** Leases that lapsed on the last attempt: unacknowledged, fenced, waiting for the sweep. */
-  private readonly exhausted = new Set<Holding>();
+  private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
   private readonly idleTimer: NodeJS.Timeout;
   private model?: ChannelModel;
   private closing?: Promise<void>;
@@ -129,7 +101,9 @@ export class RabbitMqTransport extends KanbanTransport {
       },
       this.logger,
     );
-    this.idleTimer = setInterval(() => void this.releaseIdleConsumers(), RABBITMQ_CONSUMER_IDLE_CHECK_MS);
+    this.idleTimer = setInterval(() => {
+      this.releaseIdleConsumers().catch((error: unknown) => this.logger.warn(`Releasing idle consumers failed: ${(error as Error).message}`));
+    }, RABBITMQ_CONSUMER_IDLE_CHECK_MS);
     this.idleTimer.unref();
   }
 
@@ -198,44 +172,36 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   async ack(ref: LeaseRef): Promise<void> {
-    const lease = this.claim(ref);
-    this.dropLease(lease);
+    const lease = this.holdings.claim(ref);
+    this.holdings.drop(lease);
     if (!lease.delivery.queue.settle(lease.delivery, 'ack')) throw new LeaseExpiredError(ref.id, ref.domain);
   }
 
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    const lease = this.claim(ref);
-    this.dropLease(lease);
-    const held: HeldRetry = holdingOf(lease);
-    this.held.add(held);
-    if (delayMs <= 0) return this.releaseRetry(held);
-    held.timer = setTimeout(() => void this.releaseRetry(held), Math.min(delayMs, RABBITMQ_MAX_TIMER_MS));
-    held.timer.unref();
+    const held = this.holdings.hold(this.holdings.claim(ref), delayMs, (ended) => void this.releaseRetry(ended));
+    if (delayMs <= 0) await this.releaseRetry(held);
   }
 
   async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
-    const lease = this.claim(ref);
-    this.armLease(lease, leaseMs);
+    this.holdings.arm(this.holdings.claim(ref), leaseMs);
   }
 
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    return this.moveLease(this.claim(ref), reason, error);
+    return this.moveLease(this.holdings.claim(ref), reason, error);
   }
 
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
     if (!this.connection.isConnected) return [];
-    const now = performance.now();
     const moved: DeadLetter[] = [];
-    for (const lease of [...this.leases.values()]) {
-      if (lease.settling || now - lease.deliveredAt < stalledAfterMs) continue;
+    for (const lease of this.holdings.olderThan(stalledAfterMs)) {
       moved.push(await this.moveLease(lease, 'stalled', `unsettled for more than ${stalledAfterMs} ms after delivery`));
     }
-    for (const holding of [...this.exhausted]) {
-      this.exhausted.delete(holding);
+    const exhausted = this.holdings.takeExhausted();
+    for (const [index, holding] of exhausted.entries()) {
       try {
         moved.push(await this.moveToDeadLetters(holding, 'stalled', `lease lapsed on the last attempt (${holding.attempts} of ${this.settings.maxAttempts})`));
       } catch (error) {
-        if (holding.delivery.queue.owns(holding.delivery)) this.exhausted.add(holding);
+        for (const unmoved of exhausted.slice(index)) if (unmoved.delivery.queue.owns(unmoved.delivery)) this.holdings.exhaust(unmoved);
         throw error;
       }
     }
@@ -254,9 +220,7 @@ export class RabbitMqTransport extends KanbanTransport {
       const ready = await this.topology.readyCount(name);
       if (ready === undefined) continue;
       const consumer = this.consumers.get(name);
-      const ofQueue = (holding: Holding): boolean => holding.delivery.queue === consumer;
-      const held = [...this.held].filter(ofQueue).length;
-      const inFlight = [...this.leases.values()].filter(ofQueue).length + [...this.exhausted].filter(ofQueue).length;
+      const { held, inFlight } = this.holdings.countsFor(consumer);
       rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + held, inFlight });
     }
     return rows;
@@ -298,7 +262,7 @@ export class RabbitMqTransport extends KanbanTransport {
     let consumer = this.consumers.get(name);
     if (!consumer) {
       consumer = new RabbitMqQueueConsumer(name, priority, domain, this.settings.workerPullSize, this.topology, this.logger, (queue, channel) =>
-        this.forgetChannel(queue, channel),
+        this.holdings.forgetChannel(queue, channel),
       );
       if (this.model) consumer.attach(this.model);
       this.consumers.set(name, consumer);
@@ -334,63 +298,34 @@ export class RabbitMqTransport extends KanbanTransport {
     const deliveries: TransportDelivery[] = [];
     for (const delivery of taken) {
       const attempts = attemptsOf(delivery.message);
-      const token = randomUUID();
       const { priority, domain } = delivery.queue;
+      const token = randomUUID();
       const handedOut = toTransportDelivery(delivery.message, { priority, domain, lease: token }, attempts, Date.now() + leaseMs);
       const holding: Holding = { delivery, id: handedOut.id, priority, domain, attempts, malformed: isMalformed(handedOut) };
       // A copy already past the last attempt whose delivery was interrupted: the stall sweep takes it.
       if (attempts > this.settings.maxAttempts && returnsOf(delivery.message) > 0) {
-        this.exhausted.add(holding);
+        this.holdings.exhaust(holding);
         continue;
       }
-      const lease: Lease = { ...holding, token, deliveredAt: performance.now(), expiresAt: 0, settling: false };
-      this.leases.set(token, lease);
-      this.armLease(lease, leaseMs);
+      this.holdings.lease(holding, token, leaseMs);
       deliveries.push(handedOut);
     }
     return deliveries;
   }
 
-  private armLease(lease: Lease, leaseMs: number): void {
-    clearTimeout(lease.timer);
-    lease.expiresAt = performance.now() + leaseMs;
-    lease.timer = setTimeout(() => this.onLeaseLapsed(lease), Math.min(leaseMs, RABBITMQ_MAX_TIMER_MS));
-    lease.timer.unref();
-  }
-
+  /** A lapse on an earlier attempt requeues the message (counted by the broker); on the last one it waits for the sweep. */
   private onLeaseLapsed(lease: Lease): void {
-    if (this.leases.get(lease.token) !== lease || lease.settling) return;
-    this.leases.delete(lease.token);
     if (!lease.delivery.queue.owns(lease.delivery)) return;
     if (lease.attempts >= this.settings.maxAttempts) {
-      this.exhausted.add(lease);
+      this.holdings.exhaust(lease);
       this.logger.warn(`Lease on ${lease.id} (${lease.priority}/${lease.domain}) lapsed on its last attempt; the stall sweep dead-letters it`);
       return;
     }
     lease.delivery.queue.settle(lease.delivery, 'reject');
   }
 
-  /** @throws LeaseExpiredError unless `ref` is the current lease of a delivery this transport still holds. */
-  private claim(ref: LeaseRef): Lease {
-    const lease = this.leases.get(ref.lease);
-    if (!lease || lease.settling || lease.id !== ref.id || lease.domain !== ref.domain || lease.priority !== ref.priority) {
-      throw new LeaseExpiredError(ref.id, ref.domain);
-    }
-    if (!lease.delivery.queue.owns(lease.delivery)) {
-      this.dropLease(lease);
-      throw new LeaseExpiredError(ref.id, ref.domain);
-    }
-    return lease;
-  }
-
-  private dropLease(lease: Lease): void {
-    clearTimeout(lease.timer);
-    this.leases.delete(lease.token);
-  }
-
   private async releaseRetry(held: HeldRetry): Promise<void> {
-    if (!this.held.delete(held)) return;
-    clearTimeout(held.timer);
+    if (!this.holdings.endHold(held)) return;
     if (held.attempts < this.settings.maxAttempts) {
       held.delivery.queue.settle(held.delivery, 'reject');
       return;
@@ -425,11 +360,11 @@ export class RabbitMqTransport extends KanbanTransport {
     clearTimeout(lease.timer);
     try {
       const deadLetter = await this.moveToDeadLetters(lease, reason, error);
-      this.leases.delete(lease.token);
+      this.holdings.drop(lease);
       return deadLetter;
     } catch (failure) {
       lease.settling = false;
-      if (this.leases.get(lease.token) === lease) this.armLease(lease, Math.max(0, lease.expiresAt - performance.now()));
+      if (this.holdings.isCurrent(lease)) this.holdings.arm(lease, Math.max(0, lease.expiresAt - performance.now()));
       throw failure;
     }
   }
@@ -447,22 +382,10 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   private waitForAny(consumers: RabbitMqQueueConsumer[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const waits = consumers.map((consumer) => consumer.waitForChange(Math.min(timeoutMs, SATURATED_PULL_RECHECK_MS), signal));
+    const waits = consumers.map((consumer) => consumer.waitForChange(Math.min(timeoutMs, PULL_RECHECK_MS), signal));
     return Promise.race(waits.map((wait) => wait.promise)).finally(() => {
       for (const wait of waits) wait.cancel();
     });
-  }
-
-  /** Everything from a closed channel is void: the broker requeued it, so its leases can no longer settle. */
-  private forgetChannel(queue: RabbitMqQueueConsumer, channel: unknown): void {
-    const fromChannel = (holding: Holding): boolean => holding.delivery.queue === queue && holding.delivery.channel === channel;
-    for (const lease of [...this.leases.values()]) if (fromChannel(lease)) this.dropLease(lease);
-    for (const held of [...this.held]) {
-      if (!fromChannel(held)) continue;
-      clearTimeout(held.timer);
-      this.held.delete(held);
-    }
-    for (const holding of [...this.exhausted]) if (fromChannel(holding)) this.exhausted.delete(holding);
   }
 
   /** Gives back what idle queues prefetched, so other processes can take it and the broker's consumer timeout never fires. */
@@ -517,7 +440,7 @@ export class RabbitMqTransport extends KanbanTransport {
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['cancel consumers', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()))],
       ['hand back prefetched items', () => Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)))],
-      ['requeue delayed retries', () => Promise.all([...this.held].map((held) => this.releaseRetry(held)))],
+      ['requeue delayed retries', () => Promise.all(this.holdings.heldRetries().map((held) => this.releaseRetry(held)))],
       ['close channels', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.close()))],
       ['close connection', () => this.connection.close()],
     ];
@@ -528,8 +451,7 @@ export class RabbitMqTransport extends KanbanTransport {
         this.logger.warn(`Close: ${step} failed: ${(error as Error).message}`);
       }
     }
-    for (const lease of [...this.leases.values()]) this.dropLease(lease);
-    this.exhausted.clear();
+    this.holdings.clear();
     this.setStatus('closed');
   }
 
@@ -548,7 +470,3 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 }
 
-function holdingOf(lease: Lease): Holding {
-  const { delivery, id, priority, domain, attempts, malformed } = lease;
-  return { delivery, id, priority, domain, attempts, malformed };
-}
