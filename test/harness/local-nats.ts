@@ -29,6 +29,8 @@ export interface LocalNatsOptions {
   configLines?: string[];
   /** Prefix of the temp folder, to tell servers apart in `/tmp`. @default 'tps-kanban-nats-' */
   dirPrefix?: string;
+  /** Start with JetStream; false gives a core-only server. @default true */
+  jetStream?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const storeDir = join(baseDir, 'jetstream');
   mkdirSync(storeDir);
   const [port, monitorPort] = [await freePort(), await freePort()];
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir];
+  const args = [...(options.jetStream === false ? [] : ['-js']), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir];
   if (options.configLines?.length) {
     const configFile = join(baseDir, 'nats-server.conf');
     writeFileSync(configFile, `${options.configLines.join('\n')}\n`);
