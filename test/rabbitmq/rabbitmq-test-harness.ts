@@ -20,6 +20,8 @@ export interface RabbitMqHarness extends ContractHarness {
   /** A plain amqplib connection to the test broker, for arranging what a foreign client would do. */
   admin(): Promise<ChannelModel>;
   namesOf(transport: RabbitMqTransport): RabbitMqNames;
+  /** The queue prefix of the namespace `transport` was created in. */
+  prefixOf(transport: RabbitMqTransport): string;
   /** Closes the admin connection; for afterAll. */
   dispose(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export function createRabbitMqHarness(): RabbitMqHarness {
     },
     sibling: (transport, settings, options) => build(prefixOf(transport), settings, options),
     namesOf: (transport) => new RabbitMqNames(prefixOf(transport)),
+    prefixOf,
     async injectRaw(target, priority: Priority, domain, bytes) {
       const transport = target as RabbitMqTransport;
       await transport.ensureQueue(priority, domain);
