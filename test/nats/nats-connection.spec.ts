@@ -1,7 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import { NatsTransport } from '../../libs/kanban/src/transports/nats';
-import { contractSettings } from '../contract/contract-helpers';
-import { freePort, natsBroker, startPrivateNatsServer, testNamespace } from '../harness';
+import { contractSettings, makeItem } from '../contract/contract-helpers';
+import { freePort, natsBroker, startPrivateNatsServer, testNamespace, waitFor } from '../harness';
+
+/** A close with the server gone must not wait for it (a drain would). */
+const CLOSE_BOUND_MS = 3_000;
 
 describe('NATS: connection', () => {
   const transports: NatsTransport[] = [];
@@ -59,5 +63,26 @@ describe('NATS: connection', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('NATS: close while the server is gone', () => {
+  it('resolves promptly and reports closed', async () => {
+    // Arrange
+    const server = await startPrivateNatsServer();
+    const transport = new NatsTransport({ servers: [server.url], streamPrefix: testNamespace().streamPrefix }, contractSettings());
+    await transport.connect();
+    await transport.publish(makeItem());
+    await transport.pull({ domain: 'orders', priority: 'normal' }, 1, { leaseMs: 5_000, waitMs: 1_000 });
+    await server.stop();
+    await waitFor(() => transport.currentStatus.state === 'down', { timeoutMs: 10_000, description: 'the transport to see the server gone' });
+    const started = performance.now();
+
+    // Act
+    await transport.close();
+
+    // Assert
+    expect(transport.currentStatus.state).toBe('closed');
+    expect(performance.now() - started).toBeLessThan(CLOSE_BOUND_MS);
   });
 });

@@ -144,24 +144,28 @@ export class NatsTransport extends KanbanTransport {
     return this.closing;
   }
 
-  /** Releases the leases still held (this instance can no longer settle them), wakes waiting pulls, drains the connection. */
+  /**
+   * Releases the leases still held (this instance can no longer settle them), wakes waiting pulls,
+   * drains the connection. While disconnected it closes at once: a drain would wait for a server.
+   */
   private async shutdown(): Promise<void> {
     await this.connecting?.catch(() => undefined);
     const held = this.leases.closeAll();
     for (const wake of this.waiters) wake();
     const nc = this.clients?.nc;
-    if (nc && !nc.isClosed()) {
+    const reachable = nc !== undefined && !nc.isClosed() && this.status.value.state !== 'down';
+    if (nc && reachable) {
       const released = await Promise.allSettled(held.map((lease) => nc.request(lease.reply, nak(0), { timeout: this.publishTimeoutMs })));
       const failed = released.filter((result) => result.status === 'rejected').length;
       if (failed > 0) this.logger.warn(`${failed} of ${held.length} held items could not be released at close; JetStream redelivers them after their ack wait`);
-    }
-    if (nc) {
       try {
         await nc.drain();
       } catch (error) {
         this.logger.warn(`NATS drain failed (${(error as Error).message}); closing`);
         await nc.close().catch(() => undefined);
       }
+    } else if (nc) {
+      await nc.close().catch(() => undefined);
     }
     this.status.next({ state: 'closed', active: 'none' });
   }
