@@ -10,9 +10,8 @@ export const JS_ERR = {
   streamNameInUse: 10058,
   subjectsOverlap: 10065,
   noMessageFound: 10037,
-  maxMessagesExceeded: 10077,
-  maxBytesExceeded: 10028,
-  messageSizeExceeded: 10054,
+  /** Expected-stream mismatch: the subject is captured by a stream kanban did not create for it. */
+  wrongStream: 10060,
 } as const;
 
 export function jsApiCode(error: unknown): number | undefined {
@@ -28,6 +27,7 @@ export function findCause<T extends Error>(error: unknown, type: abstract new (.
   return undefined;
 }
 
+/** A stream or account out of room answers with these texts (codes differ across server versions). */
 const FULL_PATTERN = /maximum (messages|bytes) exceeded|resource limits exceeded|insufficient resources/i;
 
 /**

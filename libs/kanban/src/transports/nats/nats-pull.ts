@@ -1,6 +1,6 @@
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { BrokerUnavailableError } from '../../errors';
-import { NATS_PULL_REQUEST_EXPIRES_MS } from './nats.constants';
+import { NATS_PULL_ANSWER_TIMEOUT_MS } from './nats.constants';
 
 const STATUS_NO_MESSAGES = 404;
 const STATUS_REQUEST_TIMEOUT = 408;
@@ -15,7 +15,7 @@ export async function pullReady(nc: NatsConnection, stream: string, consumer: st
   const inbox = createInbox();
   const subscription = nc.subscribe(inbox);
   const received: Msg[] = [];
-  const timer = setTimeout(() => subscription.unsubscribe(), NATS_PULL_REQUEST_EXPIRES_MS);
+  const timer = setTimeout(() => subscription.unsubscribe(), NATS_PULL_ANSWER_TIMEOUT_MS);
   try {
     // no_wait alone: with `expires` too, servers wait out the expiry on an empty queue.
     nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch, no_wait: true }), { reply: inbox });

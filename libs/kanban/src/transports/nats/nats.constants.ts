@@ -25,7 +25,7 @@ export const NATS_LEASE_SAFETY_MARGIN_MS = 250;
 /** A waiting pull rechecks the queues at least this often (nak-delayed items become ready without a publish). */
 export const NATS_PULL_RECHECK_MS = 500;
 /** The client stops listening for the answer to a no-wait pull request after this long. */
-export const NATS_PULL_REQUEST_EXPIRES_MS = 2_000;
+export const NATS_PULL_ANSWER_TIMEOUT_MS = 2_000;
 /** Dead letters are kept this long at most (limits retention); purge them earlier through the API. */
 export const NATS_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1_000;
 /** Max-deliveries advisories are kept this long for the sweeper to process. */

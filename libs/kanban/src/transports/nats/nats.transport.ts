@@ -33,8 +33,6 @@ import { publishedOrTimeout, pullReady } from './nats-pull';
 import { NatsTopology } from './nats-topology';
 
 const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
-/** Expected-stream mismatch: the subject is captured by a stream kanban did not create for it. */
-const JS_ERR_WRONG_STREAM = 10060;
 
 /** JetStream's settle vocabulary, sent as requests so the server confirms each one (double ack). */
 const ACK = '+ACK';
@@ -237,7 +235,7 @@ export class NatsTransport extends KanbanTransport {
   }
 
   private publishFailure(error: unknown, queue: string) {
-    if (jsApiCode(error) === JS_ERR_WRONG_STREAM) {
+    if (jsApiCode(error) === JS_ERR.wrongStream) {
       return new TopologyConflictError('nats', `subject ${queue}`, `it is captured by a stream other than the one kanban declared (${(error as Error).message})`);
     }
     return publishError(error, queue, this.publishTimeoutMs);
@@ -311,7 +309,11 @@ export class NatsTransport extends KanbanTransport {
         throw brokerError(error, `pulling from ${streams[i]}`);
       });
       for (const message of messages) {
-        const delivery = await this.toDelivery(message, priorities[i], domain, leaseMs);
+        // One message failing (its dead-lettering, say) must not strand the rest of the batch, which is already delivered.
+        const delivery = await this.toDelivery(message, priorities[i], domain, leaseMs).catch((error: unknown) => {
+          this.logger.warn(`could not hand out a delivery from ${streams[i]}: ${(error as Error).message}; JetStream redelivers it after its ack wait`);
+          return undefined;
+        });
         if (delivery) deliveries.push(delivery);
       }
     }
