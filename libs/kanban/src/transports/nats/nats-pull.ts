@@ -4,6 +4,8 @@ import { NATS_PULL_ANSWER_TIMEOUT_MS } from './nats.constants';
 
 const STATUS_NO_MESSAGES = 404;
 const STATUS_REQUEST_TIMEOUT = 408;
+/** Limits, leadership change, server shutdown, consumer deleted: the request ended; only a deleted consumer is an error. */
+const STATUS_CONFLICT = 409;
 const STATUS_NO_RESPONDERS = 503;
 
 /**
@@ -27,6 +29,7 @@ export async function pullReady(nc: NatsConnection, stream: string, consumer: st
         continue;
       }
       if (status === STATUS_NO_MESSAGES || status === STATUS_REQUEST_TIMEOUT) break;
+      if (status === STATUS_CONFLICT && !/deleted/i.test(message.headers?.description ?? '')) break;
       if (status === STATUS_NO_RESPONDERS) throw new BrokerUnavailableError('nats', `JetStream did not answer a pull on ${stream}`);
       if (status >= 400) throw new BrokerUnavailableError('nats', `pull on ${stream}/${consumer} refused: ${status} ${message.headers?.description ?? ''}`.trim());
     }

@@ -306,6 +306,8 @@ export class NatsTransport extends KanbanTransport {
     const deliveries: TransportDelivery[] = [];
     for (let i = 0; i < priorities.length && deliveries.length < max; i++) {
       const messages = await pullReady(nc, streams[i], this.names.workConsumer, max - deliveries.length).catch((error: unknown) => {
+        // The stream or consumer may be gone (deleted, server lost its store): the next pull declares it again.
+        this.queues.delete(`${priorities[i]}:${domain}`);
         throw brokerError(error, `pulling from ${streams[i]}`);
       });
       for (const message of messages) {
