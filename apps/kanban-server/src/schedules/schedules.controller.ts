@@ -37,7 +37,7 @@ export class SchedulesController {
 
   @Delete(':jobId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  cancel(@Param('jobId') jobId: string): void {
-    this.scheduler.cancelSchedule(jobId);
+  async cancel(@Param('jobId') jobId: string): Promise<void> {
+    await this.scheduler.cancelSchedule(jobId);
   }
 }

@@ -76,7 +76,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       throw new KanbanValidationError([{ field: 'count', message: `must be an integer from 0 to maxWorkers (${this.options.maxWorkers})` }]);
     }
     this.manualTarget = count;
-    this.pool.restartOpenBreakers();
+    await this.pool.restartOpenBreakers();
     await Promise.all(this.pool.handlers.map((h) => this.pool.scale(h.pattern, count)));
     this.logger.log(`Workers adjusted to ${count} per handler (autoscaling paused)`);
   }
@@ -132,7 +132,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     if (!this.options.autoscale || this.manualTarget !== undefined) return;
     for (const handler of this.pool.handlers) {
       const { wanted, backlog } = this.wantedWorkers(handler);
-      const current = this.pool.status().filter((w) => w.domain === handler.domain && w.priority === handler.priority && w.state !== 'stopped').length;
+      const current = this.pool.workerCount(handler.pattern);
       if (wanted !== current) {
         this.logger.log(`Autoscale ${handler.pattern}: ${current} -> ${wanted} workers (backlog ${backlog})`);
         await this.pool.scale(handler.pattern, wanted);

@@ -25,6 +25,9 @@ interface Schedule {
   stop(): void;
   /** Ticks left to skip while stretched. */
   wait: number;
+  cancelled: boolean;
+  /** The tick being published, awaited by cancel. */
+  running?: Promise<void>;
 }
 
 /**
@@ -53,7 +56,7 @@ export class KanbanScheduler implements OnModuleDestroy {
     if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) errors.push({ field: 'intervalMs', message: 'must be a positive integer' });
     if (errors.length) throw new KanbanValidationError(errors);
     const schedule = this.create({ kind: 'interval', priority, domain, intervalMs, deadlineMs }, payload, options);
-    const handle = setInterval(() => void this.tick(schedule, Math.floor(Date.now() / intervalMs)), intervalMs);
+    const handle = setInterval(() => this.tick(schedule, Math.floor(Date.now() / intervalMs)), intervalMs);
     this.registry.addInterval(schedule.status.jobId, handle);
     schedule.stop = () => this.registry.deleteInterval(schedule.status.jobId);
     return schedule.status.jobId;
@@ -69,7 +72,7 @@ export class KanbanScheduler implements OnModuleDestroy {
     if (!validation.valid) errors.push({ field: 'cron', message: `is not a valid cron expression${validation.error ? ` (${validation.error.message})` : ''}` });
     if (errors.length) throw new KanbanValidationError(errors);
     const schedule = this.create({ kind: 'cron', priority, domain, cron, deadlineMs }, payload, options);
-    const job = new CronJob(cron, () => void this.tick(schedule, Math.floor(Date.now() / 1000)));
+    const job = new CronJob(cron, () => this.tick(schedule, Math.floor(Date.now() / 1000)));
     this.registry.addCronJob(schedule.status.jobId, job);
     job.start();
     schedule.stop = () => this.registry.deleteCronJob(schedule.status.jobId);
@@ -89,12 +92,17 @@ export class KanbanScheduler implements OnModuleDestroy {
     return { ...result };
   }
 
-  /** @throws ScheduleNotFoundError */
-  cancelSchedule(jobId: string): void {
+  /**
+   * Stops the schedule; resolves once no tick of it is still publishing.
+   * @throws ScheduleNotFoundError
+   */
+  async cancelSchedule(jobId: string): Promise<void> {
     const schedule = this.schedules.get(jobId);
     if (!schedule) throw new ScheduleNotFoundError(jobId);
+    schedule.cancelled = true;
     schedule.stop();
     this.schedules.delete(jobId);
+    await schedule.running;
     this.logger.log(`Schedule ${jobId} cancelled after ${schedule.status.published} published ticks`);
   }
 
@@ -109,8 +117,8 @@ export class KanbanScheduler implements OnModuleDestroy {
     return { ...schedule.status };
   }
 
-  onModuleDestroy(): void {
-    for (const jobId of [...this.schedules.keys()]) this.cancelSchedule(jobId);
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.schedules.keys()].map((jobId) => this.cancelSchedule(jobId)));
   }
 
   private check(priority: Priority, domain: string, deadlineMs: number): FieldError[] {
@@ -131,13 +139,23 @@ export class KanbanScheduler implements OnModuleDestroy {
       payload,
       stop: () => undefined,
       wait: 0,
+      cancelled: false,
     };
     this.schedules.set(jobId, schedule);
     this.logger.log(`Schedule ${jobId} created: ${spec.kind} ${spec.intervalMs ?? spec.cron} -> ${spec.priority}.${spec.domain}`);
     return schedule;
   }
 
-  private async tick(schedule: Schedule, slot: number): Promise<void> {
+  private tick(schedule: Schedule, slot: number): void {
+    if (schedule.running) {
+      schedule.status.ticks++;
+      schedule.status.skipped++;
+      return;
+    }
+    schedule.running = this.publishTick(schedule, slot).finally(() => (schedule.running = undefined));
+  }
+
+  private async publishTick(schedule: Schedule, slot: number): Promise<void> {
     const { status } = schedule;
     status.ticks++;
     if (schedule.wait > 0) {
@@ -155,6 +173,7 @@ export class KanbanScheduler implements OnModuleDestroy {
         return;
       }
       status.stretch = 1;
+      if (schedule.cancelled) return;
       await this.queue.publish({
         priority: status.priority,
         domain: status.domain,

@@ -47,10 +47,11 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     return [...this.groups.values()].map((g) => g.handler);
   }
 
-  /** Starts workers for a handler's queue (at least one). @throws KanbanError when no handler consumes it. */
+  /** Starts workers for a handler's queue (at least `count`, restarting stopped ones). @throws KanbanError when no handler consumes it. */
   start(domain: string, priority?: Priority, count = 1): void {
     const group = this.group(domain, priority);
-    this.resize(group, Math.max(count, this.running(group).length));
+    for (const worker of group.workers) worker.start();
+    this.resize(group, Math.max(count, group.workers.length));
   }
 
   /** Stops every worker of a handler's queue after its in-flight items finish. */
@@ -60,18 +61,14 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /** Restarts workers whose circuit breaker is open (the spec's recovery). Returns how many. */
-  restartOpenBreakers(): number {
-    let restarted = 0;
-    for (const group of this.groups.values()) {
-      for (const worker of group.workers) {
-        if (worker.breakerState !== 'closed') {
-          void worker.stop().then(() => worker.start());
-          restarted++;
-        }
-      }
-    }
-    if (restarted) this.logger.log(`Restarted ${restarted} worker(s) with an open circuit breaker`);
-    return restarted;
+  async restartOpenBreakers(): Promise<number> {
+    const open = [...this.groups.values()].flatMap((g) => g.workers).filter((w) => w.breakerState !== 'closed');
+    await Promise.all(open.map(async (worker) => {
+      await worker.stop();
+      worker.start();
+    }));
+    if (open.length) this.logger.log(`Restarted ${open.length} worker(s) with an open circuit breaker`);
+    return open.length;
   }
 
   status(): WorkerStatus[] {
@@ -80,14 +77,19 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
 
   /** Workers currently pulling (open breakers excluded). */
   currentWorkers(): number {
-    return [...this.groups.values()].reduce((n, g) => n + this.running(g).filter((w) => w.breakerState === 'closed').length, 0);
+    return [...this.groups.values()].reduce((n, g) => n + g.workers.filter((w) => w.isRunning && w.breakerState === 'closed').length, 0);
+  }
+
+  /** Workers of one handler's group, open breakers included. */
+  workerCount(pattern: string): number {
+    return this.groups.get(pattern)?.workers.length ?? 0;
   }
 
   /** Sets the worker count of one handler's group. */
   async scale(pattern: string, count: number): Promise<void> {
     const group = this.groups.get(pattern);
     if (!group) throw new KanbanError(`No @KanbanHandler consumes ${pattern}`, { pattern });
-    if (count >= this.running(group).length) this.resize(group, count);
+    if (count >= group.workers.length) this.resize(group, count);
     else await this.shrink(group, count);
   }
 
@@ -103,12 +105,7 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     return group;
   }
 
-  private running(group: WorkerGroup): KanbanWorker[] {
-    return group.workers.filter((w) => w.isRunning);
-  }
-
   private resize(group: WorkerGroup, count: number): void {
-    group.workers = this.running(group);
     while (group.workers.length < count) {
       const worker = new KanbanWorker(`${group.handler.pattern}#${group.nextId++}`, group.handler, {
         queue: this.queue,
@@ -122,10 +119,11 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     this.reportWorkers(group);
   }
 
+  /** Removes workers beyond `count`, those with an open breaker first, and waits for their in-flight items. */
   private async shrink(group: WorkerGroup, count: number): Promise<void> {
-    const running = this.running(group);
-    const leaving = running.slice(count);
-    group.workers = running.slice(0, count);
+    const ordered = [...group.workers].sort((a, b) => Number(a.breakerState !== 'closed') - Number(b.breakerState !== 'closed'));
+    const leaving = ordered.slice(count);
+    group.workers = ordered.slice(0, count);
     this.reportWorkers(group);
     await Promise.all(leaving.map((w) => w.stop()));
   }

@@ -99,7 +99,10 @@ export class RabbitMqPublisher {
         // The broker sends basic.return before the confirm of the same message, so the confirm callback can look it up.
         channel.on('return', (message: Message) => this.recordReturn(message));
         channel.once('close', () => {
-          if (this.channel === opening) this.channel = undefined;
+          if (this.channel !== opening) return;
+          this.channel = undefined;
+          // Every publish awaiting a confirm on it was rejected; their returns are moot.
+          this.returned.clear();
         });
         return channel;
       });

@@ -5,6 +5,7 @@ import type { Priority } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
+import { RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
 
 /** RabbitMQ 4 gives quorum queues a delivery limit of 20 unless told otherwise; -1 means none (3.x reads -1 as "dead-letter on the first return"). */
 const UNLIMITED_DELIVERIES_SINCE_MAJOR = 4;
@@ -121,8 +122,28 @@ export class RabbitMqTopology {
     }
   }
 
+  /**
+   * One call at a time, each bounded: a broker that stops answering (SIGSTOP, network partition)
+   * fails the call after RABBITMQ_TOPOLOGY_TIMEOUT_MS, and the channel it hangs on is dropped so
+   * the calls behind it get a fresh one.
+   */
   private serialized<T>(action: (channel: Channel) => Promise<T>): Promise<T> {
-    const run = this.tail.then(async () => action(await this.openChannel()));
+    const run = this.tail.then(async () => {
+      const opening = this.openChannel();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          if (this.channel === opening) this.channel = undefined;
+          opening.then((channel) => channel.close()).catch(() => undefined);
+          reject(new BrokerUnavailableError('rabbitmq', `no answer to a declaration within ${RABBITMQ_TOPOLOGY_TIMEOUT_MS} ms`));
+        }, RABBITMQ_TOPOLOGY_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([opening.then(action), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }

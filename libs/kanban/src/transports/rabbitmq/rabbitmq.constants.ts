@@ -2,6 +2,8 @@
 export const RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 /** A TCP connect plus AMQP handshake that takes longer fails the attempt. */
 export const RABBITMQ_CONNECT_TIMEOUT_MS = 5_000;
+/** A declaration or queue check the broker has not answered within this time fails. */
+export const RABBITMQ_TOPOLOGY_TIMEOUT_MS = 5_000;
 /** Heartbeat asked for when the URL names none: a hung (SIGSTOPped) broker is noticed within two intervals. */
 export const RABBITMQ_DEFAULT_HEARTBEAT_S = 10;
 /** First delay before reconnecting after a connection loss; doubles per failed attempt. */

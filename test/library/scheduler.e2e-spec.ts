@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { KanbanContext, KanbanHandler, KanbanValidationError, ScheduleNotFoundError } from '@tps/kanban';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../harness';
+import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { HandledLog } from './support/recording-handler';
+
+const reports = new HandledLog();
+
+@Injectable()
+class ReportConsumer {
+  @KanbanHandler({ domain: 'reports' })
+  handle(@Payload() payload: unknown, @Ctx() context: KanbanContext) {
+    reports.record(payload, context);
+  }
+}
+
+describe('scheduler periodic jobs', () => {
+  let app: KanbanTestApp;
+
+  beforeAll(async () => {
+    app = await createKanbanTestApp({ providers: [ReportConsumer], options: { maxWorkers: 1, autoscale: false, highWatermark: 5, coordinatorCheckIntervalMs: 60_000 } });
+  });
+  afterAll(() => app.close());
+
+  it('publishes on every interval tick until cancelled', async () => {
+    // Arrange
+    const jobId = app.scheduler.schedulePeriodic('normal', 'reports', 100, 10_000, { report: 'daily' });
+
+    // Act
+    await waitFor(() => reports.runs.length >= 3, { timeoutMs: 5_000, description: '3 ticks handled' });
+    await app.scheduler.cancelSchedule(jobId);
+    const published = (await app.queue.getMetrics()).published;
+    await sleep(300);
+
+    // Assert
+    expect(reports.runs.slice(0, 3).map((r) => r.payload)).toEqual([{ report: 'daily' }, { report: 'daily' }, { report: 'daily' }]);
+    expect((await app.queue.getMetrics()).published).toBe(published);
+    expect(() => app.scheduler.get(jobId)).toThrow(ScheduleNotFoundError);
+  });
+
+  it('publishes on a cron expression', async () => {
+    const before = reports.runs.length;
+    const jobId = app.scheduler.scheduleCron('low', 'reports', '* * * * * *', 10_000, 'cron');
+    await waitFor(() => reports.runs.slice(before).some((r) => r.payload === 'cron'), { timeoutMs: 5_000, description: 'a cron tick handled' });
+    await app.scheduler.cancelSchedule(jobId);
+    expect(app.scheduler.list()).toEqual([]);
+  });
+
+  it('skips ticks while the queue is above the high watermark, and stretches when asked to', async () => {
+    // Arrange
+    await app.pool.stop('reports');
+    for (let i = 0; i < 10; i++) await app.queue.publish({ priority: 'high', domain: 'reports', payload: i, deadline: inFuture() });
+    const skip = app.scheduler.schedulePeriodic('high', 'reports', 50, 10_000, 'skipped?');
+    const stretch = app.scheduler.schedulePeriodic('high', 'reports', 50, 10_000, 'stretched?', { whenBusy: 'stretch' });
+
+    // Act
+    await waitFor(() => app.scheduler.get(skip).ticks >= 8, { timeoutMs: 5_000, description: '8 ticks' });
+
+    // Assert
+    expect(app.scheduler.get(skip)).toMatchObject({ published: 0 });
+    expect(app.scheduler.get(skip).skipped).toBe(app.scheduler.get(skip).ticks);
+    expect(app.scheduler.get(stretch)).toMatchObject({ published: 0, stretch: 8 });
+    await app.scheduler.cancelSchedule(skip);
+    await app.scheduler.cancelSchedule(stretch);
+  });
+
+  it('rejects bad schedules with every bad field', () => {
+    expect(() => app.scheduler.schedulePeriodic('urgent' as never, 'a.b', 0, -1)).toThrow(KanbanValidationError);
+    try {
+      app.scheduler.schedulePeriodic('urgent' as never, 'a.b', 0, -1);
+    } catch (error) {
+      expect((error as KanbanValidationError).errors.map((e) => e.field)).toEqual(['priority', 'domain', 'deadlineMs', 'intervalMs']);
+    }
+    expect(() => app.scheduler.scheduleCron('high', 'reports', 'every tuesday', 1000)).toThrow(/cron/);
+  });
+
+  it('a canary reports its outcome and latency in the coordinator health', async () => {
+    app.pool.start('reports');
+    const canary = await app.scheduler.scheduleCanary('reports', { probe: true });
+    const settled = await waitFor(() => app.coordinator.getHealth().canaries.find((c) => c.itemId === canary.itemId && c.status !== 'pending'), { timeoutMs: 10_000, description: 'canary settled' });
+    expect(settled).toMatchObject({ status: 'acked', domain: 'reports', broker: 'embedded' });
+    expect(settled.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+});
