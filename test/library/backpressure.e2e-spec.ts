@@ -2,32 +2,35 @@ import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KanbanHandler } from '@tps/kanban';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const ACCOUNT = namespace.domain('account');
 
 let handled = 0;
 
 @Injectable()
 class AccountConsumer {
-  @KanbanHandler({ priority: 'low', domain: 'account' })
+  @KanbanHandler({ priority: 'low', domain: ACCOUNT })
   async handle() {
     await sleep(5);
     handled++;
   }
 }
 
-describe('backpressure: a worker pulls at most N', () => {
+describe.each(TRANSPORTS)('backpressure: a worker pulls at most N (%s)', (transport) => {
   let app: KanbanTestApp;
   const pullSize = 4;
   const workers = 2;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({ providers: [AccountConsumer], options: { workerPullSize: pullSize, minWorkers: workers, maxWorkers: workers, autoscale: false } });
+    handled = 0;
+    app = await createKanbanTestApp({ transport, providers: [AccountConsumer], options: { workerPullSize: pullSize, minWorkers: workers, maxWorkers: workers, autoscale: false } });
   });
   afterAll(() => app.close());
 
   it('never holds more than the pull size per worker while a backlog waits', async () => {
     // Arrange
-    await Promise.all(Array.from({ length: 120 }, (_, i) => app.queue.publish({ priority: 'low', domain: 'account', payload: i, deadline: inFuture() })));
+    await Promise.all(Array.from({ length: 120 }, (_, i) => app.queue.publish({ priority: 'low', domain: ACCOUNT, payload: i, deadline: inFuture() })));
     let maxWorkerInFlight = 0;
     let maxQueueInFlight = 0;
     let sawBacklog = false;
@@ -52,17 +55,18 @@ describe('backpressure: a worker pulls at most N', () => {
 
   it('hands an HTTP-style puller no more than it asks for', async () => {
     // Arrange
-    await app.pool.stop('account', 'low');
-    await Promise.all(Array.from({ length: 30 }, (_, i) => app.queue.publish({ priority: 'low', domain: 'account', payload: i, deadline: inFuture() })));
+    await app.pool.stop(ACCOUNT, 'low');
+    await Promise.all(Array.from({ length: 30 }, (_, i) => app.queue.publish({ priority: 'low', domain: ACCOUNT, payload: i, deadline: inFuture() })));
 
     // Act
-    const first = await app.queue.pull({ domain: 'account', max: 7 });
-    const second = await app.queue.pull({ domain: 'account', max: 7 });
+    const first = await app.queue.pull({ domain: ACCOUNT, max: 7, waitMs: 2_000 });
+    const second = await app.queue.pull({ domain: ACCOUNT, max: 7, waitMs: 2_000 });
 
     // Assert
     expect(first).toHaveLength(7);
     expect(second).toHaveLength(7);
     expect(new Set([...first, ...second].map((d) => d.id)).size).toBe(14);
-    await waitFor(async () => (await app.queue.depth())[0]?.inFlight === 14, { timeoutMs: 2_000, description: '14 in flight' });
+    const depth = (await app.queue.depth()).find((q) => q.domain === ACCOUNT && q.priority === 'low');
+    expect(depth).toMatchObject({ inFlight: 14, ready: 16 });
   });
 });

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KanbanContext, KanbanHandler, KanbanNack, type DeadLetter, type DeadLetterReason } from '@tps/kanban';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
-import { insertRawItem } from './support/raw-store';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const LEDGER = namespace.domain('ledger');
+import { publishForeignBytes } from './support/foreign-bytes';
 
 type Behaviour = { do: 'ack' } | { do: 'nack'; reason: string } | { do: 'throw' } | { do: 'hang'; ms: number };
 let handledGood = 0;
 
 @Injectable()
 class LedgerConsumer {
-  @KanbanHandler({ domain: 'ledger' })
+  @KanbanHandler({ domain: LEDGER })
   async handle(@Payload() payload: Behaviour, @Ctx() _context: KanbanContext) {
     switch (payload.do) {
       case 'nack':
@@ -28,11 +29,12 @@ class LedgerConsumer {
   }
 }
 
-describe('every dead-letter reason', () => {
+describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({
+    handledGood = 0;
+    app = await createKanbanTestApp({ transport,
       providers: [LedgerConsumer],
       options: {
         maxWorkers: 1,
@@ -51,12 +53,12 @@ describe('every dead-letter reason', () => {
   const deadLetterOf = (id: string): Promise<DeadLetter> =>
     waitFor(() => app.queue.getDeadLetter(id), { timeoutMs: 10_000, description: `dead letter ${id}` });
   const publish = async (payload: Behaviour, deadline = inFuture()) =>
-    (await app.queue.publish({ priority: 'normal', domain: 'ledger', payload, deadline })).id;
+    (await app.queue.publish({ priority: 'normal', domain: LEDGER, payload, deadline })).id;
 
   it('nack: the handler rejects the item with a reason', async () => {
     const id = await publish({ do: 'nack', reason: 'card declined' });
     const letter = await deadLetterOf(id);
-    expect(letter).toMatchObject({ reason: 'nack', error: 'card declined', attempts: 1, domain: 'ledger', priority: 'normal' });
+    expect(letter).toMatchObject({ reason: 'nack', error: 'card declined', attempts: 1, domain: LEDGER, priority: 'normal' });
     expect(letter.item?.payload).toEqual({ do: 'nack', reason: 'card declined' });
   });
 
@@ -73,23 +75,23 @@ describe('every dead-letter reason', () => {
   });
 
   it('deadline_exceeded: an item that expired while queued never reaches a handler', async () => {
-    await app.pool.stop('ledger');
+    await app.pool.stop(LEDGER);
     const id = await publish({ do: 'ack' }, Date.now() + 50);
     await sleep(100);
     const before = handledGood;
 
-    const pulled = await app.queue.pull({ domain: 'ledger' });
+    const pulled = await app.queue.pull({ domain: LEDGER });
 
     expect(pulled).toEqual([]);
     expect(await app.queue.getDeadLetter(id)).toMatchObject({ reason: 'deadline_exceeded' });
     expect(handledGood).toBe(before);
-    app.pool.start('ledger');
+    app.pool.start(LEDGER);
   });
 
   it('stalled: an item pulled and never settled is swept by the coordinator', async () => {
-    await app.pool.stop('ledger');
+    await app.pool.stop(LEDGER);
     const id = await publish({ do: 'ack' });
-    const [delivery] = await app.queue.pull({ domain: 'ledger', max: 1 });
+    const [delivery] = await app.queue.pull({ domain: LEDGER, max: 1 });
     expect(delivery.id).toBe(id);
 
     await waitFor(async () => {
@@ -98,18 +100,16 @@ describe('every dead-letter reason', () => {
     }, { timeoutMs: 5_000, description: 'stalled sweep' });
 
     expect(await app.queue.getDeadLetter(id)).toMatchObject({ reason: 'stalled', attempts: 1 });
-    app.pool.start('ledger');
+    app.pool.start(LEDGER);
   });
 
   it('malformed: undecodable bytes in the store are dead-lettered and the worker keeps going', async () => {
-    const db = new Database(app.dbPath);
-    insertRawItem(db, 'normal', 'ledger', Buffer.from([0xff, 0xfe, 0x00, 0x7b]));
-    db.close();
+    await publishForeignBytes(app, 'normal', LEDGER, Buffer.from([0xff, 0xfe, 0x00, 0x7b]));
     const before = handledGood;
     const good = await publish({ do: 'ack' });
 
     await waitFor(() => handledGood > before, { timeoutMs: 10_000, description: 'good item handled after the malformed one' });
-    const letters = await app.queue.listDeadLetters({ domain: 'ledger', reason: 'malformed' });
+    const letters = await app.queue.listDeadLetters({ domain: LEDGER, reason: 'malformed' });
 
     expect(letters).toHaveLength(1);
     expect(letters[0].raw).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('base64'));
@@ -120,7 +120,7 @@ describe('every dead-letter reason', () => {
   it('counts each reason in kanban_dead_lettered_total and can list them by reason', async () => {
     const reasons: DeadLetterReason[] = ['nack', 'max_attempts', 'processing_timeout', 'deadline_exceeded', 'stalled', 'malformed'];
     for (const reason of reasons) {
-      expect(await app.queue.listDeadLetters({ domain: 'ledger', reason })).toHaveLength(1);
+      expect(await app.queue.listDeadLetters({ domain: LEDGER, reason })).toHaveLength(1);
       const counted = (await app.metrics.deadLettered.get()).values.filter((v) => v.labels.reason === reason).reduce((n, v) => n + v.value, 0);
       expect(counted).toBe(1);
     }

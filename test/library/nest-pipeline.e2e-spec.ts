@@ -18,7 +18,12 @@ import { IsIn, IsNumber, Min } from 'class-validator';
 import { throwError, tap, type Observable } from 'rxjs';
 import { KanbanContext, KanbanHandler, KanbanNack } from '@tps/kanban';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const VALIDATED = namespace.domain('validated');
+const GUARDED = namespace.domain('guarded');
+const INTERCEPTED = namespace.domain('intercepted');
+const FILTERED = namespace.domain('filtered');
 
 class PaymentDto {
   @IsNumber()
@@ -59,37 +64,39 @@ const received: unknown[] = [];
 
 @Injectable()
 class PipelineConsumer {
-  @KanbanHandler({ priority: 'high', domain: 'validated' })
+  @KanbanHandler({ priority: 'high', domain: VALIDATED })
   @UsePipes(new ValidationPipe({ transform: true }))
   validated(@Payload() payment: PaymentDto) {
     received.push(payment);
   }
 
-  @KanbanHandler({ priority: 'high', domain: 'guarded' })
+  @KanbanHandler({ priority: 'high', domain: GUARDED })
   @UseGuards(EuroOnlyGuard)
   guarded(@Payload() payment: PaymentDto) {
     received.push(payment);
   }
 
-  @KanbanHandler({ priority: 'high', domain: 'intercepted' })
+  @KanbanHandler({ priority: 'high', domain: INTERCEPTED })
   @UseInterceptors(AuditInterceptor)
   audited(@Payload() payment: PaymentDto, @Ctx() context: KanbanContext) {
     intercepted.push(`handler ${context.getItem().id}`);
     received.push(payment);
   }
 
-  @KanbanHandler({ priority: 'high', domain: 'filtered' })
+  @KanbanHandler({ priority: 'high', domain: FILTERED })
   @UseFilters(new DeclinedFilter())
   filtered(@Payload() payment: PaymentDto) {
     throw new DeclinedError(`amount ${payment.amount} over limit`);
   }
 }
 
-describe('Nest pipes, guards, interceptors and filters on kanban handlers', () => {
+describe.each(TRANSPORTS)('Nest pipes, guards, interceptors and filters on kanban handlers (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({ providers: [PipelineConsumer, EuroOnlyGuard, AuditInterceptor], options: { maxWorkers: 1, autoscale: false, maxAttempts: 2, retryBackoffMs: [10] } });
+    received.length = 0;
+    intercepted.length = 0;
+    app = await createKanbanTestApp({ transport, providers: [PipelineConsumer, EuroOnlyGuard, AuditInterceptor], options: { maxWorkers: 1, autoscale: false, maxAttempts: 2, retryBackoffMs: [10] } });
   });
   afterAll(() => app.close());
 
@@ -97,8 +104,8 @@ describe('Nest pipes, guards, interceptors and filters on kanban handlers', () =
   const deadLetter = (id: string) => waitFor(() => app.queue.getDeadLetter(id), { timeoutMs: 10_000, description: `dead letter ${id}` });
 
   it('a ValidationPipe hands the handler a DTO instance and dead-letters an invalid payload at once, naming the fields', async () => {
-    const good = await publish('validated', { amount: 10, currency: 'EUR' });
-    const bad = await publish('validated', { amount: -1, currency: 'XXX' });
+    const good = await publish(VALIDATED, { amount: 10, currency: 'EUR' });
+    const bad = await publish(VALIDATED, { amount: -1, currency: 'XXX' });
 
     await waitFor(() => received.length === 1, { timeoutMs: 10_000, description: 'valid payment handled' });
     const letter = await deadLetter(bad);
@@ -113,8 +120,8 @@ describe('Nest pipes, guards, interceptors and filters on kanban handlers', () =
 
   it('a guard that refuses keeps the handler from running', async () => {
     received.length = 0;
-    const refused = await publish('guarded', { amount: 3, currency: 'USD' });
-    const allowed = await publish('guarded', { amount: 4, currency: 'EUR' });
+    const refused = await publish(GUARDED, { amount: 3, currency: 'USD' });
+    const allowed = await publish(GUARDED, { amount: 4, currency: 'EUR' });
 
     const letter = await deadLetter(refused);
     await waitFor(() => received.length === 1, { timeoutMs: 10_000, description: 'EUR payment handled' });
@@ -125,13 +132,13 @@ describe('Nest pipes, guards, interceptors and filters on kanban handlers', () =
   });
 
   it('an interceptor wraps the handler with the kanban context', async () => {
-    const id = await publish('intercepted', { amount: 1, currency: 'EUR' });
+    const id = await publish(INTERCEPTED, { amount: 1, currency: 'EUR' });
     await waitFor(() => intercepted.length === 3, { timeoutMs: 10_000, description: 'interceptor after' });
     expect(intercepted).toEqual([`before ${id}`, `handler ${id}`, `after ${id}`]);
   });
 
   it('an exception filter turns a domain error into a nack with its reason', async () => {
-    const id = await publish('filtered', { amount: 900, currency: 'EUR' });
+    const id = await publish(FILTERED, { amount: 900, currency: 'EUR' });
     const letter = await deadLetter(id);
     expect(letter).toMatchObject({ reason: 'nack', error: 'declined by filter: amount 900 over limit', attempts: 1 });
   });

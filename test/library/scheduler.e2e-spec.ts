@@ -3,30 +3,33 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { KanbanContext, KanbanHandler, KanbanValidationError, ScheduleNotFoundError } from '@tps/kanban';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const REPORTS = namespace.domain('reports');
 import { HandledLog } from './support/recording-handler';
 
 const reports = new HandledLog();
 
 @Injectable()
 class ReportConsumer {
-  @KanbanHandler({ domain: 'reports' })
+  @KanbanHandler({ domain: REPORTS })
   handle(@Payload() payload: unknown, @Ctx() context: KanbanContext) {
     reports.record(payload, context);
   }
 }
 
-describe('scheduler periodic jobs', () => {
+describe.each(TRANSPORTS)('scheduler periodic jobs (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({ providers: [ReportConsumer], options: { maxWorkers: 1, autoscale: false, highWatermark: 5, coordinatorCheckIntervalMs: 60_000 } });
+    reports.runs.length = 0;
+    app = await createKanbanTestApp({ transport, providers: [ReportConsumer], options: { maxWorkers: 1, autoscale: false, highWatermark: 5, coordinatorCheckIntervalMs: 60_000 } });
   });
   afterAll(() => app.close());
 
   it('publishes on every interval tick until cancelled', async () => {
     // Arrange
-    const jobId = app.scheduler.schedulePeriodic('normal', 'reports', 100, 10_000, { report: 'daily' });
+    const jobId = app.scheduler.schedulePeriodic('normal', REPORTS, 100, 10_000, { report: 'daily' });
 
     // Act
     await waitFor(() => reports.runs.length >= 3, { timeoutMs: 5_000, description: '3 ticks handled' });
@@ -42,7 +45,7 @@ describe('scheduler periodic jobs', () => {
 
   it('publishes on a cron expression', async () => {
     const before = reports.runs.length;
-    const jobId = app.scheduler.scheduleCron('low', 'reports', '* * * * * *', 10_000, 'cron');
+    const jobId = app.scheduler.scheduleCron('low', REPORTS, '* * * * * *', 10_000, 'cron');
     await waitFor(() => reports.runs.slice(before).some((r) => r.payload === 'cron'), { timeoutMs: 5_000, description: 'a cron tick handled' });
     await app.scheduler.cancelSchedule(jobId);
     expect(app.scheduler.list()).toEqual([]);
@@ -50,10 +53,10 @@ describe('scheduler periodic jobs', () => {
 
   it('skips ticks while the queue is above the high watermark, and stretches when asked to', async () => {
     // Arrange
-    await app.pool.stop('reports');
-    for (let i = 0; i < 10; i++) await app.queue.publish({ priority: 'high', domain: 'reports', payload: i, deadline: inFuture() });
-    const skip = app.scheduler.schedulePeriodic('high', 'reports', 50, 10_000, 'skipped?');
-    const stretch = app.scheduler.schedulePeriodic('high', 'reports', 50, 10_000, 'stretched?', { whenBusy: 'stretch' });
+    await app.pool.stop(REPORTS);
+    for (let i = 0; i < 10; i++) await app.queue.publish({ priority: 'high', domain: REPORTS, payload: i, deadline: inFuture() });
+    const skip = app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'skipped?');
+    const stretch = app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'stretched?', { whenBusy: 'stretch' });
 
     // Act
     await waitFor(() => app.scheduler.get(skip).ticks >= 8, { timeoutMs: 5_000, description: '8 ticks' });
@@ -73,14 +76,14 @@ describe('scheduler periodic jobs', () => {
     } catch (error) {
       expect((error as KanbanValidationError).errors.map((e) => e.field)).toEqual(['priority', 'domain', 'deadlineMs', 'intervalMs']);
     }
-    expect(() => app.scheduler.scheduleCron('high', 'reports', 'every tuesday', 1000)).toThrow(/cron/);
+    expect(() => app.scheduler.scheduleCron('high', REPORTS, 'every tuesday', 1000)).toThrow(/cron/);
   });
 
   it('a canary reports its outcome and latency in the coordinator health', async () => {
-    app.pool.start('reports');
-    const canary = await app.scheduler.scheduleCanary('reports', { probe: true });
+    app.pool.start(REPORTS);
+    const canary = await app.scheduler.scheduleCanary(REPORTS, { probe: true });
     const settled = await waitFor(() => app.coordinator.getHealth().canaries.find((c) => c.itemId === canary.itemId && c.status !== 'pending'), { timeoutMs: 10_000, description: 'canary settled' });
-    expect(settled).toMatchObject({ status: 'acked', domain: 'reports', broker: 'embedded' });
+    expect(settled).toMatchObject({ status: 'acked', domain: REPORTS, broker: app.kind });
     expect(settled.latencyMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -2,24 +2,27 @@ import { Injectable } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { KanbanContext, KanbanHandler } from '@tps/kanban';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const PAYMENT = namespace.domain('payment');
 import { HandledLog } from './support/recording-handler';
 
 const log = new HandledLog();
 
 @Injectable()
 class PaymentConsumer {
-  @KanbanHandler({ priority: 'high', domain: 'payment' })
+  @KanbanHandler({ priority: 'high', domain: PAYMENT })
   handle(@Payload() payload: unknown, @Ctx() context: KanbanContext) {
     log.record(payload, context);
   }
 }
 
-describe('a single worker pulls and processes items', () => {
+describe.each(TRANSPORTS)('a single worker pulls and processes items (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({ providers: [PaymentConsumer], options: { maxWorkers: 1, autoscale: false } });
+    log.runs.length = 0;
+    app = await createKanbanTestApp({ transport, providers: [PaymentConsumer], options: { maxWorkers: 1, autoscale: false } });
   });
   afterAll(() => app.close());
 
@@ -29,7 +32,7 @@ describe('a single worker pulls and processes items', () => {
 
     // Act
     const ids: string[] = [];
-    for (const payload of amounts) ids.push((await app.queue.publish({ priority: 'high', domain: 'payment', payload, deadline: inFuture() })).id);
+    for (const payload of amounts) ids.push((await app.queue.publish({ priority: 'high', domain: PAYMENT, payload, deadline: inFuture() })).id);
     await waitFor(() => log.runs.length >= ids.length, { timeoutMs: 20_000, description: '25 items handled' });
 
     // Assert
@@ -38,6 +41,6 @@ describe('a single worker pulls and processes items', () => {
     expect(log.runs.map((r) => r.payload)).toEqual(amounts);
     expect(new Set(log.runs.map((r) => r.workerId)).size).toBe(1);
     await waitFor(async () => (await app.queue.depth()).every((q) => q.ready + q.inFlight === 0), { timeoutMs: 5_000, description: 'empty queue' });
-    expect(app.pool.status()).toEqual([expect.objectContaining({ domain: 'payment', priority: 'high', state: 'running', processed: 25, failed: 0 })]);
+    expect(app.pool.status()).toEqual([expect.objectContaining({ domain: PAYMENT, priority: 'high', state: 'running', processed: 25, failed: 0 })]);
   });
 });

@@ -1,44 +1,46 @@
 import { LeaseExpiredError } from '@tps/kanban';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
 
-describe('fenced leases', () => {
+const PAYMENT = namespace.domain('payment');
+
+describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
     // Lease = processing timeout 150 ms + 150 ms grace.
-    app = await createKanbanTestApp({ options: { workerProcessTimeoutMs: 150 } });
+    app = await createKanbanTestApp({ transport, options: { workerProcessTimeoutMs: 150 } });
   });
   afterAll(() => app.close());
 
   it("a stale worker's late ack does not settle the redelivered copy", async () => {
     // Arrange
-    const { id } = await app.queue.publish({ priority: 'high', domain: 'payment', payload: { amount: 5 }, deadline: inFuture() });
-    const [stale] = await app.queue.pull({ domain: 'payment', max: 1 });
+    const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: { amount: 5 }, deadline: inFuture() });
+    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
     await sleep(400);
-    const [fresh] = await waitFor(() => app.queue.pull({ domain: 'payment', max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
+    const [fresh] = await waitFor(() => app.queue.pull({ domain: PAYMENT, max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
 
     // Act
-    const lateAck = app.queue.ack(id, 'payment', stale.lease);
+    const lateAck = app.queue.ack(id, PAYMENT, stale.lease);
 
     // Assert
     await expect(lateAck).rejects.toBeInstanceOf(LeaseExpiredError);
     expect(fresh).toMatchObject({ id, item: expect.objectContaining({ attempts: 2 }) });
     expect((await app.queue.depth())[0]).toMatchObject({ inFlight: 1 });
-    await app.queue.ack(id, 'payment', fresh.lease);
+    await app.queue.ack(id, PAYMENT, fresh.lease);
     expect((await app.queue.depth())[0]).toMatchObject({ ready: 0, inFlight: 0 });
   });
 
   it('a stale nack cannot dead-letter the newer delivery either', async () => {
-    const { id } = await app.queue.publish({ priority: 'high', domain: 'payment', payload: 2, deadline: inFuture() });
-    const [stale] = await app.queue.pull({ domain: 'payment', max: 1 });
+    const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: 2, deadline: inFuture() });
+    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
     await sleep(400);
-    const [fresh] = await app.queue.pull({ domain: 'payment', max: 1 });
+    const [fresh] = await app.queue.pull({ domain: PAYMENT, max: 1 });
 
-    await expect(app.queue.nack(id, 'payment', stale.lease, 'too late')).rejects.toBeInstanceOf(LeaseExpiredError);
+    await expect(app.queue.nack(id, PAYMENT, stale.lease, 'too late')).rejects.toBeInstanceOf(LeaseExpiredError);
 
     await expect(app.queue.getDeadLetter(id)).rejects.toThrow(/No dead letter/);
-    await app.queue.ack(id, 'payment', fresh.lease);
+    await app.queue.ack(id, PAYMENT, fresh.lease);
   });
 });

@@ -1,11 +1,14 @@
 import { KanbanValidationError, QueueFullError } from '@tps/kanban';
-import { createKanbanTestApp, inFuture, type KanbanTestApp } from './support/kanban-test-app';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
 
-describe('validation through the library', () => {
+const LIMITS = namespace.domain('limits');
+const FULL = namespace.domain('full');
+
+describe.each(TRANSPORTS)('validation through the library (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    app = await createKanbanTestApp({ options: { maxPayloadBytes: 1024, maxQueueDepth: 3 } });
+    app = await createKanbanTestApp({ transport, options: { maxPayloadBytes: 1024, maxQueueDepth: 3 } });
   });
   afterAll(() => app.close());
 
@@ -27,25 +30,25 @@ describe('validation through the library', () => {
 
   it('accepts a payload exactly at the limit and rejects one byte over', async () => {
     const atLimit = 'x'.repeat(1024 - 2);
-    await expect(app.queue.publish({ priority: 'low', domain: 'limits', payload: atLimit, deadline: inFuture() })).resolves.toMatchObject({ broker: 'embedded' });
-    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: 'limits', payload: `${atLimit}x`, deadline: inFuture() }))).toEqual(['payload']);
+    await expect(app.queue.publish({ priority: 'low', domain: LIMITS, payload: atLimit, deadline: inFuture() })).resolves.toMatchObject({ broker: app.kind });
+    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: LIMITS, payload: `${atLimit}x`, deadline: inFuture() }))).toEqual(['payload']);
   });
 
   it('rejects deadline and deadlineMs together, and neither', async () => {
-    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: 'limits', payload: 1, deadline: inFuture(), deadlineMs: 10 }))).toEqual(['deadline']);
-    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: 'limits', payload: 1 }))).toEqual(['deadline']);
-    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: 'limits', payload: 1, deadlineMs: 1.5 }))).toEqual(['deadlineMs']);
+    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: LIMITS, payload: 1, deadline: inFuture(), deadlineMs: 10 }))).toEqual(['deadline']);
+    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: LIMITS, payload: 1 }))).toEqual(['deadline']);
+    expect(await fieldsOf(app.queue.publish({ priority: 'low', domain: LIMITS, payload: 1, deadlineMs: 1.5 }))).toEqual(['deadlineMs']);
   });
 
   it('rejects pulls and settles with bad arguments', async () => {
     expect(await fieldsOf(app.queue.pull({ domain: 'no.dots', priority: 'urgent' as never, max: 0 }))).toEqual(['domain', 'priority', 'max']);
-    expect(await fieldsOf(app.queue.ack('id', 'limits', 'not-a-lease'))).toEqual(['lease']);
+    expect(await fieldsOf(app.queue.ack('id', LIMITS, 'not-a-lease'))).toEqual(['lease']);
   });
 
   it('throws QueueFullError above maxQueueDepth and stores nothing more', async () => {
-    for (let i = 0; i < 3; i++) await app.queue.publish({ priority: 'normal', domain: 'full', payload: i, deadline: inFuture() });
-    await expect(app.queue.publish({ priority: 'normal', domain: 'full', payload: 4, deadline: inFuture() })).rejects.toBeInstanceOf(QueueFullError);
-    const depth = (await app.queue.depth()).find((q) => q.domain === 'full');
+    for (let i = 0; i < 3; i++) await app.queue.publish({ priority: 'normal', domain: FULL, payload: i, deadline: inFuture() });
+    await expect(app.queue.publish({ priority: 'normal', domain: FULL, payload: 4, deadline: inFuture() })).rejects.toBeInstanceOf(QueueFullError);
+    const depth = (await app.queue.depth()).find((q) => q.domain === FULL);
     expect(depth?.ready).toBe(3);
   });
 });

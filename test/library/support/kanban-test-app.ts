@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Logger, type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
+  KANBAN_TRANSPORT,
+  KanbanTransport,
   KanbanCoordinator,
   KanbanMetrics,
   KanbanModule,
@@ -12,9 +14,30 @@ import {
   KanbanWorkerPool,
   type KanbanModuleOptions,
 } from '@tps/kanban';
+import { natsBroker, rabbitmqBroker, testNamespace, type TestNamespace } from '../../harness';
+
+/** Every library behaviour runs on each of these. */
+export const TRANSPORTS = ['embedded', 'nats', 'rabbitmq'] as const;
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+/** One namespace per test file: NATS subjects and RabbitMQ queues are shared by every suite of the run. */
+export const namespace: TestNamespace = testNamespace();
+
+function brokerOptions(kind: TransportKind, dbPath: string): KanbanModuleOptions {
+  switch (kind) {
+    case 'nats':
+      return { nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix }, embedded: { path: dbPath } };
+    case 'rabbitmq':
+      return { rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix }, embedded: { path: dbPath } };
+    default:
+      return { embedded: { path: dbPath } };
+  }
+}
 
 export interface KanbanTestApp {
+  kind: TransportKind;
   module: TestingModule;
+  transport: KanbanTransport;
   queue: KanbanQueue;
   pool: KanbanWorkerPool;
   coordinator: KanbanCoordinator;
@@ -28,6 +51,8 @@ export interface KanbanTestApp {
 }
 
 export interface KanbanTestAppOptions extends Pick<ModuleMetadata, 'providers' | 'controllers' | 'imports'> {
+  /** @default 'embedded' */
+  transport?: TransportKind;
   options?: KanbanModuleOptions;
   /** Reuse an existing store file (restart scenarios). */
   dbPath?: string;
@@ -43,13 +68,14 @@ class CapturingLogger implements LoggerService {
   verbose() {}
 }
 
-/** A Nest application context with KanbanModule on a fresh embedded store, lifecycle hooks run. */
+/** A Nest application context with KanbanModule on the given transport (a fresh embedded store by default), lifecycle hooks run. */
 export async function createKanbanTestApp(setup: KanbanTestAppOptions = {}): Promise<KanbanTestApp> {
   const dir = setup.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'kanban-lib-'));
   const dbPath = setup.dbPath ?? join(dir as string, 'kanban.db');
   const logs: string[] = [];
+  const kind = setup.transport ?? 'embedded';
   const module = await Test.createTestingModule({
-    imports: [KanbanModule.forRoot({ embedded: { path: dbPath }, ...setup.options }), ...(setup.imports ?? [])],
+    imports: [KanbanModule.forRoot({ ...brokerOptions(kind, dbPath), ...setup.options }), ...(setup.imports ?? [])],
     providers: setup.providers ?? [],
     controllers: setup.controllers ?? [],
   })
@@ -59,7 +85,9 @@ export async function createKanbanTestApp(setup: KanbanTestAppOptions = {}): Pro
   await module.init();
   let closed = false;
   return {
+    kind,
     module,
+    transport: module.get<KanbanTransport>(KANBAN_TRANSPORT),
     queue: module.get(KanbanQueue),
     pool: module.get(KanbanWorkerPool),
     coordinator: module.get(KanbanCoordinator),
