@@ -39,7 +39,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
       options: {
         maxWorkers: 1,
         autoscale: false,
-        workerProcessTimeoutMs: 300,
+        workerProcessTimeoutMs: 1_000,
         maxAttempts: 3,
         retryBackoffMs: [10],
         circuitBreakerThreshold: 100,
@@ -69,7 +69,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   });
 
   it('processing_timeout: the handler runs longer than workerProcessTimeoutMs', async () => {
-    const id = await publish({ do: 'hang', ms: 1_000 });
+    const id = await publish({ do: 'hang', ms: 2_500 });
     const letter = await deadLetterOf(id);
     expect(letter).toMatchObject({ reason: 'processing_timeout', attempts: 1 });
   });
