@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import { KanbanConfigError } from '../errors';
 import { domainError, priorityError } from '../validation';
@@ -7,6 +6,9 @@ import { KanbanHandlerMetadataAccessor } from './kanban-handler-metadata.accesso
 import type { KanbanHandlerOptions } from './kanban-handler.decorator';
 import { KanbanParamsFactory } from './kanban-params.factory';
 import { KanbanServer, handlerPattern } from './kanban.server';
+
+/** The metadata key `@Payload()` and `@Ctx()` record their params under (Nest keeps its constant out of the public index). */
+const ROUTE_ARGS_METADATA = '__routeArguments__';
 
 export interface DiscoveredHandler extends KanbanHandlerOptions {
   pattern: string;
