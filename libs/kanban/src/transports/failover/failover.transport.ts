@@ -1,0 +1,392 @@
+import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, LeaseExpiredError } from '../../errors';
+import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../../interfaces/dead-letter.interface';
+import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
+import type { QueueDepth } from '../../interfaces/queue-depth.interface';
+import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
+import { KanbanTransport, type TransportStatus } from '../../transport/kanban-transport';
+import { BrokerLink } from './broker-link';
+import {
+  FAILOVER_CLOSE_FLUSH_TIMEOUT_MS,
+  FAILOVER_DEFAULT_DEAD_LETTER_LIMIT,
+  FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS,
+  FAILOVER_PROBE_INTERVAL_MS,
+  FAILOVER_PULL_WAIT_SLICE_MS,
+} from './failover.constants';
+import { unwrapLease, wrapDelivery } from './failover-lease';
+import { mergeNewestFirst } from './merge-dead-letters';
+import { OutboxForwarder } from './outbox-forwarder';
+import { OutboxFullError } from './outbox-full.error';
+import type { OutboxStore } from './outbox-store';
+
+export interface FailoverOptions {
+  /**
+   * A primary publish not acknowledged within this time goes to the fallback (its outcome counts
+   * as unknown). Keep it at or below the primary's own publish timeout.
+   * @default 1500
+   */
+  publishTimeoutMs?: number;
+}
+
+/** Counters since start, for tests, health detail and dashboards. */
+export interface FailoverStats {
+  /** Acknowledged publishes by where they went: the primary's and fallback's names, and `outbox`. Forwarded items count at their broker too. */
+  published: Record<string, number>;
+  /** Outbox items handed to a broker. */
+  forwarded: number;
+  /** Items waiting in the outbox now. */
+  outboxSize: number;
+  /**
+   * Publishes sent on after a broker failed in a way that may have stored them anyway (timed out,
+   * or lost mid-request): the upper bound of the copies failover created.
+   */
+  unknownOutcomes: number;
+  /** Of those, publishes the first broker acknowledged late: copies known to exist twice. */
+  lateAcks: number;
+  /** Changes of the broker taking publishes. */
+  switches: number;
+}
+
+/**
+ * A primary broker (NATS JetStream) with a fallback (RabbitMQ) and a local durable outbox (a
+ * table in the embedded store's SQLite file), behind the one transport contract.
+ *
+ * - publish: the primary while it is available, bounded by `publishTimeoutMs`; else the fallback;
+ *   else the outbox (`broker: 'outbox'`), forwarded in order when a broker returns. Only a full or
+ *   failing outbox rejects (`OutboxFullError` / `BrokerUnavailableError`). A full queue
+ *   (`QueueFullError`) or an invalid item is not an outage and is thrown as it is.
+ * - availability: see BrokerLink (status, failed calls, recovery after consecutive probes).
+ * - pull: both brokers, primary first; a domain pull is strictly high → normal → low within each
+ *   broker, and the primary's items come before the fallback's. Leases carry the delivering
+ *   broker's name, so settles go back to it.
+ * - depth, dead letters, stalled sweeps: both brokers (those available) and the outbox.
+ * - status: `up` on the primary, `degraded` on the fallback or the outbox, `down` with nowhere to
+ *   publish; `active` names where publishes go.
+ * - close: stops intake, forwards the outbox for up to FAILOVER_CLOSE_FLUSH_TIMEOUT_MS when a
+ *   broker is available, then closes both brokers (items they hold stay there) and the outbox
+ *   (what is left stays in the file and is forwarded after the next connect).
+ */
+export class FailoverTransport extends KanbanTransport {
+  readonly broker = 'failover';
+  private readonly logger = new Logger(FailoverTransport.name);
+  private readonly primary: BrokerLink;
+  private readonly fallback: BrokerLink;
+  private readonly links: readonly BrokerLink[];
+  private readonly forwarder: OutboxForwarder;
+  private monitor?: NodeJS.Timeout;
+  private connecting?: Promise<void>;
+  private closing?: Promise<void>;
+  private readonly publishTimeoutMs: number;
+  private started = false;
+  private outboxPublishes = 0;
+  private switchCount = 0;
+
+  /** @throws KanbanConfigError when both transports name the same broker (leases could not be routed). */
+  constructor(
+    primary: KanbanTransport,
+    fallback: KanbanTransport,
+    private readonly outbox: OutboxStore,
+    options: FailoverOptions = {},
+  ) {
+    super();
+    if (primary.broker === fallback.broker || [primary.broker, fallback.broker].includes('outbox')) {
+      throw new KanbanConfigError('failover', `the primary and the fallback must be two different brokers other than 'outbox', got ${primary.broker} and ${fallback.broker}`);
+    }
+    const onChange = (): void => this.refreshStatus();
+    this.publishTimeoutMs = options.publishTimeoutMs ?? FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.primary = new BrokerLink(primary, this.publishTimeoutMs, onChange);
+    this.fallback = new BrokerLink(fallback, undefined, onChange);
+    this.links = [this.primary, this.fallback];
+    this.forwarder = new OutboxForwarder(outbox, (item) => this.publishToBroker(item), this.logger);
+  }
+
+  get stats(): FailoverStats {
+    return {
+      published: { [this.primary.name]: this.primary.published, [this.fallback.name]: this.fallback.published, outbox: this.outboxPublishes },
+      forwarded: this.forwarder.forwarded,
+      outboxSize: this.outbox.size,
+      unknownOutcomes: this.primary.unknownOutcomes + this.fallback.unknownOutcomes,
+      lateAcks: this.primary.lateAcks + this.fallback.lateAcks,
+      switches: this.switchCount,
+    };
+  }
+
+  /**
+   * Connects both brokers and opens the outbox. Resolves when at least one of the three works
+   * (status says which); the others are retried in the background.
+   * @throws BrokerUnavailableError when none works; a broker's configuration or topology error as it is.
+   */
+  connect(): Promise<void> {
+    if (this.closing) return Promise.reject(new BrokerUnavailableError(this.broker, 'the transport was closed'));
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const [primary, fallback, outbox] = await Promise.allSettled([this.primary.connect(), this.fallback.connect(), Promise.resolve().then(() => this.outbox.open())]);
+    const misconfigured = [primary, fallback].find((result) => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
+    if (misconfigured) throw (misconfigured as PromiseRejectedResult).reason;
+    const failures = [
+      [this.primary.name, primary],
+      [this.fallback.name, fallback],
+      ['outbox', outbox],
+    ].flatMap(([name, result]) => ((result as PromiseSettledResult<void>).status === 'rejected' ? [`${name as string}: ${((result as PromiseRejectedResult).reason as Error).message}`] : []));
+    if (failures.length === 3) {
+      this.status.next({ state: 'down', active: 'none', detail: failures.join('; ') });
+      throw new BrokerUnavailableError(this.broker, `nowhere to publish: ${failures.join('; ')}`);
+    }
+    for (const failure of failures) this.logger.warn(`Started without ${failure}; retrying in the background`);
+    this.started = true;
+    this.monitor = setInterval(() => this.tick(), FAILOVER_PROBE_INTERVAL_MS);
+    this.monitor.unref();
+    this.refreshStatus();
+    void this.forwarder.kick();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** New work is refused at once; the outbox gets a bounded chance to reach a broker; then each part closes, each step guarded. */
+  private async shutdown(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    clearInterval(this.monitor);
+    const steps: Array<[string, () => Promise<unknown> | void]> = [
+      ['forward the outbox', () => (this.links.some((link) => link.isAvailable) ? this.forwarder.flush(FAILOVER_CLOSE_FLUSH_TIMEOUT_MS) : undefined)],
+      [`close ${this.primary.name}`, () => this.primary.close()],
+      [`close ${this.fallback.name}`, () => this.fallback.close()],
+    ];
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (error) {
+        this.logger.warn(`Close: ${step} failed: ${(error as Error).message}`);
+      }
+    }
+    const kept = this.outbox.size;
+    try {
+      this.outbox.close();
+    } catch (error) {
+      this.logger.warn(`Close: closing the outbox failed: ${(error as Error).message}`);
+    }
+    if (kept > 0) this.logger.warn(`Closed with ${kept} item(s) kept in the outbox at ${this.outbox.path}; they are forwarded after the next connect`);
+    this.status.next({ state: 'closed', active: 'none' });
+  }
+
+  async ensureQueue(priority: Priority, domain: string): Promise<void> {
+    const results = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), this.boundFor(link))));
+    const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
+    if (refusal) throw refusal.reason;
+  }
+
+  /** @throws OutboxFullError, BrokerUnavailableError (outbox unusable), QueueFullError and validation errors from the broker. */
+  async publish(item: WorkItem): Promise<PublishReceipt> {
+    if (this.closing) throw new BrokerUnavailableError(this.broker, 'the transport was closed');
+    const receipt = await this.publishToBroker(item);
+    if (receipt) return receipt;
+    try {
+      await this.outbox.append(item);
+    } catch (error) {
+      if (error instanceof OutboxFullError) throw error;
+      throw new BrokerUnavailableError(this.broker, `no place took item ${item.id}: ${this.unavailability()}; ${(error as Error).message}`, { cause: error });
+    }
+    this.outboxPublishes++;
+    return { id: item.id, broker: 'outbox', duplicate: false };
+  }
+
+  /** The first available broker that takes the item, primary first; undefined when none did. */
+  private async publishToBroker(item: WorkItem): Promise<PublishReceipt | undefined> {
+    for (const link of this.available()) {
+      try {
+        return await link.publish(item);
+      } catch (error) {
+        if (!(error instanceof BrokerUnavailableError)) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes what is ready on each available broker, primary first; with nothing ready, waits in
+   * slices on the broker taking publishes (new work arrives there) and looks at the other between.
+   * @throws BrokerUnavailableError when no broker can be pulled from.
+   */
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    if (this.closing || max < 1) return [];
+    const deadline = performance.now() + Math.max(0, options.waitMs);
+    for (;;) {
+      const links = this.available();
+      if (links.length === 0) throw new BrokerUnavailableError(this.broker, `no broker to pull from: ${this.unavailability()}`);
+      const ready = await this.pullReady(links, queue, max, options);
+      if (ready.length > 0) return ready;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 || this.closing || options.signal?.aborted) return [];
+      const waitOn = links[0];
+      const waited = await waitOn
+        .call((transport) => transport.pull(queue, max, { ...options, waitMs: Math.min(remaining, FAILOVER_PULL_WAIT_SLICE_MS) }))
+        .catch((error: unknown) => {
+          if (error instanceof BrokerUnavailableError) return [];
+          throw error;
+        });
+      if (waited.length > 0) return waited.map((delivery) => wrapDelivery(waitOn.name, delivery));
+      if (this.closing) return [];
+    }
+  }
+
+  private async pullReady(links: BrokerLink[], queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    const deliveries: TransportDelivery[] = [];
+    const failures: BrokerUnavailableError[] = [];
+    for (const link of links) {
+      if (deliveries.length >= max) break;
+      try {
+        const pulled = await link.call((transport) => transport.pull(queue, max - deliveries.length, { ...options, waitMs: 0 }));
+        deliveries.push(...pulled.map((delivery) => wrapDelivery(link.name, delivery)));
+      } catch (error) {
+        if (!(error instanceof BrokerUnavailableError)) throw error;
+        failures.push(error);
+      }
+    }
+    if (failures.length === links.length) throw new BrokerUnavailableError(this.broker, `no broker answered the pull: ${failures.map((error) => error.message).join('; ')}`);
+    return deliveries;
+  }
+
+  ack(ref: LeaseRef): Promise<void> {
+    return this.settle(ref, (transport, inner) => transport.ack(inner));
+  }
+
+  retry(ref: LeaseRef, delayMs: number): Promise<void> {
+    return this.settle(ref, (transport, inner) => transport.retry(inner, delayMs));
+  }
+
+  extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+    return this.settle(ref, (transport, inner) => transport.extendLease(inner, leaseMs));
+  }
+
+  deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
+    return this.settle(ref, (transport, inner) => transport.deadLetter(inner, reason, error));
+  }
+
+  /** Sends a settle to the broker that delivered the item, available or not: only it can settle it. */
+  private async settle<T>(ref: LeaseRef, operation: (transport: KanbanTransport, inner: LeaseRef) => Promise<T>): Promise<T> {
+    const { broker, ref: inner } = unwrapLease(ref);
+    const link = this.links.find((candidate) => candidate.name === broker);
+    if (!link) throw new LeaseExpiredError(ref.id, ref.domain);
+    return link.call((transport) => operation(transport, inner));
+  }
+
+  /** Sweeps each available broker (an unavailable one is swept once it is back); throws only when every one of them failed. */
+  async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
+    if (this.available().length === 0) return [];
+    const results = await this.onEachAvailable((transport) => transport.sweepStalled(stalledAfterMs));
+    return results.flat();
+  }
+
+  /** Rows of each available broker plus the outbox's, each labelled with where the items are. */
+  async depth(): Promise<QueueDepth[]> {
+    const settled = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.depth())));
+    const answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    if (answers.length === 0 && !this.outbox.isOpen) throw new BrokerUnavailableError(this.broker, `no depth to report: ${this.unavailability()}`);
+    return [...answers.flat(), ...this.outbox.depth()];
+  }
+
+  /** Newest first across the available brokers. */
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    const lists = await this.onEachAvailable((transport) => transport.listDeadLetters(filter));
+    return mergeNewestFirst(lists, filter.limit ?? FAILOVER_DEFAULT_DEAD_LETTER_LIMIT);
+  }
+
+  /**
+   * From the primary, else the fallback.
+   * @throws DeadLetterNotFoundError when every broker answered without it; BrokerUnavailableError when one that did not answer may hold it.
+   */
+  async getDeadLetter(id: string): Promise<DeadLetter> {
+    for (const link of this.available()) {
+      try {
+        return await link.call((transport) => transport.getDeadLetter(id));
+      } catch (error) {
+        if (!(error instanceof DeadLetterNotFoundError || error instanceof BrokerUnavailableError)) throw error;
+      }
+    }
+    throw this.notFound(id);
+  }
+
+  /** Deletes the dead letter from every broker holding it (an item copied across a switch may be on both). */
+  async deleteDeadLetter(id: string): Promise<void> {
+    let deleted = false;
+    for (const link of this.available()) {
+      try {
+        await link.call((transport) => transport.deleteDeadLetter(id));
+        deleted = true;
+      } catch (error) {
+        if (!(error instanceof DeadLetterNotFoundError || error instanceof BrokerUnavailableError)) throw error;
+      }
+    }
+    if (!deleted) throw this.notFound(id);
+  }
+
+  private notFound(id: string): DeadLetterNotFoundError | BrokerUnavailableError {
+    const unanswered = this.links.filter((link) => !link.isAvailable);
+    if (unanswered.length === 0) return new DeadLetterNotFoundError(id);
+    return new BrokerUnavailableError(this.broker, `dead letter ${id} is not on the brokers that answered, and ${this.unavailability()}`);
+  }
+
+  /** Runs `operation` on each available broker; failures of some are logged, failure of all is thrown. */
+  private async onEachAvailable<T>(operation: (transport: KanbanTransport) => Promise<T>): Promise<T[]> {
+    const links = this.available();
+    if (links.length === 0) throw new BrokerUnavailableError(this.broker, this.unavailability());
+    const settled = await Promise.allSettled(links.map((link) => link.call(operation)));
+    const values = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
+    if (values.length === 0) throw failures[0];
+    const refusal = failures.find((error) => !(error instanceof BrokerUnavailableError));
+    if (refusal) throw refusal;
+    return values;
+  }
+
+  private available(): BrokerLink[] {
+    return this.links.filter((link) => link.isAvailable);
+  }
+
+  /** The primary is held to the publish bound for every call a publish waits on (a queue declaration while frozen would take its API timeout). */
+  private boundFor(link: BrokerLink): number | undefined {
+    return link === this.primary ? this.publishTimeoutMs : undefined;
+  }
+
+  private unavailability(): string {
+    const down = this.links.filter((link) => !link.isAvailable).map((link) => `${link.name} unavailable (${link.unavailableReason})`);
+    return down.length > 0 ? down.join(', ') : 'every broker is available';
+  }
+
+  private tick(): void {
+    for (const link of this.links) link.tick();
+    if (this.outbox.size > 0 && this.available().length > 0) void this.forwarder.kick();
+  }
+
+  /** Publishes one status per change of where publishes go (TransportLifecycle logs each as one line and sets the active-broker metric). */
+  private refreshStatus(): void {
+    if (this.closing || !this.started) return;
+    const next = this.nextStatus();
+    const current = this.status.value;
+    if (current.state === next.state && current.active === next.active && current.detail === next.detail) return;
+    if (current.active !== next.active && current.state !== 'connecting') this.switchCount++;
+    this.status.next(next);
+    if (this.outbox.size > 0 && this.available().length > 0) void this.forwarder.kick();
+  }
+
+  private nextStatus(): TransportStatus {
+    const { primary, fallback } = this;
+    if (primary.isAvailable) {
+      return fallback.isAvailable
+        ? { state: 'up', active: primary.name }
+        : { state: 'up', active: primary.name, detail: `fallback ${fallback.name} unavailable (${fallback.unavailableReason})` };
+    }
+    if (fallback.isAvailable) return { state: 'degraded', active: fallback.name, detail: `${primary.name} unavailable (${primary.unavailableReason}); publishing to ${fallback.name}` };
+    if (this.outbox.isOpen) return { state: 'degraded', active: 'outbox', detail: `${primary.name} and ${fallback.name} unavailable; publishes wait in the outbox at ${this.outbox.path}` };
+    return { state: 'down', active: 'none', detail: this.unavailability() };
+  }
+}

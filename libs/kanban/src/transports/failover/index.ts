@@ -1,0 +1,4 @@
+export * from './failover.transport';
+export * from './failover.constants';
+export * from './outbox-store';
+export * from './outbox-full.error';
