@@ -5,12 +5,14 @@ import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestAp
 
 const PAYMENT = namespace.domain('payment');
 
+const LEASE_MS = 2_000;
+
 describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
-    // Lease = processing timeout 150 ms + 150 ms grace.
-    app = await createKanbanTestApp({ transport, options: { workerProcessTimeoutMs: 150 } });
+    // Lease = processing timeout 1 s + 1 s grace (NATS times its client lease 250 ms shorter).
+    app = await createKanbanTestApp({ transport, options: { workerProcessTimeoutMs: 1_000 } });
   });
   afterAll(() => app.close());
 
@@ -18,7 +20,7 @@ describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
     // Arrange
     const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: { amount: 5 }, deadline: inFuture() });
     const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
-    await sleep(400);
+    await sleep(LEASE_MS + 100);
     const [fresh] = await waitFor(() => app.queue.pull({ domain: PAYMENT, max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
 
     // Act
@@ -35,7 +37,7 @@ describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
   it('a stale nack cannot dead-letter the newer delivery either', async () => {
     const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: 2, deadline: inFuture() });
     const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
-    await sleep(400);
+    await sleep(LEASE_MS + 100);
     const [fresh] = await app.queue.pull({ domain: PAYMENT, max: 1 });
 
     await expect(app.queue.nack(id, PAYMENT, stale.lease, 'too late')).rejects.toBeInstanceOf(LeaseExpiredError);
