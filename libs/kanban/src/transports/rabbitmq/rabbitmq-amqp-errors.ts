@@ -1,3 +1,5 @@
+import { BrokerUnavailableError, KanbanError } from '../../errors';
+
 /** AMQP reply codes kanban reacts to (AMQP 0-9-1 spec, section 1.9). */
 export const AMQP_ACCESS_REFUSED = 403;
 export const AMQP_NOT_FOUND = 404;
@@ -25,4 +27,10 @@ export function isAuthenticationFailure(error: unknown): boolean {
 /** amqplib signals a publisher nack with this message; every other confirm failure is a closed channel. */
 export function isPublisherNack(error: unknown): boolean {
   return error instanceof Error && error.message === 'message nacked';
+}
+
+/** Errors of amqplib (a channel or connection that closed, a refused call) as BrokerUnavailableError; kanban's own pass through. */
+export function asKanbanError(error: unknown, doing: string): KanbanError {
+  if (error instanceof KanbanError) return error;
+  return new BrokerUnavailableError('rabbitmq', `${doing} failed: ${error instanceof Error ? error.message : String(error)}`);
 }

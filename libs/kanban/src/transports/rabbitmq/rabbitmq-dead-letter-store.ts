@@ -4,6 +4,7 @@ import { BrokerUnavailableError, DeadLetterNotFoundError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { readDeadLetterRecord, recordFromBrokerDeadLetter, type DeadLetterRecord } from './rabbitmq-dead-letter-record';
+import { asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
 import type { RabbitMqTopology } from './rabbitmq-topology';
@@ -95,7 +96,9 @@ export class RabbitMqDeadLetterStore {
     const moved: DeadLetter[] = [];
     try {
       while (moved.length < RABBITMQ_INTAKE_BATCH_MAX) {
-        const message = await channel.get(this.names.intakeQueue, { noAck: false });
+        const message = await channel.get(this.names.intakeQueue, { noAck: false }).catch((error: unknown) => {
+          throw asKanbanError(error, `reading ${this.names.intakeQueue}`);
+        });
         if (!message) break;
         const record = recordFromBrokerDeadLetter(message, this.names, this.settings.maxAttempts);
         await this.add(record);
@@ -112,8 +115,13 @@ export class RabbitMqDeadLetterStore {
     const run = this.tail.then(async () => {
       const channel = await this.openChannel();
       let returned = 0;
+      let closed = false;
+      channel.once('close', () => (closed = true));
       try {
-        const records = await this.readAll(channel);
+        const records = await this.readAll(channel).catch((error: unknown) => {
+          throw asKanbanError(error, `reading ${this.names.deadLetterQueue}`);
+        });
+        if (closed) throw new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterQueue} closed mid-scan`);
         let acked = 0;
         const result = use(records, (message) => {
           channel.ack(message);
@@ -181,7 +189,9 @@ export class RabbitMqDeadLetterStore {
 
   private async openChannel(): Promise<Channel> {
     if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected');
-    const channel = await this.model.createChannel();
+    const channel = await this.model.createChannel().catch((error: unknown) => {
+      throw asKanbanError(error, 'opening a dead-letter channel');
+    });
     channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ dead-letter channel error: ${error.message}`));
     return channel;
   }

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { BrokerUnavailableError, QueueFullError } from '../../errors';
-import { isPublisherNack } from './rabbitmq-amqp-errors';
+import { asKanbanError, isPublisherNack } from './rabbitmq-amqp-errors';
 import { RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS } from './rabbitmq.constants';
 
 export interface PublishTarget {
@@ -49,7 +49,6 @@ export class RabbitMqPublisher {
    * @throws BrokerUnavailableError when it was unroutable, not confirmed in time, or the connection is down.
    */
   async publish(target: PublishTarget, body: Buffer, properties: PublishProperties): Promise<void> {
-    const channel = await this.confirmChannel();
     const options: Options.Publish = {
       persistent: true,
       mandatory: true,
@@ -59,34 +58,41 @@ export class RabbitMqPublisher {
       headers: properties.headers,
     };
     const key = returnKey(target.exchange, target.routingKey, properties.messageId);
+    // The bound covers opening the channel too: a frozen broker answers neither.
     await new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(new BrokerUnavailableError('rabbitmq', `publish of ${properties.messageId} to ${target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`));
-      }, this.timeoutMs);
-      const onConfirm = (error: unknown): void => {
-        clearTimeout(timer);
-        const wasReturned = this.takeReturn(key);
+      const settle = (error?: Error): void => {
         if (settled) return;
         settled = true;
-        if (wasReturned) {
-          reject(new BrokerUnavailableError('rabbitmq', `message ${properties.messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        settle(new BrokerUnavailableError('rabbitmq', `publish of ${properties.messageId} to ${target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`));
+      }, this.timeoutMs);
+      const onConfirm = (error: unknown): void => {
+        if (this.takeReturn(key)) {
+          settle(new BrokerUnavailableError('rabbitmq', `message ${properties.messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
         } else if (!error) {
-          resolve();
+          settle();
         } else if (isPublisherNack(error)) {
-          reject(new QueueFullError(target.queue, RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS, 'RabbitMQ refused the message (x-overflow reject-publish)'));
+          settle(new QueueFullError(target.queue, RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS, 'RabbitMQ refused the message (x-overflow reject-publish)'));
         } else {
-          reject(new BrokerUnavailableError('rabbitmq', `channel closed before the broker confirmed ${properties.messageId}; its outcome is unknown`));
+          settle(new BrokerUnavailableError('rabbitmq', `channel closed before the broker confirmed ${properties.messageId}; its outcome is unknown`));
         }
       };
-      try {
-        channel.publish(target.exchange, target.routingKey, body, options, onConfirm);
-      } catch (error) {
-        clearTimeout(timer);
-        settled = true;
-        reject(new BrokerUnavailableError('rabbitmq', `cannot publish ${properties.messageId}: ${(error as Error).message}`));
-      }
+      this.confirmChannel().then(
+        (channel) => {
+          if (settled) return;
+          try {
+            channel.publish(target.exchange, target.routingKey, body, options, onConfirm);
+          } catch (error) {
+            settle(new BrokerUnavailableError('rabbitmq', `cannot publish ${properties.messageId}: ${(error as Error).message}`));
+          }
+        },
+        (error: Error) => settle(error),
+      );
     });
   }
 
@@ -112,7 +118,7 @@ export class RabbitMqPublisher {
       this.channel = opening;
     }
     return this.channel.catch((error: unknown) => {
-      throw new BrokerUnavailableError('rabbitmq', `cannot open a publish channel: ${(error as Error).message}`);
+      throw asKanbanError(error, 'opening a publish channel');
     });
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
+import { asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqTopology } from './rabbitmq-topology';
 import { RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
 
@@ -193,22 +194,26 @@ export class RabbitMqQueueConsumer {
   }
 
   private async addLane(): Promise<void> {
-    const channel = await this.openChannel();
-    const ready = (await this.topology.readyCount(this.name)) ?? 0;
-    const lane: Lane = { unsettled: 0, expected: Math.min(ready, this.prefetch), received: 0, filled: false };
-    await channel.prefetch(this.prefetch);
-    this.lanes.push(lane);
     try {
-      const { consumerTag } = await channel.consume(this.name, (message) => this.onMessage(channel, lane, message));
-      lane.consumerTag = consumerTag;
+      const channel = await this.openChannel();
+      const ready = (await this.topology.readyCount(this.name)) ?? 0;
+      const lane: Lane = { unsettled: 0, expected: Math.min(ready, this.prefetch), received: 0, filled: false };
+      await channel.prefetch(this.prefetch);
+      this.lanes.push(lane);
+      try {
+        const { consumerTag } = await channel.consume(this.name, (message) => this.onMessage(channel, lane, message));
+        lane.consumerTag = consumerTag;
+      } catch (error) {
+        this.lanes = this.lanes.filter((other) => other !== lane);
+        throw error;
+      }
+      if (lane.received >= lane.expected) this.markFilled(lane);
+      else {
+        lane.fillTimer = setTimeout(() => this.markFilled(lane), RABBITMQ_CONSUMER_FILL_TIMEOUT_MS);
+        lane.fillTimer.unref();
+      }
     } catch (error) {
-      this.lanes = this.lanes.filter((other) => other !== lane);
-      throw new BrokerUnavailableError('rabbitmq', `cannot consume from ${this.name}: ${(error as Error).message}`);
-    }
-    if (lane.received >= lane.expected) this.markFilled(lane);
-    else {
-      lane.fillTimer = setTimeout(() => this.markFilled(lane), RABBITMQ_CONSUMER_FILL_TIMEOUT_MS);
-      lane.fillTimer.unref();
+      throw asKanbanError(error, `consuming from ${this.name}`);
     }
   }
 

@@ -3,7 +3,7 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { BrokerUnavailableError, TopologyConflictError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
-import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText } from './rabbitmq-amqp-errors';
+import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText, asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
 import { RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
 
@@ -88,7 +88,7 @@ export class RabbitMqTopology {
         return (await channel.checkQueue(queue)).messageCount;
       } catch (error) {
         if (amqpReplyCode(error) === AMQP_NOT_FOUND) return undefined;
-        throw error;
+        throw asKanbanError(error, `checking queue ${queue}`);
       }
     });
   }
@@ -118,7 +118,7 @@ export class RabbitMqTopology {
       if (code === AMQP_ACCESS_REFUSED) {
         throw new BrokerUnavailableError('rabbitmq', `access refused declaring ${what}: ${amqpReplyText(error)} (the user needs configure, write and read permissions)`);
       }
-      throw error;
+      throw asKanbanError(error, `declaring ${what}`);
     }
   }
 
@@ -140,6 +140,8 @@ export class RabbitMqTopology {
       });
       try {
         return await Promise.race([opening.then(action), timeout]);
+      } catch (error) {
+        throw asKanbanError(error, 'a declaration');
       } finally {
         clearTimeout(timer);
       }

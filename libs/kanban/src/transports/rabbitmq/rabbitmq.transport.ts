@@ -270,7 +270,10 @@ export class RabbitMqTransport extends KanbanTransport {
     return consumer;
   }
 
-  /** Subscribes every queue of the pull; while the broker is away, a pull waits for it instead of failing. */
+  /**
+   * Subscribes every queue of the pull. While the broker is away (or the connection is going down
+   * under the call), a pull keeps waiting for it instead of failing; a conflict or bad input throws.
+   */
   private async startConsumers(consumers: RabbitMqQueueConsumer[]): Promise<void> {
     try {
       await Promise.all(
@@ -280,7 +283,7 @@ export class RabbitMqTransport extends KanbanTransport {
         }),
       );
     } catch (error) {
-      if (this.connection.isConnected && !this.closing) throw error;
+      if (!(error instanceof BrokerUnavailableError)) throw error;
     }
   }
 
