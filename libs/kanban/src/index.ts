@@ -10,7 +10,7 @@ export * from './interfaces';
 export * from './errors';
 export { resolveKanbanOptions, transportSettingsFrom } from './kanban-options';
 export { KanbanTransport, type TransportSettings, type TransportState, type TransportStatus } from './transport/kanban-transport';
-export { validatePublishRequest } from './validation';
+export { validatePublishRequest, domainError, priorityError, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_HEADER_COUNT, MAX_HEADER_VALUE_LENGTH } from './validation';
 export { encodeItem, decodeItem, MalformedItemError, newItemId } from './codec';
 export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest } from './queue';
 export * from './worker';
