@@ -8,8 +8,8 @@ export const RABBITMQ_TOPOLOGY_TIMEOUT_MS = 5_000;
 export const RABBITMQ_DEFAULT_HEARTBEAT_S = 10;
 /** First delay before reconnecting after a connection loss; doubles per failed attempt. */
 export const RABBITMQ_RECONNECT_INITIAL_DELAY_MS = 100;
-/** Longest delay between reconnect attempts: a restarting node is back in 6–10 s, so waiting longer only adds outage. */
-export const RABBITMQ_RECONNECT_MAX_DELAY_MS = 3_000;
+/** Longest delay between reconnect attempts: a refused connect on a LAN costs next to nothing, and every extra second is outage after the node is back. */
+export const RABBITMQ_RECONNECT_MAX_DELAY_MS = 1_000;
 /** ± share of each reconnect delay drawn at random, so many clients do not reconnect in lockstep. */
 export const RABBITMQ_RECONNECT_JITTER = 0.2;
 /** Retry-After given with QueueFullError: the broker accepts again once the queue drained to 80 % of its limit. */

@@ -59,9 +59,15 @@ const PULL_RECHECK_MS = 250;
  *   sweep records it as `stalled`.
  * - Prefetched messages nobody pulled are given back by republishing a copy and acking the original
  *   (on close, or when a queue is left idle), because RabbitMQ 3.x counts every requeue as a delivery.
+ * - Full queues: the broker enforces `x-max-length` on ready messages only (prefetched ones do not
+ *   count), refuses with a publisher nack (QueueFullError), admits as many extra messages as were in
+ *   flight when it filled up, and accepts again only once the queue is below 80 % of the limit.
+ * - Idempotency keys are remembered by this instance only (RabbitMQ has no deduplication).
  * - Dead letters: see RabbitMqDeadLetterStore. Depth: the broker's ready count plus what this
  *   transport holds; other processes' unacknowledged deliveries are not visible without the
  *   management plugin.
+ * - RabbitMQ closes a channel holding a delivery longer than its `consumer_timeout` (30 min by
+ *   default): keep leases and the stall limit below it.
  */
 export class RabbitMqTransport extends KanbanTransport {
   readonly broker = 'rabbitmq';
