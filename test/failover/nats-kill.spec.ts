@@ -1,0 +1,68 @@
+import { performance } from 'node:perf_hooks';
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { Ledger } from '../ledger/ledger';
+import { createChaosApp, CHAOS_MODULE_OPTIONS } from './support/chaos-app';
+import { drain } from './support/drain';
+import { activeBrokerLines } from './support/switch-lines';
+import { purgeNamespace } from './support/purge-namespace';
+import { SteadyPublisher } from './support/steady-publisher';
+
+const ITEMS = 10_000;
+const PUBLISH_RATE_PER_SECOND = 1_000;
+const MAX_PUBLISHES_IN_FLIGHT = 200;
+/** nats-server dies once this many publishes were launched, and comes back after RESTART_AT. */
+const KILL_AT = 3_000;
+const RESTART_AT = 6_000;
+const PHASE_TIMEOUT_MS = 30_000;
+/** Deliveries the workers may hold when the broker dies: their acks are lost and they come back. */
+const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
+
+const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+
+describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
+  chaos(
+    'processes every acknowledged publish, switches to RabbitMQ and back with one log line each, and counts duplicates',
+    async () => {
+      // Arrange
+      const namespace = testNamespace();
+      const domain = namespace.domain('kill');
+      const ledger = new Ledger();
+      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
+      try {
+        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
+          count: ITEMS,
+          ratePerSecond: PUBLISH_RATE_PER_SECOND,
+          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
+          keyPrefix: 'kill',
+        });
+
+        // Act
+        const publishing = publisher.run();
+        await waitFor(() => publisher.launched >= KILL_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${KILL_AT} publishes launched` });
+        const killedAt = performance.now();
+        await natsBroker().kill9();
+        await waitFor(() => publisher.launched >= RESTART_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${RESTART_AT} publishes launched` });
+        await natsBroker().restart();
+        const restartedAt = performance.now();
+        await publishing;
+        await drain(app.failover, app.queue, domain, ledger);
+
+        // Assert
+        const switchOverMs = Math.round((publisher.firstFrom('rabbitmq', killedAt)?.resolvedAt ?? Number.NaN) - killedAt);
+        const failbackMs = Math.round((publisher.firstFrom('nats', restartedAt)?.resolvedAt ?? Number.NaN) - restartedAt);
+        const { unknownOutcomes } = app.failover.stats;
+        console.log(ledger.line('failover chaos 1 (kill -9 nats-server)', { items: ITEMS, switchOverMs, failbackMs, unknownOutcomes }));
+        const summary = ledger.summary();
+        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
+        expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);
+        expect(summary.duplicates).toBeLessThanOrEqual(unknownOutcomes + HELD_BY_WORKERS);
+        expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'nats']);
+      } finally {
+        if (!(await natsBroker().isRunning())) await natsBroker().restart();
+        await app.close();
+        await purgeNamespace(namespace, [domain]);
+      }
+    },
+    180_000,
+  );
+});
