@@ -1,0 +1,76 @@
+import { rmSync } from 'node:fs';
+import type { LocalBrokerState } from '../../test/harness/broker-state';
+import { relaunchLocalNats, startLocalNats } from '../../test/harness/local-nats';
+import { isAlive, kill9, terminate } from '../../test/harness/local-process';
+import { startLocalRabbitMq } from '../../test/harness/local-rabbitmq';
+import { startLocalRedis, type LocalRedis } from './redis-server';
+
+export type BenchBrokerName = 'nats' | 'rabbitmq' | 'redis';
+
+/** A nats-server the bench may kill -9 and start again on the same port and store (failover scenario). */
+export interface BenchNats {
+  url: string;
+  kill9(): Promise<void>;
+  isRunning(): boolean;
+  /** Resolves once JetStream answers again. */
+  relaunch(): Promise<void>;
+}
+
+export interface BenchBrokers {
+  nats?: BenchNats;
+  rabbitmq?: { url: string };
+  redis?: { host: string; port: number };
+  /** Why a broker could not be started; the systems on it are skipped with this reason. */
+  missing: Partial<Record<BenchBrokerName, string>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts private brokers on free loopback ports through the test harness's launchers (and
+ * redis-server alongside). A broker that fails to start skips only the systems that need it.
+ */
+export async function startBenchBrokers(): Promise<BenchBrokers> {
+  const [nats, rabbitmq, redis] = await Promise.allSettled([
+    startLocalNats({ dirPrefix: 'tps-kanban-bench-nats-' }),
+    startLocalRabbitMq(),
+    startLocalRedis(),
+  ]);
+  const brokers: BenchBrokers = { missing: {}, stop: async () => undefined };
+  const stops: Array<() => Promise<void>> = [];
+
+  if (nats.status === 'fulfilled') {
+    const local: LocalBrokerState = nats.value;
+    brokers.nats = {
+      url: `nats://127.0.0.1:${nats.value.port}`,
+      kill9: () => kill9(local.pid),
+      isRunning: () => isAlive(local.pid),
+      relaunch: async () => {
+        local.pid = await relaunchLocalNats(local);
+      },
+    };
+    stops.push(() => stopLocal(local));
+  } else brokers.missing.nats = (nats.reason as Error).message;
+
+  if (rabbitmq.status === 'fulfilled') {
+    brokers.rabbitmq = { url: `amqp://guest:guest@127.0.0.1:${rabbitmq.value.port}` };
+    const local = rabbitmq.value;
+    stops.push(() => stopLocal(local));
+  } else brokers.missing.rabbitmq = (rabbitmq.reason as Error).message;
+
+  if (redis.status === 'fulfilled') {
+    const local: LocalRedis = redis.value;
+    brokers.redis = { host: local.host, port: local.port };
+    stops.push(() => local.stop());
+  } else brokers.missing.redis = (redis.reason as Error).message;
+
+  brokers.stop = async () => {
+    await Promise.allSettled(stops.map((stop) => stop()));
+  };
+  return brokers;
+}
+
+async function stopLocal(local: LocalBrokerState): Promise<void> {
+  await terminate(local.pid);
+  if (local.epmd) await terminate(local.epmd.pid);
+  rmSync(local.baseDir, { recursive: true, force: true });
+}
