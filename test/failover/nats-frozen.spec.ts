@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/failover';
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { Ledger } from '../ledger/ledger';
+import { CHAOS_MODULE_OPTIONS, createChaosApp } from './support/chaos-app';
+import { drain } from './support/drain';
+import { purgeNamespace } from './support/purge-namespace';
+import { SteadyPublisher } from './support/steady-publisher';
+import { activeBrokerLines } from './support/switch-lines';
+
+const PUBLISH_RATE_PER_SECOND = 200;
+const MAX_PUBLISHES_IN_FLIGHT = 400;
+/** nats-server is frozen once this many publishes were launched (5 s in). */
+const STOP_AT = 1_000;
+/** The fault the scenario is about: nats-server frozen this long under load. */
+const FROZEN_MS = 30_000;
+/** Publishing goes on for 5 s after SIGCONT. */
+const ITEMS = STOP_AT + ((FROZEN_MS + 5_000) * PUBLISH_RATE_PER_SECOND) / 1_000;
+const PHASE_TIMEOUT_MS = 30_000;
+/** What a publish may take beyond the failover bound: RabbitMQ's confirm on a loaded two-core machine. */
+const FALLBACK_CONFIRM_SLACK_MS = 2_000;
+const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
+
+const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+
+describe('failover chaos 2: nats-server frozen (SIGSTOP) for 30 s under load', () => {
+  chaos(
+    'fails publishes over within the bound, loses nothing and leaves nothing stuck after SIGCONT',
+    async () => {
+      // Arrange
+      const namespace = testNamespace();
+      const domain = namespace.domain('frozen');
+      const ledger = new Ledger();
+      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
+      try {
+        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
+          count: ITEMS,
+          ratePerSecond: PUBLISH_RATE_PER_SECOND,
+          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
+          keyPrefix: 'frozen',
+        });
+
+        // Act
+        const publishing = publisher.run();
+        await waitFor(() => publisher.launched >= STOP_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${STOP_AT} publishes launched` });
+        const stoppedAt = performance.now();
+        await natsBroker().sigstop();
+        await sleep(FROZEN_MS);
+        await natsBroker().sigcont();
+        const resumedAt = performance.now();
+        await publishing;
+        await drain(app.failover, app.queue, domain, ledger);
+
+        // Assert
+        const duringFreeze = publisher.receipts.filter((receipt) => receipt.resolvedAt >= stoppedAt && receipt.startedAt <= resumedAt);
+        const slowestMs = Math.round(Math.max(...duringFreeze.map((receipt) => receipt.resolvedAt - receipt.startedAt)));
+        const switchOverMs = Math.round((publisher.firstFrom('rabbitmq', stoppedAt)?.resolvedAt ?? Number.NaN) - stoppedAt);
+        const failbackMs = Math.round((publisher.firstFrom('nats', resumedAt)?.resolvedAt ?? Number.NaN) - resumedAt);
+        const { unknownOutcomes } = app.failover.stats;
+        console.log(ledger.line('failover chaos 2 (SIGSTOP nats-server 30 s)', { items: ITEMS, switchOverMs, slowestPublishMs: slowestMs, failbackMs, unknownOutcomes }));
+        expect(ledger.summary()).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
+        expect(slowestMs).toBeLessThanOrEqual(FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS + FALLBACK_CONFIRM_SLACK_MS);
+        expect(switchOverMs).toBeLessThanOrEqual(FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS + FALLBACK_CONFIRM_SLACK_MS);
+        expect(ledger.duplicates()).toBeLessThanOrEqual(unknownOutcomes + HELD_BY_WORKERS);
+        expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'nats']);
+      } finally {
+        await natsBroker().sigcont();
+        await app.close();
+        await purgeNamespace(namespace, [domain]);
+      }
+    },
+    240_000,
+  );
+});
