@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import type { TransportStatus } from '../../libs/kanban/src/transport';
-import { RABBITMQ_TOPOLOGY_TIMEOUT_MS, RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
+import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_TOPOLOGY_TIMEOUT_MS, RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { LONG_LEASE_MS, contractSettings, eventually, makeItem, pullExactly } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
 import type { LocalBrokerState } from '../harness/broker-state';
@@ -26,6 +26,8 @@ const BROKER_START_TIMEOUT_MS = 120_000;
 const FROZEN_PUBLISH_TIMEOUT_MS = 1_000;
 /** How late a timer may fire on a loaded machine. */
 const TIMER_SLACK_MS = 1_000;
+/** Steps of close, each bounded by RABBITMQ_CLOSE_STEP_TIMEOUT_MS. */
+const CLOSE_STEPS = 5;
 /** Time allowed for publishing to work again after SIGCONT (a dropped connection is re-opened with backoff). */
 const FROZEN_RECOVERY_MS = 30_000;
 
@@ -152,7 +154,7 @@ describe('RabbitMQ node killed or frozen', () => {
     expect(states.indexOf('down')).toBeLessThan(states.lastIndexOf('up'));
   }, 240_000);
 
-  it('fails publishes and queue checks within their bounds while the node is frozen, and carries on after SIGCONT', async () => {
+  it('fails publishes, queue checks and close within their bounds while the node is frozen, and carries on after SIGCONT', async () => {
     // Arrange
     const local = broker!;
     const transport = new RabbitMqTransport(
@@ -172,6 +174,7 @@ describe('RabbitMQ node killed or frozen', () => {
     let receipt;
     let delivered;
     let recoveredMs = 0;
+    let closedMs = 0;
     try {
       signalGroup(local.pid, 'SIGSTOP');
       const frozenAt = performance.now();
@@ -185,6 +188,10 @@ describe('RabbitMQ node killed or frozen', () => {
       receipt = await eventually('a publish accepted after SIGCONT', () => transport.publish(after).catch(() => undefined), FROZEN_RECOVERY_MS);
       recoveredMs = performance.now() - resumedAt;
       delivered = await pullExactly(transport, { domain: 'orders', priority: 'normal' }, 1);
+      signalGroup(local.pid, 'SIGSTOP');
+      const closingAt = performance.now();
+      await transport.close();
+      closedMs = performance.now() - closingAt;
     } finally {
       signalGroup(local.pid, 'SIGCONT');
       await transport.close();
@@ -193,7 +200,7 @@ describe('RabbitMQ node killed or frozen', () => {
     // Assert
     process.stdout.write(
       `[rabbitmq SIGSTOP] publish failed after ${Math.round(publishFailedMs)} ms, depth after ${Math.round(depthFailedMs)} ms; ` +
-        `publishing again ${Math.round(recoveredMs)} ms after SIGCONT\n`,
+        `publishing again ${Math.round(recoveredMs)} ms after SIGCONT; close while frozen took ${Math.round(closedMs)} ms\n`,
     );
     expect(publishError).toBeInstanceOf(BrokerUnavailableError);
     expect((publishError as Error).message).toContain('outcome is unknown');
@@ -203,5 +210,7 @@ describe('RabbitMQ node killed or frozen', () => {
     expect(receipt.id).toBe(after.id);
     // The publish that timed out reached the node before the freeze; its outcome was unknown, not failed.
     expect([during.id, after.id]).toContain(delivered[0].id);
+    expect(closedMs).toBeLessThan(CLOSE_STEPS * RABBITMQ_CLOSE_STEP_TIMEOUT_MS + TIMER_SLACK_MS);
+    expect(transport.currentStatus.state).toBe('closed');
   }, 90_000);
 });

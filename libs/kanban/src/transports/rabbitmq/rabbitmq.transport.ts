@@ -32,7 +32,12 @@ import { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
-import { RABBITMQ_CONSUMER_IDLE_CHECK_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
+import {
+  RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
+  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
+  RABBITMQ_CONSUMER_IDLE_MS,
+  RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
+} from './rabbitmq.constants';
 
 /**
  * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
@@ -454,10 +459,16 @@ export class RabbitMqTransport extends KanbanTransport {
       ['close connection', () => this.connection.close()],
     ];
     for (const [step, run] of steps) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${RABBITMQ_CLOSE_STEP_TIMEOUT_MS} ms`)), RABBITMQ_CLOSE_STEP_TIMEOUT_MS);
+      });
       try {
-        await run();
+        await Promise.race([run(), bound]);
       } catch (error) {
         this.logger.warn(`Close: ${step} failed: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
     this.holdings.clear();
