@@ -1,0 +1,74 @@
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { Ledger } from '../ledger/ledger';
+import { CHAOS_MODULE_OPTIONS, createChaosApp } from './support/chaos-app';
+import { drain } from './support/drain';
+import { purgeNamespace } from './support/purge-namespace';
+import { SteadyPublisher } from './support/steady-publisher';
+import { activeBrokerLines } from './support/switch-lines';
+
+const PUBLISH_RATE_PER_SECOND = 400;
+const MAX_PUBLISHES_IN_FLIGHT = 200;
+/**
+ * Launched publishes at which nats-server dies (2 s in), RabbitMQ dies (6 s in: its queues were
+ * declared at start-up, well before, see the harness README on RabbitMQ 3.10 and fresh quorum
+ * queues), and both come back, NATS first (8 s in).
+ */
+const KILL_NATS_AT = 800;
+const KILL_RABBITMQ_AT = 2_400;
+const RESTART_AT = 3_200;
+const ITEMS = 4_000;
+const PHASE_TIMEOUT_MS = 30_000;
+const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
+
+const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+
+describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (NATS down)', () => {
+  chaos(
+    'keeps publishing into the outbox, forwards it once a broker is back, and loses nothing acknowledged',
+    async () => {
+      // Arrange
+      const namespace = testNamespace();
+      const domain = namespace.domain('outbox');
+      const ledger = new Ledger();
+      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
+      try {
+        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
+          count: ITEMS,
+          ratePerSecond: PUBLISH_RATE_PER_SECOND,
+          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
+          keyPrefix: 'outbox',
+        });
+        const launched = (count: number) => waitFor(() => publisher.launched >= count, { timeoutMs: PHASE_TIMEOUT_MS, description: `${count} publishes launched` });
+
+        // Act
+        const publishing = publisher.run();
+        await launched(KILL_NATS_AT);
+        await natsBroker().kill9();
+        await launched(KILL_RABBITMQ_AT);
+        await rabbitmqBroker().kill9();
+        await launched(RESTART_AT);
+        await natsBroker().restart();
+        await rabbitmqBroker().restart();
+        await publishing;
+        await drain(app.failover, app.queue, domain, ledger);
+
+        // Assert
+        const { unknownOutcomes, forwarded } = app.failover.stats;
+        const summary = ledger.summary();
+        console.log(ledger.line('failover chaos 3 (kill -9 RabbitMQ while active, NATS down)', { items: ITEMS, forwarded, unknownOutcomes }));
+        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
+        expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);
+        expect(summary.byBroker.outbox).toBeGreaterThan(0);
+        expect(forwarded).toBeGreaterThanOrEqual(summary.byBroker.outbox);
+        expect(summary.duplicates).toBeLessThanOrEqual(unknownOutcomes + 2 * HELD_BY_WORKERS);
+        expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'outbox', 'nats']);
+      } finally {
+        if (!(await natsBroker().isRunning())) await natsBroker().restart();
+        if (!(await rabbitmqBroker().isRunning())) await rabbitmqBroker().restart();
+        await app.close();
+        await purgeNamespace(namespace, [domain]);
+      }
+    },
+    240_000,
+  );
+});
