@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
@@ -32,6 +32,31 @@ const CLOSE_STEPS = 5;
 const FROZEN_RECOVERY_MS = 30_000;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** States (from /proc/<pid>/stat) of every process in the group led by `leader`. */
+function groupStates(leader: number): string[] {
+  const states: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === leader) states.push(fields[0]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return states;
+}
+
+/** SIGSTOP the node's process group and wait until every process in it has actually stopped. */
+async function freeze(leader: number): Promise<void> {
+  signalGroup(leader, 'SIGSTOP');
+  await waitFor(() => {
+    const states = groupStates(leader);
+    return states.length > 0 && states.every((state) => state === 'T');
+  }, { timeoutMs: 5_000, intervalMs: 10, description: `process group ${leader} to stop` });
+}
 
 /**
  * kill -9 and SIGSTOP of the RabbitMQ node, on a node of its own so no other test file loses its
@@ -176,7 +201,7 @@ describe('RabbitMQ node killed or frozen', () => {
     let recoveredMs = 0;
     let closedMs = 0;
     try {
-      signalGroup(local.pid, 'SIGSTOP');
+      await freeze(local.pid);
       const frozenAt = performance.now();
       publishError = await transport.publish(during).catch((error: unknown) => error);
       publishFailedMs = performance.now() - frozenAt;
@@ -188,7 +213,7 @@ describe('RabbitMQ node killed or frozen', () => {
       receipt = await eventually('a publish accepted after SIGCONT', () => transport.publish(after).catch(() => undefined), FROZEN_RECOVERY_MS);
       recoveredMs = performance.now() - resumedAt;
       delivered = await pullExactly(transport, { domain: 'orders', priority: 'normal' }, 1);
-      signalGroup(local.pid, 'SIGSTOP');
+      await freeze(local.pid);
       const closingAt = performance.now();
       await transport.close();
       closedMs = performance.now() - closingAt;
