@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/failover';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
-import { CHAOS_MODULE_OPTIONS, createChaosApp } from './support/chaos-app';
+import { createChaosApp } from './support/chaos-app';
+import { HELD_BY_WORKERS } from './support/chaos-options';
 import { drain } from './support/drain';
 import { purgeNamespace } from './support/purge-namespace';
 import { SteadyPublisher } from './support/steady-publisher';
@@ -20,7 +21,6 @@ const ITEMS = STOP_AT + ((FROZEN_MS + 5_000) * PUBLISH_RATE_PER_SECOND) / 1_000;
 const PHASE_TIMEOUT_MS = 30_000;
 /** What a publish may take beyond the failover bound: RabbitMQ's confirm on a loaded two-core machine. */
 const FALLBACK_CONFIRM_SLACK_MS = 2_000;
-const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
 

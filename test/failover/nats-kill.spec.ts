@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
-import { createChaosApp, CHAOS_MODULE_OPTIONS } from './support/chaos-app';
+import { createChaosApp } from './support/chaos-app';
+import { HELD_BY_WORKERS } from './support/chaos-options';
 import { drain } from './support/drain';
 import { activeBrokerLines } from './support/switch-lines';
 import { purgeNamespace } from './support/purge-namespace';
@@ -14,8 +15,6 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 const KILL_AT = 3_000;
 const RESTART_AT = 6_000;
 const PHASE_TIMEOUT_MS = 30_000;
-/** Deliveries the workers may hold when the broker dies: their acks are lost and they come back. */
-const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
 

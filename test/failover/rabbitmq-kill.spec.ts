@@ -1,6 +1,7 @@
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
-import { CHAOS_MODULE_OPTIONS, createChaosApp } from './support/chaos-app';
+import { createChaosApp } from './support/chaos-app';
+import { HELD_BY_WORKERS } from './support/chaos-options';
 import { drain } from './support/drain';
 import { purgeNamespace } from './support/purge-namespace';
 import { SteadyPublisher } from './support/steady-publisher';
@@ -18,7 +19,6 @@ const KILL_RABBITMQ_AT = 2_400;
 const RESTART_AT = 3_200;
 const ITEMS = 4_000;
 const PHASE_TIMEOUT_MS = 30_000;
-const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
 

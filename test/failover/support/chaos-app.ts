@@ -2,23 +2,8 @@ import type { KanbanModuleOptions } from '../../../libs/kanban/src';
 import type { FailoverTransport } from '../../../libs/kanban/src/transports/failover';
 import { natsBroker, rabbitmqBroker, type TestNamespace } from '../../harness';
 import { createKanbanTestApp, type KanbanTestApp } from '../../library/support/kanban-test-app';
+import { CHAOS_MODULE_OPTIONS } from './chaos-options';
 import { ledgerConsumer, type OnProcessed } from './ledger-consumer';
-
-/**
- * Short timeouts so that what a fault strands comes back within a test: a lease of 4 s (process
- * timeout + grace), a stall limit of 20 s, a coordinator round every second.
- */
-export const CHAOS_MODULE_OPTIONS: KanbanModuleOptions = {
-  workerPullSize: 10,
-  minWorkers: 4,
-  maxWorkers: 4,
-  autoscale: false,
-  workerProcessTimeoutMs: 2_000,
-  deadLetterTimeoutMs: 20_000,
-  coordinatorCheckIntervalMs: 1_000,
-  maxAttempts: 5,
-  retryBackoffMs: [100],
-};
 
 /** NATS and RabbitMQ of the test run under the namespace's prefixes: the failover transport. */
 export function failoverOptions(namespace: TestNamespace): Pick<KanbanModuleOptions, 'nats' | 'rabbitmq'> {

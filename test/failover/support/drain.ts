@@ -1,4 +1,4 @@
-import type { KanbanQueue } from '../../../libs/kanban/src';
+import type { DeadLetter, DeadLetterFilter } from '../../../libs/kanban/src';
 import type { FailoverTransport } from '../../../libs/kanban/src/transports/failover';
 import { waitFor } from '../../harness';
 import type { Ledger } from '../../ledger/ledger';
@@ -9,9 +9,14 @@ export const DRAIN_TIMEOUT_MS = 90_000;
 const DRAIN_POLL_MS = 500;
 const DEAD_LETTER_LIST_LIMIT = 100_000;
 
+/** Where dead letters are read: a KanbanQueue, or a transport (when the app runs in another process). */
+export interface DeadLetterSource {
+  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
+}
+
 /** Records dead letters of `domain` in the ledger once each. */
-export async function recordDeadLetters(queue: KanbanQueue, domain: string, ledger: Ledger, seen: Set<string>): Promise<void> {
-  for (const letter of await queue.listDeadLetters({ domain, limit: DEAD_LETTER_LIST_LIMIT })) {
+export async function recordDeadLetters(source: DeadLetterSource, domain: string, ledger: Ledger, seen: Set<string>): Promise<void> {
+  for (const letter of await source.listDeadLetters({ domain, limit: DEAD_LETTER_LIST_LIMIT })) {
     const key = (letter.item?.payload as ChaosPayload | undefined)?.key;
     if (key && !seen.has(`${letter.broker}:${letter.id}`)) {
       seen.add(`${letter.broker}:${letter.id}`);
@@ -24,13 +29,13 @@ export async function recordDeadLetters(queue: KanbanQueue, domain: string, ledg
  * The bounded drain every chaos test ends with: both brokers available again, every acknowledged
  * key processed or dead-lettered, and the domain's queues empty on both brokers and in the outbox.
  */
-export async function drain(failover: FailoverTransport, queue: KanbanQueue, domain: string, ledger: Ledger): Promise<void> {
+export async function drain(failover: FailoverTransport, deadLetters: DeadLetterSource, domain: string, ledger: Ledger): Promise<void> {
   const seen = new Set<string>();
   try {
     await waitFor(
       async () => {
         if (failover.stats.available.length < 2 || failover.stats.outboxSize > 0) return false;
-        if (ledger.outstanding().length > 0) await recordDeadLetters(queue, domain, ledger, seen);
+        if (ledger.outstanding().length > 0) await recordDeadLetters(deadLetters, domain, ledger, seen);
         if (ledger.outstanding().length > 0) return false;
         const rows = (await failover.depth()).filter((row) => row.domain === domain);
         return rows.every((row) => row.ready === 0 && row.inFlight === 0);

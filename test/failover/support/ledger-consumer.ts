@@ -8,20 +8,29 @@ export interface ChaosPayload {
   key: string;
 }
 
-/** Called with each item the handler completed (before its ack). */
+/** Called with an item's key and attempt. */
 export type OnProcessed = (key: string, attempt: number) => void;
 
+export interface LedgerConsumerOptions {
+  /** Work each item takes. @default 0 */
+  delayMs?: number;
+  /** Called when the handler starts an item. */
+  onStarted?: OnProcessed;
+}
+
 /**
- * A `@KanbanHandler` provider for (normal, domain) that reports every completed processing,
- * optionally after `delayMs` of work.
+ * A `@KanbanHandler` provider for (normal, domain) that reports every completed processing (before
+ * the worker acks it), optionally after `delayMs` of work.
  */
-export function ledgerConsumer(domain: string, onProcessed: OnProcessed, delayMs = 0): Type {
+export function ledgerConsumer(domain: string, onProcessed: OnProcessed, options: LedgerConsumerOptions = {}): Type {
   @Injectable()
   class LedgerConsumer {
     @KanbanHandler({ priority: 'normal', domain })
     async handle(@Payload() payload: ChaosPayload, @Ctx() context: KanbanContext): Promise<void> {
-      if (delayMs > 0) await sleep(delayMs);
-      onProcessed(payload.key, context.getItem().attempts);
+      const { attempts } = context.getItem();
+      options.onStarted?.(payload.key, attempts);
+      if (options.delayMs) await sleep(options.delayMs);
+      onProcessed(payload.key, attempts);
     }
   }
   return LedgerConsumer;

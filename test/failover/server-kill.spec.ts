@@ -1,0 +1,75 @@
+import { makeItem } from '../contract/contract-helpers';
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { Ledger } from '../ledger/ledger';
+import { drain } from './support/drain';
+import { Observer } from './support/observer';
+import { purgeNamespace } from './support/purge-namespace';
+import { ServerProcess } from './support/server-process';
+
+/** Items waiting on each broker when the server starts. */
+const ITEMS_PER_BROKER = 150;
+/** The server is killed once it finished this many, with more in its hands. */
+const KILL_AFTER_PROCESSED = 60;
+const HANDLER_DELAY_MS = 50;
+const PHASE_TIMEOUT_MS = 30_000;
+
+const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+
+describe('failover chaos 4: kill -9 of the server process mid-processing', () => {
+  chaos(
+    'redelivers (or dead-letters as stalled) what the dead server held, from both brokers, and loses nothing',
+    async () => {
+      // Arrange
+      const namespace = testNamespace();
+      const domain = namespace.domain('crash');
+      const ledger = new Ledger();
+      const observer = new Observer(namespace, domain);
+      const servers: ServerProcess[] = [];
+      try {
+        await observer.connect();
+        for (const [broker, transport] of [
+          ['nats', observer.nats],
+          ['rabbitmq', observer.rabbitmq],
+        ] as const) {
+          for (let n = 0; n < ITEMS_PER_BROKER; n++) {
+            const key = `${broker}-${n}`;
+            ledger.attempt(key);
+            const receipt = await transport.publish(makeItem({ domain, payload: { key }, deadlineMs: 600_000 }));
+            ledger.acknowledge(key, receipt.broker);
+          }
+        }
+        const first = new ServerProcess({ ...observer.config, handlerDelayMs: HANDLER_DELAY_MS }, ledger);
+        servers.push(first);
+        await first.waitUntilReady();
+        await waitFor(() => ledger.summary().processed >= KILL_AFTER_PROCESSED, { timeoutMs: PHASE_TIMEOUT_MS, description: `${KILL_AFTER_PROCESSED} items processed` });
+
+        // Act
+        const killed = await first.kill9();
+        const heldAtKill = first.unfinished();
+        const second = new ServerProcess(observer.config, ledger);
+        servers.push(second);
+        await second.waitUntilReady();
+        await drain(observer.failover, observer.failover, domain, ledger);
+        const stopped = await second.terminate();
+
+        // Assert
+        const redelivered = heldAtKill.filter((key) => ledger.attemptsOf(key).some((attempt) => attempt >= 2));
+        const stalled = heldAtKill.filter((key) => ledger.deadLetterReasonsOf(key).includes('stalled'));
+        const secondAttempts = second.startedKeys().filter((key) => ledger.attemptsOf(key).some((attempt) => attempt >= 2)).length;
+        console.log(
+          ledger.line('failover chaos 4 (kill -9 of the server)', { items: 2 * ITEMS_PER_BROKER, heldAtKill: heldAtKill.length, redelivered: redelivered.length, stalled: stalled.length, secondAttempts }),
+        );
+        expect(killed.signal).toBe('SIGKILL');
+        expect(heldAtKill.length).toBeGreaterThan(0);
+        expect([...redelivered, ...stalled].sort()).toEqual([...heldAtKill].sort());
+        expect(ledger.summary()).toMatchObject({ acknowledged: 2 * ITEMS_PER_BROKER, lost: 0, unexpected: 0 });
+        expect(stopped).toEqual({ code: 0, signal: null });
+      } finally {
+        await Promise.all(servers.map((server) => server.kill9()));
+        await observer.close();
+        await purgeNamespace(namespace, [domain]);
+      }
+    },
+    180_000,
+  );
+});
