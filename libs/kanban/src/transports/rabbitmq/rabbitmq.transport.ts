@@ -286,6 +286,7 @@ export class RabbitMqTransport extends KanbanTransport {
    * under the call), a pull keeps waiting for it instead of failing; a conflict or bad input throws.
    */
   private async startConsumers(consumers: RabbitMqQueueConsumer[]): Promise<void> {
+    if (consumers.every((consumer) => consumer.active && this.knownQueues.has(consumer.name))) return;
     try {
       await Promise.all(
         consumers.map(async (consumer) => {
