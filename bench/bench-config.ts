@@ -3,7 +3,7 @@ export interface BenchConfig {
   quick: boolean;
   /** Measured runs per scenario and system (medians and min–max over them). */
   runs: number;
-  /** Scenario 1: items published while consumers run. */
+  /** Scenario 1: items published while consumers run (`--items=N` sets it and the next one). */
   endToEndItems: number;
   /** Scenario 2: items published to an idle queue, then consumed. */
   publishConsumeItems: number;
@@ -12,6 +12,18 @@ export interface BenchConfig {
   /** Scenario 3: publish rate and duration. */
   latencyRatePerSecond: number;
   latencySeconds: number;
+  /** Scenario 4: end-to-end runs at each of these sizes (`--scale=10000,100000,1000000`). */
+  scaleItems: number[];
+  /** Scenario 5: backlog a kanban process publishes and holds, over this many domains. */
+  backlogItems: number;
+  backlogDomains: number;
+  /**
+   * Scenario 6: domains, each with three priority queues holding this many items. A depth sample
+   * costs per queue, not per item, so 100 items a queue (not the issue's 500) keeps the publish
+   * phase short without changing what is measured.
+   */
+  manyDomains: number;
+  itemsPerQueue: number;
   /** Scenario 7: kill -9 / restart cycles. */
   failoverCycles: number;
   /** A run that has not finished after this long fails (the bench goes on with the next one). */
@@ -30,14 +42,20 @@ export function benchConfig(argv: string[]): BenchConfig {
   const list = (name: string) => (value(name) ?? '').split(',').filter(Boolean);
   const quick = flag('quick');
   const filtered = list('only').length > 0 || list('scenario').length > 0;
+  const items = value('items') === undefined ? undefined : Number(value('items'));
   return {
     quick,
     runs: Number(value('runs') ?? (quick ? 1 : 3)),
-    endToEndItems: quick ? 10_000 : 50_000,
-    publishConsumeItems: quick ? 10_000 : 50_000,
+    endToEndItems: items ?? (quick ? 5_000 : 50_000),
+    publishConsumeItems: items ?? (quick ? 5_000 : 50_000),
     publishConcurrency: 100,
     latencyRatePerSecond: 2_000,
-    latencySeconds: quick ? 3 : 10,
+    latencySeconds: quick ? 2 : 10,
+    scaleItems: value('scale') ? list('scale').map(Number) : quick ? [1_000, 5_000] : [10_000, 100_000],
+    backlogItems: quick ? 5_000 : 100_000,
+    backlogDomains: 20,
+    manyDomains: quick ? 20 : 200,
+    itemsPerQueue: quick ? 10 : 100,
     failoverCycles: quick ? 1 : 3,
     runTimeoutMs: quick ? 60_000 : 180_000,
     systems: list('only'),

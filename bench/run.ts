@@ -9,10 +9,13 @@ import { writeResultsFile, type BenchResults } from './report/bench-results';
 import { writeResultsDoc } from './report/results-markdown';
 import { checkTargets, verdict } from './report/targets';
 import { runScenario } from './run-scenario';
+import { backlogMemoryScenario } from './scenarios/backlog-memory';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { failoverScenario } from './scenarios/failover-switch';
 import { latencyScenario } from './scenarios/latency';
+import { manyDomainsScenario } from './scenarios/many-domains';
 import { publishConsumeScenario } from './scenarios/publish-consume';
+import { scaleScenario } from './scenarios/scale';
 import type { Scenario, ScenarioContext } from './scenarios/scenario';
 import { bullMq } from './systems/bullmq';
 import { kanbanEmbedded, kanbanEmbeddedTuned } from './systems/kanban-embedded';
@@ -25,13 +28,17 @@ import { rawJetStream } from './systems/raw-jetstream';
 /** Items of the unrecorded pass that warms every system up (JIT, connections, broker caches) before measuring. */
 const WARM_UP_ITEMS = 1_000;
 
-function scenarios(): Scenario[] {
+/** Every scenario in the order they run; failover last, since it kills nats-server. */
+function scenarios(config: BenchConfig): Scenario[] {
   // Each kanban system sits next to its reference, so alternating runs compare neighbours in time.
   const core = () => [kanbanNats(), rawJetStream(), kanbanRabbitMq(), rawAmqplib(), kanbanEmbedded(), bullMq(), kanbanFailover()];
   return [
     endToEndScenario([kanbanNats(), kanbanNatsTuned(), rawJetStream(), kanbanRabbitMq(), kanbanRabbitMqTuned(), rawAmqplib(), kanbanEmbedded(), kanbanEmbeddedTuned(), bullMq(), kanbanFailover()]),
     publishConsumeScenario(core()),
     latencyScenario(core()),
+    scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
+    backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
+    manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     failoverScenario(),
   ];
 }
@@ -52,10 +59,10 @@ async function main(): Promise<void> {
     for (const [name, why] of Object.entries(brokers.missing)) log(`[bench] ${name} unavailable, its systems are skipped: ${why}`);
     let tag = 0;
     const context: ScenarioContext = { brokers, config, tempDir, nextTag: () => `r${++tag}`, log };
-    const selected = scenarios().filter((s) => config.scenarios.length === 0 || config.scenarios.includes(s.id));
+    const selected = scenarios(config).filter((s) => config.scenarios.length === 0 || config.scenarios.includes(s.id));
     const skipped = new Map<string, string>();
     await warmUp(selected, context, skipped);
-    const results: BenchResults = { startedAt: startedAt.toISOString(), durationSeconds: 0, command: commandLine(config), config, machine: machineInfo(), scenarios: [] };
+    const results: BenchResults = { startedAt: startedAt.toISOString(), durationSeconds: 0, command: commandLine(), config, machine: machineInfo(), scenarios: [] };
     for (const scenario of selected) results.scenarios.push(await runScenario(scenario, context, skipped));
     results.durationSeconds = Math.round((Date.now() - startedAt.getTime()) / 1_000);
 
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
 /** One small unrecorded end-to-end pass per system of the selected scenarios. */
 async function warmUp(selected: Scenario[], context: ScenarioContext, skipped: Map<string, string>): Promise<void> {
   const ids = new Set(selected.flatMap((s) => s.systems.map((system) => system.id)));
-  const systems = scenarios()[0].systems.filter((system) => ids.has(system.id));
+  const systems = scenarios(context.config)[0].systems.filter((system) => ids.has(system.id));
   const config: BenchConfig = { ...context.config, runs: 1, endToEndItems: WARM_UP_ITEMS };
   const quiet: ScenarioContext = { ...context, config, log: () => undefined };
   const result = await runScenario(endToEndScenario(systems), quiet, skipped);
@@ -87,8 +94,9 @@ async function warmUp(selected: Scenario[], context: ScenarioContext, skipped: M
   context.log(`[bench] warmed up: ${result.systems.filter((s) => s.runs.length).map((s) => s.label).join(', ')}`);
 }
 
-function commandLine(config: BenchConfig): string {
-  return ['npm run bench', ...(config.quick ? ['--', '--quick'] : [])].join(' ');
+function commandLine(): string {
+  const args = process.argv.slice(2);
+  return ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ');
 }
 
 main().then(

@@ -42,7 +42,7 @@ export function writeResultsDoc(results: BenchResults, resultsFile: string): voi
 
 function resultsSection(results: BenchResults, resultsLink: string, charts: string[]): string {
   const { machine, config } = results;
-  const mode = config.quick ? '`npm run bench -- --quick`' : '`npm run bench`';
+  const mode = `\`${results.command}\``;
   const lines = [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC with ${mode}: ${config.runs} run(s) per system and scenario, systems alternating, ${Math.round(results.durationSeconds / 60)} min in all. Raw numbers: [${resultsLink.replace(/^\.\.\//, '')}](${resultsLink}).`,
     '',

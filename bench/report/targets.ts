@@ -45,6 +45,10 @@ interface LimitTarget {
 }
 
 const LIMIT_TARGETS: LimitTarget[] = [
+  { target: 'kanban/NATS cost per item at the largest size within 1.2× of the smallest (scenario 4)', scenario: 'scale', metric: 'growth', unit: '×', system: 'kanban-nats', atMost: 1.2 },
+  { target: 'kanban/NATS RSS < 200 MB with the backlog', scenario: 'memory', metric: 'backlogRssMiB', unit: 'MiB', system: 'kanban-nats', atMost: 200 / 1.048576 },
+  { target: 'kanban/RabbitMQ RSS < 200 MB with the backlog', scenario: 'memory', metric: 'backlogRssMiB', unit: 'MiB', system: 'kanban-rabbitmq', atMost: 200 / 1.048576 },
+  { target: 'kanban/embedded RSS < 200 MB with the backlog', scenario: 'memory', metric: 'backlogRssMiB', unit: 'MiB', system: 'kanban-embedded', atMost: 200 / 1.048576 },
   { target: 'failover switch (kill -9 of NATS → RabbitMQ) < 2 s', scenario: 'failover', metric: 'switchMs', unit: 'ms', system: 'kanban-failover', atMost: 2_000 },
 ];
 

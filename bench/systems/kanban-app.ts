@@ -109,3 +109,9 @@ export async function openKanbanApp(context: OpenContext, brokerOptions: KanbanM
     },
   };
 }
+
+/** The kanban app behind an opened kanban system, for scenarios that use the library's own API. */
+export function openedKanban(open: OpenSystem): OpenKanban {
+  if (!('queue' in open) || !('app' in open)) throw new Error('not a kanban system');
+  return open as OpenKanban;
+}
