@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { startPrivateNatsServer, type PrivateNatsServer } from '../harness';
+import { NatsSpy } from './support/nats-spy';
+import { startServer, type ServerUnderTest } from './support/server-under-test';
+
+const SENTINEL_SUBJECT = 'kanban.normal.sentinel';
+const LATER = (): number => Date.now() + 600_000;
+
+/**
+ * On NATS a lease is the delivery's JetStream ack subject (`$JS.ACK.…|expiry`) and a client sends
+ * it back to settle. A forged one must be refused without the server publishing to the subject
+ * it names, and a real one settles only the item and domain it was issued for.
+ */
+describe('forged and misdirected leases (nats, over HTTP)', () => {
+  let nats: PrivateNatsServer;
+  let spy: NatsSpy;
+  let server: ServerUnderTest;
+
+  const publishSentinel = async (): Promise<string> => {
+    const text = randomUUID();
+    await server.http().post('/work').send({ priority: 'normal', domain: 'sentinel', payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
+    return text;
+  };
+  const publishAndPull = async (domain: string): Promise<{ id: string; lease: string }> => {
+    await server.http().post('/work').send({ priority: 'normal', domain, payload: 1, deadlineMs: 60_000 }).expect(201);
+    return (await server.http().post('/work/pull').send({ domain, max: 1 }).expect(200)).body[0];
+  };
+  const inFlight = async (domain: string): Promise<number> =>
+    ((await server.http().get('/queues').expect(200)).body.queues as Array<{ domain: string; inFlight: number }>).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
+
+  beforeAll(async () => {
+    nats = await startPrivateNatsServer();
+    spy = await NatsSpy.on(nats.url);
+    server = await startServer({ KANBAN_NATS_SERVERS: nats.url, KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '600000' });
+    await spy.before(spy.mark(), SENTINEL_SUBJECT, await publishSentinel());
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await spy?.close();
+    await nats?.stop();
+  });
+
+  it.each([
+    ['wildcards for stream and consumer', () => `normal.$JS.ACK.*.>.1.1.1.1.1|${LATER()}`],
+    ['CR/LF with an injected PUB after the numbered tokens', () => `normal.$JS.ACK.d.h.S.C.1.1.1.1.1.x\r\nPUB kanban.high.injected 5\r\nhello|${LATER()}`],
+    ['the dead-letter stream', () => `normal.$JS.ACK.KANBAN_DLQ.KANBAN_worker.1.1.1.1.0|${LATER()}`],
+    ['a space in the stream token', () => `normal.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0|${LATER()}`],
+  ])('refuses a forged lease naming %s with 400 or 409, publishing nothing', async (_label, forge) => {
+    // Arrange
+    const mark = spy.mark();
+
+    // Act
+    const response = await server.http().post('/work/ITEM/ack').send({ domain: 'billing', lease: forge() });
+    const stray = await spy.before(mark, SENTINEL_SUBJECT, await publishSentinel());
+
+    // Assert
+    expect([400, 409]).toContain(response.status);
+    expect(stray).toEqual([]);
+  });
+
+  it("refuses a real lease presented for another item's id and domain, and leaves its item leased", async () => {
+    // Arrange
+    const alpha = await publishAndPull('alpha');
+    const beta = await publishAndPull('beta');
+
+    // Act
+    const misdirected = await server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: alpha.lease });
+
+    // Assert
+    expect([400, 409]).toContain(misdirected.status);
+    expect({ alpha: await inFlight('alpha'), beta: await inFlight('beta') }).toEqual({ alpha: 1, beta: 1 });
+    await server.http().post(`/work/${alpha.id}/ack`).send({ domain: 'alpha', lease: alpha.lease }).expect(200);
+    await server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: beta.lease }).expect(200);
+  });
+});

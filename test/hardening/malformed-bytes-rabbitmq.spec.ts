@@ -1,0 +1,3 @@
+import { describeMalformedBytes } from './support/malformed-bytes-scenario';
+
+describeMalformedBytes('rabbitmq');

@@ -1,0 +1,3 @@
+import { describePoisonItems } from './support/poison-scenario';
+
+describePoisonItems('rabbitmq');
