@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { natsBroker, rabbitmqBroker, testNamespace } from '../harness';
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { drain } from './support/drain';
 import { Observer } from './support/observer';
@@ -9,8 +9,14 @@ import { ServerProcess } from './support/server-process';
 
 /** Items published in each phase: on NATS, on RabbitMQ (NATS dead), into the outbox (both dead). */
 const ITEMS_PER_PHASE = 200;
-/** Slow work, so the workers hold items when SIGTERM comes. */
-const HANDLER_DELAY_MS = 500;
+/**
+ * Slow work (under the 2 s processing timeout) in small batches, so the workers hold items when
+ * SIGTERM comes: RabbitMQ dies just after an item started, and SIGTERM follows within the outbox phase.
+ */
+const HANDLER_DELAY_MS = 1_500;
+const WORKER_PULL_SIZE = 2;
+const JUST_STARTED_MS = 250;
+const PHASE_TIMEOUT_MS = 30_000;
 /**
  * RabbitMQ 3.10 can lose a quorum queue declared moments before a kill -9 (harness README); the
  * server declares its queues at start-up, and RabbitMQ is killed no sooner than this after it.
@@ -37,7 +43,7 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
       const servers: ServerProcess[] = [];
       try {
         await observer.connect();
-        const first = new ServerProcess({ ...observer.config, handlerDelayMs: HANDLER_DELAY_MS }, ledger);
+        const first = new ServerProcess({ ...observer.config, handlerDelayMs: HANDLER_DELAY_MS, workerPullSize: WORKER_PULL_SIZE }, ledger);
         servers.push(first);
         await first.waitUntilReady();
         const readyAt = performance.now();
@@ -45,6 +51,7 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
         await natsBroker().kill9();
         await first.publish({ prefix: 'rabbitmq', count: ITEMS_PER_PHASE });
         await sleep(Math.max(0, readyAt + RABBITMQ_QUEUE_SETTLE_MS - performance.now()));
+        await waitFor(() => first.startedWithin(JUST_STARTED_MS), { timeoutMs: PHASE_TIMEOUT_MS, description: 'an item just started by the server' });
         await rabbitmqBroker().kill9();
         await first.publish({ prefix: 'outbox', count: ITEMS_PER_PHASE });
         const heldAtTerm = first.unfinished();
@@ -65,7 +72,7 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
         // Assert
         const summary = ledger.summary();
         console.log(ledger.line('failover chaos 5 (SIGTERM with work on both brokers and in the outbox)', { items: 3 * ITEMS_PER_PHASE, heldAtTerm: heldAtTerm.length, shutdownMs, keptInOutbox }));
-        expect(exit).toEqual({ code: 0, signal: null });
+        expect({ exit, log: exit.code === 0 ? '' : first.stderr.slice(-6_000) }).toEqual({ exit: { code: 0, signal: null }, log: '' });
         expect(first.closedCleanly).toBe(true);
         expect(heldAtTerm.length).toBeGreaterThan(0);
         expect(first.unfinished()).toEqual([]);

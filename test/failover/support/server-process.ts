@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Ledger } from '../../ledger/ledger';
@@ -13,6 +14,8 @@ const SERVER_FIXTURE = join(__dirname, '..', 'fixtures', 'failover-server.ts');
 const CHILD_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 30_000;
 const PUBLISH_TIMEOUT_MS = 60_000;
+/** A server that has not exited this long after SIGTERM is killed, and the test sees the SIGKILL. */
+const SHUTDOWN_TIMEOUT_MS = 60_000;
 
 export interface ServerExit {
   code: number | null;
@@ -24,8 +27,8 @@ export interface ServerExit {
  * reports into the ledger. Each instance is one process; a restart is a new instance.
  */
 export class ServerProcess {
-  /** Keys this process started, with the attempt, and whether it finished them. */
-  readonly started = new Map<string, { attempt: number; finished: boolean }>();
+  /** Keys this process started, with the attempt, when (performance.now()) and whether it finished them. */
+  readonly started = new Map<string, { attempt: number; at: number; finished: boolean }>();
   readonly exited: Promise<ServerExit>;
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly guard: NodeJS.Timeout;
@@ -56,6 +59,12 @@ export class ServerProcess {
     return [...this.started.keys()];
   }
 
+  /** Whether the handler started an item within the last `ms` and is still at it. */
+  startedWithin(ms: number): boolean {
+    const since = performance.now() - ms;
+    return [...this.started.values()].some((run) => !run.finished && run.at >= since);
+  }
+
   /** Keys started by this process and not finished (yet, or ever: it was killed). */
   unfinished(): string[] {
     return [...this.started].filter(([, run]) => !run.finished).map(([key]) => key);
@@ -78,9 +87,13 @@ export class ServerProcess {
     return this.exited;
   }
 
+  /** SIGTERM, then SIGKILL if the server is still running after SHUTDOWN_TIMEOUT_MS. */
   async terminate(): Promise<ServerExit> {
     this.child.kill('SIGTERM');
-    return this.exited;
+    const overdue = setTimeout(() => this.child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
+    const exit = await this.exited;
+    clearTimeout(overdue);
+    return exit;
   }
 
   private onLine(line: string): void {
@@ -90,11 +103,12 @@ export class ServerProcess {
         this.readyLine = true;
         break;
       case SERVER_LINES.started:
-        this.started.set(key, { attempt: Number(value), finished: false });
+        this.started.set(key, { attempt: Number(value), at: performance.now(), finished: false });
         break;
       case SERVER_LINES.processed:
         this.ledger.process(key, Number(value));
-        if (this.started.get(key)?.attempt === Number(value)) this.started.set(key, { attempt: Number(value), finished: true });
+        const run = this.started.get(key);
+        if (run?.attempt === Number(value)) run.finished = true;
         break;
       case SERVER_LINES.attempt:
         this.ledger.attempt(key);

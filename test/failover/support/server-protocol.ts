@@ -36,4 +36,6 @@ export interface ServerConfig {
   dbPath: string;
   domain: string;
   handlerDelayMs: number;
+  /** Overrides the chaos options' workerPullSize. */
+  workerPullSize?: number;
 }
