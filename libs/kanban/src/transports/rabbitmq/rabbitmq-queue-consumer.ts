@@ -47,6 +47,16 @@ export class RabbitMqQueueConsumer {
   private buffer: ConsumedMessage[] = [];
   private readonly waiters = new Set<() => void>();
   private checkedEmptyAt = Number.NEGATIVE_INFINITY;
+  /**
+   * A delivery was settled on a consumer at full prefetch, or returned to the queue: the broker may
+   * now push messages that were ready, asynchronously. Checked with one queue count by a domain pull
+   * that would otherwise serve a lower priority.
+   */
+  private mayBeOwed = false;
+  /** Deliveries the broker is expected to push (ready messages, up to the free credit) and until when to wait for them. */
+  private owed = 0;
+  private owedUntil = 0;
+  private checkingOwed?: Promise<void>;
   lastPullAt = performance.now();
 
   constructor(
@@ -91,7 +101,45 @@ export class RabbitMqQueueConsumer {
 
   /** Whether a domain pull must wait before serving lower priorities: messages this queue is owed may still be on the way. */
   get filling(): boolean {
-    return this.starting !== undefined || this.growing !== undefined || this.lanes.some((lane) => !lane.filled);
+    return (
+      this.starting !== undefined ||
+      this.growing !== undefined ||
+      this.checkingOwed !== undefined ||
+      this.lanes.some((lane) => !lane.filled) ||
+      (this.owed > 0 && performance.now() < this.owedUntil)
+    );
+  }
+
+  /** Whether `checkOwed` has something to find out: the buffer is empty but the broker may be pushing more. */
+  get needsOwedCheck(): boolean {
+    return this.mayBeOwed && this.buffer.length === 0 && this.lanes.length > 0 && !this.filling;
+  }
+
+  /**
+   * One queue count: when messages are ready and a consumer has free credit, the broker is pushing
+   * them, and `filling` stays true until they arrive (at most RABBITMQ_CONSUMER_FILL_TIMEOUT_MS).
+   * With no free credit, growth is started instead (growIfSaturated).
+   */
+  checkOwed(): Promise<void> {
+    if (!this.needsOwedCheck) return this.checkingOwed ?? Promise.resolve();
+    this.mayBeOwed = false;
+    this.checkingOwed = (async () => {
+      const ready = (await this.topology.readyCount(this.name)) ?? 0;
+      const credit = this.lanes.reduce((sum, lane) => sum + Math.max(0, this.prefetch - lane.unsettled), 0);
+      if (ready > 0 && credit > 0) {
+        this.owed = Math.min(ready, credit);
+        this.owedUntil = performance.now() + RABBITMQ_CONSUMER_FILL_TIMEOUT_MS;
+      } else if (ready > 0) {
+        this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
+        this.growIfSaturated();
+      }
+    })()
+      .catch((error: unknown) => this.logger.warn(`Could not count the ready messages of ${this.name}: ${(error as Error).message}`))
+      .finally(() => {
+        this.checkingOwed = undefined;
+        this.wake();
+      });
+    return this.checkingOwed;
   }
 
   /** The next `max` buffered deliveries, in the order the broker sent them. */
@@ -125,6 +173,8 @@ export class RabbitMqQueueConsumer {
     } catch {
       return false;
     }
+    // At full prefetch the broker was holding back; a requeued message is ready again.
+    if (delivery.lane.unsettled >= this.prefetch || how !== 'ack') this.mayBeOwed = true;
     delivery.lane.unsettled--;
     return true;
   }
@@ -229,6 +279,7 @@ export class RabbitMqQueueConsumer {
     }
     lane.received++;
     lane.unsettled++;
+    if (this.owed > 0) this.owed--;
     this.buffer.push({ message, channel, lane, queue: this });
     if (!lane.filled && lane.received >= lane.expected) this.markFilled(lane);
     this.wake();
@@ -269,6 +320,8 @@ export class RabbitMqQueueConsumer {
     this.lanes = [];
     this.buffer = [];
     this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
+    this.mayBeOwed = false;
+    this.owed = 0;
     this.wake();
   }
 }

@@ -20,6 +20,12 @@ export const RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
 export const RABBITMQ_MAX_CONSUMERS_PER_QUEUE = 10;
 /** How long a new consumer may take to receive the items that were ready when it subscribed, before lower priorities are served anyway. */
 export const RABBITMQ_CONSUMER_FILL_TIMEOUT_MS = 1_000;
+/**
+ * A pull that has some items but fewer than it asked for waits at most this long (and never past its
+ * waitMs) for consumers still receiving what the broker holds ready: a new consumer's backlog, or one
+ * added because every consumer was at full prefetch.
+ */
+export const RABBITMQ_PULL_FILL_WINDOW_MS = 1_000;
 /** A queue nobody pulled for this long gives its prefetched items back and cancels its consumers (RabbitMQ closes channels that hold deliveries past `consumer_timeout`). */
 export const RABBITMQ_CONSUMER_IDLE_MS = 30_000;
 /** How often idle consumers are looked for. */

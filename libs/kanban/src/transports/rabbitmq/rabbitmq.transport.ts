@@ -37,6 +37,7 @@ import {
   RABBITMQ_CONSUMER_IDLE_CHECK_MS,
   RABBITMQ_CONSUMER_IDLE_MS,
   RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
+  RABBITMQ_PULL_FILL_WINDOW_MS,
 } from './rabbitmq.constants';
 
 /**
@@ -170,15 +171,33 @@ export class RabbitMqTransport extends KanbanTransport {
     if (!this.connection.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
     const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
     const deadline = performance.now() + Math.max(0, options.waitMs);
+    const deliveries: TransportDelivery[] = [];
+    let fillUntil: number | undefined;
     for (;;) {
-      await this.startConsumers(consumers);
-      const taken = this.takeInPriorityOrder(consumers, max);
-      const deliveries = this.lease(taken, options.leaseMs);
-      if (deliveries.length > 0) return deliveries;
+      try {
+        await this.startConsumers(consumers);
+      } catch (error) {
+        // Items already leased by this pull are handed out rather than left to lapse.
+        if (deliveries.length > 0) return deliveries;
+        throw error;
+      }
+      if (consumers.length > 1) await this.checkOwedAbove(consumers);
+      const taken = this.takeInPriorityOrder(consumers, max - deliveries.length);
+      deliveries.push(...this.lease(taken, options.leaseMs));
+      if (deliveries.length >= max) return deliveries;
+      // Take again: the buffers may hold more, or the take started a consumer that will bring more.
       if (taken.length > 0) continue;
-      const remaining = deadline - performance.now();
-      if (this.closing || options.signal?.aborted || remaining <= 0) return [];
-      await this.waitForAny(consumers, remaining, options.signal);
+      const now = performance.now();
+      const stop = this.closing !== undefined || options.signal?.aborted === true;
+      if (deliveries.length > 0) {
+        // Fewer than asked for: while a consumer is still receiving what the broker holds ready, wait a bounded fill window for it.
+        fillUntil ??= Math.min(deadline, now + RABBITMQ_PULL_FILL_WINDOW_MS);
+        if (stop || fillUntil <= now || !consumers.some((consumer) => consumer.filling)) return deliveries;
+        await this.waitForAny(consumers, fillUntil - now, options.signal);
+        continue;
+      }
+      if (stop || deadline <= now) return [];
+      await this.waitForAny(consumers, deadline - now, options.signal);
     }
   }
 
@@ -296,6 +315,21 @@ export class RabbitMqTransport extends KanbanTransport {
       );
     } catch (error) {
       if (!(error instanceof BrokerUnavailableError)) throw error;
+    }
+  }
+
+  /**
+   * Before a lower priority is served from its buffer, a higher queue whose buffer is empty but to
+   * which the broker may still be pushing (a consumer at full prefetch was settled, so ready messages
+   * flow again, asynchronously) is counted once: if it holds ready messages, it is `filling` until
+   * they arrive (bounded). One queue count per pull, and only in that case.
+   */
+  private async checkOwedAbove(consumers: RabbitMqQueueConsumer[]): Promise<void> {
+    for (const [index, consumer] of consumers.entries()) {
+      if (consumer.buffered > 0 || consumer.filling) return;
+      if (!consumers.slice(index + 1).some((lower) => lower.buffered > 0)) return;
+      if (consumer.needsOwedCheck) await consumer.checkOwed();
+      if (consumer.buffered > 0 || consumer.filling) return;
     }
   }
 
