@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Ctx } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { KanbanContext, KanbanHandler } from '@tps/kanban';
@@ -8,23 +8,46 @@ import { createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from '..
 
 const POISON = namespace.domain('poison');
 const HEALTHY = namespace.domain('healthy');
+/** A queue nobody consumes: the producer's load in the poison-free phases, so both kinds of phase carry the same publishing. */
+const IDLE = namespace.domain('idle');
 const MAX_ATTEMPTS = 3;
-const BACKOFF_MS = [400, 800];
-const POISON_ITEMS = 20;
-const HEALTHY_ITEMS = 150;
-/** What a healthy item's handler waits, as if it called a service; keeps its run time set by timers more than by CPU. */
-const HEALTHY_WORK_MS = 4;
+const BACKOFF_MS = [100, 200];
+const POISON_ERROR = 'poison: this item can never succeed';
 /** Timers in two processes (ours and the broker's) are read a few ms apart. */
 const CLOCK_SLACK_MS = 10;
-const ROUNDS = ['baseline', 'poison', 'baseline', 'poison', 'baseline', 'poison'] as const;
+
+/** What a healthy item's handler waits, as if it called a service. */
+const HEALTHY_WORK_MS = 8;
 /**
- * The target is 90 % of the baseline throughput. On a busy 2-core machine that also runs both
- * brokers, one timed round of the same backlog varies by up to ±30 % with or without poison (best-of-3
- * ratios seen while writing this test: 0.89 to 1.10, median about 1.0), so asserting 0.9 would fail
- * on noise now and then. 0.8 still fails a worker pool that lets the poison hold up the healthy
- * domain (a shared worker or a blocking backoff gives well under 0.5); exact figures belong in bench/.
+ * More than the healthy worker can get through in all phases (it handles at most one item per
+ * HEALTHY_WORK_MS, so under 125 a second for 12 s), so it never runs dry; the rest is drained after.
  */
-const MIN_THROUGHPUT_RATIO = 0.8;
+const HEALTHY_BACKLOG = 1_600;
+/**
+ * Poison off and on in an ABBA pattern, three times over: slow drifts of a busy machine (other jobs,
+ * GC, the brokers' own work) fall on both kinds of phase alike and cancel out, where timing one run
+ * with poison against one without varied by ±30 % on a loaded 2-core machine.
+ */
+const PHASES = Array.from({ length: 3 }, () => ['off', 'on', 'on', 'off'] as const).flat();
+const PHASE_MS = 1_000;
+/** Counted part of a phase: after the poison of the previous phase has run out its backoff (BACKOFF_MS sum plus slack). */
+const COUNT_FROM_MS = 350;
+/**
+ * One publish this often in every phase: a poison item while poison is on (5 a second, so about 15
+ * failing deliveries a second next to a healthy stream of 50-125 items a second), an item for the
+ * idle queue otherwise.
+ */
+const PUBLISH_EVERY_MS = 200;
+/**
+ * The target is 90 %. This machine kind has 2 cores, shared with both brokers (and, while these
+ * tests were written, with other jobs: load average 10-16), and there the healthy count of a
+ * 650 ms window varies by up to a factor of two between windows of the same kind. The on/off ratio
+ * measured 0.93 to 1.11 over six runs at this poison rate (0.82 to 1.31 at twice the rate), so
+ * asserting 0.9 would fail on scheduling noise now and then. 0.8 still fails a pool that lets
+ * poison hold up another domain (a shared or blocked worker drops the "on" windows towards 0);
+ * exact figures belong in bench/.
+ */
+const MIN_RATIO = 0.8;
 
 interface PoisonDelivery {
   id: string;
@@ -33,16 +56,15 @@ interface PoisonDelivery {
 }
 
 const poisonDeliveries: PoisonDelivery[] = [];
-let healthyHandled = 0;
-let onHealthy: (() => void) | undefined;
+const healthyDoneAt: number[] = [];
 
 @Injectable()
 class PoisonConsumer {
   @KanbanHandler({ domain: POISON })
-  handle(@Payload() _payload: unknown, @Ctx() context: KanbanContext): never {
+  handle(@Ctx() context: KanbanContext): never {
     const item = context.getItem();
     poisonDeliveries.push({ id: item.id, attempts: item.attempts, at: performance.now() });
-    throw new Error('poison: this item can never succeed');
+    throw new Error(POISON_ERROR);
   }
 }
 
@@ -51,19 +73,33 @@ class HealthyConsumer {
   @KanbanHandler({ domain: HEALTHY })
   async handle(): Promise<void> {
     await sleep(HEALTHY_WORK_MS);
-    healthyHandled++;
-    onHealthy?.();
+    healthyDoneAt.push(performance.now());
   }
 }
 
+const countIn = (times: number[], from: number, to: number): number => times.filter((t) => t >= from && t < to).length;
+
 /**
  * A handler that always throws for one domain: each of its items gets exactly maxAttempts
- * deliveries, the backoff apart, then sits in the dead-letter queue as `max_attempts`; meanwhile
- * a healthy domain in the same process keeps its throughput (see MIN_THROUGHPUT_RATIO).
+ * deliveries, the backoff apart, then sits in the dead-letter queue as `max_attempts`; meanwhile a
+ * healthy domain in the same process keeps the throughput it has while no poison is around (see MIN_RATIO).
  */
 export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
   describe(`poison items (${transport})`, () => {
     let app: KanbanTestApp;
+    const poisonIds: string[] = [];
+
+    const publishIdle = async (): Promise<void> => {
+      await app.queue.publish({ priority: 'normal', domain: IDLE, payload: { idle: true }, deadline: inFuture() });
+    };
+    const publishPoison = async (): Promise<void> => {
+      poisonIds.push((await app.queue.publish({ priority: 'normal', domain: POISON, payload: { poison: true }, deadline: inFuture() })).id);
+    };
+    const allPoisonDeadLettered = (): Promise<boolean> =>
+      waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 })).length === poisonIds.length, {
+        timeoutMs: 20_000,
+        description: `${poisonIds.length} poison items dead-lettered`,
+      });
 
     beforeAll(async () => {
       app = await createKanbanTestApp({
@@ -74,7 +110,7 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
           retryBackoffMs: BACKOFF_MS,
           // The breaker would stop the poison worker after 3 failures (circuit-breaker.e2e-spec.ts covers
           // that); here it stays closed so that every poison item runs out its attempts while the healthy domain works.
-          circuitBreakerThreshold: 10_000,
+          circuitBreakerThreshold: 1_000_000,
           workerPullSize: 10,
           maxWorkers: 1,
           autoscale: false,
@@ -83,70 +119,72 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
       });
     });
 
-    afterAll(() => app?.close());
-
-    /**
-     * Time for the healthy worker, started on a backlog of HEALTHY_ITEMS, to handle them all;
-     * `justBefore` runs right before it starts (the poison rounds publish their poison there).
-     */
-    const healthyRun = async (justBefore: () => Promise<unknown>): Promise<{ start: number; end: number }> => {
-      await app.pool.stop(HEALTHY);
-      await Promise.all(Array.from({ length: HEALTHY_ITEMS }, (_, n) => app.queue.publish({ priority: 'normal', domain: HEALTHY, payload: { n }, deadline: inFuture() })));
-      await justBefore();
-      const target = healthyHandled + HEALTHY_ITEMS;
-      const done = new Promise<void>((resolve) => {
-        onHealthy = () => healthyHandled >= target && resolve();
-      });
-      const start = performance.now();
-      app.pool.start(HEALTHY);
-      await done;
-      return { start, end: performance.now() };
-    };
-
-    it('delivers each poison item exactly maxAttempts times with backoff, dead-letters it, and keeps the healthy throughput', async () => {
-      // Arrange
-      const durations = { baseline: [] as number[], poison: [] as number[] };
-      const poisonDuringWindow: number[] = [];
-      const poisonIds: string[] = [];
-
-      // Act
-      for (const round of ROUNDS) {
-        const { start, end } = await healthyRun(async () => {
-          if (round !== 'poison') return;
-          const receipts = await Promise.all(Array.from({ length: POISON_ITEMS }, (_, n) => app.queue.publish({ priority: 'normal', domain: POISON, payload: { n }, deadline: inFuture() })));
-          poisonIds.push(...receipts.map((receipt) => receipt.id));
-        });
-        durations[round].push(end - start);
-        if (round === 'poison') {
-          poisonDuringWindow.push(poisonDeliveries.filter((d) => d.at >= start && d.at <= end).length);
-          await waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON, limit: 1000 })).length === poisonIds.length, {
-            timeoutMs: 20_000,
-            description: `${poisonIds.length} poison items dead-lettered`,
-          });
+    afterAll(async () => {
+      // Leaves the shared broker as found: what is left of the healthy backlog and the idle queue is taken and acked.
+      for (const domain of [HEALTHY, IDLE]) {
+        for (let round = 0; round < 10; round++) {
+          const deliveries = await app.queue.pull({ domain, max: 1_000 });
+          if (deliveries.length === 0) break;
+          await Promise.all(deliveries.map((d) => app.queue.ack(d.item.id, domain, d.lease)));
         }
       }
+      await app?.close();
+    });
 
-      // Assert: each poison item, delivery by delivery.
-      const letters = await app.queue.listDeadLetters({ domain: POISON, limit: 1000 });
+    it('delivers a poison item exactly maxAttempts times, the backoff apart, then dead-letters it as max_attempts', async () => {
+      // Arrange
+      for (let n = 0; n < 10; n++) await publishPoison();
+
+      // Act
+      await allPoisonDeadLettered();
+
+      // Assert
+      const letters = await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 });
       expect(letters.map((l) => l.id).sort()).toEqual([...poisonIds].sort());
-      expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS && l.error === 'poison: this item can never succeed')).toBe(true);
+      expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS && l.error === POISON_ERROR)).toBe(true);
       for (const id of poisonIds) {
         const deliveries = poisonDeliveries.filter((d) => d.id === id);
         expect(deliveries.map((d) => d.attempts)).toEqual([1, 2, 3]);
-        const gaps = deliveries.slice(1).map((d, i) => d.at - deliveries[i].at);
-        gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(BACKOFF_MS[i] - CLOCK_SLACK_MS));
+        deliveries.slice(1).forEach((d, i) => expect(d.at - deliveries[i].at).toBeGreaterThanOrEqual(BACKOFF_MS[i] - CLOCK_SLACK_MS));
       }
-      const poisonDepth = (await app.queue.depth()).filter((q) => q.domain === POISON);
-      expect(poisonDepth.every((q) => q.ready === 0 && q.inFlight === 0)).toBe(true);
+      const depth = (await app.queue.depth()).filter((q) => q.domain === POISON);
+      expect(depth.every((q) => q.ready === 0 && q.inFlight === 0)).toBe(true);
+    });
 
-      // Assert: the healthy domain's throughput. Each round times the same fixed backlog, baseline and
-      // poison rounds alternate, and the best of three of each kind is compared, so that a scheduler
-      // stall on a busy 2-core machine does not decide the ratio. The poison rounds are checked to have
-      // had failing deliveries inside the timed window.
-      expect(poisonDuringWindow.every((count) => count > 0)).toBe(true);
-      const ratio = Math.min(...durations.baseline) / Math.min(...durations.poison);
-      expect(ratio).toBeGreaterThanOrEqual(MIN_THROUGHPUT_RATIO);
-      expect(healthyHandled).toBe(HEALTHY_ITEMS * ROUNDS.length);
+    it('keeps the healthy domain throughput while poison items keep failing', async () => {
+      // Arrange: a backlog the healthy worker starts on once it is all there.
+      await app.pool.stop(HEALTHY);
+      for (let n = 0; n < HEALTHY_BACKLOG; n += 200) {
+        await Promise.all(Array.from({ length: 200 }, (_, i) => app.queue.publish({ priority: 'normal', domain: HEALTHY, payload: { n: n + i }, deadline: inFuture() })));
+      }
+      app.pool.start(HEALTHY);
+      const windows: Array<{ kind: 'on' | 'off'; from: number; to: number }> = [];
+
+      // Act: fixed windows (measurement time, not a wait for some state); the same publishing in each, poison only in "on" ones.
+      for (const kind of PHASES) {
+        const start = performance.now();
+        const end = start + PHASE_MS;
+        for (let tick = 1; tick * PUBLISH_EVERY_MS < PHASE_MS; tick++) {
+          await (kind === 'on' ? publishPoison() : publishIdle());
+          await sleep(Math.max(0, start + tick * PUBLISH_EVERY_MS - performance.now()));
+        }
+        await sleep(Math.max(0, end - performance.now()));
+        windows.push({ kind, from: start + COUNT_FROM_MS, to: end });
+      }
+      await app.pool.stop(HEALTHY);
+      const handledInPhases = healthyDoneAt.length;
+      await allPoisonDeadLettered();
+
+      // Assert
+      const handled = (kind: 'on' | 'off'): number => windows.filter((w) => w.kind === kind).reduce((n, w) => n + countIn(healthyDoneAt, w.from, w.to), 0);
+      expect(windows.every((w) => countIn(healthyDoneAt, w.from, w.to) > 0)).toBe(true);
+      expect(handledInPhases).toBeLessThan(HEALTHY_BACKLOG);
+      expect(windows.filter((w) => w.kind === 'on').every((w) => countIn(poisonDeliveries.map((d) => d.at), w.from, w.to) > 0)).toBe(true);
+      expect(handled('on') / handled('off')).toBeGreaterThanOrEqual(MIN_RATIO);
+      const letters = await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 });
+      expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS)).toBe(true);
+      expect(new Set(poisonDeliveries.map((d) => d.id)).size).toBe(poisonIds.length);
+      expect(poisonDeliveries.length).toBe(poisonIds.length * MAX_ATTEMPTS);
     });
   });
 }
