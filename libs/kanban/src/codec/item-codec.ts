@@ -18,6 +18,8 @@ export class MalformedItemError extends Error {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Ids end up in subjects and queue lookups, so a decoded item's id must be a plain token. */
+const ITEM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function decodeItem(bytes: Uint8Array, attempts: number): WorkItem {
   let text: string;
@@ -36,7 +38,7 @@ export function decodeItem(bytes: Uint8Array, attempts: number): WorkItem {
     throw new MalformedItemError('not a JSON object');
   }
   const wire = value as Record<string, unknown>;
-  if (typeof wire.id !== 'string' || wire.id.length === 0) throw new MalformedItemError('id missing');
+  if (typeof wire.id !== 'string' || !ITEM_ID.test(wire.id)) throw new MalformedItemError('id missing or not 1-128 of A-Z a-z 0-9 _ -');
   if (!PRIORITIES.includes(wire.priority as WorkItem['priority'])) throw new MalformedItemError('priority invalid');
   if (typeof wire.domain !== 'string' || !DOMAIN_PATTERN.test(wire.domain)) throw new MalformedItemError('domain invalid');
   if (!('payload' in wire)) throw new MalformedItemError('payload missing');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
-import { DrainingError, KanbanValidationError, QueueFullError, type FieldError } from '../errors';
+import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, QueueFullError, type FieldError } from '../errors';
 import { isMalformed, type Delivery, type LeaseRef, type QueueRef } from '../interfaces/delivery.interface';
 import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
@@ -25,6 +25,13 @@ export interface PullRequest extends QueueRef {
 /** Header that links a replayed item to the dead letter it came from. */
 export const REPLAYED_FROM_HEADER = 'kanban-replayed-from';
 const QUEUE_FULL_RETRY_STEP_MS = 50;
+/** Every id the library or a broker gives an item fits this; anything else cannot name a dead letter. */
+const DEAD_LETTER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkedDeadLetterId(id: string): string {
+  if (typeof id !== 'string' || !DEAD_LETTER_ID.test(id)) throw new DeadLetterNotFoundError(String(id).slice(0, 128));
+  return id;
+}
 
 /**
  * The queue API: publish, pull, settle, depth and dead-letter operations. Validates every input
@@ -139,13 +146,16 @@ export class KanbanQueue {
     return moved;
   }
 
+  /** @throws KanbanValidationError for a domain that is not one. */
   async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+    const invalid = filter.domain !== undefined ? domainError(filter.domain) : undefined;
+    if (invalid) throw new KanbanValidationError([{ field: 'domain', message: invalid }]);
     return this.transport.listDeadLetters(filter);
   }
 
-  /** @throws DeadLetterNotFoundError */
+  /** @throws DeadLetterNotFoundError, also for an id no item can have (brokers must never see it as a name or subject). */
   async getDeadLetter(id: string): Promise<DeadLetter> {
-    return this.transport.getDeadLetter(id);
+    return this.transport.getDeadLetter(checkedDeadLetterId(id));
   }
 
   /**
@@ -156,7 +166,7 @@ export class KanbanQueue {
    */
   async replayDeadLetter(id: string): Promise<PublishReceipt> {
     if (this.draining) throw new DrainingError();
-    const letter = await this.transport.getDeadLetter(id);
+    const letter = await this.transport.getDeadLetter(checkedDeadLetterId(id));
     if (!letter.item) {
       throw new KanbanValidationError([{ field: 'id', message: `dead letter ${id} is malformed (undecodable bytes) and cannot be replayed` }]);
     }
@@ -177,7 +187,7 @@ export class KanbanQueue {
 
   /** @throws DeadLetterNotFoundError */
   async purgeDeadLetter(id: string): Promise<void> {
-    await this.transport.deleteDeadLetter(id);
+    await this.transport.deleteDeadLetter(checkedDeadLetterId(id));
   }
 
   /** Totals since start, as the spec's `kanban_queue:get_metrics()`. */

@@ -1,5 +1,6 @@
 import { PRIORITIES } from '../kanban.constants';
 import { KanbanValidationError } from '../errors';
+import { domainError } from '../validation';
 import type { LeaseRef } from '../interfaces/delivery.interface';
 import type { Priority } from '../interfaces/work-item.interface';
 
@@ -11,8 +12,10 @@ export function toLeaseHandle(priority: Priority, transportLease: string): strin
   return `${priority}.${transportLease}`;
 }
 
-/** @throws KanbanValidationError when the handle was not issued by `pull`. */
+/** @throws KanbanValidationError when the domain is invalid or the handle was not issued by `pull`. */
 export function fromLeaseHandle(id: string, domain: string, handle: string): LeaseRef {
+  const invalidDomain = domainError(domain);
+  if (invalidDomain) throw new KanbanValidationError([{ field: 'domain', message: invalidDomain }]);
   const dot = typeof handle === 'string' ? handle.indexOf('.') : -1;
   const priority = dot > 0 ? (handle.slice(0, dot) as Priority) : undefined;
   if (!priority || !PRIORITIES.includes(priority) || dot === handle.length - 1) {

@@ -17,9 +17,13 @@ export interface NatsDeliveryInfo {
  * Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` and the longer
  * form with domain and account hash (`$JS.ACK.<domain>.<hash>.<stream>.<consumer>.…`).
  */
+const ACK_TOKEN = /^[A-Za-z0-9_-]+$/;
+
 export function parseAckSubject(reply: string): NatsDeliveryInfo | undefined {
   const tokens = reply.split('.');
   if (tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined;
+  // A lease comes back from callers: wildcards, spaces or control characters must never reach a subject.
+  if (tokens.slice(2).some((token) => !ACK_TOKEN.test(token))) return undefined;
   const rest = tokens.length === 9 ? tokens.slice(2) : tokens.length >= 12 ? tokens.slice(4) : undefined;
   if (!rest) return undefined;
   const [stream, consumer, delivered, sseq, dseq] = rest;
@@ -92,15 +96,19 @@ export class NatsLeaseRegistry {
     return { lease, expiresAt };
   }
 
-  /** @throws LeaseExpiredError when the lease lapsed, was settled already, or was taken by the sweep. */
-  assertCurrent(ref: LeaseRef): void {
+  /**
+   * @param stream the work stream of the ref's (priority, domain): a lease is only good for its own queue and item.
+   * @throws LeaseExpiredError when the lease lapsed, was settled already, was taken by the sweep, or belongs to another item or queue.
+   */
+  assertCurrent(ref: LeaseRef, stream: string, consumer: string): void {
     const tracked = this.leases.get(ref.lease);
     if (tracked) {
-      if (tracked.closed || tracked.exhausted || performance.now() >= tracked.deadline) throw new LeaseExpiredError(ref.id, ref.domain);
+      const other = tracked.ref.id !== ref.id || tracked.ref.domain !== ref.domain || tracked.ref.priority !== ref.priority;
+      if (other || tracked.closed || tracked.exhausted || performance.now() >= tracked.deadline) throw new LeaseExpiredError(ref.id, ref.domain);
       return;
     }
-    const { expiresAt } = decodeLease(ref);
-    if (Date.now() >= expiresAt) throw new LeaseExpiredError(ref.id, ref.domain);
+    const { expiresAt, info } = decodeLease(ref);
+    if (info.stream !== stream || info.consumer !== consumer || Date.now() >= expiresAt) throw new LeaseExpiredError(ref.id, ref.domain);
   }
 
   /** Restarts the lease after a `working()` the server confirmed. */

@@ -373,27 +373,27 @@ export class NatsTransport extends KanbanTransport {
   }
 
   async ack(ref: LeaseRef): Promise<void> {
-    this.leases.assertCurrent(ref);
+    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     await this.settle(decodeLease(ref).reply, ACK, `acking item ${ref.id}`);
     this.leases.close(ref);
   }
 
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    this.leases.assertCurrent(ref);
+    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     await this.settle(decodeLease(ref).reply, nak(delayMs), `returning item ${ref.id} for retry`);
     this.leases.close(ref);
   }
 
   /** JetStream restarts the delivery's ack wait; the lease runs for at most the consumer's lease length from now. */
   async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
-    this.leases.assertCurrent(ref);
+    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     await this.settle(decodeLease(ref).reply, IN_PROGRESS, `extending the lease of item ${ref.id}`);
     this.leases.extend(ref, Math.max(1, Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS)));
   }
 
   /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    this.leases.assertCurrent(ref);
+    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     const { reply, info } = decodeLease(ref);
     const data = this.leases.dataOf(ref) ?? (await this.storedMessage(info.stream, info.streamSeq))?.data;
     if (!data) throw new BrokerUnavailableError('nats', `item ${ref.id} is no longer in ${info.stream}`);
