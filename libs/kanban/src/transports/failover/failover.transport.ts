@@ -46,6 +46,8 @@ export interface FailoverStats {
   lateAcks: number;
   /** Changes of the broker taking publishes. */
   switches: number;
+  /** Brokers taking work now, primary first. */
+  available: string[];
 }
 
 /**
@@ -109,6 +111,7 @@ export class FailoverTransport extends KanbanTransport {
       unknownOutcomes: this.primary.unknownOutcomes + this.fallback.unknownOutcomes,
       lateAcks: this.primary.lateAcks + this.fallback.lateAcks,
       switches: this.switchCount,
+      available: this.available().map((link) => link.name),
     };
   }
 
