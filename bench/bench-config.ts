@@ -9,8 +9,9 @@ export interface BenchConfig {
   publishConsumeItems: number;
   /** Publishes each system has in flight at once (a producer with that much concurrency). */
   publishConcurrency: number;
-  /** Scenario 3: publish rate and duration. */
+  /** Scenario 3: publish rates (the issue's, then a low one) and duration. */
   latencyRatePerSecond: number;
+  lowLatencyRatePerSecond: number;
   latencySeconds: number;
   /** Scenario 4: end-to-end runs at each of these sizes (`--scale=10000,100000,1000000`). */
   scaleItems: number[];
@@ -50,6 +51,7 @@ export function benchConfig(argv: string[]): BenchConfig {
     publishConsumeItems: items ?? (quick ? 5_000 : 50_000),
     publishConcurrency: 100,
     latencyRatePerSecond: 2_000,
+    lowLatencyRatePerSecond: 500,
     latencySeconds: quick ? 2 : 10,
     scaleItems: value('scale') ? list('scale').map(Number) : quick ? [1_000, 5_000] : [10_000, 100_000],
     backlogItems: quick ? 5_000 : 100_000,

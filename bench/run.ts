@@ -35,7 +35,8 @@ function scenarios(config: BenchConfig): Scenario[] {
   return [
     endToEndScenario([kanbanNats(), kanbanNatsTuned(), rawJetStream(), kanbanRabbitMq(), kanbanRabbitMqTuned(), rawAmqplib(), kanbanEmbedded(), kanbanEmbeddedTuned(), bullMq(), kanbanFailover()]),
     publishConsumeScenario(core()),
-    latencyScenario(core()),
+    latencyScenario(core(), config.latencyRatePerSecond),
+    latencyScenario(core(), config.lowLatencyRatePerSecond, 'latency-low'),
     scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
     backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),

@@ -17,10 +17,11 @@ const CHARTS = [
   { file: 'e2e-throughput.svg', scenario: 'e2e', metrics: ['itemsPerSec'], title: 'End-to-end throughput (higher is better)', axis: 'items/s: median, whiskers min–max of the runs' },
   { file: 'publish-consume.svg', scenario: 'publish-consume', metrics: ['publishPerSec', 'consumePerSec'], title: 'Publish-only and consume-only (higher is better)', axis: 'items/s: median, whiskers min–max of the runs' },
   { file: 'latency.svg', scenario: 'latency', metrics: ['p50Ms', 'p99Ms'], title: 'Latency at 2,000 items/s, publish → handler (lower is better)', axis: 'ms: median of the runs, whiskers min–max' },
+  { file: 'latency-low.svg', scenario: 'latency-low', metrics: ['p50Ms', 'p99Ms'], title: 'Latency at 500 items/s, publish → handler (lower is better)', axis: 'ms: median of the runs, whiskers min–max' },
 ];
 
 /** Writes the charts into docs/benchmarks/ and replaces the results section of docs/benchmarks.md. */
-export function writeResultsDoc(results: BenchResults, resultsFile: string): void {
+export function writeResultsDoc(results: BenchResults, resultsFile: string, moreFiles: string[] = []): void {
   mkdirSync(CHART_DIR, { recursive: true });
   const charts: string[] = [];
   for (const chart of CHARTS) {
@@ -32,7 +33,8 @@ export function writeResultsDoc(results: BenchResults, resultsFile: string): voi
     writeFileSync(join(CHART_DIR, chart.file), barChartSvg({ title: chart.title, axis: chart.axis, series, rows }));
     charts.push(`![${chart.title}](benchmarks/${chart.file})`);
   }
-  const section = resultsSection(results, relative(join(DOC_FILE, '..'), resultsFile), charts);
+  const links = [resultsFile, ...moreFiles].map((file) => relative(join(DOC_FILE, '..'), file));
+  const section = resultsSection(results, links, charts);
   const doc = existsSync(DOC_FILE) ? readFileSync(DOC_FILE, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const start = doc.indexOf(START);
   const end = doc.indexOf(END);
@@ -40,11 +42,11 @@ export function writeResultsDoc(results: BenchResults, resultsFile: string): voi
   writeFileSync(DOC_FILE, `${doc.slice(0, start + START.length)}\n${section}\n${doc.slice(end)}`);
 }
 
-function resultsSection(results: BenchResults, resultsLink: string, charts: string[]): string {
+function resultsSection(results: BenchResults, resultsLinks: string[], charts: string[]): string {
   const { machine, config } = results;
-  const mode = `\`${results.command}\``;
+  const links = resultsLinks.map((link) => `[${link.replace(/^\.\.\//, '')}](${link})`).join(', ');
   const lines = [
-    `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC with ${mode}: ${config.runs} run(s) per system and scenario, systems alternating, ${Math.round(results.durationSeconds / 60)} min in all. Raw numbers: [${resultsLink.replace(/^\.\.\//, '')}](${resultsLink}).`,
+    `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC with \`${results.command}\`: ${config.runs} run(s) per system and scenario (scenarios 4–7: as stated), systems alternating, ${Math.round(results.durationSeconds / 60)} min in all. Raw numbers: ${links}.`,
     '',
     `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, nats-server ${machine.natsServer ?? '–'}, rabbitmq-server ${machine.rabbitmqServer ?? '–'}, redis-server ${machine.redisServer ?? '–'}; ` +
       Object.entries(machine.packages).map(([name, version]) => `${name} ${version}`).join(', ') + '.',

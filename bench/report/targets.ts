@@ -33,6 +33,8 @@ const RATIO_TARGETS: RatioTarget[] = [
   { target: 'kanban/embedded (pull 100) ≥ BullMQ, end to end', scenario: 'e2e', metric: 'itemsPerSec', unit: 'items/s', system: 'kanban-embedded-tuned', reference: 'bullmq', atLeast: 1 },
   { target: 'kanban/NATS p99 at 2k/s ≤ 2× raw JetStream p99', scenario: 'latency', metric: 'p99Ms', unit: 'ms', system: 'kanban-nats', reference: 'raw-jetstream', atMost: 2 },
   { target: 'kanban/RabbitMQ p99 at 2k/s ≤ 2× raw amqplib p99', scenario: 'latency', metric: 'p99Ms', unit: 'ms', system: 'kanban-rabbitmq', reference: 'raw-amqplib', atMost: 2 },
+  { target: '(same at 500/s) kanban/NATS p99 ≤ 2× raw JetStream p99', scenario: 'latency-low', metric: 'p99Ms', unit: 'ms', system: 'kanban-nats', reference: 'raw-jetstream', atMost: 2 },
+  { target: '(same at 500/s) kanban/RabbitMQ p99 ≤ 2× raw amqplib p99', scenario: 'latency-low', metric: 'p99Ms', unit: 'ms', system: 'kanban-rabbitmq', reference: 'raw-amqplib', atMost: 2 },
 ];
 
 interface LimitTarget {
