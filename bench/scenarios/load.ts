@@ -2,11 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchItem, type OpenSystem } from '../systems/queue-system';
 
 /** Publishes items 0..count-1 with `concurrency` publishes in flight; rejects on the first failure. */
-export async function publishAll(system: OpenSystem, count: number, concurrency: number, firstN = 0): Promise<void> {
-  let next = firstN;
-  const end = firstN + count;
+export async function publishAll(system: OpenSystem, count: number, concurrency: number): Promise<void> {
+  let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < end) await system.publish(benchItem(next++));
+    while (next < count) await system.publish(benchItem(next++));
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
 }
@@ -46,10 +45,6 @@ export class Countdown {
 
   constructor(private readonly target: number) {}
 
-  get value(): number {
-    return this.count;
-  }
-
   increment(): void {
     if (++this.count !== this.target) return;
     this.reachedAt = performance.now();
@@ -69,20 +64,5 @@ export class Countdown {
       clearTimeout(timer);
       this.onReached = undefined;
     }
-  }
-}
-
-/** Peak resident set size of this process while `work` runs, sampled every 100 ms. */
-export async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakRssMiB: number }> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 100);
-  try {
-    const result = await work();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, peakRssMiB: peak / 2 ** 20 };
-  } finally {
-    clearInterval(timer);
   }
 }

@@ -3,7 +3,6 @@ import { Injectable, Module, type DynamicModule, type INestApplicationContext } 
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import {
-  KANBAN_TRANSPORT,
   KanbanEvents,
   KanbanHandler,
   KanbanModule,
@@ -11,7 +10,6 @@ import {
   KanbanWorkerPool,
   resolveKanbanOptions,
   type KanbanModuleOptions,
-  type KanbanTransport,
   type Priority,
 } from '@tps/kanban';
 import type { BenchItem, ConsumerHooks, OpenContext, OpenSystem } from './queue-system';
@@ -63,7 +61,6 @@ function benchAppModule(options: KanbanModuleOptions, domain: string, sink: Hook
 export interface OpenKanban extends OpenSystem {
   app: INestApplicationContext;
   queue: KanbanQueue;
-  transport: KanbanTransport;
   domain: string;
 }
 
@@ -91,7 +88,6 @@ export async function openKanbanApp(context: OpenContext, brokerOptions: KanbanM
   return {
     app,
     queue,
-    transport: app.get<KanbanTransport>(KANBAN_TRANSPORT),
     domain,
     publish: async (item) => {
       await queue.publish({ priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS });
