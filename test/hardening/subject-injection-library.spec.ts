@@ -62,6 +62,8 @@ describe('subject injection through the library (nats)', () => {
   it.each(HOSTILE_DOMAINS)('refuses a domain with %s in every call before any broker call', async (_label, domain) => {
     // Arrange: real deliveries, so that a settle with the hostile domain holds a lease that works.
     const [forAck, forNack, forRetry, forExtend, forDeadLetter] = [await deliver(), await deliver(), await deliver(), await deliver(), await deliver()];
+    // The spy receives asynchronously: wait until it has seen everything the deliveries sent, then mark.
+    await spy.before(spy.mark(), `kanban.normal.${SENTINEL}`, await publishSentinel());
     const mark = spy.mark();
 
     // Act
