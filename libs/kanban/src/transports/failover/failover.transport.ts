@@ -130,15 +130,13 @@ export class FailoverTransport extends KanbanTransport {
   }
 
   private async open(): Promise<void> {
-    const [primary, fallback, outbox] = await Promise.allSettled([this.primary.connect(), this.fallback.connect(), Promise.resolve().then(() => this.outbox.open())]);
-    const misconfigured = [primary, fallback].find((result) => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
-    if (misconfigured) throw (misconfigured as PromiseRejectedResult).reason;
-    const failures = [
-      [this.primary.name, primary],
-      [this.fallback.name, fallback],
-      ['outbox', outbox],
-    ].flatMap(([name, result]) => ((result as PromiseSettledResult<void>).status === 'rejected' ? [`${name as string}: ${((result as PromiseRejectedResult).reason as Error).message}`] : []));
-    if (failures.length === 3) {
+    const names = [this.primary.name, this.fallback.name, 'outbox'];
+    const settled = await Promise.allSettled([this.primary.connect(), this.fallback.connect(), Promise.resolve().then(() => this.outbox.open())]);
+    const refusals = settled.flatMap((result, index) => (result.status === 'rejected' ? [{ name: names[index], error: result.reason as Error }] : []));
+    const misconfigured = refusals.find(({ error }) => !(error instanceof BrokerUnavailableError));
+    if (misconfigured) throw misconfigured.error;
+    const failures = refusals.map(({ name, error }) => `${name}: ${error.message}`);
+    if (failures.length === names.length) {
       this.status.next({ state: 'down', active: 'none', detail: failures.join('; ') });
       throw new BrokerUnavailableError(this.broker, `nowhere to publish: ${failures.join('; ')}`);
     }
@@ -181,6 +179,10 @@ export class FailoverTransport extends KanbanTransport {
     this.status.next({ state: 'closed', active: 'none' });
   }
 
+  /**
+   * Declares the queue on each available broker (RabbitMQ's quorum queues then exist long before an
+   * outage needs them). A broker unavailable now declares it on first use.
+   */
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
     const results = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), this.boundFor(link))));
     const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
@@ -338,7 +340,10 @@ export class FailoverTransport extends KanbanTransport {
     return new BrokerUnavailableError(this.broker, `dead letter ${id} is not on the brokers that answered, and ${this.unavailability()}`);
   }
 
-  /** Runs `operation` on each available broker; failures of some are logged, failure of all is thrown. */
+  /**
+   * Runs `operation` on each available broker. A broker that fails for lack of availability is
+   * left out (and out of service until it recovers); a refusal of another kind, or failure of all, is thrown.
+   */
   private async onEachAvailable<T>(operation: (transport: KanbanTransport) => Promise<T>): Promise<T[]> {
     const links = this.available();
     if (links.length === 0) throw new BrokerUnavailableError(this.broker, this.unavailability());

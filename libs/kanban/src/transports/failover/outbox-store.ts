@@ -44,6 +44,7 @@ export class OutboxStore {
   readonly maxItems: number;
   private db?: Database.Database;
   private batcher?: EmbeddedWriteBatcher;
+  private insert?: Database.Statement;
   private rows = 0;
   private appending = 0;
 
@@ -79,6 +80,7 @@ export class OutboxStore {
     }
     this.db = db;
     this.batcher = new EmbeddedWriteBatcher(db);
+    this.insert = db.prepare(`INSERT INTO ${FAILOVER_OUTBOX_TABLE} (id, priority, domain, body, queued_at) VALUES (?, ?, ?, ?, ?)`);
   }
 
   /**
@@ -86,9 +88,8 @@ export class OutboxStore {
    * @throws OutboxFullError at maxItems; BrokerUnavailableError when the store is closed or the write fails.
    */
   async append(item: WorkItem): Promise<void> {
-    const { db, batcher } = this.opened();
+    const { batcher, insert } = this.opened();
     if (this.rows + this.appending >= this.maxItems) throw new OutboxFullError(this.path, this.maxItems);
-    const insert = db.prepare(`INSERT INTO ${FAILOVER_OUTBOX_TABLE} (id, priority, domain, body, queued_at) VALUES (?, ?, ?, ?, ?)`);
     this.appending++;
     try {
       await batcher.run(() => insert.run(item.id, item.priority, item.domain, encodeItem(item), Date.now()));
@@ -146,13 +147,14 @@ export class OutboxStore {
       this.batcher?.flush();
     } finally {
       this.batcher = undefined;
+      this.insert = undefined;
       db.close();
     }
   }
 
-  private opened(): { db: Database.Database; batcher: EmbeddedWriteBatcher } {
-    if (!this.db || !this.batcher) throw new BrokerUnavailableError('outbox', `the outbox at ${this.path} is not open`);
-    return { db: this.db, batcher: this.batcher };
+  private opened(): { db: Database.Database; batcher: EmbeddedWriteBatcher; insert: Database.Statement } {
+    if (!this.db || !this.batcher || !this.insert) throw new BrokerUnavailableError('outbox', `the outbox at ${this.path} is not open`);
+    return { db: this.db, batcher: this.batcher, insert: this.insert };
   }
 
   private failure(error: unknown, action: string): BrokerUnavailableError {
