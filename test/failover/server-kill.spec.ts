@@ -8,9 +8,10 @@ import { ServerProcess } from './support/server-process';
 
 /** Items waiting on each broker when the server starts. */
 const ITEMS_PER_BROKER = 150;
-/** The server is killed once it finished this many, with more in its hands. */
-const KILL_AFTER_PROCESSED = 60;
-const HANDLER_DELAY_MS = 50;
+/** The server is killed once it finished this many, just after it started another (so it holds one mid-processing). */
+const KILL_AFTER_PROCESSED = 40;
+const HANDLER_DELAY_MS = 200;
+const JUST_STARTED_MS = 50;
 const PHASE_TIMEOUT_MS = 30_000;
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
@@ -41,7 +42,11 @@ describe('failover chaos 4: kill -9 of the server process mid-processing', () =>
         const first = new ServerProcess({ ...observer.config, handlerDelayMs: HANDLER_DELAY_MS }, ledger);
         servers.push(first);
         await first.waitUntilReady();
-        await waitFor(() => ledger.summary().processed >= KILL_AFTER_PROCESSED, { timeoutMs: PHASE_TIMEOUT_MS, description: `${KILL_AFTER_PROCESSED} items processed` });
+        await waitFor(() => ledger.summary().processed >= KILL_AFTER_PROCESSED && first.startedWithin(JUST_STARTED_MS), {
+          timeoutMs: PHASE_TIMEOUT_MS,
+          intervalMs: 5,
+          description: `${KILL_AFTER_PROCESSED} items processed and one just started`,
+        });
 
         // Act
         const killed = await first.kill9();

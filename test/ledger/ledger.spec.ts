@@ -36,6 +36,10 @@ describe('Ledger', () => {
     expect(ledger.unexpected()).toEqual(['x']);
     expect(ledger.recovered().sort()).toEqual(['d', 'e']);
     expect(ledger.attemptsOf('a')).toEqual([1, 2]);
+    expect(ledger.duplicatesByBroker()).toEqual({ nats: 1 });
+    expect(ledger.repeatedAttempts()).toBe(0);
+    expect(ledger.duplicatedKeys()).toEqual(['a']);
+    expect(ledger.firstProcessedAtOf('a')).toBeLessThanOrEqual(ledger.firstProcessedAtOf('e') as number);
     expect(ledger.deadLetterReasonsOf('b')).toEqual(['stalled']);
   });
 

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** The figures a chaos test prints and asserts on. */
 export interface LedgerSummary {
   /** Publishes tried. */
@@ -36,6 +38,7 @@ export class Ledger {
   private readonly receipts = new Map<string, string>();
   private readonly rejections = new Map<string, string>();
   private readonly processings = new Map<string, number[]>();
+  private readonly firstProcessedAt = new Map<string, number>();
   private readonly deadLetters = new Map<string, string[]>();
 
   attempt(key: string): void {
@@ -53,7 +56,10 @@ export class Ledger {
   process(key: string, attempt: number): void {
     const seen = this.processings.get(key);
     if (seen) seen.push(attempt);
-    else this.processings.set(key, [attempt]);
+    else {
+      this.processings.set(key, [attempt]);
+      this.firstProcessedAt.set(key, performance.now());
+    }
   }
 
   deadLetter(key: string, reason: string): void {
@@ -69,6 +75,16 @@ export class Ledger {
   /** The broker the key's receipt named. */
   brokerOf(key: string): string | undefined {
     return this.receipts.get(key);
+  }
+
+  /** Keys processed more than once. */
+  duplicatedKeys(): string[] {
+    return [...this.processings].filter(([, attempts]) => attempts.length > 1).map(([key]) => key);
+  }
+
+  /** performance.now() of the key's first processing. */
+  firstProcessedAtOf(key: string): number | undefined {
+    return this.firstProcessedAt.get(key);
   }
 
   /** Attempt numbers of each processing of the key, in order. */
@@ -96,6 +112,27 @@ export class Ledger {
 
   recovered(): string[] {
     return this.handled().filter((key) => this.attempts.has(key) && !this.receipts.has(key));
+  }
+
+  /** Extra processings per broker of the key's receipt (`none` when its publish was not acknowledged): where duplicates came from. */
+  duplicatesByBroker(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [key, attempts] of this.processings) {
+      if (attempts.length < 2) continue;
+      const broker = this.receipts.get(key) ?? 'none';
+      counts[broker] = (counts[broker] ?? 0) + attempts.length - 1;
+    }
+    return counts;
+  }
+
+  /**
+   * Processings that repeat an attempt number already seen for their key: a second copy of the item
+   * (stored twice), or a broker that lost its delivery count. The other duplicates are redeliveries.
+   */
+  repeatedAttempts(): number {
+    let repeats = 0;
+    for (const attempts of this.processings.values()) repeats += attempts.length - new Set(attempts).size;
+    return repeats;
   }
 
   duplicates(): number {

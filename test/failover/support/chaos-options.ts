@@ -16,6 +16,3 @@ export const CHAOS_MODULE_OPTIONS: KanbanModuleOptions = {
   maxAttempts: 5,
   retryBackoffMs: [100],
 };
-
-/** Deliveries the workers may hold at once: what a fault can strand unacknowledged. */
-export const HELD_BY_WORKERS = (CHAOS_MODULE_OPTIONS.minWorkers as number) * (CHAOS_MODULE_OPTIONS.workerPullSize as number);
