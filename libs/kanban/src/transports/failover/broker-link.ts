@@ -28,9 +28,9 @@ async function settleWithin<T>(promise: Promise<T>, timeoutMs: number | undefine
 /**
  * One broker behind the failover transport and whether it takes work now.
  *
- * It becomes unavailable when its status leaves `up`, or when a call to it fails for lack of a
- * broker (a publish past its bound included): a frozen broker keeps its connection and its `up`
- * status, and only such failures reveal it. It becomes available again only after
+ * It becomes unavailable when its status leaves `up`, or when a publish, pull, declaration or depth
+ * read fails for lack of a broker (a publish past its bound included): a frozen broker keeps its
+ * connection and its `up` status, and only such failures reveal it. It becomes available again only after
  * FAILOVER_RECOVERY_PROBES consecutive depth reads answered in time, so one good answer in the
  * middle of an outage does not pull work back to it. A broker whose first connect failed is asked
  * to connect again every FAILOVER_RECONNECT_INTERVAL_MS (NATS does not retry a failed first connect).
@@ -107,16 +107,21 @@ export class BrokerLink {
     if (!this.available && !this.probing && this.transport.currentStatus.state === 'up') void this.probe();
   }
 
-  /** Runs a call on the broker; a BrokerUnavailableError also takes the broker out of service until it recovers. */
-  async call<T>(operation: (transport: KanbanTransport) => Promise<T>, timeoutMs?: number): Promise<T> {
-    const outcome = await settleWithin(Promise.resolve().then(() => operation(this.transport)), timeoutMs);
+  /**
+   * Runs a call on the broker. With `detectsOutage` (publish-path calls, pulls, depth), a
+   * BrokerUnavailableError or a call past `timeoutMs` also takes the broker out of service until it
+   * recovers; settles and dead-letter reads do not, since their failures can concern one item only.
+   */
+  async call<T>(operation: (transport: KanbanTransport) => Promise<T>, options: { timeoutMs?: number; detectsOutage?: boolean } = {}): Promise<T> {
+    const detectsOutage = options.detectsOutage ?? true;
+    const outcome = await settleWithin(Promise.resolve().then(() => operation(this.transport)), options.timeoutMs);
     if (outcome.kind === 'value') return outcome.value;
     if (outcome.kind === 'timeout') {
-      const error = new BrokerUnavailableError(this.name, `no answer within ${timeoutMs} ms`);
-      this.markUnavailable(error.message);
+      const error = new BrokerUnavailableError(this.name, `no answer within ${options.timeoutMs} ms`);
+      if (detectsOutage) this.markUnavailable(error.message);
       throw error;
     }
-    if (outcome.error instanceof BrokerUnavailableError) this.markUnavailable(outcome.error.message);
+    if (detectsOutage && outcome.error instanceof BrokerUnavailableError) this.markUnavailable(outcome.error.message);
     throw outcome.error;
   }
 

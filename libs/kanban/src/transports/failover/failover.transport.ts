@@ -184,7 +184,7 @@ export class FailoverTransport extends KanbanTransport {
    * outage needs them). A broker unavailable now declares it on first use.
    */
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
-    const results = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), this.boundFor(link))));
+    const results = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), { timeoutMs: this.boundFor(link) })));
     const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
     if (refusal) throw refusal.reason;
   }
@@ -281,13 +281,13 @@ export class FailoverTransport extends KanbanTransport {
     const { broker, ref: inner } = unwrapLease(ref);
     const link = this.links.find((candidate) => candidate.name === broker);
     if (!link) throw new LeaseExpiredError(ref.id, ref.domain);
-    return link.call((transport) => operation(transport, inner));
+    return link.call((transport) => operation(transport, inner), { detectsOutage: false });
   }
 
   /** Sweeps each available broker (an unavailable one is swept once it is back); throws only when every one of them failed. */
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
     if (this.available().length === 0) return [];
-    const results = await this.onEachAvailable((transport) => transport.sweepStalled(stalledAfterMs));
+    const results = await this.onEachAvailable((transport) => transport.sweepStalled(stalledAfterMs), false);
     return results.flat();
   }
 
@@ -301,7 +301,7 @@ export class FailoverTransport extends KanbanTransport {
 
   /** Newest first across the available brokers. */
   async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
-    const lists = await this.onEachAvailable((transport) => transport.listDeadLetters(filter));
+    const lists = await this.onEachAvailable((transport) => transport.listDeadLetters(filter), false);
     return mergeNewestFirst(lists, filter.limit ?? FAILOVER_DEFAULT_DEAD_LETTER_LIMIT);
   }
 
@@ -312,7 +312,7 @@ export class FailoverTransport extends KanbanTransport {
   async getDeadLetter(id: string): Promise<DeadLetter> {
     for (const link of this.available()) {
       try {
-        return await link.call((transport) => transport.getDeadLetter(id));
+        return await link.call((transport) => transport.getDeadLetter(id), { detectsOutage: false });
       } catch (error) {
         if (!(error instanceof DeadLetterNotFoundError || error instanceof BrokerUnavailableError)) throw error;
       }
@@ -325,7 +325,7 @@ export class FailoverTransport extends KanbanTransport {
     let deleted = false;
     for (const link of this.available()) {
       try {
-        await link.call((transport) => transport.deleteDeadLetter(id));
+        await link.call((transport) => transport.deleteDeadLetter(id), { detectsOutage: false });
         deleted = true;
       } catch (error) {
         if (!(error instanceof DeadLetterNotFoundError || error instanceof BrokerUnavailableError)) throw error;
@@ -341,13 +341,13 @@ export class FailoverTransport extends KanbanTransport {
   }
 
   /**
-   * Runs `operation` on each available broker. A broker that fails for lack of availability is
-   * left out (and out of service until it recovers); a refusal of another kind, or failure of all, is thrown.
+   * Runs `operation` on each available broker. A broker that fails for lack of availability is left
+   * out; a refusal of another kind, or failure of all, is thrown.
    */
-  private async onEachAvailable<T>(operation: (transport: KanbanTransport) => Promise<T>): Promise<T[]> {
+  private async onEachAvailable<T>(operation: (transport: KanbanTransport) => Promise<T>, detectsOutage: boolean): Promise<T[]> {
     const links = this.available();
     if (links.length === 0) throw new BrokerUnavailableError(this.broker, this.unavailability());
-    const settled = await Promise.allSettled(links.map((link) => link.call(operation)));
+    const settled = await Promise.allSettled(links.map((link) => link.call(operation, { detectsOutage })));
     const values = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
     if (values.length === 0) throw failures[0];
