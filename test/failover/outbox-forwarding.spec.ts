@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FailoverTransport } from '../../libs/kanban/src/transports/failover';
 import { contractSettings, makeItem, pullExactly } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
 import type { LocalBrokerState } from '../harness/broker-state';
 import { relaunchLocalNats, startLocalNats } from '../harness/local-nats';
 import { terminate } from '../harness/local-process';
-import { failoverOn, unreachable } from './support/parts';
+import { failoverOn, outboxDir, unreachable } from './support/parts';
 
 const QUEUE = { domain: 'orders', priority: 'normal' } as const;
 /** The reconnect interval of a never-connected broker plus three probes, with room for a loaded machine. */
@@ -16,6 +17,7 @@ const RECOVERY_TIMEOUT_MS = 20_000;
 describe('failover outbox forwarding', () => {
   let nats: (LocalBrokerState & { port: number }) | undefined;
   let transport: FailoverTransport | undefined;
+  const dir = outboxDir();
   beforeAll(() => Logger.overrideLogger(['error']));
   afterEach(async () => {
     await transport?.close();
@@ -23,13 +25,14 @@ describe('failover outbox forwarding', () => {
       await terminate(nats.pid);
       rmSync(nats.baseDir, { recursive: true, force: true });
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('forwards the outbox in publish order to the primary once it comes up, then publishes to it', async () => {
     // Arrange
     nats = await startLocalNats({ dirPrefix: 'tps-kanban-nats-outbox-' });
     await terminate(nats.pid);
-    transport = failoverOn({ nats: `nats://127.0.0.1:${nats.port}`, rabbitmq: await unreachable('amqp') }, testNamespace(), contractSettings());
+    transport = failoverOn({ nats: `nats://127.0.0.1:${nats.port}`, rabbitmq: await unreachable('amqp'), outboxPath: join(dir, 'outbox.db') }, testNamespace(), contractSettings());
     await transport.connect();
     const items = Array.from({ length: 20 }, (_, n) => makeItem({ payload: { n } }));
     const receipts = [];

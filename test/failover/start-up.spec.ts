@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import type { FailoverTransport } from '../../libs/kanban/src/transports/failover';
 import { contractSettings, makeItem, pullExactly } from '../contract/contract-helpers';
 import { natsBroker, rabbitmqBroker, testNamespace } from '../harness';
-import { failoverOn, unreachable } from './support/parts';
+import { failoverOn, outboxDir, unreachable } from './support/parts';
 import { purgeNamespace } from './support/purge-namespace';
 
 const QUEUE = { domain: 'orders', priority: 'normal' } as const;
@@ -14,6 +13,10 @@ const QUEUE = { domain: 'orders', priority: 'normal' } as const;
 describe('failover start-up with a broker down', () => {
   const namespace = testNamespace();
   const opened: FailoverTransport[] = [];
+  let dir: string;
+  beforeEach(() => {
+    dir = outboxDir();
+  });
   const open = async (transport: FailoverTransport): Promise<FailoverTransport> => {
     opened.push(transport);
     await transport.connect();
@@ -22,11 +25,12 @@ describe('failover start-up with a broker down', () => {
   beforeAll(() => Logger.overrideLogger(['error']));
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((transport) => transport.close()));
+    rmSync(dir, { recursive: true, force: true });
   });
   afterAll(() => purgeNamespace(namespace, [QUEUE.domain]));
 
   it('starts on NATS when RabbitMQ is unreachable, and names the missing fallback in its status', async () => {
-    const transport = await open(failoverOn({ nats: natsBroker().url, rabbitmq: await unreachable('amqp') }, namespace, contractSettings()));
+    const transport = await open(failoverOn({ nats: natsBroker().url, rabbitmq: await unreachable('amqp'), outboxPath: join(dir, 'outbox.db') }, namespace, contractSettings()));
     const item = makeItem();
 
     const receipt = await transport.publish(item);
@@ -39,7 +43,7 @@ describe('failover start-up with a broker down', () => {
   });
 
   it('starts degraded on RabbitMQ when NATS is unreachable, and settles what RabbitMQ delivered', async () => {
-    const transport = await open(failoverOn({ nats: await unreachable('nats'), rabbitmq: rabbitmqBroker().url }, namespace, contractSettings()));
+    const transport = await open(failoverOn({ nats: await unreachable('nats'), rabbitmq: rabbitmqBroker().url, outboxPath: join(dir, 'outbox.db') }, namespace, contractSettings()));
     const item = makeItem();
 
     const receipt = await transport.publish(item);
@@ -53,7 +57,7 @@ describe('failover start-up with a broker down', () => {
   });
 
   it('starts on the outbox alone, keeps publishes there, and refuses pulls with BrokerUnavailableError', async () => {
-    const transport = await open(failoverOn({ nats: await unreachable('nats'), rabbitmq: await unreachable('amqp') }, namespace, contractSettings()));
+    const transport = await open(failoverOn({ nats: await unreachable('nats'), rabbitmq: await unreachable('amqp'), outboxPath: join(dir, 'outbox.db') }, namespace, contractSettings()));
     const item = makeItem();
 
     const receipt = await transport.publish(item);
@@ -67,7 +71,7 @@ describe('failover start-up with a broker down', () => {
   });
 
   it('refuses to start with nowhere to publish, naming each failure', async () => {
-    const notADirectory = join(mkdtempSync(join(tmpdir(), 'kanban-failover-')), 'a-file');
+    const notADirectory = join(dir, 'a-file');
     writeFileSync(notADirectory, '');
     const transport = failoverOn({ nats: await unreachable('nats'), rabbitmq: await unreachable('amqp'), outboxPath: join(notADirectory, 'outbox.db') }, namespace, contractSettings());
     opened.push(transport);

@@ -13,9 +13,14 @@ export async function unreachable(scheme: 'nats' | 'amqp'): Promise<string> {
   return scheme === 'nats' ? `nats://127.0.0.1:${port}` : `amqp://guest:guest@127.0.0.1:${port}`;
 }
 
-/** A failover transport (not connected) on the given URLs, the namespace's prefixes and an outbox in a fresh temp dir. */
-export function failoverOn(urls: { nats: string; rabbitmq: string; outboxPath?: string }, namespace: TestNamespace, settings: TransportSettings): FailoverTransport {
-  const outboxPath = urls.outboxPath ?? join(mkdtempSync(join(tmpdir(), 'kanban-failover-')), 'outbox.db');
+/** A fresh temp dir for outbox files; the caller removes it. */
+export function outboxDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kanban-failover-'));
+}
+
+/** A failover transport (not connected) on the given URLs, the namespace's prefixes and an outbox file. */
+export function failoverOn(urls: { nats: string; rabbitmq: string; outboxPath: string }, namespace: TestNamespace, settings: TransportSettings): FailoverTransport {
+  const { outboxPath } = urls;
   return new FailoverTransport(
     new NatsTransport({ servers: [urls.nats], streamPrefix: namespace.streamPrefix }, settings),
     new RabbitMqTransport({ url: urls.rabbitmq, queuePrefix: namespace.queuePrefix }, settings),
