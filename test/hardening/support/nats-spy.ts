@@ -46,6 +46,17 @@ export class NatsSpy {
       },
       { timeoutMs: 5_000, intervalMs: 10, description: `the sentinel on ${sentinelSubject}` },
     );
+    const sentinel = this.messages[at - 1];
+    // The server's PubAck to the sentinel reaches the spy after the sentinel itself: wait for it too,
+    // so that it does not show up after the next mark as if the next action had sent it.
+    if (sentinel.reply) {
+      const reply = sentinel.reply;
+      await waitFor(() => this.messages.some((m, i) => i >= at && m.subject === reply), {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+        description: `the PubAck of the sentinel on ${reply}`,
+      });
+    }
     return this.messages.slice(mark, at - 1);
   }
 
