@@ -3,8 +3,26 @@ import { readHarnessState, stateFileFor } from './broker-state';
 import { removeDockerBroker } from './docker-brokers';
 import { terminate } from './local-process';
 
+/** Time Jest gets to exit by itself once the brokers are stopped. */
+const EXIT_GRACE_MS = 30_000;
+
+/**
+ * A test that leaves a timer, socket or loop running keeps Jest's process alive after the run, and
+ * CI then waits for its own time limit. Name what is still open and fail the run instead.
+ */
+function failIfStillRunning(): void {
+  setTimeout(() => {
+    process.stderr.write(
+      `[test harness] Jest has not exited ${EXIT_GRACE_MS} ms after the last test: something a test started is still running ` +
+        `(open resources: ${process.getActiveResourcesInfo().join(', ')}). Failing the run.\n`,
+    );
+    process.exit(1);
+  }, EXIT_GRACE_MS).unref();
+}
+
 /** Jest globalTeardown: stops the brokers globalSetup started (by their recorded ids) and removes their dirs. */
 export default async function globalTeardown(): Promise<void> {
+  failIfStillRunning();
   const state = readHarnessState();
   if (!state) return;
   const stops = Object.values(state.brokers).map(async (broker) => {
