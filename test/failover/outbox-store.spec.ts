@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
-import { OutboxFullError, OutboxStore } from '../../libs/kanban/src/transports/failover';
+import { BrokerUnavailableError, OutboxFullError } from '../../libs/kanban/src/errors';
+import { OutboxStore } from '../../libs/kanban/src/transports/failover';
 import { makeItem, storedFields } from '../contract/contract-helpers';
 
 describe('OutboxStore', () => {

@@ -45,6 +45,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     startWorkers: true,
     ...stripUndefined(options),
     embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
+    failover: stripUndefined(options.failover ?? {}),
   };
 
   for (const key of POSITIVE_INTEGERS) {
@@ -66,6 +67,12 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
   const cooldown = resolved.circuitBreakerCooldownMs;
   if (cooldown !== undefined && (!Number.isSafeInteger(cooldown) || cooldown <= 0)) {
     throw new KanbanConfigError('circuitBreakerCooldownMs', `must be a positive integer when set, got ${String(cooldown)}`);
+  }
+  for (const key of ['publishTimeoutMs', 'outboxMaxItems'] as const) {
+    const value = resolved.failover[key];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new KanbanConfigError(`failover.${key}`, `must be a positive integer when set, got ${String(value)}`);
+    }
   }
   if (typeof resolved.embedded.path !== 'string' || resolved.embedded.path.length === 0) {
     throw new KanbanConfigError('embedded.path', 'must be a file path');

@@ -35,6 +35,7 @@ function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[
     maxQueueDepth: env.KANBAN_MAX_QUEUE_DEPTH,
     maxAttempts: env.KANBAN_MAX_ATTEMPTS,
     maxPayloadBytes: env.KANBAN_MAX_PAYLOAD_BYTES,
+    failover: { publishTimeoutMs: env.KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS, outboxMaxItems: env.KANBAN_OUTBOX_MAX_ITEMS },
   };
 }
 

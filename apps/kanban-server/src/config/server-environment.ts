@@ -79,6 +79,14 @@ export class ServerEnvironment {
 
   @IntegerVariable(1)
   KANBAN_MAX_PAYLOAD_BYTES?: number;
+
+  /** With both brokers set: a NATS publish not acknowledged within this time goes to RabbitMQ. */
+  @IntegerVariable(1)
+  KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS?: number;
+
+  /** With both brokers set: items the outbox keeps while both are down before publishes get 503. */
+  @IntegerVariable(1)
+  KANBAN_OUTBOX_MAX_ITEMS?: number;
 }
 
 /** Library option each variable sets, to name the variable when the library rejects the value. */
@@ -91,6 +99,8 @@ export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment
   maxAttempts: 'KANBAN_MAX_ATTEMPTS',
   maxPayloadBytes: 'KANBAN_MAX_PAYLOAD_BYTES',
   'embedded.path': 'KANBAN_EMBEDDED_PATH',
+  'failover.publishTimeoutMs': 'KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS',
+  'failover.outboxMaxItems': 'KANBAN_OUTBOX_MAX_ITEMS',
   'nats.servers': 'KANBAN_NATS_SERVERS',
   'rabbitmq.url': 'KANBAN_RABBITMQ_URL',
 };

@@ -34,6 +34,14 @@ export interface EmbeddedStoreOptions {
   path: string;
 }
 
+/** How NATS and RabbitMQ share the work when both are configured. */
+export interface KanbanFailoverOptions {
+  /** A NATS publish not acknowledged within this time goes to RabbitMQ (and then to the outbox). @default 1500 */
+  publishTimeoutMs?: number;
+  /** Items the local outbox holds while both brokers are down; beyond it publish rejects with OutboxFullError (503). @default 100000 */
+  outboxMaxItems?: number;
+}
+
 export type QueueFullBehavior = 'reject' | 'wait';
 
 export interface KanbanModuleOptions {
@@ -43,6 +51,8 @@ export interface KanbanModuleOptions {
   rabbitmq?: RabbitMqConnectionOptions;
   /** The embedded SQLite store, used when no broker is configured (and as the outbox of failover). */
   embedded?: Partial<EmbeddedStoreOptions>;
+  /** Failover between NATS and RabbitMQ; used when both are set. */
+  failover?: KanbanFailoverOptions;
   /** Items a worker pulls at once; also its in-flight bound. @default 10 */
   workerPullSize?: number;
   /** A handler running longer is stopped waiting for and its item dead-lettered as `processing_timeout`. @default 30000 */
@@ -86,10 +96,11 @@ export interface KanbanModuleOptions {
 /** Options with every default filled in, validated. */
 export interface KanbanResolvedOptions
   extends Required<
-    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'circuitBreakerCooldownMs'>
+    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover' | 'circuitBreakerCooldownMs'>
   > {
   nats?: NatsConnectionOptions;
   rabbitmq?: RabbitMqConnectionOptions;
   embedded: EmbeddedStoreOptions;
+  failover: KanbanFailoverOptions;
   circuitBreakerCooldownMs?: number;
 }

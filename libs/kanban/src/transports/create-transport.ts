@@ -18,7 +18,12 @@ export function createTransport(options: KanbanResolvedOptions): KanbanTransport
   const logger = new Logger('KanbanModule');
   if (options.nats && options.rabbitmq) {
     logger.log(`Transport: NATS JetStream (${options.nats.servers.length} server(s)), RabbitMQ fallback, outbox at ${options.embedded.path}`);
-    return new FailoverTransport(new NatsTransport(options.nats, settings), new RabbitMqTransport(options.rabbitmq, settings), new OutboxStore({ path: options.embedded.path }));
+    return new FailoverTransport(
+      new NatsTransport(options.nats, settings),
+      new RabbitMqTransport(options.rabbitmq, settings),
+      new OutboxStore({ path: options.embedded.path, maxItems: options.failover.outboxMaxItems }),
+      { publishTimeoutMs: options.failover.publishTimeoutMs },
+    );
   }
   if (options.nats) {
     logger.log(`Transport: NATS JetStream (${options.nats.servers.length} server(s))`);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, LeaseExpiredError } from '../../errors';
+import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, LeaseExpiredError, OutboxFullError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
@@ -17,7 +17,6 @@ import {
 import { unwrapLease, wrapDelivery } from './failover-lease';
 import { mergeNewestFirst } from './merge-dead-letters';
 import { OutboxForwarder } from './outbox-forwarder';
-import { OutboxFullError } from './outbox-full.error';
 import type { OutboxStore } from './outbox-store';
 
 export interface FailoverOptions {

@@ -1,4 +1,3 @@
 export * from './failover.transport';
 export * from './failover.constants';
 export * from './outbox-store';
-export * from './outbox-full.error';

@@ -2,13 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerUnavailableError, OutboxFullError } from '../../errors';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, WorkItem } from '../../interfaces/work-item.interface';
 import { EMBEDDED_BUSY_TIMEOUT_MS } from '../embedded/embedded.constants';
 import { EmbeddedWriteBatcher } from '../embedded/embedded-write-batcher';
 import { FAILOVER_DEFAULT_OUTBOX_MAX_ITEMS, FAILOVER_OUTBOX_TABLE } from './failover.constants';
-import { OutboxFullError } from './outbox-full.error';
 
 export interface OutboxStoreOptions {
   /** SQLite file; the embedded store's file (`embedded.path`) when built by the module. */

@@ -1,4 +1,4 @@
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerUnavailableError } from './broker-unavailable.error';
 
 /**
  * Neither broker took the item and the outbox is at its limit: the item was not stored. A
