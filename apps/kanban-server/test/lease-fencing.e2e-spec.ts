@@ -34,6 +34,21 @@ describe('Stale leases over HTTP', () => {
     expect((await server.http().get('/queues').expect(200)).body).toMatchObject({ ready: 0, inFlight: 0 });
   });
 
+  it('extends a lease: the answer says until when, and the item is not handed out again before then', async () => {
+    const held = await publishAndPull(server, { domain: 'fencing-extend' });
+
+    const extended = (await server.http().post(`/work/${held.id}/extend`).send({ domain: 'fencing-extend', lease: held.lease, leaseMs: 60_000 }).expect(200)).body as {
+      leaseExpiresAt: number;
+    };
+    await sleep(Math.max(0, held.leaseExpiresAt - Date.now()) + 200);
+    const pulledAfterFirstExpiry = (await server.http().post('/work/pull').send({ domain: 'fencing-extend', waitMs: 500 }).expect(200)).body as PulledItemBody[];
+    await server.http().post(`/work/${held.id}/ack`).send({ domain: 'fencing-extend', lease: held.lease }).expect(200);
+
+    expect(extended).toEqual({ id: held.id, status: 'extended', leaseExpiresAt: expect.any(Number) });
+    expect(extended.leaseExpiresAt).toBeGreaterThan(held.leaseExpiresAt + 50_000);
+    expect(pulledAfterFirstExpiry).toEqual([]);
+  });
+
   it('answers 404 for a settle on an item that does not exist', async () => {
     const live = await publishAndPull(server, { domain: 'fencing-404' });
 

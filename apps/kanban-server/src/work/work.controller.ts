@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { KanbanQueue, type PublishReceipt } from '@tps/kanban';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt } from '@tps/kanban';
 import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto, SettleWorkDto } from './dto';
 import { PullCancellation } from './pull-cancellation';
 import { toPulledItem, type PulledItem } from './pulled-item';
@@ -8,10 +8,16 @@ import { RequestAbortSignal } from './request-abort-signal.decorator';
 /** Producers publish, and workers in any language pull and settle, over HTTP. */
 @Controller('work')
 export class WorkController {
+  /** What an extend without `leaseMs` grants: the same lease a pull hands out. */
+  private readonly defaultLeaseMs: number;
+
   constructor(
     private readonly queue: KanbanQueue,
     private readonly cancellation: PullCancellation,
-  ) {}
+    @Inject(KANBAN_OPTIONS) options: KanbanResolvedOptions,
+  ) {
+    this.defaultLeaseMs = transportSettingsFrom(options).leaseMs;
+  }
 
   /** 201 `{id, broker, duplicate}` once a broker durably holds the item. */
   @Post()
@@ -52,8 +58,11 @@ export class WorkController {
   /** Keeps a long job's lease alive, as JetStream's `working`. */
   @Post(':id/extend')
   @HttpCode(HttpStatus.OK)
-  async extend(@Param('id') id: string, @Body() dto: ExtendLeaseDto): Promise<{ id: string; status: 'extended' }> {
-    await this.queue.extendLease(id, dto.domain, dto.lease, dto.leaseMs);
-    return { id, status: 'extended' };
+  async extend(@Param('id') id: string, @Body() dto: ExtendLeaseDto): Promise<{ id: string; status: 'extended'; leaseExpiresAt: number }> {
+    const leaseMs = dto.leaseMs ?? this.defaultLeaseMs;
+    // Taken before the call: the broker starts the new lease no earlier, so the estimate never overstates it.
+    const from = Date.now();
+    await this.queue.extendLease(id, dto.domain, dto.lease, leaseMs);
+    return { id, status: 'extended', leaseExpiresAt: from + leaseMs };
   }
 }
