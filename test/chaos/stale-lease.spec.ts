@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { Delivery } from '../../libs/kanban/src';
-import { natsBroker, testNamespace, waitFor } from '../harness';
+import type { Delivery, KanbanModuleOptions } from '../../libs/kanban/src';
+import { natsBroker, rabbitmqBroker, testNamespace, waitFor, type TestNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { CHAOS_MODULE_OPTIONS } from '../failover/support/chaos-options';
+import { purgeNamespace } from '../failover/support/purge-namespace';
 import { createKanbanTestApp, type KanbanTestApp } from '../library/support/kanban-test-app';
 import { ChildApp } from './support/child-app';
 import { deleteNatsStreams } from './support/nats-app';
@@ -12,14 +13,41 @@ import type { LeaseWorkerConfig } from './fixtures/lease-worker';
 /** Items the frozen worker holds. */
 const ITEMS = 20;
 const START_TIMEOUT_MS = 30_000;
-/** The frozen worker's leases (4 s) and JetStream's ack wait (4.1 s) lapse well within this. */
-const REDELIVERY_TIMEOUT_MS = 30_000;
+/**
+ * NATS: the frozen worker's lease (4 s) and JetStream's ack wait (4.1 s) lapse well within 30 s.
+ * RabbitMQ: the broker requeues what a frozen client holds once it closes the connection for missed
+ * heartbeats (10 s asked by kanban, so 20-30 s).
+ */
+const REDELIVERY_TIMEOUT_MS = { nats: 30_000, rabbitmq: 90_000 };
 const STEP_TIMEOUT_MS = 15_000;
 
 const keyOf = (delivery: Delivery): string => (delivery.item.payload as { key: string }).key;
-const chaos = natsBroker().controllable ? it : it.skip;
 
-describe('chaos: a worker SIGSTOPped past its lease and resumed (NATS)', () => {
+interface Setup {
+  transport: 'nats' | 'rabbitmq';
+  available(): boolean;
+  /** Module options for the broker, and the fixture's config. */
+  options(namespace: TestNamespace): KanbanModuleOptions;
+  worker(namespace: TestNamespace, domain: string): LeaseWorkerConfig;
+}
+
+const SETUPS: Setup[] = [
+  {
+    transport: 'nats',
+    available: () => natsBroker().controllable,
+    options: (namespace) => ({ nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix } }),
+    worker: (namespace, domain) => ({ transport: 'nats', url: natsBroker().url, prefix: namespace.streamPrefix, domain }),
+  },
+  {
+    transport: 'rabbitmq',
+    available: () => rabbitmqBroker().controllable,
+    options: (namespace) => ({ rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } }),
+    worker: (namespace, domain) => ({ transport: 'rabbitmq', url: rabbitmqBroker().url, prefix: namespace.queuePrefix, domain }),
+  },
+];
+
+describe.each(SETUPS)('chaos: a worker SIGSTOPped past its lease and resumed ($transport)', (setup) => {
+  const chaos = setup.available() ? it : it.skip;
   chaos(
     'cannot settle the newer delivery: its acks fail with LeaseExpiredError, the new holder acks, nothing is lost',
     async () => {
@@ -30,15 +58,14 @@ describe('chaos: a worker SIGSTOPped past its lease and resumed (NATS)', () => {
       let app: KanbanTestApp | undefined;
       let worker: ChildApp | undefined;
       try {
-        app = await createKanbanTestApp({ transport: 'nats', options: { ...CHAOS_MODULE_OPTIONS, startWorkers: false, nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix } } });
+        app = await createKanbanTestApp({ transport: setup.transport, options: { ...CHAOS_MODULE_OPTIONS, startWorkers: false, ...setup.options(namespace) } });
         const queue = app.queue;
         for (let n = 0; n < ITEMS; n++) {
           const key = `stale-${n}`;
           ledger.attempt(key);
           ledger.acknowledge(key, (await queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 })).broker);
         }
-        const config: LeaseWorkerConfig = { natsUrl: natsBroker().url, streamPrefix: namespace.streamPrefix, domain };
-        const child = (worker = new ChildApp('lease-worker.ts', config));
+        const child = (worker = new ChildApp('lease-worker.ts', setup.worker(namespace, domain)));
         await child.waitForLine('ready', START_TIMEOUT_MS);
         await waitFor(
           async () => {
@@ -62,7 +89,7 @@ describe('chaos: a worker SIGSTOPped past its lease and resumed (NATS)', () => {
             for (const delivery of await queue.pull({ domain, priority: 'normal', max: ITEMS, waitMs: 500 })) newer.set(keyOf(delivery), delivery);
             return newer.size >= ITEMS;
           },
-          { timeoutMs: REDELIVERY_TIMEOUT_MS, intervalMs: 0, description: `${ITEMS} items redelivered while the worker is frozen` },
+          { timeoutMs: REDELIVERY_TIMEOUT_MS[setup.transport], intervalMs: 0, description: `${ITEMS} items redelivered while the worker is frozen` },
         );
         const redeliveredAfterMs = Math.round(performance.now() - stoppedAt);
         for (const [key, delivery] of newer) ledger.process(key, delivery.item.attempts);
@@ -81,7 +108,7 @@ describe('chaos: a worker SIGSTOPped past its lease and resumed (NATS)', () => {
 
         // Assert
         const summary = ledger.summary();
-        console.log(ledger.line('chaos stale lease (worker SIGSTOPped past its lease, NATS)', { inFlightAtFault, redeliveredAfterMs, staleAcksRefused: staleAcks.filter((ack) => ack.outcome === 'LeaseExpiredError').length }));
+        console.log(ledger.line(`chaos stale lease (worker SIGSTOPped past its lease, ${setup.transport})`, { inFlightAtFault, redeliveredAfterMs, staleAcksRefused: staleAcks.filter((ack) => ack.outcome === 'LeaseExpiredError').length }));
         expect(staleAcks).toHaveLength(ITEMS);
         expect(staleAcks.filter((ack) => ack.outcome !== 'LeaseExpiredError')).toEqual([]);
         expect(newerAcks).toEqual(newerAcks.map(() => 'acked'));
@@ -94,9 +121,10 @@ describe('chaos: a worker SIGSTOPped past its lease and resumed (NATS)', () => {
       } finally {
         await worker?.terminate();
         await app?.close();
-        await deleteNatsStreams(namespace);
+        if (setup.transport === 'nats') await deleteNatsStreams(namespace);
+        else await purgeNamespace(namespace, [domain]).catch(() => undefined);
       }
     },
-    120_000,
+    180_000,
   );
 });
