@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -11,6 +11,9 @@ import { waitFor } from './wait-for';
 export const RABBITMQ_SERVER_BINARY = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export const RABBITMQCTL_BINARY = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 const EPMD_BINARIES = ['/usr/bin/epmd', '/usr/lib/erlang/bin/epmd'];
+const ERL_BINARY = 'erl';
+/** One `erl` run reading or editing a dets file. */
+const ERL_TIMEOUT_MS = 20_000;
 /** The node boots in 6–9 s here; quorum queues recovering after a kill -9 add a few more. */
 export const RABBITMQ_READY_TIMEOUT_MS = 90_000;
 /** Quorum queues keep their WAL in memory up to 512 MiB by default; 64 MiB keeps the test broker near 250 MB. */
@@ -101,4 +104,52 @@ export function rabbitmqctl(local: LocalBrokerState, args: string[], timeoutMs: 
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? -1));
   });
+}
+
+/** The Ra server name RabbitMQ gives the quorum queue `queue` of the default vhost. */
+export function raServerName(queue: string): string {
+  return `%2F_${queue}`;
+}
+
+/** Where Ra keeps its directory of server names (the names it restarts after a restart of the node). */
+function raNamesFile(local: LocalBrokerState): string {
+  const node = local.spec.env.RABBITMQ_NODENAME;
+  return join(local.spec.env.RABBITMQ_MNESIA_BASE, node, 'quorum', node, 'names.dets');
+}
+
+/** Runs `erl -eval` on a dets file; resolves to what it printed. */
+function erlOnDets(file: string, expression: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(ERL_BINARY, ['-noshell', '-eval', `{ok, T} = dets:open_file(t, [{file, "${file}"}]), ${expression}, ok = dets:close(T), halt().`], { timeout: ERL_TIMEOUT_MS }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`erl on ${file} failed: ${error.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Ra server names the node has written to disk in its directory (names.dets), read from a copy so
+ * the running node is not disturbed. Ra saves that file only once it has been left alone for 500 ms,
+ * and RabbitMQ 3.10 brings a quorum queue whose name was not saved back after a kill -9 as a new,
+ * empty member that never elects a leader (see the RabbitMQ transport README): a chaos test waits
+ * until its queues are in here before it kills the node.
+ */
+export async function persistedRaNames(local: LocalBrokerState): Promise<string[]> {
+  const copy = join(local.baseDir, `names-copy-${process.pid}-${Date.now()}.dets`);
+  copyFileSync(raNamesFile(local), copy);
+  try {
+    const printed = await erlOnDets(copy, `[io:format("~s~n", [N]) || {N, _} <- dets:match_object(T, {'_', '_'})]`);
+    return printed.split('\n').filter((line) => line.length > 0);
+  } finally {
+    rmSync(copy, { force: true });
+  }
+}
+
+/**
+ * Drops a Ra server name from the directory of a node that is not running: the state a kill -9
+ * leaves when Ra had not saved the name yet (for tests of a quorum queue that comes back without a
+ * leader).
+ */
+export async function forgetRaName(local: LocalBrokerState, serverName: string): Promise<void> {
+  await erlOnDets(raNamesFile(local), `ok = dets:delete(T, '${serverName}')`);
 }

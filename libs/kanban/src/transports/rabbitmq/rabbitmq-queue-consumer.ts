@@ -4,7 +4,7 @@ import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import { asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
+import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
 
 /** After finding the queue empty while every consumer is full, wait this long before asking the broker again. */
 const GROWTH_RECHECK_MS = 250;
@@ -58,6 +58,8 @@ export class RabbitMqQueueConsumer {
   private owedUntil = 0;
   private checkingOwed?: Promise<void>;
   lastPullAt = performance.now();
+  /** The broker did not answer this queue's last basic.consume (RABBITMQ_CONSUME_TIMEOUT_MS): a quorum queue without a leader, most likely. */
+  unanswered = false;
 
   constructor(
     readonly name: string,
@@ -244,6 +246,7 @@ export class RabbitMqQueueConsumer {
   }
 
   private async addLane(): Promise<void> {
+    this.unanswered = false;
     try {
       const channel = await this.openChannel();
       const ready = (await this.topology.readyCount(this.name)) ?? 0;
@@ -251,8 +254,9 @@ export class RabbitMqQueueConsumer {
       await channel.prefetch(this.prefetch);
       this.lanes.push(lane);
       try {
-        const { consumerTag } = await channel.consume(this.name, (message) => this.onMessage(channel, lane, message));
+        const { consumerTag } = await this.bounded(channel, channel.consume(this.name, (message) => this.onMessage(channel, lane, message)));
         lane.consumerTag = consumerTag;
+        this.unanswered = false;
       } catch (error) {
         this.lanes = this.lanes.filter((other) => other !== lane);
         throw error;
@@ -264,6 +268,35 @@ export class RabbitMqQueueConsumer {
       }
     } catch (error) {
       throw asKanbanError(error, `consuming from ${this.name}`);
+    }
+  }
+
+  /**
+   * The broker's answer to basic.consume, or BrokerUnavailableError after RABBITMQ_CONSUME_TIMEOUT_MS:
+   * the channel waiting for it is closed (a late consume-ok must not leave a consumer nobody reads).
+   */
+  private async bounded<T>(channel: Channel, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.unanswered = true;
+        if (this.channel === channel) {
+          this.reset();
+          this.onChannelLost(this, channel);
+        }
+        channel.close().catch(() => undefined);
+        reject(
+          new BrokerUnavailableError(
+            'rabbitmq',
+            `queue ${this.name} did not answer basic.consume within ${RABBITMQ_CONSUME_TIMEOUT_MS} ms (a quorum queue without a leader? see \`rabbitmq-queues quorum_status ${this.name}\`)`,
+          ),
+        );
+      }, RABBITMQ_CONSUME_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -4,6 +4,12 @@ export const RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 export const RABBITMQ_CONNECT_TIMEOUT_MS = 5_000;
 /** A declaration or queue check the broker has not answered within this time fails. */
 export const RABBITMQ_TOPOLOGY_TIMEOUT_MS = 5_000;
+/**
+ * A basic.consume the broker has not answered within this time fails and its channel is closed. A
+ * quorum queue without a leader (RabbitMQ 3.10 can bring one back leaderless after a kill -9; see
+ * the README) never answers it.
+ */
+export const RABBITMQ_CONSUME_TIMEOUT_MS = 5_000;
 /** Each step of close (cancel, hand back, close channels, close the connection) gives up after this long, so a frozen broker cannot hold up shutdown. */
 export const RABBITMQ_CLOSE_STEP_TIMEOUT_MS = 2_000;
 /** Heartbeat asked for when the URL names none: a hung (SIGSTOPped) broker is noticed within two intervals. */

@@ -87,6 +87,8 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
   private readonly declared = new Map<string, Promise<void>>();
   private readonly knownQueues = new Map<string, { priority: Priority; domain: string }>();
+  /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
+  private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
   private readonly idleTimer: NodeJS.Timeout;
   private model?: ChannelModel;
@@ -173,9 +175,12 @@ export class RabbitMqTransport extends KanbanTransport {
     const deadline = performance.now() + Math.max(0, options.waitMs);
     const deliveries: TransportDelivery[] = [];
     let fillUntil: number | undefined;
+    // Subscribing normally takes milliseconds; a pull waits for it up to its waitMs (at least the fill window, so a first pull with waitMs 0 still subscribes).
+    const subscribeUntil = Math.max(deadline, performance.now() + RABBITMQ_PULL_FILL_WINDOW_MS);
     for (;;) {
       try {
-        await this.startConsumers(consumers);
+        // A queue that never answers (no leader) must not hold the pull past its wait: the subscription goes on, bounded by RABBITMQ_CONSUME_TIMEOUT_MS.
+        if (!(await this.startConsumers(consumers, subscribeUntil - performance.now()))) return deliveries;
       } catch (error) {
         // Items already leased by this pull are handed out rather than left to lapse.
         if (deliveries.length > 0) return deliveries;
@@ -303,19 +308,55 @@ export class RabbitMqTransport extends KanbanTransport {
   /**
    * Subscribes every queue of the pull. While the broker is away (or the connection is going down
    * under the call), a pull keeps waiting for it instead of failing; a conflict or bad input throws.
+   * False when the subscription has not finished within `waitMs`: it carries on (bounded by
+   * RABBITMQ_CONSUME_TIMEOUT_MS) and the pull returns instead of waiting on it.
    */
-  private async startConsumers(consumers: RabbitMqQueueConsumer[]): Promise<void> {
-    if (consumers.every((consumer) => consumer.active && this.knownQueues.has(consumer.name))) return;
-    try {
-      await Promise.all(
-        consumers.map(async (consumer) => {
-          await this.ensureQueue(consumer.priority, consumer.domain);
+  private async startConsumers(consumers: RabbitMqQueueConsumer[], waitMs: number): Promise<boolean> {
+    if (consumers.every((consumer) => consumer.active && this.knownQueues.has(consumer.name))) return true;
+    const starting = Promise.all(
+      consumers.map(async (consumer) => {
+        await this.ensureQueue(consumer.priority, consumer.domain);
+        try {
           await consumer.start();
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof BrokerUnavailableError)) throw error;
+        } catch (error) {
+          if (consumer.unanswered) this.noteUnanswered(consumer.name, (error as Error).message);
+          throw error;
+        }
+        this.noteAnswered(consumer.name);
+      }),
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (!(error instanceof BrokerUnavailableError)) throw error;
+        return true;
+      },
+    );
+    // When the wait ends first, the subscription goes on without this pull: its failure is only noted.
+    starting.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, waitMs));
+    });
+    try {
+      return await Promise.race([starting, waited]);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** A queue that did not answer basic.consume in time: the transport is degraded (not down: the connection and other queues work) until it answers. */
+  private noteUnanswered(queue: string, message: string): void {
+    if (this.closing) return;
+    // Every pull waiting on the subscription reports the same failure: log it once until the queue answers.
+    if (this.unanswered.get(queue) !== message) this.logger.error(message);
+    this.unanswered.set(queue, message);
+    if (this.connection.isConnected) this.setStatus('degraded', message);
+  }
+
+  private noteAnswered(queue: string): void {
+    if (!this.unanswered.delete(queue) || this.closing || !this.connection.isConnected) return;
+    const [still] = this.unanswered.values();
+    this.setStatus(still ? 'degraded' : 'up', still);
   }
 
   /**
@@ -465,6 +506,7 @@ export class RabbitMqTransport extends KanbanTransport {
       this.setStatus('degraded', (error as Error).message);
       throw error;
     }
+    this.unanswered.clear();
     this.setStatus('up');
     for (const consumer of this.consumers.values()) consumer.wake();
   }

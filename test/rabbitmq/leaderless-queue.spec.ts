@@ -1,0 +1,111 @@
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
+import {
+  RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
+  RABBITMQ_CONSUME_TIMEOUT_MS,
+  RABBITMQ_PULL_FILL_WINDOW_MS,
+  RabbitMqTransport,
+} from '../../libs/kanban/src/transports/rabbitmq';
+import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
+import { LONG_LEASE_MS, contractSettings, makeItem } from '../contract/contract-helpers';
+import { testNamespace, waitFor } from '../harness';
+import type { LocalBrokerState } from '../harness/broker-state';
+import { kill9, terminate } from '../harness/local-process';
+import { forgetRaName, raServerName, relaunchLocalRabbitMq, startLocalRabbitMq } from '../harness/local-rabbitmq';
+
+const BROKER_START_TIMEOUT_MS = 120_000;
+const PUBLISH_TIMEOUT_MS = 1_000;
+const PULL_WAIT_MS = 300;
+/** How late a timer may fire on a loaded machine. */
+const TIMER_SLACK_MS = 1_000;
+const CLOSE_STEPS = 5;
+
+/**
+ * A quorum queue that comes back from a kill -9 without a leader (RabbitMQ 3.10 does this when Ra
+ * had not yet saved the queue's server name: it starts an empty member that never elects itself).
+ * The state is made deterministic by dropping the name from Ra's directory while the node is down.
+ * The broker answers nothing on that queue: publishes, pulls and close must stay within their bounds,
+ * and the transport must say which queue is broken instead of reporting 'up' and hanging.
+ */
+describe('RabbitMQ work queue without a leader', () => {
+  let broker: (LocalBrokerState & { port: number }) | undefined;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['error']);
+    broker = await startLocalRabbitMq();
+  }, BROKER_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (!broker) return;
+    await terminate(broker.pid);
+    if (broker.epmd) await terminate(broker.epmd.pid);
+    rmSync(broker.baseDir, { recursive: true, force: true });
+    Logger.overrideLogger(['warn', 'error']);
+  });
+
+  it('bounds publishes by publishTimeoutMs and pulls by their wait, and reports the queue as degraded', async () => {
+    // Arrange
+    const local = broker!;
+    const prefix = testNamespace().queuePrefix;
+    const queue = new RabbitMqNames(prefix).workQueue('normal', 'orders');
+    const transport = new RabbitMqTransport(
+      { url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
+      contractSettings(),
+    );
+    let closedMs = 0;
+    let pullMs = 0;
+    let secondPullMs = 0;
+    let publishMs = 0;
+    let pulled: unknown;
+    let secondPulled: unknown;
+    let publishError: unknown;
+    let degraded;
+    try {
+      await transport.connect();
+      await transport.ensureQueue('normal', 'orders');
+      await transport.publish(makeItem());
+      await kill9(local.pid);
+      await forgetRaName(local, raServerName(queue));
+      local.pid = await relaunchLocalRabbitMq(local);
+      await waitFor(() => transport.currentStatus.state === 'up', { timeoutMs: 30_000, intervalMs: 10, description: 'the transport to reconnect' });
+
+      // Act
+      let startedAt = performance.now();
+      pulled = await transport.pull({ domain: 'orders', priority: 'normal' }, 10, { leaseMs: LONG_LEASE_MS, waitMs: PULL_WAIT_MS });
+      pullMs = performance.now() - startedAt;
+      startedAt = performance.now();
+      publishError = await transport.publish(makeItem()).catch((error: unknown) => error);
+      publishMs = performance.now() - startedAt;
+      degraded = await waitFor(() => (transport.currentStatus.state === 'degraded' ? transport.currentStatus : undefined), {
+        timeoutMs: RABBITMQ_CONSUME_TIMEOUT_MS + TIMER_SLACK_MS,
+        intervalMs: 10,
+        description: 'the transport to report the queue that does not answer',
+      });
+      startedAt = performance.now();
+      secondPulled = await transport.pull({ domain: 'orders', priority: 'normal' }, 10, { leaseMs: LONG_LEASE_MS, waitMs: PULL_WAIT_MS });
+      secondPullMs = performance.now() - startedAt;
+    } finally {
+      const closingAt = performance.now();
+      await transport.close();
+      closedMs = performance.now() - closingAt;
+    }
+
+    // Assert
+    process.stdout.write(
+      `[rabbitmq leaderless queue] pull returned after ${Math.round(pullMs)} ms and ${Math.round(secondPullMs)} ms, ` +
+        `publish failed after ${Math.round(publishMs)} ms, close took ${Math.round(closedMs)} ms; status: ${degraded?.detail}\n`,
+    );
+    const pullBound = Math.max(PULL_WAIT_MS, RABBITMQ_PULL_FILL_WINDOW_MS) + TIMER_SLACK_MS;
+    expect(pulled).toEqual([]);
+    expect(pullMs).toBeLessThan(pullBound);
+    expect(secondPulled).toEqual([]);
+    expect(secondPullMs).toBeLessThan(pullBound);
+    expect(publishError).toBeInstanceOf(BrokerUnavailableError);
+    expect(publishMs).toBeLessThan(PUBLISH_TIMEOUT_MS + TIMER_SLACK_MS);
+    expect(degraded?.detail).toContain(queue);
+    expect(degraded?.detail).toContain('did not answer basic.consume');
+    expect(closedMs).toBeLessThan(CLOSE_STEPS * RABBITMQ_CLOSE_STEP_TIMEOUT_MS + TIMER_SLACK_MS);
+  }, 180_000);
+});
