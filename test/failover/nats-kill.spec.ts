@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { KanbanEvents } from '../../libs/kanban/src';
+import { AckWindow } from '../chaos/support/ack-window';
+import { faultWithSnapshot } from '../chaos/support/nats-app';
 import { Ledger } from '../ledger/ledger';
 import { createChaosApp } from './support/chaos-app';
 import { drain } from './support/drain';
@@ -27,6 +30,7 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
       const domain = namespace.domain('kill');
       const ledger = new Ledger();
       const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
+      const acks = new AckWindow(app.module.get(KanbanEvents), domain);
       try {
         const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
           count: ITEMS,
@@ -38,8 +42,8 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
         // Act
         const publishing = publisher.run();
         await waitFor(() => publisher.launched >= KILL_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${KILL_AT} publishes launched` });
-        const killedAt = performance.now();
-        await natsBroker().kill9();
+        const fault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => natsBroker().kill9());
+        const killedAt = fault.at;
         await waitFor(() => publisher.launched >= RESTART_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${RESTART_AT} publishes launched` });
         await natsBroker().restart();
         const restartedAt = performance.now();
@@ -51,16 +55,22 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
         const failbackMs = Math.round((publisher.firstFrom('nats', restartedAt)?.resolvedAt ?? Number.NaN) - restartedAt);
         const { unknownOutcomes } = app.failover.stats;
         const duplicateSources = JSON.stringify(ledger.duplicatesByBroker());
-        console.log(ledger.line('failover chaos 1 (kill -9 nats-server)', { items: ITEMS, switchOverMs, failbackMs, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources }));
+        // In flight at the kill: deliveries NATS had out, acks that landed just before it, and copies of publishes whose outcome was unknown.
+        const inFlightAtFault = fault.inFlight + unknownOutcomes;
+        console.log(
+          ledger.line('failover chaos 1 (kill -9 nats-server)', { inFlightAtFault, items: ITEMS, deliveredAtFault: fault.delivered, ackedJustBefore: fault.ackedJustBefore, switchOverMs, failbackMs, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources }),
+        );
         const summary = ledger.summary();
         expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);
+        expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         // Duplicates are the deliveries NATS had out (or acks it had not applied) when it died, and
         // copies of publishes whose outcome was unknown when they were sent on to RabbitMQ.
         expect(duplicatesSettledBefore(ledger, killedAt - ACK_IN_FLIGHT_WINDOW_MS)).toEqual([]);
         expect(duplicatesReceivedBy(ledger, 'rabbitmq').length).toBeLessThanOrEqual(unknownOutcomes);
         expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'nats']);
       } finally {
+        acks.close();
         if (!(await natsBroker().isRunning())) await natsBroker().restart();
         await app.close();
         await purgeNamespace(namespace, [domain]);

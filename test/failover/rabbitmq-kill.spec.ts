@@ -1,5 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { KanbanEvents } from '../../libs/kanban/src';
+import { AckWindow } from '../chaos/support/ack-window';
+import { faultWithSnapshot } from '../chaos/support/nats-app';
 import { Ledger } from '../ledger/ledger';
 import { createChaosApp } from './support/chaos-app';
 import { drain } from './support/drain';
@@ -32,6 +34,7 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
       const domain = namespace.domain('outbox');
       const ledger = new Ledger();
       const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
+      const acks = new AckWindow(app.module.get(KanbanEvents), domain);
       try {
         const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
           count: ITEMS,
@@ -44,10 +47,10 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
         // Act
         const publishing = publisher.run();
         await launched(KILL_NATS_AT);
-        const firstFaultAt = performance.now();
-        await natsBroker().kill9();
+        const natsFault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => natsBroker().kill9());
+        const firstFaultAt = natsFault.at;
         await launched(KILL_RABBITMQ_AT);
-        await rabbitmqBroker().kill9();
+        const rabbitmqFault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => rabbitmqBroker().kill9());
         await launched(RESTART_AT);
         await natsBroker().restart();
         await rabbitmqBroker().restart();
@@ -57,17 +60,21 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
         // Assert
         const { unknownOutcomes, forwarded } = app.failover.stats;
         const summary = ledger.summary();
+        // In flight at the two kills: deliveries each broker had out, acks that landed just before, and copies of publishes whose outcome was unknown.
+        const inFlightAtFault = natsFault.inFlight + rabbitmqFault.inFlight + unknownOutcomes;
         console.log(
-          ledger.line('failover chaos 3 (kill -9 RabbitMQ while active, NATS down)', { items: ITEMS, forwarded, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources: JSON.stringify(ledger.duplicatesByBroker()) }),
+          ledger.line('failover chaos 3 (kill -9 RabbitMQ while active, NATS down)', { inFlightAtFault, items: ITEMS, inFlightPerKill: `${natsFault.delivered}+${natsFault.ackedJustBefore},${rabbitmqFault.delivered}+${rabbitmqFault.ackedJustBefore}`, forwarded, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources: JSON.stringify(ledger.duplicatesByBroker()) }),
         );
         expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);
         expect(summary.byBroker.outbox).toBeGreaterThan(0);
+        expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(forwarded).toBeGreaterThanOrEqual(summary.byBroker.outbox);
         // Duplicates are deliveries a broker had out (or acks it had not applied) when it died, and copies of publishes with an unknown outcome.
         expect(duplicatesSettledBefore(ledger, firstFaultAt - ACK_IN_FLIGHT_WINDOW_MS)).toEqual([]);
         expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'outbox', 'nats']);
       } finally {
+        acks.close();
         if (!(await natsBroker().isRunning())) await natsBroker().restart();
         if (!(await rabbitmqBroker().isRunning())) await rabbitmqBroker().restart();
         await app.close();

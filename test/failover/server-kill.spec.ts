@@ -1,7 +1,9 @@
 import { makeItem } from '../contract/contract-helpers';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
+import { performance } from 'node:perf_hooks';
 import { drain } from './support/drain';
+import { processedJustBefore } from './support/duplicates';
 import { Observer } from './support/observer';
 import { purgeNamespace } from './support/purge-namespace';
 import { ServerProcess } from './support/server-process';
@@ -49,8 +51,11 @@ describe('failover chaos 4: kill -9 of the server process mid-processing', () =>
         });
 
         // Act
+        const killedAt = performance.now();
         const killed = await first.kill9();
         const heldAtKill = first.unfinished();
+        // In flight at the kill: items mid-processing, and items processed just before it whose acks may not have landed.
+        const inFlightAtFault = heldAtKill.length + processedJustBefore(ledger, first.startedKeys(), killedAt);
         const second = new ServerProcess(observer.config, ledger);
         servers.push(second);
         await second.waitUntilReady();
@@ -62,12 +67,13 @@ describe('failover chaos 4: kill -9 of the server process mid-processing', () =>
         const stalled = heldAtKill.filter((key) => ledger.deadLetterReasonsOf(key).includes('stalled'));
         const secondAttempts = second.startedKeys().filter((key) => ledger.attemptsOf(key).some((attempt) => attempt >= 2)).length;
         console.log(
-          ledger.line('failover chaos 4 (kill -9 of the server)', { items: 2 * ITEMS_PER_BROKER, heldAtKill: heldAtKill.length, redelivered: redelivered.length, stalled: stalled.length, secondAttempts }),
+          ledger.line('failover chaos 4 (kill -9 of the server)', { inFlightAtFault, items: 2 * ITEMS_PER_BROKER, heldAtKill: heldAtKill.length, redelivered: redelivered.length, stalled: stalled.length, secondAttempts }),
         );
         expect(killed.signal).toBe('SIGKILL');
         expect(heldAtKill.length).toBeGreaterThan(0);
         expect([...redelivered, ...stalled].sort()).toEqual([...heldAtKill].sort());
         expect(ledger.summary()).toMatchObject({ acknowledged: 2 * ITEMS_PER_BROKER, lost: 0, unexpected: 0 });
+        expect(ledger.summary().duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(stopped).toEqual({ code: 0, signal: null });
       } finally {
         await Promise.all(servers.map((server) => server.kill9()));

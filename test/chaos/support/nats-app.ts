@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { performance } from 'node:perf_hooks';
-import { KanbanEvents, type KanbanModuleOptions } from '../../../libs/kanban/src';
+import { KanbanEvents, type KanbanModuleOptions, type QueueDepth } from '../../../libs/kanban/src';
 import { natsBroker, type TestNamespace } from '../../harness';
 import { createKanbanTestApp, type KanbanTestApp } from '../../library/support/kanban-test-app';
 import { CHAOS_MODULE_OPTIONS } from '../../failover/support/chaos-options';
@@ -47,8 +47,8 @@ export interface FaultSnapshot {
  * Reads the domain's in-flight count from the broker, then runs `fault` (kill -9, SIGSTOP) and
  * returns what was in flight at that moment.
  */
-export async function faultWithSnapshot(app: NatsChaosApp, domain: string, fault: () => Promise<void>): Promise<FaultSnapshot> {
-  const rows = await app.queue.depth().catch(() => []);
+export async function faultWithSnapshot(app: { queue: { depth(): Promise<QueueDepth[]> }; acks: AckWindow }, domain: string, fault: () => Promise<void>): Promise<FaultSnapshot> {
+  const rows = await app.queue.depth().catch((): QueueDepth[] => []);
   const delivered = rows.filter((row) => row.domain === domain).reduce((sum, row) => sum + row.inFlight, 0);
   const at = performance.now();
   await fault();

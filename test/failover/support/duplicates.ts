@@ -14,6 +14,19 @@ export function duplicatesSettledBefore(ledger: Ledger, since: number): string[]
   return ledger.duplicatedKeys().filter((key) => (ledger.firstProcessedAtOf(key) ?? Number.POSITIVE_INFINITY) < since);
 }
 
+/**
+ * Keys first processed in the ACK_IN_FLIGHT_WINDOW_MS before `at` (performance.now()): their acks
+ * may not have landed when a fault struck at `at`, so they count as in flight at it.
+ */
+export function processedJustBefore(ledger: Ledger, keys: Iterable<string>, at: number): number {
+  let count = 0;
+  for (const key of keys) {
+    const first = ledger.firstProcessedAtOf(key);
+    if (first !== undefined && first <= at && first >= at - ACK_IN_FLIGHT_WINDOW_MS) count++;
+  }
+  return count;
+}
+
 /** Duplicated keys whose receipt named `broker`. */
 export function duplicatesReceivedBy(ledger: Ledger, broker: string): string[] {
   return ledger.duplicatedKeys().filter((key) => ledger.brokerOf(key) === broker);
