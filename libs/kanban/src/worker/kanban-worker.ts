@@ -42,6 +42,13 @@ type Outcome = { kind: 'done'; value: unknown } | { kind: 'error'; error: unknow
 /**
  * One pull loop: pulls up to workerPullSize items, runs them one at a time through the handler,
  * settles each exactly once, and pulls again. Never holds more than the pull size.
+ *
+ * Settles are pipelined: an item's ack (nack, retry, dead-letter) is started when its handler
+ * finishes and the next item's handler starts without waiting for it; every settle of a batch has
+ * landed (or failed and been logged) before the worker pulls again or stops. So a settle's round
+ * trip (a confirmed ack on NATS, a group commit on the embedded store) is off the per-item path,
+ * while the bound on what a worker holds and the "each item settled exactly once" rule stay.
+ * A lease extension is the exception: it is awaited before the item's handler runs.
  */
 export class KanbanWorker {
   private readonly logger: Logger;
@@ -51,7 +58,11 @@ export class KanbanWorker {
   private looping = false;
   private loop?: Promise<void>;
   private pullAbort?: AbortController;
-  private inFlight: Delivery[] = [];
+  /** The batch being worked on and how many of its items have been started (status().inFlight). */
+  private batch: Delivery[] = [];
+  private started = 0;
+  /** Settles started and not yet landed; awaited before the next pull. */
+  private settling: Promise<void>[] = [];
   private processed = 0;
   private failed = 0;
 
@@ -95,7 +106,7 @@ export class KanbanWorker {
       domain: this.handler.domain,
       priority: this.handler.priority,
       state: breaker !== 'closed' ? breaker : this.running ? 'running' : this.looping ? 'stopping' : 'stopped',
-      inFlight: this.inFlight.length,
+      inFlight: this.batch.length - this.started + this.settling.length,
       processed: this.processed,
       failed: this.failed,
       consecutiveFailures: this.breaker.consecutiveFailures,
@@ -112,16 +123,24 @@ export class KanbanWorker {
         continue;
       }
       const batch = await this.pullBatch(breaker === 'half_open' ? 1 : this.deps.options.workerPullSize);
-      this.inFlight = batch;
-      for (let i = 0; i < batch.length; i++) {
-        if (this.breaker.state === 'open') {
-          await this.returnToQueue(batch.slice(i));
-          break;
+      this.batch = batch;
+      this.started = 0;
+      try {
+        for (let i = 0; i < batch.length; i++) {
+          if (this.breaker.state === 'open') {
+            this.started = batch.length;
+            this.returnToQueue(batch.slice(i));
+            break;
+          }
+          this.started = i + 1;
+          await this.process(batch[i]);
         }
-        await this.process(batch[i]);
-        this.inFlight = batch.slice(i + 1);
+      } finally {
+        // Every settle of this batch lands before the next pull (or before stop() resolves).
+        await this.settled();
+        this.batch = [];
+        this.started = 0;
       }
-      this.inFlight = [];
     }
     this.running = false;
     this.looping = false;
@@ -144,10 +163,18 @@ export class KanbanWorker {
     }
   }
 
+  private async settled(): Promise<void> {
+    while (this.settling.length > 0) {
+      const pending = this.settling;
+      this.settling = [];
+      await Promise.all(pending);
+    }
+  }
+
   private async process(delivery: Delivery): Promise<void> {
     const { item } = delivery;
     if (item.deadline <= Date.now()) {
-      await this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'deadline_exceeded', 'deadline passed while waiting in the worker'));
+      this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'deadline_exceeded', 'deadline passed while waiting in the worker'));
       return;
     }
     await this.keepLeaseForRun(delivery);
@@ -155,12 +182,12 @@ export class KanbanWorker {
     if (outcome.kind === 'done') return this.onResult(delivery, outcome.value);
     if (outcome.kind === 'timeout') {
       this.onFailure(delivery, `handler exceeded ${this.deps.options.workerProcessTimeoutMs} ms`);
-      await this.settle(delivery, () =>
+      this.settle(delivery, () =>
         this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'processing_timeout', `handler ran longer than ${this.deps.options.workerProcessTimeoutMs} ms`),
       );
       return;
     }
-    await this.onError(delivery, outcome.error);
+    this.onError(delivery, outcome.error);
   }
 
   /** Items wait their turn in the batch; make sure the lease outlives this item's run plus half the grace. */
@@ -168,6 +195,8 @@ export class KanbanWorker {
     const timeout = this.deps.options.workerProcessTimeoutMs;
     if (delivery.leaseExpiresAt - Date.now() >= timeout + (this.leaseMs - timeout) / 2) return;
     await this.settle(delivery, () => this.deps.queue.extendLease(delivery.item.id, delivery.item.domain, delivery.lease, this.leaseMs));
+    // The extension is the one settle the handler waits for: the item's run must start under the longer lease.
+    await this.settled();
   }
 
   private async runHandler(delivery: Delivery): Promise<Outcome> {
@@ -186,34 +215,36 @@ export class KanbanWorker {
     return outcome;
   }
 
-  private async onResult(delivery: Delivery, value: unknown): Promise<void> {
+  private onResult(delivery: Delivery, value: unknown): void {
     if (value instanceof KanbanNack || value instanceof KanbanRetry) return this.onError(delivery, value);
     const { item } = delivery;
+    const wasClosed = this.breaker.state === 'closed';
     this.breaker.recordSuccess();
-    this.setBreakerMetric(0);
+    // The gauge only changes when the breaker does (it is set to 0 on start): not a prom-client call per item.
+    if (!wasClosed) this.setBreakerMetric(0);
     this.processed++;
-    await this.settle(delivery, () => this.deps.queue.ack(item.id, item.domain, delivery.lease, item.publishedAt));
+    this.settle(delivery, () => this.deps.queue.ack(item.id, item.domain, delivery.lease, item.publishedAt));
   }
 
-  private async onError(delivery: Delivery, error: unknown): Promise<void> {
+  private onError(delivery: Delivery, error: unknown): void {
     const { item } = delivery;
     const { queue, options } = this.deps;
     if (error instanceof KanbanNack) {
-      await this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, error.reason));
+      this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, error.reason));
       return;
     }
     if (isBadRequest(error)) {
-      await this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, `payload rejected: ${describe(error)}`));
+      this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, `payload rejected: ${describe(error)}`));
       return;
     }
     const message = describe(error);
     if (!(error instanceof KanbanRetry)) this.onFailure(delivery, message);
     if (item.attempts >= options.maxAttempts) {
-      await this.settle(delivery, () => queue.deadLetter(item.id, item.domain, delivery.lease, 'max_attempts', message));
+      this.settle(delivery, () => queue.deadLetter(item.id, item.domain, delivery.lease, 'max_attempts', message));
       return;
     }
     const delay = error instanceof KanbanRetry ? error.delayMs : retryDelayMs(options, item.attempts);
-    await this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay));
+    this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay));
   }
 
   private onFailure(delivery: Delivery, message: string): void {
@@ -228,21 +259,33 @@ export class KanbanWorker {
   }
 
   /** Circuit open: items pulled but not started go back to the queue at once. */
-  private async returnToQueue(rest: Delivery[]): Promise<void> {
+  private returnToQueue(rest: Delivery[]): void {
     for (const delivery of rest) {
-      await this.settle(delivery, () => this.deps.queue.retry(delivery.item.id, delivery.item.domain, delivery.lease, 0));
+      this.settle(delivery, () => this.deps.queue.retry(delivery.item.id, delivery.item.domain, delivery.lease, 0));
     }
     if (rest.length) this.logger.warn(`Returned ${rest.length} unstarted item(s) to the queue because the circuit breaker opened`);
   }
 
-  /** A settle that fails leaves the item leased; it is redelivered when the lease lapses, so it is logged, not lost. */
-  private async settle(delivery: Delivery, action: () => Promise<unknown>): Promise<void> {
+  /**
+   * Starts a settle without waiting for it; `settled()` waits for all started ones. A settle that
+   * fails leaves the item leased; it is redelivered when the lease lapses, so it is logged, not lost.
+   */
+  private settle(delivery: Delivery, action: () => Promise<unknown>): void {
+    let started: Promise<unknown>;
     try {
-      await action();
+      started = action();
     } catch (error) {
-      const level = error instanceof LeaseExpiredError ? 'warn' : 'error';
-      this.logger[level](`Settling item ${delivery.item.id} failed: ${(error as Error).message}`);
+      started = Promise.reject(error);
     }
+    this.settling.push(
+      started.then(
+        () => undefined,
+        (error: unknown) => {
+          const level = error instanceof LeaseExpiredError ? 'warn' : 'error';
+          this.logger[level](`Settling item ${delivery.item.id} failed: ${(error as Error).message}`);
+        },
+      ),
+    );
   }
 
   private setBreakerMetric(value: number): void {

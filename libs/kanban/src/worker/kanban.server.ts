@@ -45,7 +45,8 @@ export class KanbanServer extends Server implements CustomTransportStrategy {
 
   /** Runs the handler for `pattern` through Nest's RPC pipeline and resolves with its result. */
   async dispatch(pattern: string, payload: unknown, context: KanbanContext): Promise<unknown> {
-    const handler = this.getHandlerByPattern(pattern);
+    // Exact lookup first: getHandlerByPattern() tries JSON.parse on the pattern (a thrown SyntaxError per item for `kanban.x.y`).
+    const handler = this.messageHandlers.get(pattern) ?? this.getHandlerByPattern(pattern);
     if (!handler) throw new KanbanError(`No @KanbanHandler for ${pattern}`, { pattern });
     return lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
   }
