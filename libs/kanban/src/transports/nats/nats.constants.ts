@@ -24,6 +24,10 @@ export const NATS_ENVELOPE_OVERHEAD_BYTES = 64 * 1024;
 export const NATS_LEASE_SAFETY_MARGIN_MS = 250;
 /** A waiting pull rechecks the queues at least this often (nak-delayed items become ready without a publish). */
 export const NATS_PULL_RECHECK_MS = 500;
+/** A standing pull request (NatsFeed) expires after at most this long and is renewed while pulls wait. */
+export const NATS_FEED_REQUEST_EXPIRES_MS = 2_000;
+/** Items a feed received while no pull waited go back to the queue when no pull comes for this long. */
+export const NATS_FEED_IDLE_RELEASE_MS = 1_000;
 /** The client stops listening for the answer to a no-wait pull request after this long. */
 export const NATS_PULL_ANSWER_TIMEOUT_MS = 2_000;
 /** Dead letters are kept this long at most (limits retention); purge them earlier through the API. */

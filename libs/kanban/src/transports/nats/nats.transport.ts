@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import { errors as natsErrors, nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
@@ -26,11 +27,12 @@ import {
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
+import { NatsFeed, type FedMessage } from './nats-feed';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
 import { decodeLease, NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
 import { publishedOrTimeout, pullReady } from './nats-pull';
-import { NatsTopology } from './nats-topology';
+import { NATS_ACK_PENDING_PULLS, NatsTopology } from './nats-topology';
 
 const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
@@ -39,6 +41,8 @@ const ACK = '+ACK';
 const IN_PROGRESS = '+WPI';
 const TERM = '+TERM';
 const nak = (delayMs: number): string => `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`;
+
+type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters };
 
 interface MaxDeliveriesAdvisory {
   stream: string;
@@ -60,9 +64,13 @@ export class NatsTransport extends KanbanTransport {
   private readonly waiters = new Set<() => void>();
   private readonly publishTimeoutMs: number;
   private readonly queues = new Map<string, Promise<string>>();
+  /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
+  private readonly feeds = new Map<string, NatsFeed>();
   private clients?: NatsClients;
   private topology?: NatsTopology;
   private deadLetters?: NatsDeadLetters;
+  /** What connected() hands out, built once when the connection opens (it was a new object per call, several per item). */
+  private ready?: Connected;
   private connecting?: Promise<void>;
   private closing?: Promise<void>;
 
@@ -99,6 +107,7 @@ export class NatsTransport extends KanbanTransport {
       this.clients = clients;
       this.topology = topology;
       this.deadLetters = new NatsDeadLetters(clients.js, clients.jsm, this.names, this.publishTimeoutMs);
+      this.ready = { ...clients, topology, deadLetters: this.deadLetters };
     } catch (error) {
       await clients.nc.close().catch(() => undefined);
       throw error;
@@ -116,6 +125,7 @@ export class NatsTransport extends KanbanTransport {
         this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
       } else if (event.type === 'reconnect') {
         this.queues.clear();
+        for (const feed of this.feeds.values()) feed.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
         this.logger.log(`NATS connection restored; JetStream ${jetStreamUp ? 'available' : 'not available'}`);
         this.status.next(jetStreamUp ? { state: 'up', active: 'nats' } : { state: 'degraded', active: 'none', detail: 'connected to NATS but JetStream does not answer' });
@@ -148,12 +158,15 @@ export class NatsTransport extends KanbanTransport {
    */
   private async shutdown(): Promise<void> {
     await this.connecting?.catch(() => undefined);
-    const held = this.leases.closeAll();
+    // Items a feed received and never handed out are held by this instance too.
+    const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
+    this.feeds.clear();
+    const held = [...this.leases.closeAll().map((lease) => lease.reply), ...fed.map((entry) => entry.message.reply ?? '').filter((reply) => reply !== '')];
     for (const wake of this.waiters) wake();
     const nc = this.clients?.nc;
     const reachable = nc !== undefined && !nc.isClosed() && this.status.value.state !== 'down';
     if (nc && reachable) {
-      const released = await Promise.allSettled(held.map((lease) => nc.request(lease.reply, nak(0), { timeout: this.publishTimeoutMs })));
+      const released = await Promise.allSettled(held.map((reply) => nc.request(reply, nak(0), { timeout: this.publishTimeoutMs })));
       const failed = released.filter((result) => result.status === 'rejected').length;
       if (failed > 0) this.logger.warn(`${failed} of ${held.length} held items could not be released at close; JetStream redelivers them after their ack wait`);
       try {
@@ -168,12 +181,12 @@ export class NatsTransport extends KanbanTransport {
     this.status.next({ state: 'closed', active: 'none' });
   }
 
-  private connected(): NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters } {
+  private connected(): Connected {
     if (this.closing) throw new BrokerUnavailableError('nats', 'the transport was closed');
-    if (!this.clients || !this.topology || !this.deadLetters) throw new BrokerUnavailableError('nats', 'not connected; call connect() first');
+    if (!this.ready) throw new BrokerUnavailableError('nats', 'not connected; call connect() first');
     // Fail fast while reconnecting instead of letting nats.js buffer the call until its timeout: a failover transport switches sooner.
     if (this.status.value.state === 'down') throw new BrokerUnavailableError('nats', this.status.value.detail ?? 'disconnected from NATS');
-    return { ...this.clients, topology: this.topology, deadLetters: this.deadLetters };
+    return this.ready;
   }
 
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
@@ -278,6 +291,7 @@ export class NatsTransport extends KanbanTransport {
     const priorities = queue.priority ? [queue.priority] : [...PRIORITIES];
     const streams = await Promise.all(priorities.map((priority) => this.declareQueue(priority, queue.domain)));
     const leaseMs = Math.max(1, Math.min(options.leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
+    if (queue.priority && options.waitMs > 0) return this.pullFed(queue.priority, queue.domain, streams[0], max, leaseMs, options);
     const deadline = Date.now() + options.waitMs;
     const wakeSubject = queue.priority ? this.names.workSubject(queue.priority, queue.domain) : `${SUBJECT_PREFIX}.*.${queue.domain}`;
     for (;;) {
@@ -301,23 +315,94 @@ export class NatsTransport extends KanbanTransport {
     }
   }
 
-  /** One pass in strict priority order: high fills the batch first, then normal, then low. */
+  /**
+   * A waiting pull on one queue: served by the queue's feed (one standing pull request shared by
+   * this instance's waiting pulls; JetStream pushes each item as it is stored).
+   */
+  private async pullFed(priority: Priority, domain: string, stream: string, max: number, leaseMs: number, options: PullOptions): Promise<TransportDelivery[]> {
+    const key = `${priority}:${domain}`;
+    const feed = this.feedFor(key, stream);
+    const deadline = Date.now() + options.waitMs;
+    for (;;) {
+      if (this.closing) return [];
+      const fed = await feed.take(max, deadline - Date.now(), options.signal).catch((error: unknown) => {
+        this.queues.delete(key);
+        throw brokerError(error, `pulling from ${stream}`);
+      });
+      const deliveries = await this.handOut(fed, priority, domain, stream, leaseMs);
+      if (deliveries.length > 0 || fed.length === 0 || Date.now() >= deadline || options.signal?.aborted) return deliveries;
+    }
+  }
+
+  private feedFor(key: string, stream: string): NatsFeed {
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      feed = new NatsFeed(
+        this.connected().nc,
+        stream,
+        this.names.workConsumer,
+        this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
+        (messages) => this.releaseFed(messages, `${messages.length} item(s) of ${stream} received while no pull waited`),
+        () => this.queues.delete(key),
+      );
+      this.feeds.set(key, feed);
+    }
+    return feed;
+  }
+
+  /** Gives items this instance received but will not hand out back to the queue (JetStream redelivers them after their ack wait if this fails). */
+  private releaseFed(messages: FedMessage[], why: string): void {
+    const nc = this.clients?.nc;
+    if (!nc || nc.isClosed() || messages.length === 0) return;
+    void Promise.allSettled(messages.map(({ message }) => nc.request(message.reply as string, nak(0), { timeout: this.publishTimeoutMs }))).then((results) => {
+      const failed = results.filter((result) => result.status === 'rejected').length;
+      if (failed > 0) this.logger.warn(`releasing ${why}: ${failed} of ${messages.length} failed; JetStream redelivers them after their ack wait`);
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /**
+   * Turns received messages into deliveries under a lease. JetStream's ack wait started when the
+   * message arrived, so the lease is shortened by the time it waited here.
+   */
+  private async handOut(fed: FedMessage[], priority: Priority, domain: string, stream: string, leaseMs: number): Promise<TransportDelivery[]> {
+    const deliveries: TransportDelivery[] = [];
+    for (const entry of fed) {
+      const lease = Math.floor(Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS - (performance.now() - entry.arrivedAt)));
+      if (lease < 1 || this.closing) {
+        this.releaseFed([entry], `an item of ${stream} that waited out its lease before a pull took it`);
+        continue;
+      }
+      // One message failing (its dead-lettering, say) must not strand the rest of the batch, which is already delivered.
+      const delivery = await this.toDelivery(entry.message, priority, domain, lease).catch((error: unknown) => {
+        this.logger.warn(`could not hand out a delivery from ${stream}: ${(error as Error).message}; JetStream redelivers it after its ack wait`);
+        return undefined;
+      });
+      if (delivery) deliveries.push(delivery);
+    }
+    return deliveries;
+  }
+
+  /**
+   * One pass in strict priority order: high fills the batch first, then normal, then low. Items a
+   * queue's feed already holds go first; the no-wait pull takes what is ready on the server; then
+   * the feed is read again, because what the server had pushed to the feed's standing request
+   * arrives before the answer to the no-wait pull.
+   */
   private async pullRound(nc: NatsConnection, priorities: Priority[], streams: string[], domain: string, max: number, leaseMs: number): Promise<TransportDelivery[]> {
     const deliveries: TransportDelivery[] = [];
     for (let i = 0; i < priorities.length && deliveries.length < max; i++) {
+      const feed = this.feeds.get(`${priorities[i]}:${domain}`);
+      if (feed) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
+      if (deliveries.length >= max) break;
       const messages = await pullReady(nc, streams[i], this.names.workConsumer, max - deliveries.length).catch((error: unknown) => {
         // The stream or consumer may be gone (deleted, server lost its store): the next pull declares it again.
         this.queues.delete(`${priorities[i]}:${domain}`);
         throw brokerError(error, `pulling from ${streams[i]}`);
       });
-      for (const message of messages) {
-        // One message failing (its dead-lettering, say) must not strand the rest of the batch, which is already delivered.
-        const delivery = await this.toDelivery(message, priorities[i], domain, leaseMs).catch((error: unknown) => {
-          this.logger.warn(`could not hand out a delivery from ${streams[i]}: ${(error as Error).message}; JetStream redelivers it after its ack wait`);
-          return undefined;
-        });
-        if (delivery) deliveries.push(delivery);
-      }
+      const arrivedAt = performance.now();
+      deliveries.push(...(await this.handOut(messages.map((message) => ({ message, arrivedAt })), priorities[i], domain, streams[i], leaseMs)));
+      if (feed && deliveries.length < max) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
     }
     return deliveries;
   }

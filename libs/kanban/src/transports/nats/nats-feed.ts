@@ -1,0 +1,233 @@
+import { performance } from 'node:perf_hooks';
+import { createInbox, nanos, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { BrokerUnavailableError } from '../../errors';
+import { NATS_FEED_REQUEST_EXPIRES_MS, NATS_FEED_IDLE_RELEASE_MS } from './nats.constants';
+
+const STATUS_NO_MESSAGES = 404;
+const STATUS_REQUEST_TIMEOUT = 408;
+const STATUS_CONFLICT = 409;
+const STATUS_NO_RESPONDERS = 503;
+/** After a request ended without delivering (404, a 409 other than "consumer deleted"), wait this long before the next. */
+const REISSUE_BACKOFF_MS = 50;
+/** A request whose end (batch filled, 408) was never seen counts as ended this long after its expiry (a lost connection, say). */
+const LOST_REQUEST_GRACE_MS = 2_000;
+
+/** A message the feed received and has not handed out yet, with when it arrived (JetStream's ack wait runs from then). */
+export interface FedMessage {
+  message: Msg;
+  arrivedAt: number;
+}
+
+interface Waiter {
+  max: number;
+  deadline: number;
+  resolve: (messages: FedMessage[]) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * The waiting pulls of one (priority, domain) work queue in this process, served by one standing
+ * pull request instead of one no-wait request (and one wake-up subscription) per pull.
+ *
+ * While any pull waits, one pull request is open on the server with `batch` = what the waiting
+ * pulls asked for together; JetStream pushes each item to it as soon as it is stored, and the
+ * feed hands it to the longest-waiting pull. At most one request is open at a time, so what the
+ * server may still push is always known (the request's remaining batch). Items that arrive when
+ * no pull waits stay in a local buffer and go to the next pull (waiting or not); if no pull comes
+ * for NATS_FEED_IDLE_RELEASE_MS they are released back to the queue.
+ *
+ * The feed knows nothing of leases: the transport starts an item's lease when it hands it out,
+ * shortened by the time it spent here (JetStream's ack wait started at arrival).
+ */
+export class NatsFeed {
+  private readonly buffer: FedMessage[] = [];
+  private readonly waiters: Waiter[] = [];
+  private subscription?: Subscription;
+  private inbox = '';
+  /** Messages the open request may still deliver; undefined when none is open. */
+  private open?: { remaining: number; lostTimer: NodeJS.Timeout };
+  private reissueTimer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
+  private dispatchScheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream: string,
+    private readonly consumer: string,
+    private readonly maxBatch: number,
+    /** Called with messages the feed gives back unhanded (idle, close): the transport releases them. */
+    private readonly release: (messages: FedMessage[]) => void,
+    /** Called when the consumer or stream is gone: the transport forgets the declared queue. */
+    private readonly onGone: () => void,
+  ) {}
+
+  /** Messages buffered now, up to `max`, without waiting. */
+  takeBuffered(max: number): FedMessage[] {
+    return max > 0 && this.buffer.length > 0 ? this.buffer.splice(0, max) : [];
+  }
+
+  /**
+   * Up to `max` messages: buffered ones at once, else the first ones the server pushes within
+   * `waitMs`; [] after waitMs, on abort or on close.
+   * @throws BrokerUnavailableError when JetStream refuses the pull (consumer deleted, no responders).
+   */
+  take(max: number, waitMs: number, signal?: AbortSignal): Promise<FedMessage[]> {
+    const ready = this.takeBuffered(max);
+    if (ready.length > 0 || this.closed || waitMs <= 0 || signal?.aborted) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        max,
+        deadline: performance.now() + waitMs,
+        resolve,
+        reject,
+        signal,
+        timer: setTimeout(() => this.leave(waiter, []), waitMs),
+      };
+      if (signal) {
+        waiter.onAbort = () => this.leave(waiter, []);
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.clearIdle();
+      this.request();
+    });
+  }
+
+  /** Stops the feed: waiting pulls get [], the subscription ends, buffered messages go back through `release`. */
+  close(): FedMessage[] {
+    this.closed = true;
+    for (const waiter of [...this.waiters]) this.leave(waiter, []);
+    this.endRequest();
+    clearTimeout(this.reissueTimer);
+    this.clearIdle();
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    return this.buffer.splice(0);
+  }
+
+  private leave(waiter: Waiter, messages: FedMessage[], error?: Error): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.waiters.splice(index, 1);
+    clearTimeout(waiter.timer);
+    if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (error) waiter.reject(error);
+    else waiter.resolve(messages);
+    if (this.waiters.length === 0 && this.buffer.length > 0) this.armIdle();
+  }
+
+  /** After a reconnect the server may have lost the open request: forget it and open a new one for the waiting pulls. */
+  reset(): void {
+    this.endRequest();
+    this.request();
+  }
+
+  /** Opens a pull request for the waiting pulls unless one is open. */
+  private request(): void {
+    if (this.closed || this.open || this.reissueTimer || this.waiters.length === 0) return;
+    if (this.nc.isClosed() || this.nc.isDraining()) return;
+    if (!this.subscription) {
+      this.inbox = createInbox();
+      this.subscription = this.nc.subscribe(this.inbox, { callback: (error, message) => (error ? undefined : this.onMessage(message)) });
+    }
+    let wanted = 0;
+    let longest = 0;
+    const now = performance.now();
+    for (const waiter of this.waiters) {
+      wanted += waiter.max;
+      longest = Math.max(longest, waiter.deadline - now);
+    }
+    const batch = Math.max(1, Math.min(wanted - this.buffer.length, this.maxBatch));
+    // The request lives no longer than the longest wait: items pushed after every pull gave up would only wait in the buffer.
+    const expiresMs = Math.max(1, Math.min(NATS_FEED_REQUEST_EXPIRES_MS, Math.ceil(longest)));
+    const lostTimer = setTimeout(() => {
+      this.open = undefined;
+      this.request();
+    }, expiresMs + LOST_REQUEST_GRACE_MS);
+    lostTimer.unref();
+    this.open = { remaining: batch, lostTimer };
+    this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${this.consumer}`, JSON.stringify({ batch, expires: nanos(expiresMs) }), { reply: this.inbox });
+  }
+
+  private endRequest(): void {
+    if (!this.open) return;
+    clearTimeout(this.open.lostTimer);
+    this.open = undefined;
+  }
+
+  private reissueAfter(ms: number): void {
+    if (this.reissueTimer || this.closed) return;
+    this.reissueTimer = setTimeout(() => {
+      this.reissueTimer = undefined;
+      this.request();
+    }, ms);
+  }
+
+  private onMessage(message: Msg): void {
+    const code = message.headers?.code;
+    if (code && message.data.length === 0) return this.onStatus(code, message.headers?.description ?? '');
+    this.buffer.push({ message, arrivedAt: performance.now() });
+    if (this.open && --this.open.remaining <= 0) this.endRequest();
+    // Hand out once per burst (one socket read carries many messages), not once per message.
+    if (!this.dispatchScheduled) {
+      this.dispatchScheduled = true;
+      queueMicrotask(() => this.dispatch());
+    }
+  }
+
+  private onStatus(code: number, description: string): void {
+    if (code === STATUS_REQUEST_TIMEOUT) {
+      this.endRequest();
+      this.request();
+      return;
+    }
+    if (code === STATUS_CONFLICT && /deleted/i.test(description)) return this.fail(`the consumer ${this.stream}/${this.consumer} was deleted`);
+    if (code === STATUS_NO_RESPONDERS) return this.fail(`JetStream did not answer a pull on ${this.stream}`);
+    if (code === STATUS_NO_MESSAGES || code === STATUS_CONFLICT || code >= 400) {
+      // The request ended (limits, leadership change, server shutdown): open the next one shortly.
+      this.endRequest();
+      this.reissueAfter(REISSUE_BACKOFF_MS);
+    }
+    // 100 (heartbeat, flow control): nothing to do.
+  }
+
+  private fail(reason: string): void {
+    this.endRequest();
+    this.onGone();
+    const error = new BrokerUnavailableError('nats', reason);
+    for (const waiter of [...this.waiters]) this.leave(waiter, [], error);
+  }
+
+  /** Spreads the buffer over the waiting pulls, longest waiting first, then opens the next request if some still wait. */
+  private dispatch(): void {
+    this.dispatchScheduled = false;
+    while (this.buffer.length > 0 && this.waiters.length > 0) {
+      const waiter = this.waiters[0];
+      const share = Math.min(waiter.max, Math.ceil(this.buffer.length / this.waiters.length));
+      this.leave(waiter, this.buffer.splice(0, share));
+    }
+    if (this.waiters.length > 0) this.request();
+    else if (this.buffer.length > 0) this.armIdle();
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.waiters.length > 0 || this.buffer.length === 0) return;
+      // Released items go back to the queue; while a request is open the server would push them straight back here.
+      if (this.open) return this.armIdle();
+      this.release(this.buffer.splice(0));
+    }, NATS_FEED_IDLE_RELEASE_MS);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
