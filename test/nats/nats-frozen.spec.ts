@@ -48,6 +48,7 @@ describe('NATS: nats-server frozen (SIGSTOP)', () => {
 
     // Assert
     expect(refused).toBeInstanceOf(BrokerUnavailableError);
+    expect((refused as Error).message).toContain('outcome is unknown');
     expect(refusedAfterMs).toBeLessThan(PUBLISH_TIMEOUT_MS + REFUSAL_SLACK_MS);
     expect(receipt).toMatchObject({ broker: 'nats', duplicate: false });
   });

@@ -41,7 +41,8 @@ export function publishError(error: unknown, queue: string, timeoutMs: number): 
     return new QueueFullError(queue, NATS_QUEUE_FULL_RETRY_AFTER_MS, `JetStream refused the item (${message})`);
   }
   if (findCause(error, natsErrors.TimeoutError)) {
-    return new BrokerUnavailableError('nats', `no JetStream PubAck for ${queue} within ${timeoutMs} ms`, { cause: error });
+    // The server may have stored it (a frozen server stores what it read once it resumes): say so, so a producer retries with its idempotencyKey.
+    return new BrokerUnavailableError('nats', `no JetStream PubAck for ${queue} within ${timeoutMs} ms; its outcome is unknown`, { cause: error });
   }
   if (findCause(error, natsErrors.NoRespondersError)) {
     return new BrokerUnavailableError('nats', `no JetStream stream answers for ${queue} (JetStream down or the stream was deleted)`, { cause: error });
