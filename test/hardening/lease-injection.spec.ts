@@ -1,9 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { startPrivateNatsServer, type PrivateNatsServer } from '../harness';
-import { NatsSpy } from './support/nats-spy';
-import { startServer, type ServerUnderTest } from './support/server-under-test';
+import { startWatchedServer, type WatchedServer } from './support/watched-server';
 
-const SENTINEL_SUBJECT = 'kanban.normal.sentinel';
 const LATER = (): number => Date.now() + 600_000;
 
 /**
@@ -12,33 +8,21 @@ const LATER = (): number => Date.now() + 600_000;
  * it names, and a real one settles only the item and domain it was issued for.
  */
 describe('forged and misdirected leases (nats, over HTTP)', () => {
-  let nats: PrivateNatsServer;
-  let spy: NatsSpy;
-  let server: ServerUnderTest;
+  let watched: WatchedServer;
 
-  const publishSentinel = async (): Promise<string> => {
-    const text = randomUUID();
-    await server.http().post('/work').send({ priority: 'normal', domain: 'sentinel', payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
-    return text;
-  };
   const publishAndPull = async (domain: string): Promise<{ id: string; lease: string }> => {
-    await server.http().post('/work').send({ priority: 'normal', domain, payload: 1, deadlineMs: 60_000 }).expect(201);
-    return (await server.http().post('/work/pull').send({ domain, max: 1 }).expect(200)).body[0];
+    await watched.server.http().post('/work').send({ priority: 'normal', domain, payload: 1, deadlineMs: 60_000 }).expect(201);
+    return (await watched.server.http().post('/work/pull').send({ domain, max: 1 }).expect(200)).body[0];
   };
   const inFlight = async (domain: string): Promise<number> =>
-    ((await server.http().get('/queues').expect(200)).body.queues as Array<{ domain: string; inFlight: number }>).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
+    ((await watched.server.http().get('/queues').expect(200)).body.queues as Array<{ domain: string; inFlight: number }>).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
 
   beforeAll(async () => {
-    nats = await startPrivateNatsServer();
-    spy = await NatsSpy.on(nats.url);
-    server = await startServer({ KANBAN_NATS_SERVERS: nats.url, KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '600000' });
-    await spy.before(spy.mark(), SENTINEL_SUBJECT, await publishSentinel());
+    watched = await startWatchedServer();
   });
 
   afterAll(async () => {
-    await server?.close();
-    await spy?.close();
-    await nats?.stop();
+    await watched?.close();
   });
 
   it.each([
@@ -48,11 +32,11 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     ['a space in the stream token', () => `normal.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0|${LATER()}`],
   ])('refuses a forged lease naming %s with 400 or 409, publishing nothing', async (_label, forge) => {
     // Arrange
-    const mark = spy.mark();
+    const mark = watched.mark();
 
     // Act
-    const response = await server.http().post('/work/ITEM/ack').send({ domain: 'billing', lease: forge() });
-    const stray = await spy.before(mark, SENTINEL_SUBJECT, await publishSentinel());
+    const response = await watched.server.http().post('/work/ITEM/ack').send({ domain: 'billing', lease: forge() });
+    const stray = await watched.publishedSince(mark);
 
     // Assert: both at once, so a failure shows what the server answered and what it published.
     expect({ status: response.status, refused: [400, 409].includes(response.status), published: stray.map((m) => m.subject) }).toEqual({ status: expect.any(Number), refused: true, published: [] });
@@ -64,11 +48,11 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     const beta = await publishAndPull('beta');
 
     // Act
-    const misdirected = await server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: alpha.lease });
+    const misdirected = await watched.server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: alpha.lease });
 
     // Assert
     expect({ status: misdirected.status, refused: [400, 409].includes(misdirected.status), alpha: await inFlight('alpha'), beta: await inFlight('beta') }).toEqual({ status: expect.any(Number), refused: true, alpha: 1, beta: 1 });
-    await server.http().post(`/work/${alpha.id}/ack`).send({ domain: 'alpha', lease: alpha.lease }).expect(200);
-    await server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: beta.lease }).expect(200);
+    await watched.server.http().post(`/work/${alpha.id}/ack`).send({ domain: 'alpha', lease: alpha.lease }).expect(200);
+    await watched.server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: beta.lease }).expect(200);
   });
 });

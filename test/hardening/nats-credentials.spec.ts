@@ -1,6 +1,6 @@
-import { Test } from '@nestjs/testing';
-import { BrokerUnavailableError, KanbanModule, type NatsConnectionOptions } from '@tps/kanban';
+import { BrokerUnavailableError, type NatsConnectionOptions } from '@tps/kanban';
 import { startPrivateNatsServer, testNamespace, type PrivateNatsServer } from '../harness';
+import { startAndCloseKanbanModule } from './support/kanban-module-startup';
 import { everythingShown, formsOf, recordStartup } from './support/secret-leaks';
 import { startServer, type ServerUnderTest } from './support/server-under-test';
 
@@ -42,14 +42,7 @@ describe('NATS credentials', () => {
     const options = { nats: { streamPrefix: testNamespace().streamPrefix, ...connection() } as NatsConnectionOptions, embedded: { path: ':memory:' } };
 
     // Act
-    const record = await recordStartup(async (logger) => {
-      const module = await Test.createTestingModule({ imports: [KanbanModule.forRoot(options)] }).setLogger(logger).compile();
-      try {
-        await module.init();
-      } finally {
-        await module.close().catch(() => undefined);
-      }
-    });
+    const record = await recordStartup((logger) => startAndCloseKanbanModule(options, logger));
 
     // Assert
     expect(record.error).toBeInstanceOf(BrokerUnavailableError);

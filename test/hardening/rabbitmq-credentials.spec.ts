@@ -1,6 +1,6 @@
-import { Test } from '@nestjs/testing';
-import { BrokerUnavailableError, KanbanModule } from '@tps/kanban';
+import { BrokerUnavailableError } from '@tps/kanban';
 import { rabbitmqBroker, testNamespace } from '../harness';
+import { startAndCloseKanbanModule } from './support/kanban-module-startup';
 import { everythingShown, formsOf, recordStartup } from './support/secret-leaks';
 import { startServer } from './support/server-under-test';
 
@@ -25,14 +25,7 @@ describe('RabbitMQ credentials', () => {
     const options = { rabbitmq: { url: urlWithWrongPassword(), queuePrefix: testNamespace().queuePrefix }, embedded: { path: ':memory:' } };
 
     // Act
-    const record = await recordStartup(async (logger) => {
-      const module = await Test.createTestingModule({ imports: [KanbanModule.forRoot(options)] }).setLogger(logger).compile();
-      try {
-        await module.init();
-      } finally {
-        await module.close().catch(() => undefined);
-      }
-    });
+    const record = await recordStartup((logger) => startAndCloseKanbanModule(options, logger));
 
     // Assert
     expect(record.error).toBeInstanceOf(BrokerUnavailableError);

@@ -1,11 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { startPrivateNatsServer, type PrivateNatsServer } from '../harness';
 import { HOSTILE_DOMAINS } from './support/hostile-inputs';
-import { NatsSpy } from './support/nats-spy';
-import { startServer, type ServerUnderTest } from './support/server-under-test';
-
-const SENTINEL_DOMAIN = 'sentinel';
-const SENTINEL_SUBJECT = `kanban.normal.${SENTINEL_DOMAIN}`;
+import type { ServerUnderTest } from './support/server-under-test';
+import { startWatchedServer, type WatchedServer } from './support/watched-server';
 
 /** Every route that takes a domain, with the domain in the place a client would put it. */
 const ROUTES: Array<[name: string, send: (server: ServerUnderTest, domain: string) => Promise<{ status: number; body: { fields?: Array<{ field: string }> } }>]> = [
@@ -26,42 +21,27 @@ const ROUTES: Array<[name: string, send: (server: ServerUnderTest, domain: strin
  * between the hostile requests and a sentinel publish sent after them).
  */
 describe('subject injection over HTTP', () => {
-  let nats: PrivateNatsServer;
-  let spy: NatsSpy;
-  let server: ServerUnderTest;
-
-  const publishSentinel = async (): Promise<string> => {
-    const text = randomUUID();
-    await server.http().post('/work').send({ priority: 'normal', domain: SENTINEL_DOMAIN, payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
-    return text;
-  };
+  let watched: WatchedServer;
 
   beforeAll(async () => {
-    nats = await startPrivateNatsServer();
-    spy = await NatsSpy.on(nats.url);
-    // No coordinator tick during the test: the broker stays silent unless a request reaches it.
-    server = await startServer({ KANBAN_NATS_SERVERS: nats.url, KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '600000' });
-    // Declares the sentinel's stream, so later sentinels are one plain publish each.
-    await spy.before(spy.mark(), SENTINEL_SUBJECT, await publishSentinel());
+    watched = await startWatchedServer();
   });
 
   afterAll(async () => {
-    await server?.close();
-    await spy?.close();
-    await nats?.stop();
+    await watched?.close();
   });
 
   it.each(HOSTILE_DOMAINS)('refuses a domain with %s on every route before any broker call', async (_label, domain) => {
     // Arrange
-    const mark = spy.mark();
+    const mark = watched.mark();
 
     // Act
     const answers = [];
     for (const [route, send] of ROUTES) {
-      const response = await send(server, domain);
+      const response = await send(watched.server, domain);
       answers.push({ route, status: response.status, fields: (response.body.fields ?? []).map((f) => f.field) });
     }
-    const stray = await spy.before(mark, SENTINEL_SUBJECT, await publishSentinel());
+    const stray = await watched.publishedSince(mark);
 
     // Assert
     expect(answers).toEqual(ROUTES.map(([route]) => ({ route, status: 400, fields: expect.arrayContaining(['domain']) })));
@@ -70,11 +50,11 @@ describe('subject injection over HTTP', () => {
 
   it('sees the valid publish that follows, so the spy is not blind', async () => {
     // Arrange
-    const mark = spy.mark();
+    const mark = watched.mark();
 
     // Act
-    await server.http().post('/work').send({ priority: 'high', domain: 'visible', payload: { seen: true }, deadlineMs: 60_000 }).expect(201);
-    const traffic = await spy.before(mark, SENTINEL_SUBJECT, await publishSentinel());
+    await watched.server.http().post('/work').send({ priority: 'high', domain: 'visible', payload: { seen: true }, deadlineMs: 60_000 }).expect(201);
+    const traffic = await watched.publishedSince(mark);
 
     // Assert
     expect(traffic.map((m) => m.subject)).toContain('kanban.high.visible');

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { startPrivateNatsServer } from '../../harness';
+import { NatsSpy, type SpiedMessage } from './nats-spy';
+import { startServer, type ServerUnderTest } from './server-under-test';
+
+const SENTINEL_DOMAIN = 'sentinel';
+const SENTINEL_SUBJECT = `kanban.normal.${SENTINEL_DOMAIN}`;
+
+/**
+ * The server on a NATS server of its own watched by a `>` subscriber (NatsSpy): what requests made
+ * the server publish is what the spy saw between a mark and a sentinel published after them.
+ */
+export interface WatchedServer {
+  server: ServerUnderTest;
+  /** Position to read the spy from after the requests that follow. */
+  mark(): number;
+  /** Publishes a sentinel over HTTP and returns the messages the spy saw since `mark` and before it. */
+  publishedSince(mark: number): Promise<SpiedMessage[]>;
+  close(): Promise<void>;
+}
+
+/** Starts the NATS server, the spy and the server, stopping what started if a later step throws. */
+export async function startWatchedServer(): Promise<WatchedServer> {
+  const nats = await startPrivateNatsServer();
+  let spy: NatsSpy | undefined;
+  let server: ServerUnderTest | undefined;
+  const close = async (): Promise<void> => {
+    await server?.close();
+    await spy?.close();
+    await nats.stop();
+  };
+  try {
+    const watching = await NatsSpy.on(nats.url);
+    spy = watching;
+    // No coordinator tick during the test: the broker stays silent unless a request reaches it.
+    const started = await startServer({ KANBAN_NATS_SERVERS: nats.url, KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '600000' });
+    server = started;
+    const publishedSince = async (mark: number): Promise<SpiedMessage[]> => {
+      const text = randomUUID();
+      await started.http().post('/work').send({ priority: 'normal', domain: SENTINEL_DOMAIN, payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
+      return watching.before(mark, SENTINEL_SUBJECT, text);
+    };
+    // Declares the sentinel's stream, so later sentinels are one plain publish each.
+    await publishedSince(watching.mark());
+    return { server: started, mark: () => watching.mark(), publishedSince, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
