@@ -2,27 +2,18 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/failover';
 import { RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
-import { KanbanEvents } from '../../libs/kanban/src';
-import { AckWindow } from '../chaos/support/ack-window';
-import { faultWithSnapshot } from '../chaos/support/nats-app';
-import { Ledger } from '../ledger/ledger';
-import { createChaosApp } from './support/chaos-app';
+import { natsBroker, rabbitmqBroker } from '../harness';
+import { FROZEN_MS, itemsThroughFreeze } from '../chaos/support/frozen-load';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesReceivedBy, duplicatesSettledBefore } from './support/duplicates';
-import { purgeNamespace } from './support/purge-namespace';
-import { SteadyPublisher } from './support/steady-publisher';
+import { startPublishingRun } from './support/publishing-run';
 import { activeBrokerLines } from './support/switch-lines';
 
 const PUBLISH_RATE_PER_SECOND = 200;
 const MAX_PUBLISHES_IN_FLIGHT = 400;
 /** nats-server is frozen once this many publishes were launched (5 s in). */
 const STOP_AT = 1_000;
-/** The fault the scenario is about: nats-server frozen this long under load. */
-const FROZEN_MS = 30_000;
-/** Publishing goes on for 5 s after SIGCONT. */
-const ITEMS = STOP_AT + ((FROZEN_MS + 5_000) * PUBLISH_RATE_PER_SECOND) / 1_000;
-const PHASE_TIMEOUT_MS = 30_000;
+const ITEMS = itemsThroughFreeze(STOP_AT, PUBLISH_RATE_PER_SECOND);
 /**
  * The longest a publish can take by construction: the primary's bound, then the fallback's own
  * confirm timeout (past it the outbox takes the item).
@@ -36,23 +27,13 @@ describe('failover chaos 2: nats-server frozen (SIGSTOP) for 30 s under load', (
     'fails publishes over within the bound, loses nothing and leaves nothing stuck after SIGCONT',
     async () => {
       // Arrange
-      const namespace = testNamespace();
-      const domain = namespace.domain('frozen');
-      const ledger = new Ledger();
-      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
-      const acks = new AckWindow(app.module.get(KanbanEvents), domain);
+      const run = await startPublishingRun('frozen', { count: ITEMS, ratePerSecond: PUBLISH_RATE_PER_SECOND, maxInFlight: MAX_PUBLISHES_IN_FLIGHT });
+      const { app, domain, ledger, publisher } = run;
       try {
-        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
-          count: ITEMS,
-          ratePerSecond: PUBLISH_RATE_PER_SECOND,
-          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
-          keyPrefix: 'frozen',
-        });
-
         // Act
         const publishing = publisher.run();
-        await waitFor(() => publisher.launched >= STOP_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${STOP_AT} publishes launched` });
-        const fault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => natsBroker().sigstop());
+        await run.launched(STOP_AT);
+        const fault = await run.fault(() => natsBroker().sigstop());
         const stoppedAt = fault.at;
         await sleep(FROZEN_MS);
         await natsBroker().sigcont();
@@ -92,10 +73,8 @@ describe('failover chaos 2: nats-server frozen (SIGSTOP) for 30 s under load', (
         expect(duplicatesReceivedBy(ledger, 'rabbitmq').length).toBeLessThanOrEqual(unknownOutcomes);
         expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'nats']);
       } finally {
-        acks.close();
         await natsBroker().sigcont();
-        await app.close();
-        await purgeNamespace(namespace, [domain]);
+        await run.close();
       }
     },
     240_000,

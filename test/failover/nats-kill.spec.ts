@@ -1,15 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
-import { KanbanEvents } from '../../libs/kanban/src';
-import { AckWindow } from '../chaos/support/ack-window';
-import { faultWithSnapshot } from '../chaos/support/nats-app';
-import { Ledger } from '../ledger/ledger';
-import { createChaosApp } from './support/chaos-app';
+import { natsBroker, rabbitmqBroker } from '../harness';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesReceivedBy, duplicatesSettledBefore } from './support/duplicates';
+import { startPublishingRun } from './support/publishing-run';
 import { activeBrokerLines } from './support/switch-lines';
-import { purgeNamespace } from './support/purge-namespace';
-import { SteadyPublisher } from './support/steady-publisher';
 
 const ITEMS = 10_000;
 const PUBLISH_RATE_PER_SECOND = 1_000;
@@ -17,7 +11,6 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 /** nats-server dies once this many publishes were launched, and comes back after RESTART_AT. */
 const KILL_AT = 3_000;
 const RESTART_AT = 6_000;
-const PHASE_TIMEOUT_MS = 30_000;
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
 
@@ -26,25 +19,15 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
     'processes every acknowledged publish, switches to RabbitMQ and back with one log line each, and counts duplicates',
     async () => {
       // Arrange
-      const namespace = testNamespace();
-      const domain = namespace.domain('kill');
-      const ledger = new Ledger();
-      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
-      const acks = new AckWindow(app.module.get(KanbanEvents), domain);
+      const run = await startPublishingRun('kill', { count: ITEMS, ratePerSecond: PUBLISH_RATE_PER_SECOND, maxInFlight: MAX_PUBLISHES_IN_FLIGHT });
+      const { app, domain, ledger, publisher } = run;
       try {
-        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
-          count: ITEMS,
-          ratePerSecond: PUBLISH_RATE_PER_SECOND,
-          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
-          keyPrefix: 'kill',
-        });
-
         // Act
         const publishing = publisher.run();
-        await waitFor(() => publisher.launched >= KILL_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${KILL_AT} publishes launched` });
-        const fault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => natsBroker().kill9());
+        await run.launched(KILL_AT);
+        const fault = await run.fault(() => natsBroker().kill9());
         const killedAt = fault.at;
-        await waitFor(() => publisher.launched >= RESTART_AT, { timeoutMs: PHASE_TIMEOUT_MS, description: `${RESTART_AT} publishes launched` });
+        await run.launched(RESTART_AT);
         await natsBroker().restart();
         const restartedAt = performance.now();
         await publishing;
@@ -70,10 +53,8 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
         expect(duplicatesReceivedBy(ledger, 'rabbitmq').length).toBeLessThanOrEqual(unknownOutcomes);
         expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'nats']);
       } finally {
-        acks.close();
         if (!(await natsBroker().isRunning())) await natsBroker().restart();
-        await app.close();
-        await purgeNamespace(namespace, [domain]);
+        await run.close();
       }
     },
     180_000,

@@ -1,13 +1,7 @@
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
-import { KanbanEvents } from '../../libs/kanban/src';
-import { AckWindow } from '../chaos/support/ack-window';
-import { faultWithSnapshot } from '../chaos/support/nats-app';
-import { Ledger } from '../ledger/ledger';
-import { createChaosApp } from './support/chaos-app';
+import { natsBroker, rabbitmqBroker } from '../harness';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesSettledBefore } from './support/duplicates';
-import { purgeNamespace } from './support/purge-namespace';
-import { SteadyPublisher } from './support/steady-publisher';
+import { startPublishingRun } from './support/publishing-run';
 import { activeBrokerLines } from './support/switch-lines';
 
 const PUBLISH_RATE_PER_SECOND = 400;
@@ -21,7 +15,6 @@ const KILL_NATS_AT = 800;
 const KILL_RABBITMQ_AT = 2_400;
 const RESTART_AT = 3_200;
 const ITEMS = 4_000;
-const PHASE_TIMEOUT_MS = 30_000;
 
 const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
 
@@ -30,28 +23,17 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
     'keeps publishing into the outbox, forwards it once a broker is back, and loses nothing acknowledged',
     async () => {
       // Arrange
-      const namespace = testNamespace();
-      const domain = namespace.domain('outbox');
-      const ledger = new Ledger();
-      const app = await createChaosApp(namespace, domain, (key, attempt) => ledger.process(key, attempt));
-      const acks = new AckWindow(app.module.get(KanbanEvents), domain);
+      const run = await startPublishingRun('outbox', { count: ITEMS, ratePerSecond: PUBLISH_RATE_PER_SECOND, maxInFlight: MAX_PUBLISHES_IN_FLIGHT });
+      const { app, domain, ledger, publisher } = run;
       try {
-        const publisher = new SteadyPublisher(ledger, (key) => app.queue.publish({ priority: 'normal', domain, payload: { key }, deadlineMs: 600_000 }), {
-          count: ITEMS,
-          ratePerSecond: PUBLISH_RATE_PER_SECOND,
-          maxInFlight: MAX_PUBLISHES_IN_FLIGHT,
-          keyPrefix: 'outbox',
-        });
-        const launched = (count: number) => waitFor(() => publisher.launched >= count, { timeoutMs: PHASE_TIMEOUT_MS, description: `${count} publishes launched` });
-
         // Act
         const publishing = publisher.run();
-        await launched(KILL_NATS_AT);
-        const natsFault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => natsBroker().kill9());
+        await run.launched(KILL_NATS_AT);
+        const natsFault = await run.fault(() => natsBroker().kill9());
         const firstFaultAt = natsFault.at;
-        await launched(KILL_RABBITMQ_AT);
-        const rabbitmqFault = await faultWithSnapshot({ queue: app.queue, acks }, domain, () => rabbitmqBroker().kill9());
-        await launched(RESTART_AT);
+        await run.launched(KILL_RABBITMQ_AT);
+        const rabbitmqFault = await run.fault(() => rabbitmqBroker().kill9());
+        await run.launched(RESTART_AT);
         await natsBroker().restart();
         await rabbitmqBroker().restart();
         await publishing;
@@ -74,11 +56,9 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
         expect(duplicatesSettledBefore(ledger, firstFaultAt - ACK_IN_FLIGHT_WINDOW_MS)).toEqual([]);
         expect(activeBrokerLines(app.logs)).toEqual(['nats', 'rabbitmq', 'outbox', 'nats']);
       } finally {
-        acks.close();
         if (!(await natsBroker().isRunning())) await natsBroker().restart();
         if (!(await rabbitmqBroker().isRunning())) await rabbitmqBroker().restart();
-        await app.close();
-        await purgeNamespace(namespace, [domain]);
+        await run.close();
       }
     },
     240_000,

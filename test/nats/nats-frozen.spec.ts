@@ -7,6 +7,7 @@ import { Ledger } from '../ledger/ledger';
 import { SteadyPublisher } from '../failover/support/steady-publisher';
 import { createNatsChaosApp, deleteNatsStreams, faultWithSnapshot } from '../chaos/support/nats-app';
 import { drainQueue } from '../chaos/support/queue-drain';
+import { FROZEN_MS, itemsThroughFreeze } from '../chaos/support/frozen-load';
 import { createNatsHarness } from './nats-harness';
 
 const harness = createNatsHarness();
@@ -17,9 +18,7 @@ const PUBLISH_RATE_PER_SECOND = 100;
 const MAX_PUBLISHES_IN_FLIGHT = 200;
 /** nats-server is frozen once this many publishes were launched (5 s in), for FROZEN_MS. */
 const STOP_AT = 500;
-const FROZEN_MS = 30_000;
-/** Publishing goes on for 5 s after SIGCONT. */
-const ITEMS = STOP_AT + ((FROZEN_MS + 5_000) * PUBLISH_RATE_PER_SECOND) / 1_000;
+const ITEMS = itemsThroughFreeze(STOP_AT, PUBLISH_RATE_PER_SECOND);
 const PHASE_TIMEOUT_MS = 30_000;
 const chaos = natsBroker().controllable ? it : it.skip;
 
