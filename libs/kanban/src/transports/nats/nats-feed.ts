@@ -202,13 +202,17 @@ export class NatsFeed {
     for (const waiter of [...this.waiters]) this.leave(waiter, [], error);
   }
 
-  /** Spreads the buffer over the waiting pulls, longest waiting first, then opens the next request if some still wait. */
+  /**
+   * Hands the buffer out, longest-waiting pull first, each up to its max, then opens the next
+   * request if some still wait. Full batches, not an even spread: a worker awaits its batch's
+   * settles before it pulls again, so many one-item batches would put that round trip back on
+   * every item.
+   */
   private dispatch(): void {
     this.dispatchScheduled = false;
     while (this.buffer.length > 0 && this.waiters.length > 0) {
       const waiter = this.waiters[0];
-      const share = Math.min(waiter.max, Math.ceil(this.buffer.length / this.waiters.length));
-      this.leave(waiter, this.buffer.splice(0, share));
+      this.leave(waiter, this.buffer.splice(0, waiter.max));
     }
     if (this.waiters.length > 0) this.request();
     else if (this.buffer.length > 0) this.armIdle();
