@@ -19,9 +19,8 @@ export interface BenchConfig {
   backlogItems: number;
   backlogDomains: number;
   /**
-   * Scenario 6: domains, each with three priority queues holding this many items. A depth sample
-   * costs per queue, not per item, so 100 items a queue (not the issue's 500) keeps the publish
-   * phase short without changing what is measured.
+   * Scenario 6: domains, each with three priority queues holding this many items (the issue's 500;
+   * `--per-queue=N` changes it: a depth sample costs per queue, not per item).
    */
   manyDomains: number;
   itemsPerQueue: number;
@@ -57,7 +56,7 @@ export function benchConfig(argv: string[]): BenchConfig {
     backlogItems: quick ? 5_000 : 100_000,
     backlogDomains: 20,
     manyDomains: quick ? 20 : 200,
-    itemsPerQueue: quick ? 10 : 100,
+    itemsPerQueue: Number(value('per-queue') ?? (quick ? 10 : 500)),
     failoverCycles: quick ? 1 : 3,
     runTimeoutMs: quick ? 60_000 : 180_000,
     systems: list('only'),
