@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { natsBroker, testNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { SteadyPublisher } from '../failover/support/steady-publisher';
-import { createNatsChaosApp, deleteNatsStreams, faultWithSnapshot, type FaultSnapshot } from './support/nats-app';
+import { createNatsChaosApp, faultWithSnapshot, type FaultSnapshot } from './support/nats-app';
+import { deleteNatsStreams } from '../failover/support/purge-namespace';
 import { drainQueue } from './support/queue-drain';
 import { between, CHAOS_SEED_ENV, chaosSeed, seededRandom } from './support/seeded-random';
 

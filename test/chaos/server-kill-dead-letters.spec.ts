@@ -7,11 +7,10 @@ import { EmbeddedTransport, NatsTransport, RabbitMqTransport, resolveKanbanOptio
 import { makeItem } from '../contract/contract-helpers';
 import { CHAOS_MODULE_OPTIONS } from '../failover/support/chaos-options';
 import { ACK_IN_FLIGHT_WINDOW_MS } from '../failover/support/duplicates';
-import { purgeNamespace } from '../failover/support/purge-namespace';
+import { deleteNatsStreams, purgeNamespace } from '../failover/support/purge-namespace';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor, type TestNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { ChildApp } from './support/child-app';
-import { deleteNatsStreams } from './support/nats-app';
 import { busyRows, recordDeadLetters } from './support/queue-drain';
 import { DEAD_LETTER_LIST_LIMIT, type DeadLetterServerConfig, type DeadLetterServerMode, type DeadLetterServerTransport } from './fixtures/dead-letter-server';
 

@@ -3,10 +3,9 @@ import type { Delivery, KanbanModuleOptions } from '../../libs/kanban/src';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor, type TestNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { CHAOS_MODULE_OPTIONS } from '../failover/support/chaos-options';
-import { purgeNamespace } from '../failover/support/purge-namespace';
+import { deleteNatsStreams, purgeNamespace } from '../failover/support/purge-namespace';
 import { createKanbanTestApp, type KanbanTestApp } from '../library/support/kanban-test-app';
 import { ChildApp } from './support/child-app';
-import { deleteNatsStreams } from './support/nats-app';
 import { busyRows, drainQueue } from './support/queue-drain';
 import type { LeaseWorkerConfig } from './fixtures/lease-worker';
 

@@ -1,5 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { performance } from 'node:perf_hooks';
 import { KanbanEvents, type KanbanModuleOptions, type QueueDepth } from '../../../libs/kanban/src';
 import { natsBroker, type TestNamespace } from '../../harness';
@@ -54,17 +52,4 @@ export async function faultWithSnapshot(app: { queue: { depth(): Promise<QueueDe
   await fault();
   const ackedJustBefore = app.acks.ackedJustBefore(at);
   return { at, delivered, ackedJustBefore, inFlight: delivered + ackedJustBefore };
-}
-
-/** Deletes the NATS streams of the namespace's prefix (the run's nats-server must be up). */
-export async function deleteNatsStreams(namespace: TestNamespace): Promise<void> {
-  const nc = await connect({ servers: natsBroker().url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${namespace.streamPrefix}_`)) await jsm.streams.delete(name);
-    }
-  } finally {
-    await nc.close();
-  }
 }

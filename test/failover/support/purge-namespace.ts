@@ -5,8 +5,8 @@ import { PRIORITIES } from '../../../libs/kanban/src/kanban.constants';
 import { RabbitMqNames } from '../../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { natsBroker, rabbitmqBroker, type TestNamespace } from '../../harness';
 
-/** Deletes the NATS streams of the namespace's prefix and its RabbitMQ queues and exchanges for `domains`. */
-export async function purgeNamespace(namespace: TestNamespace, domains: string[]): Promise<void> {
+/** Deletes the NATS streams of the namespace's prefix (the run's nats-server must be up). */
+export async function deleteNatsStreams(namespace: TestNamespace): Promise<void> {
   const nc = await connectNats({ servers: natsBroker().url });
   try {
     const jsm = await jetstreamManager(nc);
@@ -16,6 +16,11 @@ export async function purgeNamespace(namespace: TestNamespace, domains: string[]
   } finally {
     await nc.close();
   }
+}
+
+/** Deletes the NATS streams of the namespace's prefix and its RabbitMQ queues and exchanges for `domains`. */
+export async function purgeNamespace(namespace: TestNamespace, domains: string[]): Promise<void> {
+  await deleteNatsStreams(namespace);
   const amqp = await connectAmqp(rabbitmqBroker().url);
   try {
     const channel = await amqp.createChannel();
