@@ -21,8 +21,7 @@ export interface Lease extends Holding {
   deliveredAt: number;
   /** performance.now() when the lease lapses. */
   expiresAt: number;
-  timer?: NodeJS.Timeout;
-  /** A dead-letter move is in progress: the lapse timer and other settles keep off. */
+  /** A dead-letter move is in progress: the lapse scan and other settles keep off. */
   settling: boolean;
 }
 
@@ -35,31 +34,45 @@ export interface HeldRetry extends Holding {
  * Every delivery the transport holds, by state: leased, waiting out a retry delay, or exhausted
  * (its lease lapsed on the last attempt; fenced until the stall sweep). Leases run on
  * performance.now(), so a wall-clock jump lapses nothing.
+ *
+ * Lapses are found by one timer for all leases, armed for the earliest expiry: arming a lease only
+ * moves it earlier, and when it fires, one scan lapses what is due and re-arms for the next. In the
+ * common case (every lease settled well before it lapses) that is one timer per lease period, not a
+ * setTimeout and a clearTimeout per delivery.
  */
 export class RabbitMqHoldings {
   private readonly leases = new Map<string, Lease>();
   private readonly held = new Set<HeldRetry>();
   private readonly exhausted = new Set<Holding>();
+  private lapseTimer?: NodeJS.Timeout;
+  /** performance.now() the lapse timer fires at (Infinity when none is armed). */
+  private lapseAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly onLapse: (lease: Lease) => void) {}
 
   lease(holding: Holding, token: string, leaseMs: number): Lease {
-    const lease: Lease = { ...holding, token, deliveredAt: performance.now(), expiresAt: 0, settling: false };
-    this.leases.set(lease.token, lease);
-    this.arm(lease, leaseMs);
+    const now = performance.now();
+    const lease: Lease = {
+      delivery: holding.delivery,
+      id: holding.id,
+      priority: holding.priority,
+      domain: holding.domain,
+      attempts: holding.attempts,
+      malformed: holding.malformed,
+      token,
+      deliveredAt: now,
+      expiresAt: now + leaseMs,
+      settling: false,
+    };
+    this.leases.set(token, lease);
+    this.schedule(lease.expiresAt);
     return lease;
   }
 
   /** (Re)starts the lease clock. */
   arm(lease: Lease, leaseMs: number): void {
-    clearTimeout(lease.timer);
     lease.expiresAt = performance.now() + leaseMs;
-    lease.timer = setTimeout(() => {
-      if (this.leases.get(lease.token) !== lease || lease.settling) return;
-      this.leases.delete(lease.token);
-      this.onLapse(lease);
-    }, Math.min(leaseMs, RABBITMQ_MAX_TIMER_MS));
-    lease.timer.unref();
+    this.schedule(lease.expiresAt);
   }
 
   /** @throws LeaseExpiredError unless `ref` is the current lease of a delivery whose channel is still open. */
@@ -76,7 +89,6 @@ export class RabbitMqHoldings {
   }
 
   drop(lease: Lease): void {
-    clearTimeout(lease.timer);
     this.leases.delete(lease.token);
   }
 
@@ -139,8 +151,42 @@ export class RabbitMqHoldings {
   }
 
   clear(): void {
-    for (const lease of [...this.leases.values()]) this.drop(lease);
+    this.leases.clear();
     for (const held of [...this.held]) this.endHold(held);
     this.exhausted.clear();
+    clearTimeout(this.lapseTimer);
+    this.lapseTimer = undefined;
+    this.lapseAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Makes sure the lapse timer fires no later than `expiresAt`. */
+  private schedule(expiresAt: number): void {
+    if (expiresAt >= this.lapseAt) return;
+    clearTimeout(this.lapseTimer);
+    this.lapseAt = expiresAt;
+    const delay = Math.min(Math.max(0, expiresAt - performance.now()), RABBITMQ_MAX_TIMER_MS);
+    this.lapseTimer = setTimeout(() => this.lapseDue(), delay);
+    this.lapseTimer.unref();
+  }
+
+  /** Lapses every lease that is due (not while a dead-letter move runs), then arms for the earliest one left. */
+  private lapseDue(): void {
+    this.lapseTimer = undefined;
+    this.lapseAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    const due: Lease[] = [];
+    for (const lease of this.leases.values()) {
+      if (lease.settling) continue;
+      if (lease.expiresAt <= now) due.push(lease);
+      else if (lease.expiresAt < next) next = lease.expiresAt;
+    }
+    for (const lease of due) {
+      // An earlier lapse in this round may have settled or replaced it.
+      if (this.leases.get(lease.token) !== lease || lease.settling) continue;
+      this.leases.delete(lease.token);
+      this.onLapse(lease);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.schedule(next);
   }
 }

@@ -25,6 +25,12 @@ export interface PublishProperties {
 export class RabbitMqPublisher {
   private model?: ChannelModel;
   private channel?: Promise<ConfirmChannel>;
+  /** The confirm channel once open (and until it closes): publishes go out on it at once. */
+  private open?: ConfirmChannel;
+  /** Publishes awaiting the broker's confirm, oldest first. */
+  private readonly pending = new Set<PendingPublish>();
+  private timer?: NodeJS.Timeout;
+  private timerAt = 0;
   /** Returned (unroutable) messages not yet matched to their confirm, by exchange, routing key and id. */
   private readonly returned = new Map<string, number>();
 
@@ -36,11 +42,13 @@ export class RabbitMqPublisher {
   attach(model: ChannelModel): void {
     this.model = model;
     this.channel = undefined;
+    this.open = undefined;
   }
 
   detach(): void {
     this.model = undefined;
     this.channel = undefined;
+    this.open = undefined;
     this.returned.clear();
   }
 
@@ -48,7 +56,25 @@ export class RabbitMqPublisher {
    * @throws QueueFullError when the queue refused the message (nack).
    * @throws BrokerUnavailableError when it was unroutable, not confirmed in time, or the connection is down.
    */
-  async publish(target: PublishTarget, body: Buffer, properties: PublishProperties): Promise<void> {
+  publish(target: PublishTarget, body: Buffer, properties: PublishProperties): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingPublish = { settled: false, deadline: performance.now() + this.timeoutMs, target, messageId: properties.messageId, resolve, reject };
+      this.pending.add(pending);
+      this.armTimeout(pending.deadline);
+      // The bound covers opening the channel too: a frozen broker answers neither.
+      if (this.open) this.send(this.open, pending, body, properties);
+      else {
+        this.confirmChannel().then(
+          (channel) => this.send(channel, pending, body, properties),
+          (error: Error) => this.settle(pending, error),
+        );
+      }
+    });
+  }
+
+  private send(channel: ConfirmChannel, pending: PendingPublish, body: Buffer, properties: PublishProperties): void {
+    if (pending.settled) return;
+    const { target } = pending;
     const options: Options.Publish = {
       persistent: true,
       mandatory: true,
@@ -57,43 +83,60 @@ export class RabbitMqPublisher {
       timestamp: Math.floor(Date.now() / 1_000),
       headers: properties.headers,
     };
-    const key = returnKey(target.exchange, target.routingKey, properties.messageId);
-    // The bound covers opening the channel too: a frozen broker answers neither.
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (error?: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve();
-      };
-      const timer = setTimeout(() => {
-        settle(new BrokerUnavailableError('rabbitmq', `publish of ${properties.messageId} to ${target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`));
-      }, this.timeoutMs);
-      const onConfirm = (error: unknown): void => {
-        if (this.takeReturn(key)) {
-          settle(new BrokerUnavailableError('rabbitmq', `message ${properties.messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
-        } else if (!error) {
-          settle();
-        } else if (isPublisherNack(error)) {
-          settle(new QueueFullError(target.queue, RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS, 'RabbitMQ refused the message (x-overflow reject-publish)'));
-        } else {
-          settle(new BrokerUnavailableError('rabbitmq', `channel closed before the broker confirmed ${properties.messageId}; its outcome is unknown`));
-        }
-      };
-      this.confirmChannel().then(
-        (channel) => {
-          if (settled) return;
-          try {
-            channel.publish(target.exchange, target.routingKey, body, options, onConfirm);
-          } catch (error) {
-            settle(new BrokerUnavailableError('rabbitmq', `cannot publish ${properties.messageId}: ${(error as Error).message}`));
-          }
-        },
-        (error: Error) => settle(error),
+    try {
+      channel.publish(target.exchange, target.routingKey, body, options, (error: unknown) => this.onConfirm(pending, error));
+    } catch (error) {
+      this.settle(pending, new BrokerUnavailableError('rabbitmq', `cannot publish ${properties.messageId}: ${(error as Error).message}`));
+    }
+  }
+
+  private onConfirm(pending: PendingPublish, error: unknown): void {
+    const { target, messageId } = pending;
+    if (this.returned.size > 0 && this.takeReturn(returnKey(target.exchange, target.routingKey, messageId))) {
+      this.settle(pending, new BrokerUnavailableError('rabbitmq', `message ${messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
+    } else if (!error) {
+      this.settle(pending);
+    } else if (isPublisherNack(error)) {
+      this.settle(pending, new QueueFullError(target.queue, RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS, 'RabbitMQ refused the message (x-overflow reject-publish)'));
+    } else {
+      this.settle(pending, new BrokerUnavailableError('rabbitmq', `channel closed before the broker confirmed ${messageId}; its outcome is unknown`));
+    }
+  }
+
+  private settle(pending: PendingPublish, error?: Error): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.pending.delete(pending);
+    if (error) pending.reject(error);
+    else pending.resolve();
+  }
+
+  /**
+   * One timer for every publish awaiting its confirm, armed for the earliest deadline. Publishes share
+   * one timeout, so deadlines come in the order of `pending` (a Set keeps insertion order) and a
+   * firing only looks at the oldest ones.
+   */
+  private armTimeout(deadline: number): void {
+    if (this.timer && deadline >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - performance.now()));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const pending of this.pending) {
+      if (pending.deadline > now) {
+        this.armTimeout(pending.deadline);
+        return;
+      }
+      this.settle(
+        pending,
+        new BrokerUnavailableError('rabbitmq', `publish of ${pending.messageId} to ${pending.target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`),
       );
-    });
+    }
   }
 
   private confirmChannel(): Promise<ConfirmChannel> {
@@ -105,11 +148,13 @@ export class RabbitMqPublisher {
         // The broker sends basic.return before the confirm of the same message, so the confirm callback can look it up.
         channel.on('return', (message: Message) => this.recordReturn(message));
         channel.once('close', () => {
+          if (this.open === channel) this.open = undefined;
           if (this.channel !== opening) return;
           this.channel = undefined;
           // Every publish awaiting a confirm on it was rejected; their returns are moot.
           this.returned.clear();
         });
+        if (this.channel === opening) this.open = channel;
         return channel;
       });
       opening.catch(() => {
@@ -134,6 +179,16 @@ export class RabbitMqPublisher {
     else this.returned.set(key, count - 1);
     return true;
   }
+}
+
+interface PendingPublish {
+  settled: boolean;
+  /** performance.now() after which its outcome is reported unknown. */
+  deadline: number;
+  target: PublishTarget;
+  messageId: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 function returnKey(exchange: string, routingKey: string, messageId: string): string {

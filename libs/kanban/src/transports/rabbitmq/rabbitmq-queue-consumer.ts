@@ -4,7 +4,7 @@ import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import { asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
+import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_IN_TRANSIT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
 
 /** After finding the queue empty while every consumer is full, wait this long before asking the broker again. */
 const GROWTH_RECHECK_MS = 250;
@@ -31,7 +31,7 @@ export interface ConsumedMessage {
 
 /**
  * Pull on top of push for one (priority, domain) queue. Long-lived consumers with a prefetch of
- * `workerPullSize` fill a local buffer that `pull` takes from (basic.get on a quorum queue is one
+ * `workerPullSize` × RABBITMQ_CONSUMER_CREDIT_PULLS fill a local buffer that `pull` takes from (basic.get on a quorum queue is one
  * Raft command per message: ~730/s here against ~4,000/s consumed). When every consumer is full
  * of unsettled deliveries and the broker still has ready messages, another consumer is added, up to
  * RABBITMQ_MAX_CONSUMERS_PER_QUEUE. All consumers share one channel, the one their deliveries must
@@ -57,6 +57,13 @@ export class RabbitMqQueueConsumer {
   private owed = 0;
   private owedUntil = 0;
   private checkingOwed?: Promise<void>;
+  /**
+   * Messages this process published to the queue (confirmed) while its consumer had free credit, by
+   * message id, with until when to expect them: the broker pushes them to a consumer at about the
+   * time it confirms, so one may still be on the way. Another process's consumer may take it instead,
+   * hence the bound (RABBITMQ_IN_TRANSIT_MS).
+   */
+  private readonly inTransit = new Map<string, number>();
   lastPullAt = performance.now();
   /** The broker did not answer this queue's last basic.consume (RABBITMQ_CONSUME_TIMEOUT_MS): a quorum queue without a leader, most likely. */
   unanswered = false;
@@ -110,6 +117,27 @@ export class RabbitMqQueueConsumer {
       this.lanes.some((lane) => !lane.filled) ||
       (this.owed > 0 && performance.now() < this.owedUntil)
     );
+  }
+
+  /** Whether a domain pull must not serve lower priorities yet: `filling`, or a message this process just published here may still be on its way. */
+  get holdsBackLower(): boolean {
+    return this.filling || this.awaitingOwnPublish();
+  }
+
+  /** This process published `messageId` to the queue and the broker confirmed it: a delivery may be on its way. */
+  expectPublished(messageId: string): void {
+    if (this.lanes.length === 0 || !this.lanes.some((lane) => lane.unsettled < this.prefetch)) return;
+    this.inTransit.set(messageId, performance.now() + RABBITMQ_IN_TRANSIT_MS);
+  }
+
+  private awaitingOwnPublish(): boolean {
+    if (this.inTransit.size === 0) return false;
+    const now = performance.now();
+    for (const [id, until] of this.inTransit) {
+      if (until > now) return true;
+      this.inTransit.delete(id);
+    }
+    return false;
   }
 
   /** Whether `checkOwed` has something to find out: the buffer is empty but the broker may be pushing more. */
@@ -200,6 +228,7 @@ export class RabbitMqQueueConsumer {
   }
 
   wake(): void {
+    if (this.waiters.size === 0) return;
     for (const waiter of [...this.waiters]) waiter();
   }
 
@@ -312,6 +341,7 @@ export class RabbitMqQueueConsumer {
     }
     lane.received++;
     lane.unsettled++;
+    if (this.inTransit.size > 0 && typeof message.properties.messageId === 'string') this.inTransit.delete(message.properties.messageId);
     if (this.owed > 0) this.owed--;
     this.buffer.push({ message, channel, lane, queue: this });
     if (!lane.filled && lane.received >= lane.expected) this.markFilled(lane);
@@ -355,6 +385,7 @@ export class RabbitMqQueueConsumer {
     this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
     this.mayBeOwed = false;
     this.owed = 0;
+    this.inTransit.clear();
     this.wake();
   }
 }

@@ -22,8 +22,27 @@ export const RABBITMQ_RECONNECT_MAX_DELAY_MS = 1_000;
 export const RABBITMQ_RECONNECT_JITTER = 0.2;
 /** Retry-After given with QueueFullError: the broker accepts again once the queue drained to 80 % of its limit. */
 export const RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
-/** Consumers one transport opens per queue; each holds at most `workerPullSize` unsettled deliveries. */
-export const RABBITMQ_MAX_CONSUMERS_PER_QUEUE = 10;
+/**
+ * Credit of a queue's consumer, in pulls: its prefetch is `workerPullSize` × this (at most
+ * RABBITMQ_MAX_PREFETCH). That keeps the pipe full for the workers of a process (raw amqplib runs at
+ * prefetch 100 too) and bounds what one process holds of a queue, pulled and buffered together: the
+ * ceiling the transport used to reach by adding consumers of `workerPullSize` one at a time, now
+ * reached at once. Buffered items nobody pulled go back to the broker on close and when idle.
+ */
+export const RABBITMQ_CONSUMER_CREDIT_PULLS = 10;
+/**
+ * How long a domain pull keeps a queue `filling` (lower priorities wait) for a message this process
+ * published to it and had confirmed, while the consumer had free credit: the broker pushes it at about
+ * the time it confirms. Bounded because another process's consumer may take it.
+ */
+export const RABBITMQ_IN_TRANSIT_MS = 250;
+/** basic.qos prefetch-count is a 16-bit field. */
+export const RABBITMQ_MAX_PREFETCH = 65_535;
+/**
+ * Consumers one transport opens per queue, each with the credit above. One: a further consumer
+ * would only let a process hold more than its bound.
+ */
+export const RABBITMQ_MAX_CONSUMERS_PER_QUEUE = 1;
 /** How long a new consumer may take to receive the items that were ready when it subscribed, before lower priorities are served anyway. */
 export const RABBITMQ_CONSUMER_FILL_TIMEOUT_MS = 1_000;
 /**

@@ -36,6 +36,8 @@ import {
   RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
   RABBITMQ_CONSUMER_IDLE_CHECK_MS,
   RABBITMQ_CONSUMER_IDLE_MS,
+  RABBITMQ_CONSUMER_CREDIT_PULLS,
+  RABBITMQ_MAX_PREFETCH,
   RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
   RABBITMQ_PULL_FILL_WINDOW_MS,
 } from './rabbitmq.constants';
@@ -51,7 +53,7 @@ const PULL_RECHECK_MS = 250;
  * publisher confirms, manual acks.
  *
  * - Leases: RabbitMQ has none; a delivery stays unacknowledged on its channel until settled. The
- *   transport runs the lease: a token per delivery and a timer; a lapse rejects the message with
+ *   transport runs the lease: a token per delivery and an expiry (one timer for all leases); a lapse rejects the message with
  *   requeue (the broker counts that delivery, so it comes back as attempts + 1) and voids the token.
  *   On the last attempt the message is kept instead, unacknowledged and fenced, until `sweepStalled`
  *   dead-letters it as `stalled`.
@@ -86,6 +88,8 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly idempotency: RabbitMqIdempotencyWindow;
   private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
   private readonly declared = new Map<string, Promise<void>>();
+  /** (priority → domains) whose work queue is declared: the fast path of ensureQueue. Follows `declared`. */
+  private readonly ensured = new Map<Priority, Set<string>>();
   private readonly knownQueues = new Map<string, { priority: Priority; domain: string }>();
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
@@ -93,6 +97,9 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly idleTimer: NodeJS.Timeout;
   private model?: ChannelModel;
   private closing?: Promise<void>;
+  /** Lease tokens are this instance's random prefix and a sequence number: unique, never reused, and cheap per delivery. */
+  private readonly leasePrefix = `${randomUUID()}.`;
+  private leaseSeq = 0;
 
   /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://. */
   constructor(
@@ -142,6 +149,9 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
+    // Declared already (and so validated): nothing to do, one map lookup per publish.
+    const ready = this.ensured.get(priority)?.has(domain);
+    if (ready) return;
     const invalid = [
       { field: 'priority', message: priorityError(priority) },
       { field: 'domain', message: domainError(domain) },
@@ -153,7 +163,10 @@ export class RabbitMqTransport extends KanbanTransport {
       declaring = this.topology.declareWorkQueue(priority, domain);
       this.declared.set(name, declaring);
       declaring.then(
-        () => this.knownQueues.set(name, { priority, domain }),
+        () => {
+          this.knownQueues.set(name, { priority, domain });
+          if (this.declared.get(name) === declaring) this.markEnsured(priority, domain);
+        },
         () => this.declared.delete(name),
       );
     }
@@ -285,18 +298,29 @@ export class RabbitMqTransport extends KanbanTransport {
         encodeItem(item),
         { messageId: item.id },
       );
+      this.consumers.get(queue)?.expectPublished(item.id);
     } catch (error) {
       // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
-      if (error instanceof BrokerUnavailableError) this.declared.delete(queue);
+      if (error instanceof BrokerUnavailableError) {
+        this.declared.delete(queue);
+        this.ensured.get(item.priority)?.delete(item.domain);
+      }
       throw error;
     }
+  }
+
+  private markEnsured(priority: Priority, domain: string): void {
+    let domains = this.ensured.get(priority);
+    if (!domains) this.ensured.set(priority, (domains = new Set()));
+    domains.add(domain);
   }
 
   private consumerFor(priority: Priority, domain: string): RabbitMqQueueConsumer {
     const name = this.names.workQueue(priority, domain);
     let consumer = this.consumers.get(name);
     if (!consumer) {
-      consumer = new RabbitMqQueueConsumer(name, priority, domain, this.settings.workerPullSize, this.topology, this.logger, (queue, channel) =>
+      const prefetch = Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) =>
         this.holdings.forgetChannel(queue, channel),
       );
       if (this.model) consumer.attach(this.model);
@@ -367,10 +391,10 @@ export class RabbitMqTransport extends KanbanTransport {
    */
   private async checkOwedAbove(consumers: RabbitMqQueueConsumer[]): Promise<void> {
     for (const [index, consumer] of consumers.entries()) {
-      if (consumer.buffered > 0 || consumer.filling) return;
+      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
       if (!consumers.slice(index + 1).some((lower) => lower.buffered > 0)) return;
       if (consumer.needsOwedCheck) await consumer.checkOwed();
-      if (consumer.buffered > 0 || consumer.filling) return;
+      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
     }
   }
 
@@ -379,7 +403,7 @@ export class RabbitMqTransport extends KanbanTransport {
     const taken: ConsumedMessage[] = [];
     for (const consumer of consumers) {
       taken.push(...consumer.take(max - taken.length));
-      if (taken.length >= max || (consumers.length > 1 && consumer.filling)) break;
+      if (taken.length >= max || (consumers.length > 1 && consumer.holdsBackLower)) break;
     }
     return taken;
   }
@@ -389,7 +413,7 @@ export class RabbitMqTransport extends KanbanTransport {
     for (const delivery of taken) {
       const attempts = attemptsOf(delivery.message);
       const { priority, domain } = delivery.queue;
-      const token = randomUUID();
+      const token = this.leasePrefix + (++this.leaseSeq).toString(36);
       const handedOut = toTransportDelivery(delivery.message, { priority, domain, lease: token }, attempts, Date.now() + leaseMs);
       const holding: Holding = { delivery, id: handedOut.id, priority, domain, attempts, malformed: isMalformed(handedOut) };
       // A copy already past the last attempt whose delivery was interrupted: the stall sweep takes it.
@@ -447,7 +471,6 @@ export class RabbitMqTransport extends KanbanTransport {
   /** Moves a leased delivery; while the move runs the lease is fenced, and a failed move gives it back its remaining time. */
   private async moveLease(lease: Lease, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
     lease.settling = true;
-    clearTimeout(lease.timer);
     try {
       const deadLetter = await this.moveToDeadLetters(lease, reason, error);
       this.holdings.drop(lease);
