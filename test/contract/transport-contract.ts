@@ -204,6 +204,22 @@ export function describeTransportContract(name: string, harness: ContractHarness
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
       });
 
+      it('refuses a settle once the lease time is up, even before any timer could run (a process resumed after SIGSTOP)', async () => {
+        const transport = await harness.create(contractSettings());
+        await transport.publish(makeItem());
+        const [delivery] = await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+
+        // Hold the event loop past the lease, as a frozen process does: no timer or socket callback runs meanwhile.
+        const frozenUntil = performance.now() + SHORT_LEASE_MS + 100;
+        while (performance.now() < frozenUntil);
+        const settling = transport.ack(delivery);
+
+        await expect(settling).rejects.toBeInstanceOf(LeaseExpiredError);
+        const [again] = await pullExactly(transport, QUEUE, 1, { waitMs: 5_000 });
+        expect(again.id).toBe(delivery.id);
+        await transport.ack(again);
+      });
+
       it('keeps an item from being redelivered past its original lease once extended', async () => {
         const transport = await harness.create(contractSettings());
         await transport.publish(makeItem());

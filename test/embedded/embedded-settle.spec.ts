@@ -27,15 +27,19 @@ describe('embedded settle fencing', () => {
     await transport.ack(delivery);
   });
 
-  it('settles with a lapsed lease nobody else took', async () => {
+  it('refuses a lapsed lease even when nobody else took the item, and hands the item out again', async () => {
     const transport = await harness.create(contractSettings());
-    await transport.publish(makeItem());
+    const item = makeItem();
+    await transport.publish(item);
     const [delivery] = await pullExactly(transport, QUEUE, 1, { leaseMs: 1 });
     await letTimePass(20);
 
-    await transport.ack(delivery);
+    const settling = transport.ack(delivery);
 
-    expect(await transport.pull(QUEUE, 10, { leaseMs: 1_000, waitMs: 0 })).toEqual([]);
+    await expect(settling).rejects.toBeInstanceOf(LeaseExpiredError);
+    const [again] = await pullExactly(transport, QUEUE, 1);
+    expect(again.id).toBe(item.id);
+    await transport.ack(again);
   });
 
   it('refuses a second settle of a retried delivery', async () => {

@@ -66,13 +66,13 @@ export class EmbeddedItemStore {
       lease: db.prepare(
         `UPDATE ${ITEMS} SET attempts = attempts + 1, lease = @lease, boot = @boot, hold_until = @holdUntil, delivered_at = @now WHERE seq = @seq`,
       ),
-      ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease`),
+      ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       retry: db.prepare(
         `UPDATE ${ITEMS} SET lease = NULL, delivered_at = NULL, boot = @boot, hold_until = @holdUntil
-         WHERE id = @id AND domain = @domain AND lease = @lease`,
+         WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`,
       ),
-      extendLease: db.prepare(`UPDATE ${ITEMS} SET boot = @boot, hold_until = @holdUntil WHERE id = @id AND domain = @domain AND lease = @lease`),
-      leased: db.prepare(`SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease`),
+      extendLease: db.prepare(`UPDATE ${ITEMS} SET boot = @boot, hold_until = @holdUntil WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
+      leased: db.prepare(`SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       exists: db.prepare(`SELECT 1 FROM ${ITEMS} WHERE id = @id AND domain = @domain`).pluck(),
       remove: db.prepare(`DELETE FROM ${ITEMS} WHERE seq = @seq`),
       stalled: db.prepare(
@@ -140,7 +140,7 @@ export class EmbeddedItemStore {
     return typeof at === 'number' ? at : undefined;
   }
 
-  /** False when `ref` does not hold the current lease. */
+  /** False when `ref` does not hold the current lease, or its time is up (even if nobody took the item since). */
   ack(ref: LeaseRef): boolean {
     return this.statements.ack.run(this.fence(ref)).changes === 1;
   }
@@ -203,7 +203,8 @@ export class EmbeddedItemStore {
     return { boot: this.boot, now, maxAttempts: this.settings.maxAttempts };
   }
 
-  private fence(ref: LeaseRef): { id: string; domain: string; lease: string } {
-    return { id: ref.id, domain: ref.domain, lease: ref.lease };
+  /** A settle holds only with the current lease, still running on this boot's clock. */
+  private fence(ref: LeaseRef): { id: string; domain: string; lease: string; boot: string; now: number } {
+    return { id: ref.id, domain: ref.domain, lease: ref.lease, boot: this.boot, now: performance.now() };
   }
 }

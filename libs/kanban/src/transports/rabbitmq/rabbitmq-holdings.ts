@@ -85,6 +85,14 @@ export class RabbitMqHoldings {
       this.drop(lease);
       throw new LeaseExpiredError(ref.id, ref.domain);
     }
+    if (performance.now() >= lease.expiresAt) {
+      // The lapse timer has not run yet (a process resumed after SIGSTOP runs its pending callbacks in any
+      // order): the lease is over all the same, so lapse it now rather than settle a delivery the broker may
+      // already have handed to someone else.
+      clearTimeout(this.lapseTimer);
+      this.lapseDue();
+      throw new LeaseExpiredError(ref.id, ref.domain);
+    }
     return lease;
   }
 
