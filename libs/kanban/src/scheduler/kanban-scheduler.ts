@@ -155,21 +155,25 @@ export class KanbanScheduler implements OnModuleDestroy {
     schedule.running = this.publishTick(schedule, slot).finally(() => (schedule.running = undefined));
   }
 
+  /** A tick is counted with its outcome, so `ticks` = published + skipped + failed whenever the status is read. */
   private async publishTick(schedule: Schedule, slot: number): Promise<void> {
     const { status } = schedule;
-    status.ticks++;
+    const count = (outcome: 'published' | 'skipped' | 'failed'): void => {
+      status.ticks++;
+      status[outcome]++;
+    };
     if (schedule.wait > 0) {
       schedule.wait--;
-      status.skipped++;
+      count('skipped');
       return;
     }
     try {
       if (await this.isBusy(status)) {
-        status.skipped++;
         if (status.whenBusy === 'stretch') {
           status.stretch = Math.min(status.stretch * 2, MAX_STRETCH);
           schedule.wait = status.stretch - 1;
         }
+        count('skipped');
         return;
       }
       status.stretch = 1;
@@ -181,10 +185,10 @@ export class KanbanScheduler implements OnModuleDestroy {
         deadlineMs: status.deadlineMs,
         idempotencyKey: `schedule:${status.jobId}:${slot}`,
       });
-      status.published++;
       status.lastPublishedAt = Date.now();
+      count('published');
     } catch (error) {
-      status.failed++;
+      count('failed');
       this.logger.error(`Schedule ${status.jobId} tick failed: ${(error as Error).message}`);
     }
   }

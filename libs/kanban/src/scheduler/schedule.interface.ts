@@ -22,6 +22,7 @@ export interface ScheduleStatus {
   cron?: string;
   deadlineMs: number;
   whenBusy: BusyBehavior;
+  /** Ticks that ended: always published + skipped + failed. */
   ticks: number;
   published: number;
   skipped: number;
