@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createInbox, nanos, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { BrokerUnavailableError } from '../../errors';
-import { NATS_FEED_REQUEST_EXPIRES_MS, NATS_FEED_IDLE_RELEASE_MS } from './nats.constants';
+import { NATS_FEED_REQUEST_EXPIRES_MS } from './nats.constants';
 
 const STATUS_NO_MESSAGES = 404;
 const STATUS_REQUEST_TIMEOUT = 408;
@@ -36,8 +36,11 @@ interface Waiter {
  * pulls asked for together; JetStream pushes each item to it as soon as it is stored, and the
  * feed hands it to the longest-waiting pull. At most one request is open at a time, so what the
  * server may still push is always known (the request's remaining batch). Items that arrive when
- * no pull waits stay in a local buffer and go to the next pull (waiting or not); if no pull comes
- * for NATS_FEED_IDLE_RELEASE_MS they are released back to the queue.
+ * no pull waits stay in a local buffer and go to the next pull (waiting or not). One that has
+ * waited there for `holdMs` (the lease budget: JetStream's ack wait has been running since it
+ * arrived) is released back to the queue, as JetStream would redeliver it soon after anyway;
+ * releasing earlier (on a short idle) would spend one of the item's attempts each time the
+ * workers happen to be busy, and could dead-letter an item no handler ever saw.
  *
  * The feed knows nothing of leases: the transport starts an item's lease when it hands it out,
  * shortened by the time it spent here (JetStream's ack wait started at arrival).
@@ -50,7 +53,7 @@ export class NatsFeed {
   /** Messages the open request may still deliver; undefined when none is open. */
   private open?: { remaining: number; lostTimer: NodeJS.Timeout };
   private reissueTimer?: NodeJS.Timeout;
-  private idleTimer?: NodeJS.Timeout;
+  private holdTimer?: NodeJS.Timeout;
   private dispatchScheduled = false;
   private closed = false;
 
@@ -59,6 +62,8 @@ export class NatsFeed {
     private readonly stream: string,
     private readonly consumer: string,
     private readonly maxBatch: number,
+    /** How long a received item may wait here before it goes back to the queue. */
+    private readonly holdMs: number,
     /** Called with messages the feed gives back unhanded (idle, close): the transport releases them. */
     private readonly release: (messages: FedMessage[]) => void,
     /** Called when the consumer or stream is gone: the transport forgets the declared queue. */
@@ -92,7 +97,6 @@ export class NatsFeed {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
-      this.clearIdle();
       this.request();
     });
   }
@@ -103,7 +107,8 @@ export class NatsFeed {
     for (const waiter of [...this.waiters]) this.leave(waiter, []);
     this.endRequest();
     clearTimeout(this.reissueTimer);
-    this.clearIdle();
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     return this.buffer.splice(0);
@@ -117,7 +122,6 @@ export class NatsFeed {
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
     if (error) waiter.reject(error);
     else waiter.resolve(messages);
-    if (this.waiters.length === 0 && this.buffer.length > 0) this.armIdle();
   }
 
   /** After a reconnect the server may have lost the open request: forget it and open a new one for the waiting pulls. */
@@ -215,23 +219,21 @@ export class NatsFeed {
       this.leave(waiter, this.buffer.splice(0, waiter.max));
     }
     if (this.waiters.length > 0) this.request();
-    else if (this.buffer.length > 0) this.armIdle();
+    else if (this.buffer.length > 0) this.armHold();
   }
 
-  private armIdle(): void {
-    if (this.idleTimer || this.closed) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.waiters.length > 0 || this.buffer.length === 0) return;
-      // Released items go back to the queue; while a request is open the server would push them straight back here.
-      if (this.open) return this.armIdle();
-      this.release(this.buffer.splice(0));
-    }, NATS_FEED_IDLE_RELEASE_MS);
-    this.idleTimer.unref();
-  }
-
-  private clearIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+  /** Arms one timer for the oldest buffered item's hold limit; releases what reached it. */
+  private armHold(): void {
+    if (this.holdTimer || this.closed || this.buffer.length === 0) return;
+    const due = Math.max(0, this.buffer[0].arrivedAt + this.holdMs - performance.now());
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      const now = performance.now();
+      let expired = 0;
+      while (expired < this.buffer.length && now - this.buffer[expired].arrivedAt >= this.holdMs) expired++;
+      if (expired > 0) this.release(this.buffer.splice(0, expired));
+      this.armHold();
+    }, due);
+    this.holdTimer.unref();
   }
 }

@@ -26,8 +26,6 @@ export const NATS_LEASE_SAFETY_MARGIN_MS = 250;
 export const NATS_PULL_RECHECK_MS = 500;
 /** A standing pull request (NatsFeed) expires after at most this long and is renewed while pulls wait. */
 export const NATS_FEED_REQUEST_EXPIRES_MS = 2_000;
-/** Items a feed received while no pull waited go back to the queue when no pull comes for this long. */
-export const NATS_FEED_IDLE_RELEASE_MS = 1_000;
 /** depth() asks for at most this many consumer infos at a time. */
 export const NATS_DEPTH_CONCURRENCY = 32;
 /** The client stops listening for the answer to a no-wait pull request after this long. */

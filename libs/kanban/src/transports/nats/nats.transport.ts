@@ -361,7 +361,8 @@ export class NatsTransport extends KanbanTransport {
         stream,
         this.names.workConsumer,
         this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
-        (messages) => this.releaseFed(messages, `${messages.length} item(s) of ${stream} received while no pull waited`),
+        this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS,
+        (messages) => this.releaseFed(messages, `${messages.length} item(s) of ${stream} that waited out their lease before a pull took them`),
         () => this.queues.delete(key),
       );
       this.feeds.set(key, feed);
