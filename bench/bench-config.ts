@@ -58,7 +58,8 @@ export function benchConfig(argv: string[]): BenchConfig {
     manyDomains: quick ? 20 : 200,
     itemsPerQueue: Number(value('per-queue') ?? (quick ? 10 : 500)),
     failoverCycles: quick ? 1 : 3,
-    runTimeoutMs: quick ? 60_000 : 180_000,
+    // A scale run of N items may take up to N ms per run (scale.ts), and a scenario's runs of one system up to twice this.
+    runTimeoutMs: Math.max(quick ? 60_000 : 180_000, ...(value('scale') ? list('scale').map(Number) : [])),
     systems: list('only'),
     scenarios: list('scenario'),
     writeDoc: flag('doc') || (!quick && !filtered && !flag('no-doc')),
