@@ -165,8 +165,19 @@ export class NatsLeaseRegistry {
     tracked.data = new Uint8Array(0);
   }
 
+  /**
+   * Walks the leases oldest first (the map keeps insertion order, which is expiry order for one
+   * lease length) and stops at the first one not yet expired: the cost is what it evicts, not the
+   * size of the map. It used to scan every lease on every call, and once NATS_MAX_TRACKED_LEASES
+   * were held (rate × lease length: 35 s of deliveries at the default timeout) that was on every
+   * delivery, which capped a long run at about 100,000 / 35 s ≈ 2,900 deliveries a second.
+   * A lease with a longer expiry than a later one is only evicted later; open leases are kept.
+   */
   private evictExpired(): void {
     const now = Date.now();
-    for (const [key, lease] of this.leases) if (lease.closed && lease.expiresAt <= now) this.leases.delete(key);
+    for (const [key, lease] of this.leases) {
+      if (lease.expiresAt > now) break;
+      if (lease.closed) this.leases.delete(key);
+    }
   }
 }
