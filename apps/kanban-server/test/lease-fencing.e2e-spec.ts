@@ -3,14 +3,15 @@ import { startTestServer, type TestServer } from './support/test-server';
 import { publishAndPull, type PulledItemBody } from './support/work-requests';
 
 /**
- * A lease is the processing timeout plus the library's 5 s grace. With a 1 ms processing timeout it
- * lapses after about 5 s: the shortest honest wait for a real lapse, which the test spends once.
+ * A lease is the processing timeout plus a grace of as long again (up to 5 s). With a 1 s processing
+ * timeout it lapses after 2 s: long enough for a settle right after a pull, short enough to wait out
+ * once for a real lapse.
  */
 describe('Stale leases over HTTP', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ KANBAN_WORKER_PROCESS_TIMEOUT_MS: '1' });
+    server = await startTestServer({ KANBAN_WORKER_PROCESS_TIMEOUT_MS: '1000' });
   });
 
   afterAll(async () => {
