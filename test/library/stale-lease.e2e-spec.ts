@@ -38,7 +38,8 @@ describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
     const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: 2, deadline: inFuture() });
     const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
     await sleep(LEASE_MS + 100);
-    const [fresh] = await app.queue.pull({ domain: PAYMENT, max: 1 });
+    // The lapsed item goes back through the broker (RabbitMQ requeues it): wait for it as a worker would.
+    const [fresh] = await waitFor(() => app.queue.pull({ domain: PAYMENT, max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
 
     await expect(app.queue.nack(id, PAYMENT, stale.lease, 'too late')).rejects.toBeInstanceOf(LeaseExpiredError);
 
