@@ -1,6 +1,5 @@
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import type { QueueDepth } from '../../libs/kanban/src/interfaces';
 import type { TransportStatus } from '../../libs/kanban/src/transport';
@@ -8,11 +7,11 @@ import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_TOPOLOGY_TIMEOUT_MS, RabbitMqT
 import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { LONG_LEASE_MS, contractSettings, eventually, makeItem, pullExactly } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
-import type { LocalBrokerState } from '../harness/broker-state';
-import { kill9, signalGroup, terminate } from '../harness/local-process';
-import { persistedRaNames, raServerName, relaunchLocalRabbitMq, startLocalRabbitMq } from '../harness/local-rabbitmq';
+import { kill9, signalGroup } from '../harness/local-process';
+import { persistedRaNames, raServerName, relaunchLocalRabbitMq } from '../harness/local-rabbitmq';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesSettledBefore } from '../failover/support/duplicates';
 import { Ledger } from '../ledger/ledger';
+import { privateRabbitMqNode } from './support/private-rabbitmq-node';
 
 /** Items published in all; the broker is killed once KILL_AFTER of them are confirmed. */
 const TOTAL = 3_000;
@@ -36,7 +35,6 @@ const KILL_TEST_TIMEOUT_MS = 240_000;
 const LOOPS_STOP_TIMEOUT_MS = 20_000;
 /** A failed publish or pull is retried after this pause (bounded loops, not a fixed wait for a state). */
 const RETRY_PAUSE_MS = 50;
-const BROKER_START_TIMEOUT_MS = 120_000;
 /** Publish timeout while the node is frozen. */
 const FROZEN_PUBLISH_TIMEOUT_MS = 1_000;
 /** How late a timer may fire on a loaded machine. */
@@ -78,24 +76,11 @@ async function freeze(leader: number): Promise<void> {
  * broker mid-run.
  */
 describe('RabbitMQ node killed or frozen', () => {
-  let broker: (LocalBrokerState & { port: number }) | undefined;
-
-  beforeAll(async () => {
-    Logger.overrideLogger(['error']);
-    broker = await startLocalRabbitMq();
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(async () => {
-    if (!broker) return;
-    await terminate(broker.pid);
-    if (broker.epmd) await terminate(broker.epmd.pid);
-    rmSync(broker.baseDir, { recursive: true, force: true });
-    Logger.overrideLogger(['warn', 'error']);
-  });
+  const node = privateRabbitMqNode();
 
   it('reconnects, re-attaches its consumers and delivers every confirmed item (duplicates counted, none lost)', async () => {
     // Arrange
-    const local = broker!;
+    const local = node();
     const startedAt = performance.now();
     /** Every phase wait and every loop ends by then, well inside the Jest timeout, so `finally` always runs. */
     const loopDeadline = startedAt + KILL_TEST_BUDGET_MS;
@@ -279,7 +264,7 @@ describe('RabbitMQ node killed or frozen', () => {
 
   it('fails publishes, queue checks and close within their bounds while the node is frozen, and carries on after SIGCONT', async () => {
     // Arrange
-    const local = broker!;
+    const local = node();
     const transport = new RabbitMqTransport(
       { url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: testNamespace().queuePrefix, publishTimeoutMs: FROZEN_PUBLISH_TIMEOUT_MS },
       contractSettings(),

@@ -1,6 +1,4 @@
-import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import {
   RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
@@ -11,11 +9,10 @@ import {
 import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { LONG_LEASE_MS, contractSettings, makeItem } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
-import type { LocalBrokerState } from '../harness/broker-state';
-import { kill9, terminate } from '../harness/local-process';
-import { forgetRaName, raServerName, relaunchLocalRabbitMq, startLocalRabbitMq } from '../harness/local-rabbitmq';
+import { kill9 } from '../harness/local-process';
+import { forgetRaName, raServerName, relaunchLocalRabbitMq } from '../harness/local-rabbitmq';
+import { privateRabbitMqNode } from './support/private-rabbitmq-node';
 
-const BROKER_START_TIMEOUT_MS = 120_000;
 const PUBLISH_TIMEOUT_MS = 1_000;
 const PULL_WAIT_MS = 300;
 /** How late a timer may fire on a loaded machine. */
@@ -30,24 +27,11 @@ const CLOSE_STEPS = 5;
  * and the transport must say which queue is broken instead of reporting 'up' and hanging.
  */
 describe('RabbitMQ work queue without a leader', () => {
-  let broker: (LocalBrokerState & { port: number }) | undefined;
-
-  beforeAll(async () => {
-    Logger.overrideLogger(['error']);
-    broker = await startLocalRabbitMq();
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(async () => {
-    if (!broker) return;
-    await terminate(broker.pid);
-    if (broker.epmd) await terminate(broker.epmd.pid);
-    rmSync(broker.baseDir, { recursive: true, force: true });
-    Logger.overrideLogger(['warn', 'error']);
-  });
+  const node = privateRabbitMqNode();
 
   it('bounds publishes by publishTimeoutMs and pulls by their wait, and reports the queue as degraded', async () => {
     // Arrange
-    const local = broker!;
+    const local = node();
     const prefix = testNamespace().queuePrefix;
     const queue = new RabbitMqNames(prefix).workQueue('normal', 'orders');
     const transport = new RabbitMqTransport(
