@@ -80,7 +80,8 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
     await sleep(100);
     const before = handledGood;
 
-    const pulled = await app.queue.pull({ domain: LEDGER });
+    // Waits like a worker: on RabbitMQ the item reaches this process a broker push after its publish.
+    const pulled = await app.queue.pull({ domain: LEDGER, waitMs: 1_000 });
 
     expect(pulled).toEqual([]);
     expect(await app.queue.getDeadLetter(id)).toMatchObject({ reason: 'deadline_exceeded' });
@@ -91,7 +92,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   it('stalled: an item pulled and never settled is swept by the coordinator', async () => {
     await app.pool.stop(LEDGER);
     const id = await publish({ do: 'ack' });
-    const [delivery] = await app.queue.pull({ domain: LEDGER, max: 1 });
+    const [delivery] = await app.queue.pull({ domain: LEDGER, max: 1, waitMs: 5_000 });
     expect(delivery.id).toBe(id);
 
     await waitFor(async () => {

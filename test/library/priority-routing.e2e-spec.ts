@@ -59,7 +59,7 @@ describe.each(TRANSPORTS)('priority routing and order (%s)', (transport) => {
 
     // Assert
     expect(onlyHighLog.ids()).toEqual([high.id]);
-    const [pulledLow] = await app.queue.pull({ domain: REFUNDS, priority: 'low' });
+    const [pulledLow] = await app.queue.pull({ domain: REFUNDS, priority: 'low', waitMs: 5_000 });
     expect(pulledLow.id).toBe(low.id);
   });
 });

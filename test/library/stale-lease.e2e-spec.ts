@@ -19,7 +19,7 @@ describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
   it("a stale worker's late ack does not settle the redelivered copy", async () => {
     // Arrange
     const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: { amount: 5 }, deadline: inFuture() });
-    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
+    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1, waitMs: 5_000 });
     await sleep(LEASE_MS + 100);
     const [fresh] = await waitFor(() => app.queue.pull({ domain: PAYMENT, max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
 
@@ -36,7 +36,7 @@ describe.each(TRANSPORTS)('fenced leases (%s)', (transport) => {
 
   it('a stale nack cannot dead-letter the newer delivery either', async () => {
     const { id } = await app.queue.publish({ priority: 'high', domain: PAYMENT, payload: 2, deadline: inFuture() });
-    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1 });
+    const [stale] = await app.queue.pull({ domain: PAYMENT, max: 1, waitMs: 5_000 });
     await sleep(LEASE_MS + 100);
     // The lapsed item goes back through the broker (RabbitMQ requeues it): wait for it as a worker would.
     const [fresh] = await waitFor(() => app.queue.pull({ domain: PAYMENT, max: 1 }).then((d) => (d.length ? d : undefined)), { timeoutMs: 5_000, description: 'redelivery' });
