@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { natsBroker, testNamespace } from '../harness';
+import { itControllingBrokers, natsBroker, testNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { SteadyPublisher } from '../failover/support/steady-publisher';
 import { createNatsChaosApp, faultWithSnapshot, type FaultSnapshot } from './support/nats-app';
@@ -20,7 +20,7 @@ const PUBLISH_TIMEOUT_MS = 1_000;
 /** An upper bound for the publisher's count: never reached, the test stops it. */
 const MAX_ITEMS = ((KILLS * MAX_INTERVAL_MS + 60_000) * PUBLISH_RATE_PER_SECOND) / 1_000;
 
-const chaos = natsBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats');
 
 describe('chaos: kill -9 of nats-server ten times at random 5–10 s intervals under load', () => {
   chaos(

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/failover';
 import { RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
-import { natsBroker, rabbitmqBroker } from '../harness';
+import { itControllingBrokers, natsBroker } from '../harness';
 import { FROZEN_MS, itemsThroughFreeze } from '../chaos/support/frozen-load';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesReceivedBy, duplicatesSettledBefore } from './support/duplicates';
@@ -20,7 +20,7 @@ const ITEMS = itemsThroughFreeze(STOP_AT, PUBLISH_RATE_PER_SECOND);
  */
 const PUBLISH_BOUND_MS = FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS + RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS;
 
-const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats', 'rabbitmq');
 
 describe('failover chaos 2: nats-server frozen (SIGSTOP) for 30 s under load', () => {
   chaos(

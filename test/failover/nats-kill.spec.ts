@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { natsBroker, rabbitmqBroker } from '../harness';
+import { itControllingBrokers, natsBroker } from '../harness';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesReceivedBy, duplicatesSettledBefore } from './support/duplicates';
 import { startPublishingRun } from './support/publishing-run';
@@ -12,7 +12,7 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 const KILL_AT = 3_000;
 const RESTART_AT = 6_000;
 
-const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats', 'rabbitmq');
 
 describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
   chaos(

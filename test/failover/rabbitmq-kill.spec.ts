@@ -1,4 +1,4 @@
-import { natsBroker, rabbitmqBroker } from '../harness';
+import { itControllingBrokers, natsBroker, rabbitmqBroker } from '../harness';
 import { drain } from './support/drain';
 import { ACK_IN_FLIGHT_WINDOW_MS, duplicatesSettledBefore } from './support/duplicates';
 import { startPublishingRun } from './support/publishing-run';
@@ -16,7 +16,7 @@ const KILL_RABBITMQ_AT = 2_400;
 const RESTART_AT = 3_200;
 const ITEMS = 4_000;
 
-const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats', 'rabbitmq');
 
 describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (NATS down)', () => {
   chaos(

@@ -1,5 +1,5 @@
 import { makeItem } from '../contract/contract-helpers';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { performance } from 'node:perf_hooks';
 import { drain } from './support/drain';
@@ -16,10 +16,8 @@ const HANDLER_DELAY_MS = 200;
 const JUST_STARTED_MS = 50;
 const PHASE_TIMEOUT_MS = 30_000;
 
-const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
-
 describe('failover chaos 4: kill -9 of the server process mid-processing', () => {
-  chaos(
+  it(
     'redelivers (or dead-letters as stalled) what the dead server held, from both brokers, and loses nothing',
     async () => {
       // Arrange

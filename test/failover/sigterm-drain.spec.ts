@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
+import { itControllingBrokers, natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { CHAOS_MODULE_OPTIONS } from './support/chaos-options';
 import { drain } from './support/drain';
@@ -32,7 +32,7 @@ const RABBITMQ_QUEUE_SETTLE_MS = 5_000;
  */
 const SERVER_HOLDS_AT_MOST = (CHAOS_MODULE_OPTIONS.maxWorkers as number) * WORKER_PULL_SIZE;
 
-const chaos = natsBroker().controllable && rabbitmqBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats', 'rabbitmq');
 
 /**
  * "Drains" here means what the library promises on SIGTERM: intake stops, every item a worker holds

@@ -37,7 +37,7 @@ export class BrokerHandle {
     return this.state.source;
   }
 
-  /** False for a broker given by URL (or none at all): chaos tests skip themselves then. */
+  /** False for a broker given by URL (or none at all): tests that kill or freeze it fail then (itControllingBrokers). */
   get controllable(): boolean {
     const source = readHarnessState()?.brokers[this.kind]?.source;
     return source === 'docker' || source === 'local';

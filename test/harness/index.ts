@@ -5,3 +5,4 @@ export { freePort } from './free-port';
 export { startPrivateNatsServer, type PrivateNatsServer, type LocalNatsOptions } from './local-nats';
 export { BROKER_URL_ENV, BROKERS_ENV } from './global-setup';
 export type { BrokerKind, BrokerSource } from './broker-state';
+export { itControllingBrokers } from './chaos-test';

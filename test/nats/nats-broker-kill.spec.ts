@@ -3,7 +3,7 @@ import type { Delivery, WorkItem } from '../../libs/kanban/src/interfaces';
 import type { NatsTransport } from '../../libs/kanban/src/transports/nats';
 import { contractSettings, makeItem } from '../contract/contract-helpers';
 import { ACK_IN_FLIGHT_WINDOW_MS } from '../failover/support/duplicates';
-import { natsBroker, testNamespace, waitFor } from '../harness';
+import { itControllingBrokers, natsBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { busyRows, drainQueue } from '../chaos/support/queue-drain';
 import { createNatsHarness } from './nats-harness';
@@ -61,7 +61,7 @@ class Holdings {
 }
 
 const keyOf = (item: WorkItem): string => `kill-${(item.payload as { n: number }).n}`;
-const chaos = natsBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats');
 
 describe('NATS: kill -9 of nats-server under load', () => {
   afterEach(() => harness.cleanup());

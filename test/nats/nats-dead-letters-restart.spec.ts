@@ -1,9 +1,9 @@
 import { contractSettings, LONG_LEASE_MS, makeItem } from '../contract/contract-helpers';
-import { natsBroker, testNamespace } from '../harness';
+import { itControllingBrokers, natsBroker, testNamespace } from '../harness';
 import { createNatsHarness } from './nats-harness';
 
 const harness = createNatsHarness();
-const chaos = natsBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats');
 
 describe('NATS: dead letters across a kill -9 of nats-server', () => {
   afterEach(() => harness.cleanup());

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
 import { contractSettings, makeItem } from '../contract/contract-helpers';
-import { natsBroker, testNamespace, waitFor } from '../harness';
+import { itControllingBrokers, natsBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { SteadyPublisher } from '../failover/support/steady-publisher';
 import { createNatsChaosApp, faultWithSnapshot } from '../chaos/support/nats-app';
@@ -21,7 +21,7 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 const STOP_AT = 500;
 const ITEMS = itemsThroughFreeze(STOP_AT, PUBLISH_RATE_PER_SECOND);
 const PHASE_TIMEOUT_MS = 30_000;
-const chaos = natsBroker().controllable ? it : it.skip;
+const chaos = itControllingBrokers('nats');
 
 describe('NATS: nats-server frozen (SIGSTOP)', () => {
   afterEach(async () => {
