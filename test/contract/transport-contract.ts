@@ -315,6 +315,27 @@ export function describeTransportContract(name: string, harness: ContractHarness
         await expect(transport.deleteDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
       });
 
+      it('lists every record right after a lookup of an id it does not hold', async () => {
+        const transport = await harness.create(contractSettings());
+        const ids: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const item = makeItem();
+          await transport.publish(item);
+          ids.push(item.id);
+        }
+        for (const delivery of await pullExactly(transport, QUEUE, ids.length)) await transport.deadLetter(delivery, 'nack', 'boom');
+
+        // Repeated: a reader that hands records back late shows as a short listing in some round.
+        const listedPerRound: number[] = [];
+        for (let round = 0; round < 20; round++) {
+          await expect(transport.getDeadLetter('not-a-dead-letter')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+          const listed = await transport.listDeadLetters({});
+          listedPerRound.push(listed.filter((d) => ids.includes(d.id)).length);
+        }
+
+        expect(listedPerRound).toEqual(listedPerRound.map(() => ids.length));
+      });
+
       it('dead-letters deliveries unsettled for longer than the stall limit as stalled, and no fresher one', async () => {
         const transport = await harness.create(contractSettings());
         const stalledAfterMs = 300;

@@ -122,13 +122,12 @@ export class RabbitMqDeadLetterStore {
           throw asKanbanError(error, `reading ${this.names.deadLetterQueue}`);
         });
         if (closed) throw new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterQueue} closed mid-scan`);
-        let acked = 0;
-        const result = use(records, (message) => {
+        // Counted before `use`, which may throw (a lookup that finds nothing) with every record still held.
+        returned = records.length;
+        return use(records, (message) => {
           channel.ack(message);
-          acked++;
+          returned--;
         });
-        returned = records.length - acked;
-        return result;
       } finally {
         // Closing hands every record not acknowledged back to the queue.
         await channel.close().catch(() => undefined);
