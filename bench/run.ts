@@ -23,7 +23,7 @@ import { kanbanFailover } from './systems/kanban-failover';
 import { kanbanNats, kanbanNatsTuned } from './systems/kanban-nats';
 import { kanbanRabbitMq, kanbanRabbitMqTuned } from './systems/kanban-rabbitmq';
 import { rawAmqplib } from './systems/raw-amqplib';
-import { rawJetStream } from './systems/raw-jetstream';
+import { rawJetStream, rawJetStreamConfirmed } from './systems/raw-jetstream';
 
 /** Items of the unrecorded pass that warms every system up (JIT, connections, broker caches) before measuring. */
 const WARM_UP_ITEMS = 1_000;
@@ -31,12 +31,13 @@ const WARM_UP_ITEMS = 1_000;
 /** Every scenario in the order they run; failover last, since it kills nats-server. */
 function scenarios(config: BenchConfig): Scenario[] {
   // Each kanban system sits next to its reference, so alternating runs compare neighbours in time.
-  const core = () => [kanbanNats(), rawJetStream(), kanbanRabbitMq(), rawAmqplib(), kanbanEmbedded(), bullMq(), kanbanFailover()];
+  // raw JetStream (confirmed) only where kanban/NATS is compared per item: throughput and latency.
+  const core = (confirmed = false) => [kanbanNats(), rawJetStream(), ...(confirmed ? [rawJetStreamConfirmed()] : []), kanbanRabbitMq(), rawAmqplib(), kanbanEmbedded(), bullMq(), kanbanFailover()];
   return [
-    endToEndScenario([kanbanNats(), kanbanNatsTuned(), rawJetStream(), kanbanRabbitMq(), kanbanRabbitMqTuned(), rawAmqplib(), kanbanEmbedded(), kanbanEmbeddedTuned(), bullMq(), kanbanFailover()]),
+    endToEndScenario([kanbanNats(), kanbanNatsTuned(), rawJetStream(), rawJetStreamConfirmed(), kanbanRabbitMq(), kanbanRabbitMqTuned(), rawAmqplib(), kanbanEmbedded(), kanbanEmbeddedTuned(), bullMq(), kanbanFailover()]),
     publishConsumeScenario(core()),
-    latencyScenario(core(), config.latencyRatePerSecond),
-    latencyScenario(core(), config.lowLatencyRatePerSecond, 'latency-low'),
+    latencyScenario(core(true), config.latencyRatePerSecond),
+    latencyScenario(core(true), config.lowLatencyRatePerSecond, 'latency-low'),
     scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
     backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
