@@ -10,17 +10,19 @@ import { publishForeignBytes } from './support/foreign-bytes';
 
 type Behaviour = { do: 'ack' } | { do: 'nack'; reason: string } | { do: 'throw' } | { do: 'hang'; ms: number };
 let handledGood = 0;
+const abortedItems: string[] = [];
 
 @Injectable()
 class LedgerConsumer {
   @KanbanHandler({ domain: LEDGER })
-  async handle(@Payload() payload: Behaviour, @Ctx() _context: KanbanContext) {
+  async handle(@Payload() payload: Behaviour, @Ctx() context: KanbanContext) {
     switch (payload.do) {
       case 'nack':
         throw new KanbanNack(payload.reason);
       case 'throw':
         throw new Error('ledger database unavailable');
       case 'hang':
+        context.getSignal().addEventListener('abort', () => abortedItems.push(context.getItem().id));
         await sleep(payload.ms);
         return;
       default:
@@ -34,6 +36,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
 
   beforeAll(async () => {
     handledGood = 0;
+    abortedItems.length = 0;
     app = await createKanbanTestApp({ transport,
       providers: [LedgerConsumer],
       options: {
@@ -68,10 +71,11 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
     expect(letter).toMatchObject({ reason: 'max_attempts', error: 'ledger database unavailable', attempts: 3 });
   });
 
-  it('processing_timeout: the handler runs longer than workerProcessTimeoutMs', async () => {
+  it('processing_timeout: the handler runs longer than workerProcessTimeoutMs, and its signal is aborted', async () => {
     const id = await publish({ do: 'hang', ms: 2_500 });
     const letter = await deadLetterOf(id);
     expect(letter).toMatchObject({ reason: 'processing_timeout', attempts: 1 });
+    expect(abortedItems).toEqual([id]);
   });
 
   it('deadline_exceeded: an item that expired while queued never reaches a handler', async () => {

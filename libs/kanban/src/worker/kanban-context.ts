@@ -3,7 +3,8 @@ import type { Delivery } from '../interfaces/delivery.interface';
 import type { WorkItem } from '../interfaces/work-item.interface';
 
 /** The `@Ctx()` of a kanban handler: the item being processed and a signal fired on processing timeout. */
-export class KanbanContext extends BaseRpcContext<[Delivery, AbortSignal, string]> {
+/** Args: the delivery, the controller behind getSignal() (its signal is made on first use), the worker id. */
+export class KanbanContext extends BaseRpcContext<[Delivery, AbortController, string]> {
   getItem(): WorkItem {
     return this.args[0].item;
   }
@@ -23,6 +24,6 @@ export class KanbanContext extends BaseRpcContext<[Delivery, AbortSignal, string
 
   /** Aborted when the handler exceeds workerProcessTimeoutMs; long handlers should stop then. */
   getSignal(): AbortSignal {
-    return this.args[1];
+    return this.args[1].signal;
   }
 }

@@ -32,7 +32,8 @@ import { NatsFeed, type FedMessage } from './nats-feed';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
 import { decodeLease, NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
-import { NatsConfirmedSettles } from './nats-settles';
+import { publishToJetStream } from './nats-publish';
+import { NatsReplies } from './nats-replies';
 import { publishedOrTimeout, pullReady } from './nats-pull';
 import { NATS_ACK_PENDING_PULLS, NatsTopology } from './nats-topology';
 
@@ -44,7 +45,7 @@ const IN_PROGRESS = '+WPI';
 const TERM = '+TERM';
 const nak = (delayMs: number): string => `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`;
 
-type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters; settles: NatsConfirmedSettles };
+type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters; replies: NatsReplies };
 
 interface MaxDeliveriesAdvisory {
   stream: string;
@@ -68,7 +69,6 @@ export class NatsTransport extends KanbanTransport {
   private readonly queues = new Map<string, Promise<string>>();
   /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
   private readonly feeds = new Map<string, NatsFeed>();
-  private turn?: Promise<void>;
   private clients?: NatsClients;
   private topology?: NatsTopology;
   private deadLetters?: NatsDeadLetters;
@@ -110,7 +110,7 @@ export class NatsTransport extends KanbanTransport {
       this.clients = clients;
       this.topology = topology;
       this.deadLetters = new NatsDeadLetters(clients.js, clients.jsm, this.names, this.publishTimeoutMs);
-      this.ready = { ...clients, topology, deadLetters: this.deadLetters, settles: new NatsConfirmedSettles(clients.nc, this.publishTimeoutMs) };
+      this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies: new NatsReplies(clients.nc, this.publishTimeoutMs) };
     } catch (error) {
       await clients.nc.close().catch(() => undefined);
       throw error;
@@ -181,7 +181,7 @@ export class NatsTransport extends KanbanTransport {
     } else if (nc) {
       await nc.close().catch(() => undefined);
     }
-    this.ready?.settles.close();
+    this.ready?.replies.close();
     this.status.next({ state: 'closed', active: 'none' });
   }
 
@@ -243,26 +243,12 @@ export class NatsTransport extends KanbanTransport {
     return { id: item.id, broker: this.broker, duplicate: false };
   }
 
-  /**
-   * Resolves at the end of this event-loop turn, the same moment for every caller of the turn:
-   * publishes started in one turn then reach nats.js together and share one socket write (one
-   * write per publish was a quarter of the CPU time under load).
-   */
-  private endOfTurn(): Promise<void> {
-    return (this.turn ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.turn = undefined;
-        resolve();
-      }),
-    ));
-  }
-
-  private async publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
-    await this.endOfTurn();
-    return this.connected().js.publish(this.names.workSubject(item.priority, item.domain), bytes, {
+  private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
+    return publishToJetStream(this.connected().replies, {
+      subject: this.names.workSubject(item.priority, item.domain),
+      data: bytes,
       msgID: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
-      timeout: this.publishTimeoutMs,
-      expect: { streamName: stream },
+      stream,
     });
   }
 
@@ -546,10 +532,10 @@ export class NatsTransport extends KanbanTransport {
     }
   }
 
-  /** Sends a settle and waits for the server to confirm it (double ack, through NatsConfirmedSettles). */
+  /** Sends a settle and waits for the server to confirm it (double ack, through NatsReplies). */
   private async settle(reply: string, verb: string, action: string): Promise<void> {
     try {
-      await this.connected().settles.send(reply, verb);
+      await this.connected().replies.request(reply, verb);
     } catch (error) {
       throw brokerError(error, action);
     }
