@@ -52,7 +52,7 @@ export function benchConfig(argv: string[]): BenchConfig {
     latencyRatePerSecond: 2_000,
     lowLatencyRatePerSecond: 500,
     latencySeconds: quick ? 2 : 10,
-    scaleItems: value('scale') ? list('scale').map(Number) : quick ? [1_000, 5_000] : [10_000, 100_000],
+    scaleItems: value('scale') ? list('scale').map(Number) : quick ? [1_000, 5_000] : [10_000, 100_000, 1_000_000],
     backlogItems: quick ? 5_000 : 100_000,
     backlogDomains: 20,
     manyDomains: quick ? 20 : 200,

@@ -22,6 +22,8 @@ export interface BenchBrokers {
   redis?: { host: string; port: number };
   /** Why a broker could not be started; the systems on it are skipped with this reason. */
   missing: Partial<Record<BenchBrokerName, string>>;
+  /** The broker processes running now (their children included by whoever reads their CPU time). */
+  processIds(): number[];
   stop(): Promise<void>;
 }
 
@@ -35,8 +37,9 @@ export async function startBenchBrokers(): Promise<BenchBrokers> {
     startLocalRabbitMq(),
     startLocalRedis(),
   ]);
-  const brokers: BenchBrokers = { missing: {}, stop: async () => undefined };
   const stops: Array<() => Promise<void>> = [];
+  const pids: Array<() => number> = [];
+  const brokers: BenchBrokers = { missing: {}, processIds: () => pids.map((pid) => pid()), stop: async () => undefined };
 
   if (nats.status === 'fulfilled') {
     const local: LocalBrokerState = nats.value;
@@ -49,18 +52,21 @@ export async function startBenchBrokers(): Promise<BenchBrokers> {
       },
     };
     stops.push(() => stopLocal(local));
+    pids.push(() => local.pid);
   } else brokers.missing.nats = (nats.reason as Error).message;
 
   if (rabbitmq.status === 'fulfilled') {
     brokers.rabbitmq = { url: `amqp://guest:guest@127.0.0.1:${rabbitmq.value.port}` };
     const local = rabbitmq.value;
     stops.push(() => stopLocal(local));
+    pids.push(() => local.pid);
   } else brokers.missing.rabbitmq = (rabbitmq.reason as Error).message;
 
   if (redis.status === 'fulfilled') {
     const local: LocalRedis = redis.value;
     brokers.redis = { host: local.host, port: local.port };
     stops.push(() => local.stop());
+    pids.push(() => local.pid);
   } else brokers.missing.redis = (redis.reason as Error).message;
 
   brokers.stop = async () => {

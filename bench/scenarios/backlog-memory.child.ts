@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     nats: job.natsUrl ? { url: job.natsUrl, kill9: refuse, relaunch: refuse, isRunning: () => true } : undefined,
     rabbitmq: job.rabbitmqUrl ? { url: job.rabbitmqUrl } : undefined,
     missing: {},
+    processIds: () => [],
     stop: async () => undefined,
   };
   const kanban = openedKanban(await SYSTEMS[job.system]().open({ brokers, tempDir: job.tempDir, tag: job.tag }));
