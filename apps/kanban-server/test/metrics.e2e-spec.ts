@@ -38,4 +38,13 @@ describe('GET /metrics', () => {
     expect(response.text).toMatch(/kanban_acked_total\{priority="normal",domain="metered",broker="embedded"\} 1/);
     expect(response.text).toMatch(/kanban_dead_lettered_total\{priority="normal",domain="metered",broker="embedded",reason="nack"\} 1/);
   });
+
+  it('records the publish-to-ack latency of an item acked over HTTP in kanban_latency_ms', async () => {
+    const pulled = await publishAndPull(server, { domain: 'timed' });
+    await server.http().post(`/work/${pulled.id}/ack`).send({ domain: 'timed', lease: pulled.lease }).expect(200);
+
+    const response = await server.http().get('/metrics').expect(200);
+
+    expect(response.text).toMatch(/kanban_latency_ms_count\{[^}]*domain="timed"[^}]*\} 1\n/);
+  });
 });
