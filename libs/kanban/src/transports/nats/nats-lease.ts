@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LeaseExpiredError } from '../../errors';
 import type { LeaseRef } from '../../interfaces/delivery.interface';
-import { NATS_MAX_TRACKED_LEASES } from './nats.constants';
 
 /** What JetStream's ack reply subject says about one delivery. */
 export interface NatsDeliveryInfo {
@@ -48,8 +47,6 @@ export function decodeLease(ref: LeaseRef): { reply: string; expiresAt: number; 
 /** What the transport does with a lapsed lease: release the item now, or hold it for the sweep (last attempt). */
 export type LapseAction = 'release' | 'hold';
 
-/** Closed leases are forgotten once their wall-clock expiry passed (the fallback fence refuses them then); checked every this many leases. */
-const EVICT_EVERY_TRACKS = 1_000;
 
 const NO_DATA = new Uint8Array(0);
 
@@ -91,7 +88,9 @@ export class NatsLeaseRegistry {
    * (1,000,000 items cost 1.7× per item what 10,000 did).
    */
   private readonly closed = new Map<string, number>();
-  private tracks = 0;
+  /** Keys of `closed` in closing order, from `closedHead` on: eviction reads the front of this, never iterates the map. */
+  private closedOrder: string[] = [];
+  private closedHead = 0;
 
   constructor(private readonly onLapse: (lease: TrackedLease) => LapseAction) {}
 
@@ -99,7 +98,7 @@ export class NatsLeaseRegistry {
     const now = performance.now();
     const expiresAt = Date.now() + leaseMs;
     const lease = `${reply}|${expiresAt}`;
-    if (++this.tracks % EVICT_EVERY_TRACKS === 0 || this.closed.size >= NATS_MAX_TRACKED_LEASES) this.evictExpired();
+    this.evictExpired();
     const tracked: TrackedLease = { ref: { ...ref, lease }, reply, info, data, deliveredAt: now, deadline: now + leaseMs, expiresAt, closed: false, exhausted: false };
     this.arm(tracked, leaseMs);
     this.leases.set(lease, tracked);
@@ -176,20 +175,29 @@ export class NatsLeaseRegistry {
     tracked.data = NO_DATA;
     this.leases.delete(tracked.ref.lease);
     this.closed.set(tracked.ref.lease, tracked.expiresAt);
+    this.closedOrder.push(tracked.ref.lease);
   }
 
   /**
-   * Walks the closed leases oldest first (closing order, close to expiry order for one lease
-   * length) and stops at the first one not yet expired: the cost is what it evicts, not the size of
-   * the map (a scan of every lease on every delivery once NATS_MAX_TRACKED_LEASES were held capped a
-   * long run at about 2,900 deliveries a second). One closed later than its expiry order is only
-   * evicted later.
+   * Forgets closed leases whose wall-clock expiry passed (the fallback fence refuses them then),
+   * oldest first, stopping at the first one not yet expired: O(1) per call when nothing expired.
+   * Iterating the map from its start instead (as before) walks over every entry deleted since V8
+   * last compacted it: once 100,000 closed leases were held that ran on every delivery and took
+   * 38 % of the CPU of a 1,000,000-item run. One closed later than its expiry order is only
+   * forgotten later.
    */
   private evictExpired(): void {
     const now = Date.now();
-    for (const [key, expiresAt] of this.closed) {
-      if (expiresAt > now) break;
+    while (this.closedHead < this.closedOrder.length) {
+      const key = this.closedOrder[this.closedHead];
+      const expiresAt = this.closed.get(key);
+      if (expiresAt !== undefined && expiresAt > now) break;
       this.closed.delete(key);
+      this.closedHead++;
+    }
+    if (this.closedHead > 1_024 && this.closedHead * 2 > this.closedOrder.length) {
+      this.closedOrder = this.closedOrder.slice(this.closedHead);
+      this.closedHead = 0;
     }
   }
 }

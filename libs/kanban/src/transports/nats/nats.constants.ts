@@ -38,7 +38,5 @@ export const NATS_ADVISORY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 export const NATS_SWEEP_BATCH = 256;
 /** Dead letters one list call reads at most before filtering by reason and sorting. */
 export const NATS_DEAD_LETTER_SCAN_LIMIT = 1_000;
-/** Leases this instance handed out and still tracks; older entries are evicted once lapsed. */
-export const NATS_MAX_TRACKED_LEASES = 100_000;
 /** Retry-After given with QueueFullError when the stream refuses for lack of room. */
 export const NATS_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
