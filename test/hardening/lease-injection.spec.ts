@@ -1,6 +1,8 @@
 import { startWatchedServer, type WatchedServer } from './support/watched-server';
 
 const LATER = (): number => Date.now() + 600_000;
+/** A handle is `{priority}.{publishedAt}.{transport lease}`; the forgeries are in the transport lease. */
+const PUBLISHED_AT = 1_700_000_000_000;
 
 /**
  * On NATS a lease is the delivery's JetStream ack subject (`$JS.ACK.…|expiry`) and a client sends
@@ -26,10 +28,10 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
   });
 
   it.each([
-    ['wildcards for stream and consumer', () => `normal.$JS.ACK.*.>.1.1.1.1.1|${LATER()}`],
-    ['CR/LF with an injected PUB after the numbered tokens', () => `normal.$JS.ACK.d.h.S.C.1.1.1.1.1.x\r\nPUB kanban.high.injected 5\r\nhello|${LATER()}`],
-    ['the dead-letter stream', () => `normal.$JS.ACK.KANBAN_DLQ.KANBAN_worker.1.1.1.1.0|${LATER()}`],
-    ['a space in the stream token', () => `normal.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0|${LATER()}`],
+    ['wildcards for stream and consumer', () => `normal.${PUBLISHED_AT}.$JS.ACK.*.>.1.1.1.1.1|${LATER()}`],
+    ['CR/LF with an injected PUB after the numbered tokens', () => `normal.${PUBLISHED_AT}.$JS.ACK.d.h.S.C.1.1.1.1.1.x\r\nPUB kanban.high.injected 5\r\nhello|${LATER()}`],
+    ['the dead-letter stream', () => `normal.${PUBLISHED_AT}.$JS.ACK.KANBAN_DLQ.KANBAN_worker.1.1.1.1.0|${LATER()}`],
+    ['a space in the stream token', () => `normal.${PUBLISHED_AT}.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0|${LATER()}`],
   ])('refuses a forged lease naming %s with 400 or 409, publishing nothing', async (_label, forge) => {
     // Arrange
     const mark = watched.mark();

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { connect as connectAmqp } from 'amqplib';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from './index';
+import { itControllingBrokers, natsBroker, rabbitmqBroker, testNamespace, waitFor } from './index';
 
 const STREAM_MESSAGES = 100;
 
@@ -47,7 +47,7 @@ describe('test broker harness', () => {
     expect(first.streamPrefix).toMatch(/^KT_[a-z0-9]{8}$/);
   });
 
-  const chaos = natsBroker().controllable ? it : it.skip;
+  const chaos = itControllingBrokers('nats');
   chaos('keeps a JetStream stream across kill -9 and restart of NATS on the same port and store', async () => {
     // Arrange
     const broker = natsBroker();
@@ -81,7 +81,7 @@ describe('test broker harness', () => {
     }
   });
 
-  const rabbitChaos = rabbitmqBroker().controllable ? it : it.skip;
+  const rabbitChaos = itControllingBrokers('rabbitmq');
   rabbitChaos('keeps confirmed messages of a quorum queue across a stop and restart of RabbitMQ', async () => {
     // Arrange
     const broker = rabbitmqBroker();

@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt } from '@tps/kanban';
 import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto, SettleWorkDto } from './dto';
-import { HandedOutItems } from './handed-out-items';
 import { PullCancellation } from './pull-cancellation';
 import { toPulledItem, type PulledItem } from './pulled-item';
 import { RequestAbortSignal } from './request-abort-signal.decorator';
@@ -15,7 +14,6 @@ export class WorkController {
   constructor(
     private readonly queue: KanbanQueue,
     private readonly cancellation: PullCancellation,
-    private readonly handedOut: HandedOutItems,
     @Inject(KANBAN_OPTIONS) options: KanbanResolvedOptions,
   ) {
     this.defaultLeaseMs = transportSettingsFrom(options).leaseMs;
@@ -31,14 +29,13 @@ export class WorkController {
   @HttpCode(HttpStatus.OK)
   async pull(@Body() dto: PullWorkDto, @RequestAbortSignal() aborted: AbortSignal): Promise<PulledItem[]> {
     const deliveries = await this.queue.pull({ ...dto, signal: this.cancellation.signalFor(aborted) });
-    this.handedOut.record(deliveries);
     return deliveries.map(toPulledItem);
   }
 
   @Post(':id/ack')
   @HttpCode(HttpStatus.OK)
   async ack(@Param('id') id: string, @Body() dto: SettleWorkDto): Promise<{ id: string; status: 'acked' }> {
-    await this.queue.ack(id, dto.domain, dto.lease, this.handedOut.take(dto.lease));
+    await this.queue.ack(id, dto.domain, dto.lease);
     return { id, status: 'acked' };
   }
 
@@ -47,7 +44,6 @@ export class WorkController {
   @HttpCode(HttpStatus.OK)
   async nack(@Param('id') id: string, @Body() dto: NackWorkDto): Promise<{ id: string; status: 'dead_lettered' }> {
     await this.queue.nack(id, dto.domain, dto.lease, dto.reason);
-    this.handedOut.take(dto.lease);
     return { id, status: 'dead_lettered' };
   }
 
@@ -56,7 +52,6 @@ export class WorkController {
   @HttpCode(HttpStatus.OK)
   async retry(@Param('id') id: string, @Body() dto: RetryWorkDto): Promise<{ id: string; status: 'retrying' }> {
     await this.queue.retry(id, dto.domain, dto.lease, dto.delayMs ?? 0);
-    this.handedOut.take(dto.lease);
     return { id, status: 'retrying' };
   }
 
@@ -68,7 +63,6 @@ export class WorkController {
     // Taken before the call: the broker starts the new lease no earlier, so the estimate never overstates it.
     const from = Date.now();
     await this.queue.extendLease(id, dto.domain, dto.lease, leaseMs);
-    this.handedOut.extend(dto.lease, from + leaseMs);
     return { id, status: 'extended', leaseExpiresAt: from + leaseMs };
   }
 }

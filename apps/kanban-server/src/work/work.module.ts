@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { HandedOutItems } from './handed-out-items';
 import { PullCancellation } from './pull-cancellation';
 import { WorkController } from './work.controller';
 
 /** `/work`: publish, pull, ack, nack, retry, extend. KanbanQueue comes from the global KanbanModule. */
 @Module({
   controllers: [WorkController],
-  providers: [PullCancellation, HandedOutItems],
+  providers: [PullCancellation],
 })
 export class WorkModule {}

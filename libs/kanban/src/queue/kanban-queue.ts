@@ -101,19 +101,18 @@ export class KanbanQueue {
       } else if (delivery.item.deadline <= now) {
         await this.deadLetterRef(delivery, 'deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`);
       } else {
-        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.lease) });
+        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, delivery.lease) });
       }
     }
     return usable;
   }
 
   /** @throws LeaseExpiredError when the lease lapsed and the item went to another holder. */
-  async ack(id: string, domain: string, lease: string, publishedAt?: number): Promise<void> {
-    const ref = fromLeaseHandle(id, domain, lease);
+  async ack(id: string, domain: string, lease: string): Promise<void> {
+    const { ref, publishedAt } = fromLeaseHandle(id, domain, lease);
     await this.transport.ack(ref);
     const labels = { priority: ref.priority, domain, broker: this.transport.currentStatus.active };
-    if (publishedAt !== undefined) this.metrics.recordAcked(labels, publishedAt);
-    else this.metrics.acked.inc(labels);
+    this.metrics.recordAcked(labels, publishedAt);
     this.events.emit({ type: 'acked', id, ...labels });
   }
 
@@ -123,17 +122,17 @@ export class KanbanQueue {
   }
 
   async deadLetter(id: string, domain: string, lease: string, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    return this.deadLetterRef(fromLeaseHandle(id, domain, lease), reason, error);
+    return this.deadLetterRef(fromLeaseHandle(id, domain, lease).ref, reason, error);
   }
 
   /** Returns the item for another attempt after `delayMs`. */
   async retry(id: string, domain: string, lease: string, delayMs: number): Promise<void> {
-    await this.transport.retry(fromLeaseHandle(id, domain, lease), delayMs);
+    await this.transport.retry(fromLeaseHandle(id, domain, lease).ref, delayMs);
   }
 
   /** Keeps a long-running delivery's lease alive. */
   async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<void> {
-    await this.transport.extendLease(fromLeaseHandle(id, domain, lease), leaseMs);
+    await this.transport.extendLease(fromLeaseHandle(id, domain, lease).ref, leaseMs);
   }
 
   async depth(): Promise<QueueDepth[]> {

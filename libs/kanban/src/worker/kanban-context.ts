@@ -2,8 +2,11 @@ import { BaseRpcContext } from '@nestjs/microservices';
 import type { Delivery } from '../interfaces/delivery.interface';
 import type { WorkItem } from '../interfaces/work-item.interface';
 
-/** The `@Ctx()` of a kanban handler: the item being processed and a signal fired on processing timeout. */
-/** Args: the delivery, the controller behind getSignal() (its signal is made on first use), the worker id. */
+/**
+ * The `@Ctx()` of a kanban handler: the item being processed and a signal fired on processing
+ * timeout. Args: the delivery, the controller behind getSignal() (its signal is made on first
+ * use), the worker id.
+ */
 export class KanbanContext extends BaseRpcContext<[Delivery, AbortController, string]> {
   getItem(): WorkItem {
     return this.args[0].item;

@@ -243,7 +243,7 @@ export class KanbanWorker {
     // The gauge only changes when the breaker does (it is set to 0 on start): not a prom-client call per item.
     if (!wasClosed) this.setBreakerMetric(0);
     this.processed++;
-    this.settle(delivery, () => this.deps.queue.ack(item.id, item.domain, delivery.lease, item.publishedAt));
+    this.settle(delivery, () => this.deps.queue.ack(item.id, item.domain, delivery.lease));
   }
 
   private onError(delivery: Delivery, error: unknown): void {
