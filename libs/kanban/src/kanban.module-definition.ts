@@ -7,7 +7,7 @@ import type { KanbanTransport } from './transport/kanban-transport';
 export interface KanbanModuleExtras {
   /** A transport class of your own, constructed by DI (it may inject KANBAN_OPTIONS); replaces the built-in choice. */
   transport?: Type<KanbanTransport>;
-  /** Registry for kanban's metrics. @default a registry of its own (never prom-client's global one) */
+  /** Registry for kanban's metrics, shared by every app built from this definition. @default a new registry for each app (never prom-client's global one) */
   registry?: Registry;
 }
 

@@ -48,7 +48,8 @@ export class KanbanModule extends KanbanConfigurableModule {
       extras.transport
         ? { provide: KANBAN_TRANSPORT, useClass: extras.transport }
         : { provide: KANBAN_TRANSPORT, useFactory: (options: KanbanResolvedOptions) => createTransport(options), inject: [KANBAN_OPTIONS] },
-      { provide: KANBAN_METRICS_REGISTRY, useValue: extras.registry ?? new Registry() },
+      // A factory, not a value: a module definition built into several apps (a Jest beforeEach) gives each its own registry.
+      { provide: KANBAN_METRICS_REGISTRY, useFactory: () => extras.registry ?? new Registry() },
       KanbanMetrics,
       KanbanEvents,
       TransportLifecycle,
