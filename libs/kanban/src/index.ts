@@ -23,3 +23,4 @@ export * from './coordinator';
 export * from './health';
 export * from './metrics';
 export * from './events';
+export * from './http';

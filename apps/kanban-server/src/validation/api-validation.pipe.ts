@@ -1,5 +1,5 @@
 import { BadRequestException, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
-import { validationErrorBody } from '../errors';
+import { validationErrorBody } from '@tps/kanban';
 import { fieldErrors } from './field-errors';
 import { jsonValueProperties } from './json-value.decorator';
 

@@ -9,7 +9,7 @@ import {
   ScheduleConflictError,
   ScheduleNotFoundError,
   type KanbanError,
-} from '@tps/kanban';
+} from '../errors';
 
 type KanbanErrorClass = abstract new (...args: never[]) => KanbanError;
 
@@ -26,6 +26,7 @@ export const KANBAN_ERROR_STATUS: ReadonlyArray<readonly [KanbanErrorClass, numb
   [BrokerUnavailableError, 503],
 ];
 
+/** @returns the HTTP status of `error`, or undefined when it has none a client could act on (a 500). */
 export function statusOfKanbanError(error: KanbanError): number | undefined {
   return KANBAN_ERROR_STATUS.find(([type]) => error instanceof type)?.[1];
 }
