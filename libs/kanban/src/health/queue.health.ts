@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { degradedResult } from './degraded-result';
 import { KANBAN_OPTIONS } from '../kanban.constants';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import { KanbanCoordinator } from '../coordinator/kanban-coordinator';
@@ -22,6 +23,6 @@ export class QueueHealthIndicator {
     const over = depth.filter((q) => q.ready > this.options.highWatermark).map((q) => `${q.priority}.${q.domain}`);
     const data = { draining: this.queue.isDraining, backlog, overHighWatermark: over };
     if (this.queue.isDraining) return session.down(data);
-    return over.length ? session.degraded(data) : session.up(data);
+    return over.length ? degradedResult(session, data) : session.up(data);
   }
 }

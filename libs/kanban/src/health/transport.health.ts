@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { degradedResult } from './degraded-result';
 import { KANBAN_TRANSPORT } from '../kanban.constants';
 import { KanbanTransport } from '../transport/kanban-transport';
 
@@ -16,7 +17,7 @@ export class TransportHealthIndicator {
     const { state, active, detail } = this.transport.currentStatus;
     const data = { broker: this.transport.broker, active, state, ...(detail ? { detail } : {}) };
     if (state === 'up') return session.up(data);
-    if (state === 'degraded') return session.degraded(data);
+    if (state === 'degraded') return degradedResult(session, data);
     return session.down(data);
   }
 }

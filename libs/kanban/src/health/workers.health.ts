@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { degradedResult } from './degraded-result';
 import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
 
 /** Degraded while some circuit breakers are open; down when every worker's is. */
@@ -16,6 +17,6 @@ export class WorkersHealthIndicator {
     const open = workers.filter((w) => w.state === 'open' || w.state === 'half_open').map((w) => w.id);
     const data = { running: this.pool.currentWorkers(), openCircuitBreakers: open };
     if (open.length === 0) return session.up(data);
-    return open.length === workers.length ? session.down(data) : session.degraded(data);
+    return open.length === workers.length ? session.down(data) : degradedResult(session, data);
   }
 }
