@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Body, Controller, Get, NotFoundException, Param, Post, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Module, NotFoundException, Param, Post, UseFilters, type INestApplication } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
-import { Module } from '@nestjs/common';
 import { KanbanConfigError, KanbanCoordinator, KanbanExceptionFilter, KanbanModule, KanbanQueue } from '@tps/kanban';
 import request from 'supertest';
 
@@ -32,6 +31,18 @@ class OrdersController {
   @Get('missing')
   missing() {
     throw new NotFoundException('no such order');
+  }
+}
+
+/** The filter on one controller only, built by DI like any class given to @UseFilters. */
+@Controller('invoices')
+@UseFilters(KanbanExceptionFilter)
+class InvoicesController {
+  constructor(private readonly queue: KanbanQueue) {}
+
+  @Post()
+  async create(@Body() body: { domain: string }) {
+    return this.queue.publish({ priority: 'normal', domain: body.domain, payload: null, deadlineMs: 60_000 });
   }
 }
 
@@ -117,5 +128,35 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
     expect(response.status).toBe(503);
     expect(response.body).toEqual(expect.objectContaining({ statusCode: 503 }));
     expect(response.text).not.toContain('    at ');
+  });
+});
+
+describe('KanbanExceptionFilter on one controller with @UseFilters', () => {
+  let dir: string;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kanban-controller-filter-'));
+    @Module({
+      imports: [KanbanModule.forRoot({ embedded: { path: join(dir, 'kanban.db') }, autoscale: false })],
+      controllers: [InvoicesController],
+    })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers invalid input with 400 and every offending field', async () => {
+    // Act
+    const response = await request(app.getHttpServer()).post('/invoices').send({ domain: 'Not A Domain' });
+
+    // Assert
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 400, fields: [expect.objectContaining({ field: 'domain' })] }));
   });
 });

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { degradedResult } from './degraded-result';
 import { KANBAN_OPTIONS } from '../kanban.constants';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import { KanbanCoordinator } from '../coordinator/kanban-coordinator';
 import { KanbanQueue } from '../queue/kanban-queue';
+import { degradedResult } from './degraded-result';
 
 /** Down while draining (stop routing work here); degraded while a queue's backlog is above the high watermark. */
 @Injectable()

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { degradedResult } from './degraded-result';
 import { KANBAN_TRANSPORT } from '../kanban.constants';
 import { KanbanTransport } from '../transport/kanban-transport';
+import { degradedResult } from './degraded-result';
 
 /** Reports the transport's last known state; opens no connection. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { degradedResult } from './degraded-result';
 import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
+import { degradedResult } from './degraded-result';
 
 /** Degraded while some circuit breakers are open; down when every worker's is. */
 @Injectable()
