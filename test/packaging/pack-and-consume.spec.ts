@@ -33,6 +33,7 @@ interface PackageJson {
   name: string;
   version: string;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
 interface LockFile {
@@ -219,6 +220,17 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     expect(unexpected).toEqual([]);
     expect(files.filter((file) => /spec|\.tsbuildinfo$|\.map$/.test(file))).toEqual([]);
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('is tested below on every Nest major its peerDependencies advertise', () => {
+    // Arrange
+    const advertised = (libraryPackage.peerDependencies?.['@nestjs/core'] ?? '').split('||').map((range) => range.trim().replace(/^\^/, '').split('.')[0]);
+
+    // Act
+    const tested = NEST_MAJORS.map(({ peers }) => peers['@nestjs/core'].split('.')[0]);
+
+    // Assert
+    expect(tested).toEqual(advertised);
   });
 
   it('runs a @KanbanHandler on the embedded store in a plain CommonJS Nest app that installed the tarball', () => {
