@@ -108,7 +108,7 @@ describe.each(SETUPS)('chaos: a worker SIGSTOPped past its lease and resumed ($t
         expect(staleAcks.filter((ack) => ack.outcome !== 'LeaseExpiredError')).toEqual([]);
         expect(newerAcks).toEqual(newerAcks.map(() => 'acked'));
         expect([...newer.values()].map((delivery) => delivery.item.attempts)).toEqual(newerAcks.map(() => 2));
-        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, processed: ITEMS, lost: 0, unexpected: 0 });
+        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, processed: ITEMS, acknowledgedDeadLettered: 0, lost: 0, unexpected: 0 });
         // Each item was worked on by the frozen worker and by the new holder, never a third time.
         expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(summary.processings).toBe(2 * ITEMS);

@@ -64,7 +64,7 @@ describe('failover chaos 2: nats-server frozen (SIGSTOP) for 30 s under load', (
           }),
         );
         const summary = ledger.summary();
-        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, rejected: 0, lost: 0, unexpected: 0 });
+        expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, processed: ITEMS, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(slowestMs).toBeLessThanOrEqual(PUBLISH_BOUND_MS);
         expect(switchOverMs).toBeLessThanOrEqual(PUBLISH_BOUND_MS);

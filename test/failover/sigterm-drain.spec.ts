@@ -94,7 +94,7 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
         expect(summary.byBroker.outbox).toBeGreaterThan(0);
         expect(keptInOutbox).toBe(summary.byBroker.outbox);
         expect(first.stderr).toContain(`Closed with ${keptInOutbox} item(s) kept in the outbox`);
-        expect(summary).toMatchObject({ attempted: 3 * ITEMS_PER_PHASE, acknowledged: 3 * ITEMS_PER_PHASE, rejected: 0, lost: 0, unexpected: 0 });
+        expect(summary).toMatchObject({ attempted: 3 * ITEMS_PER_PHASE, acknowledged: 3 * ITEMS_PER_PHASE, processed: 3 * ITEMS_PER_PHASE, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(secondExit).toEqual({ code: 0, signal: null });
         expect(observer.serverOutboxSize()).toBe(0);

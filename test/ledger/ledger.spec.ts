@@ -27,6 +27,7 @@ describe('Ledger', () => {
       processed: 4,
       processings: 5,
       deadLettered: 1,
+      acknowledgedDeadLettered: 1,
       duplicates: 1,
       lost: 1,
       unexpected: 1,
@@ -41,6 +42,26 @@ describe('Ledger', () => {
     expect(ledger.duplicatedKeys()).toEqual(['a']);
     expect(ledger.firstProcessedAtOf('a')).toBeLessThanOrEqual(ledger.firstProcessedAtOf('e') as number);
     expect(ledger.deadLetterReasonsOf('b')).toEqual(['stalled']);
+    expect(ledger.acknowledgedDeadLettered()).toEqual(['b']);
+  });
+
+  it('names acknowledged keys that were dead-lettered, even when processed too, which lost does not count', () => {
+    // Arrange
+    const ledger = new Ledger();
+    for (const key of ['a', 'b', 'c', 'd']) ledger.attempt(key);
+    for (const key of ['a', 'b', 'c']) ledger.acknowledge(key, 'nats');
+    ledger.reject('d', 'BrokerUnavailableError');
+
+    // Act
+    ledger.process('a', 1);
+    ledger.process('b', 1);
+    ledger.deadLetter('b', 'stalled');
+    ledger.deadLetter('c', 'max_attempts');
+    ledger.deadLetter('d', 'max_attempts');
+
+    // Assert
+    expect(ledger.acknowledgedDeadLettered().sort()).toEqual(['b', 'c']);
+    expect(ledger.summary()).toMatchObject({ acknowledged: 3, processed: 2, deadLettered: 3, acknowledgedDeadLettered: 2, lost: 0 });
   });
 
   it('counts an acknowledged key as outstanding until it is processed or dead-lettered', () => {
@@ -64,7 +85,7 @@ describe('Ledger', () => {
     const line = ledger.line('chaos', { switchOverMs: 12 });
 
     expect(line).toBe(
-      'chaos: attempted=1 acknowledged=1 rejected=0 processed=1 processings=1 deadLettered=0 duplicates=0 lost=0 unexpected=0 recovered=0 switchOverMs=12 receipts[nats=1]',
+      'chaos: attempted=1 acknowledged=1 rejected=0 processed=1 processings=1 deadLettered=0 acknowledgedDeadLettered=0 duplicates=0 lost=0 unexpected=0 recovered=0 switchOverMs=12 receipts[nats=1]',
     );
     expect(line).not.toContain('\n');
   });

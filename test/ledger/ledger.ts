@@ -16,6 +16,8 @@ export interface LedgerSummary {
   processings: number;
   /** Keys dead-lettered at least once. */
   deadLettered: number;
+  /** Acknowledged keys dead-lettered at least once (processed or not): zero wherever a scenario does not dead-letter on purpose. */
+  acknowledgedDeadLettered: number;
   /** Processings beyond the first of each key. */
   duplicates: number;
   /** Acknowledged, yet neither processed nor dead-lettered. */
@@ -96,6 +98,15 @@ export class Ledger {
     return [...(this.deadLetters.get(key) ?? [])];
   }
 
+  /**
+   * Acknowledged keys dead-lettered at least once, whether or not they were also processed. `lost`
+   * counts a dead-lettered key as accounted for; where nothing is meant to fail this must be empty,
+   * so that processed == acknowledged.
+   */
+  acknowledgedDeadLettered(): string[] {
+    return [...this.deadLetters.keys()].filter((key) => this.receipts.has(key));
+  }
+
   /** Acknowledged keys neither processed nor dead-lettered yet. */
   outstanding(): string[] {
     return [...this.receipts.keys()].filter((key) => !this.processings.has(key) && !this.deadLetters.has(key));
@@ -154,6 +165,7 @@ export class Ledger {
       processed: this.processings.size,
       processings,
       deadLettered: this.deadLetters.size,
+      acknowledgedDeadLettered: this.acknowledgedDeadLettered().length,
       duplicates: this.duplicates(),
       lost: this.lost().length,
       unexpected: this.unexpected().length,

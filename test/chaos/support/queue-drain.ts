@@ -34,8 +34,10 @@ export async function busyRows(source: DrainSource, domain: string): Promise<Que
 
 /**
  * The bounded drain every single-broker chaos test ends with: every acknowledged key processed or
- * dead-lettered, and the domain's queues empty (nothing ready, nothing in flight). Throws with the
- * ledger and the depth when it does not happen within QUEUE_DRAIN_TIMEOUT_MS.
+ * dead-lettered, and the domain's queues empty (nothing ready, nothing in flight). Dead letters are
+ * read once more at the end, so a dead-lettered copy of a processed key is in the ledger too
+ * (`acknowledgedDeadLettered`). Throws with the ledger and the depth when it does not happen within
+ * QUEUE_DRAIN_TIMEOUT_MS.
  */
 export async function drainQueue(source: DrainSource, domain: string, ledger: Ledger, timeoutMs = QUEUE_DRAIN_TIMEOUT_MS): Promise<void> {
   const seen = new Set<string>();
@@ -48,6 +50,7 @@ export async function drainQueue(source: DrainSource, domain: string, ledger: Le
       },
       { timeoutMs, intervalMs: DRAIN_POLL_MS, description: `${domain} to drain` },
     );
+    await recordDeadLetters(source, domain, ledger, seen);
   } catch (error) {
     const depth = await source.depth().catch(() => []);
     throw new Error(

@@ -28,6 +28,8 @@ export async function recordDeadLetters(source: DeadLetterSource, domain: string
 /**
  * The bounded drain every chaos test ends with: both brokers available again, every acknowledged
  * key processed or dead-lettered, and the domain's queues empty on both brokers and in the outbox.
+ * Dead letters are read once more at the end, so a dead-lettered copy of a processed key is in the
+ * ledger too (`acknowledgedDeadLettered`).
  */
 export async function drain(failover: FailoverTransport, deadLetters: DeadLetterSource, domain: string, ledger: Ledger): Promise<void> {
   const seen = new Set<string>();
@@ -42,6 +44,7 @@ export async function drain(failover: FailoverTransport, deadLetters: DeadLetter
       },
       { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: DRAIN_POLL_MS, description: `${domain} to drain` },
     );
+    await recordDeadLetters(deadLetters, domain, ledger, seen);
   } catch (error) {
     const stats = failover.stats;
     const depth = await failover.depth().catch(() => []);

@@ -1,0 +1,35 @@
+import { performance } from 'node:perf_hooks';
+import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS, type FailoverTransport } from '../../../libs/kanban/src/transports/failover';
+import { RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
+import { waitFor } from '../../harness';
+
+/**
+ * Kill -9 to the first publish acknowledged elsewhere, at most the longest a publish can take by
+ * construction: publishes in flight at the kill wait out the primary's bound, then the fallback's
+ * confirm timeout. Generous on purpose (about 1.5 s is usual); the 2 s target is measured in
+ * bench/scenarios/failover-switch.ts, not here.
+ */
+export const SWITCH_OVER_BOUND_MS = FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS + RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS;
+/**
+ * A restarted NATS ready to NATS taking publishes again: its client's reconnect, then three probes
+ * 500 ms apart (1.5–4 s, failover README), with room for a loaded CI machine.
+ */
+export const FAILBACK_BOUND_MS = 15_000;
+/** How long a failback is watched for before it counts as never happening (reported as NaN). */
+const FAILBACK_WATCH_MS = 60_000;
+const FAILBACK_POLL_MS = 20;
+
+/**
+ * Starts timing at once and resolves to the milliseconds until `broker` is the failover's first
+ * available broker (the one publishes go to), or NaN when that does not happen within
+ * FAILBACK_WATCH_MS. It never rejects, so it can run beside the rest of the test.
+ */
+export async function timeUntilTakingPublishes(failover: FailoverTransport, broker: string): Promise<number> {
+  const since = performance.now();
+  try {
+    await waitFor(() => failover.stats.available[0] === broker, { timeoutMs: FAILBACK_WATCH_MS, intervalMs: FAILBACK_POLL_MS, description: `${broker} taking publishes again` });
+    return Math.round(performance.now() - since);
+  } catch {
+    return Number.NaN;
+  }
+}
