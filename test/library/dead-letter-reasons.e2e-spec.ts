@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KanbanContext, KanbanHandler, KanbanNack, type DeadLetter, type DeadLetterReason } from '@tps/kanban';
+import { DeadLetterNotFoundError, KanbanContext, KanbanHandler, KanbanNack, type DeadLetter, type DeadLetterReason } from '@tps/kanban';
 import { waitFor } from '../harness';
 import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
 
@@ -119,7 +119,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
     expect(letters).toHaveLength(1);
     expect(letters[0].raw).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('base64'));
     expect(letters[0].item).toBeUndefined();
-    expect(await app.queue.getDeadLetter(good).catch(() => undefined)).toBeUndefined();
+    await expect(app.queue.getDeadLetter(good)).rejects.toBeInstanceOf(DeadLetterNotFoundError);
   });
 
   it('counts each reason in kanban_dead_lettered_total and can list them by reason', async () => {
