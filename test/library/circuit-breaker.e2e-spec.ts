@@ -121,7 +121,7 @@ describe.each(TRANSPORTS)('circuit breaker with a half-open probe (%s)', (transp
     await waitFor(() => worker()?.state === 'open', { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10, description: 'breaker open' });
 
     // Act
-    const reopened = await waitFor(() => probed.calls.length === 4 && worker()?.state === 'open' && worker(), { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10, description: 'a failed probe and the breaker open again' });
+    const reopened = await waitFor(() => (probed.calls.length === 4 && worker()?.state === 'open' ? worker() : undefined), { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10, description: 'a failed probe and the breaker open again' });
 
     // Assert
     const [, , opening, probe] = probed.calls;
