@@ -1,15 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS, type FailoverTransport } from '../../../libs/kanban/src/transports/failover';
-import { RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from '../../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
+import type { FailoverTransport } from '../../../libs/kanban/src/transports/failover';
 import { waitFor } from '../../harness';
 
 /**
- * Kill -9 to the first publish acknowledged elsewhere, at most the longest a publish can take by
- * construction: publishes in flight at the kill wait out the primary's bound, then the fallback's
- * confirm timeout. Generous on purpose (about 1.5 s is usual); the 2 s target is measured in
- * bench/scenarios/failover-switch.ts, not here.
+ * Kill -9 to the first publish acknowledged elsewhere: usually about 1.5 s, since publishes in
+ * flight at the kill wait out the primary's publish bound before going to RabbitMQ. Generous for a
+ * loaded CI machine; the 2 s target is measured in bench/scenarios/failover-switch.ts, not here.
  */
-export const SWITCH_OVER_BOUND_MS = FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS + RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS;
+export const SWITCH_OVER_BOUND_MS = 10_000;
 /**
  * A restarted NATS ready to NATS taking publishes again: its client's reconnect, then three probes
  * 500 ms apart (1.5–4 s, failover README), with room for a loaded CI machine.
