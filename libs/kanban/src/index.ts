@@ -10,6 +10,7 @@ export * from './interfaces';
 export * from './errors';
 export { resolveKanbanOptions, transportSettingsFrom } from './kanban-options';
 export { KanbanTransport, type TransportSettings, type TransportState, type TransportStatus } from './transport/kanban-transport';
+export type { ControlChannel, ControlHandler } from './transport/control-channel.interface';
 export { EmbeddedTransport } from './transports/embedded';
 export { NatsTransport } from './transports/nats';
 export { RabbitMqTransport } from './transports/rabbitmq';

@@ -11,3 +11,5 @@ export * from './kanban-config.error';
 export * from './topology-conflict.error';
 export * from './schedule-not-found.error';
 export * from './schedule-conflict.error';
+export * from './relay-unanswered.error';
+export * from './store-locked.error';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
-import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, QueueFullError, type FieldError } from '../errors';
+import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, LeaseExpiredError, QueueFullError, type FieldError } from '../errors';
 import { isMalformed, type Delivery, type LeaseRef, type QueueRef } from '../interfaces/delivery.interface';
 import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
@@ -12,6 +12,7 @@ import { validatePublishRequest, domainError, priorityError } from '../validatio
 import { KanbanMetrics } from '../metrics/kanban-metrics';
 import { KanbanEvents } from '../events/kanban-events';
 import { leaseMsFor } from '../kanban-options';
+import { SettleRelay, type RelayedSettle } from '../relay';
 import { fromLeaseHandle, toLeaseHandle } from './lease-handle';
 
 export interface PullRequest extends QueueRef {
@@ -48,8 +49,10 @@ export class KanbanQueue {
     @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
     private readonly metrics: KanbanMetrics,
     private readonly events: KanbanEvents,
+    private readonly relay: SettleRelay,
   ) {
     this.leaseMs = leaseMsFor(options);
+    relay.serve((settle) => this.settleHere(settle));
   }
 
   get isDraining(): boolean {
@@ -101,15 +104,19 @@ export class KanbanQueue {
       } else if (delivery.item.deadline <= now) {
         await this.deadLetterRef(delivery, 'deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`);
       } else {
-        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, delivery.lease) });
+        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, this.relay.holder, delivery.lease) });
       }
     }
     return usable;
   }
 
-  /** @throws LeaseExpiredError when the lease lapsed and the item went to another holder. */
+  /**
+   * Settles run at the instance that handed the lease out: at another one they are relayed there.
+   * @throws LeaseExpiredError when the lease lapsed and the item went to another holder.
+   */
   async ack(id: string, domain: string, lease: string): Promise<void> {
-    const { ref, publishedAt } = fromLeaseHandle(id, domain, lease);
+    const { ref, publishedAt, holder } = fromLeaseHandle(id, domain, lease);
+    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'ack', id, domain, lease });
     await this.transport.ack(ref);
     const labels = { priority: ref.priority, domain, broker: this.transport.currentStatus.active };
     this.metrics.recordAcked(labels, publishedAt);
@@ -122,17 +129,23 @@ export class KanbanQueue {
   }
 
   async deadLetter(id: string, domain: string, lease: string, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    return this.deadLetterRef(fromLeaseHandle(id, domain, lease).ref, reason, error);
+    const { ref, holder } = fromLeaseHandle(id, domain, lease);
+    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'deadLetter', id, domain, lease, reason, ...(error !== undefined ? { error } : {}) });
+    return this.deadLetterRef(ref, reason, error);
   }
 
   /** Returns the item for another attempt after `delayMs`. */
   async retry(id: string, domain: string, lease: string, delayMs: number): Promise<void> {
-    await this.transport.retry(fromLeaseHandle(id, domain, lease).ref, delayMs);
+    const { ref, holder } = fromLeaseHandle(id, domain, lease);
+    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs });
+    await this.transport.retry(ref, delayMs);
   }
 
   /** Keeps a long-running delivery's lease alive. */
   async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<void> {
-    await this.transport.extendLease(fromLeaseHandle(id, domain, lease).ref, leaseMs);
+    const { ref, holder } = fromLeaseHandle(id, domain, lease);
+    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'extendLease', id, domain, lease, leaseMs });
+    await this.transport.extendLease(ref, leaseMs);
   }
 
   async depth(): Promise<QueueDepth[]> {
@@ -217,6 +230,22 @@ export class KanbanQueue {
         if (!waiting) throw error;
         await sleep(QUEUE_FULL_RETRY_STEP_MS);
       }
+    }
+  }
+
+  /** A settle another instance relayed here; one naming another holder was not handed out here and is refused. */
+  private async settleHere(settle: RelayedSettle): Promise<unknown> {
+    const { id, domain, lease } = settle;
+    if (fromLeaseHandle(id, domain, lease).holder !== this.relay.holder) throw new LeaseExpiredError(id, domain);
+    switch (settle.op) {
+      case 'ack':
+        return this.ack(id, domain, lease);
+      case 'deadLetter':
+        return this.deadLetter(id, domain, lease, settle.reason, settle.error);
+      case 'retry':
+        return this.retry(id, domain, lease, settle.delayMs);
+      case 'extendLease':
+        return this.extendLease(id, domain, lease, settle.leaseMs);
     }
   }
 

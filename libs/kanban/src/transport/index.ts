@@ -1,1 +1,2 @@
 export * from './kanban-transport';
+export * from './control-channel.interface';

@@ -3,6 +3,7 @@ import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfac
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../interfaces/delivery.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
+import type { ControlChannel } from './control-channel.interface';
 
 /** The options every transport needs, derived once from the module options. */
 export interface TransportSettings {
@@ -47,6 +48,9 @@ export abstract class KanbanTransport {
   abstract readonly broker: BrokerName;
 
   protected readonly status = new BehaviorSubject<TransportStatus>({ state: 'connecting', active: 'none' });
+
+  /** Instance-to-instance requests, so any instance settles any lease; without one, settles run locally only. */
+  readonly controlChannel?: ControlChannel;
 
   get status$(): Observable<TransportStatus> {
     return this.status.asObservable();

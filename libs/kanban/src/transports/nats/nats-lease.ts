@@ -31,19 +31,6 @@ export function parseAckSubject(reply: string): NatsDeliveryInfo | undefined {
   return { stream, consumer, deliveryCount: numbers[0], streamSeq: numbers[1], deliverySeq: numbers[2] };
 }
 
-/**
- * A lease is the delivery's ack subject plus the wall-clock time it lapses, so another transport
- * instance (say, the HTTP server behind a load balancer) can fence it too.
- */
-export function decodeLease(ref: LeaseRef): { reply: string; expiresAt: number; info: NatsDeliveryInfo } {
-  const separator = ref.lease.lastIndexOf('|');
-  const reply = separator > 0 ? ref.lease.slice(0, separator) : '';
-  const expiresAt = Number(ref.lease.slice(separator + 1));
-  const info = parseAckSubject(reply);
-  if (!info || !Number.isFinite(expiresAt)) throw new LeaseExpiredError(ref.id, ref.domain);
-  return { reply, expiresAt, info };
-}
-
 /** What the transport does with a lapsed lease: release the item now, or hold it for the sweep (last attempt). */
 export type LapseAction = 'release' | 'hold';
 
@@ -61,10 +48,10 @@ export interface TrackedLease {
   deliveredAt: number;
   /** performance.now() after which settles are refused. */
   deadline: number;
-  /** Epoch ms of the original lapse, carried in the lease string. */
+  /** Epoch ms of the lapse, as handed out with the delivery. */
   expiresAt: number;
   timer?: NodeJS.Timeout;
-  /** Settled, released or taken by the sweep: any further settle is refused (the registry keeps only its key then). */
+  /** Settled, released or taken by the sweep: the registry has forgotten it, so any further settle is refused. */
   closed: boolean;
   /** Lapsed on its last attempt: held back from redelivery until the sweep dead-letters it. */
   exhausted: boolean;
@@ -76,29 +63,22 @@ export interface TrackedLease {
  * which would remove an item a newer lease holder is working on. So each delivery's lease runs
  * here: a timer at its end calls `onLapse` (the transport releases the item) and every settle
  * after it is refused. The consumer's ack wait stays longer, as the backstop when this process dies.
- * Leases handed out by another instance are fenced by the wall-clock expiry they carry.
+ *
+ * The registry is the only fence: a lease is good while it is open here, for the item, domain and
+ * priority it was handed out for, and nothing the caller sends back (an expiry, a sequence) counts.
+ * Settles of leases handed out by another instance are relayed to that instance (SettleRelay).
  */
 export class NatsLeaseRegistry {
-  /** Open leases (exhausted ones included). */
+  /** Open leases (exhausted ones included), by lease: the delivery's ack subject. */
   private readonly leases = new Map<string, TrackedLease>();
-  /**
-   * Closed leases until their wall-clock expiry, by key: a settle with one is refused. Only the key
-   * and the expiry are kept: at 10,000 deliveries a second a default lease (35 s) keeps 350,000 of
-   * them, and whole TrackedLease objects (≈ 600 bytes each) made GC the cost of a long run
-   * (1,000,000 items cost 1.7× per item what 10,000 did).
-   */
-  private readonly closed = new Map<string, number>();
-  /** Keys of `closed` in closing order, from `closedHead` on: eviction reads the front of this, never iterates the map. */
-  private closedOrder: string[] = [];
-  private closedHead = 0;
 
   constructor(private readonly onLapse: (lease: TrackedLease) => LapseAction) {}
 
   track(ref: Omit<LeaseRef, 'lease'>, reply: string, info: NatsDeliveryInfo, leaseMs: number, data: Uint8Array): { lease: string; expiresAt: number } {
     const now = performance.now();
     const expiresAt = Date.now() + leaseMs;
-    const lease = `${reply}|${expiresAt}`;
-    this.evictExpired();
+    // The ack subject names one delivery (delivery sequence, count and time): never handed out twice.
+    const lease = reply;
     const tracked: TrackedLease = { ref: { ...ref, lease }, reply, info, data, deliveredAt: now, deadline: now + leaseMs, expiresAt, closed: false, exhausted: false };
     this.arm(tracked, leaseMs);
     this.leases.set(lease, tracked);
@@ -106,19 +86,17 @@ export class NatsLeaseRegistry {
   }
 
   /**
+   * The open lease `ref` names; settles go to its ack subject, never to one the caller sent.
    * @param stream the work stream of the ref's (priority, domain): a lease is only good for its own queue and item.
-   * @throws LeaseExpiredError when the lease lapsed, was settled already, was taken by the sweep, or belongs to another item or queue.
+   * @throws LeaseExpiredError when the lease lapsed, was settled already, was taken by the sweep, was never handed out here, or belongs to another item or queue.
    */
-  assertCurrent(ref: LeaseRef, stream: string, consumer: string): void {
-    const tracked = this.leases.get(ref.lease);
-    if (tracked) {
-      const other = tracked.ref.id !== ref.id || tracked.ref.domain !== ref.domain || tracked.ref.priority !== ref.priority;
-      if (other || tracked.exhausted || performance.now() >= tracked.deadline) throw new LeaseExpiredError(ref.id, ref.domain);
-      return;
-    }
-    if (this.closed.has(ref.lease)) throw new LeaseExpiredError(ref.id, ref.domain);
-    const { expiresAt, info } = decodeLease(ref);
-    if (info.stream !== stream || info.consumer !== consumer || Date.now() >= expiresAt) throw new LeaseExpiredError(ref.id, ref.domain);
+  assertCurrent(ref: LeaseRef, stream: string, consumer: string): TrackedLease {
+    const tracked = typeof ref.lease === 'string' ? this.leases.get(ref.lease) : undefined;
+    if (!tracked) throw new LeaseExpiredError(ref.id, ref.domain);
+    const other = tracked.ref.id !== ref.id || tracked.ref.domain !== ref.domain || tracked.ref.priority !== ref.priority;
+    const elsewhere = tracked.info.stream !== stream || tracked.info.consumer !== consumer;
+    if (other || elsewhere || tracked.exhausted || performance.now() >= tracked.deadline) throw new LeaseExpiredError(ref.id, ref.domain);
+    return tracked;
   }
 
   /** Restarts the lease after a `working()` the server confirmed. */
@@ -133,10 +111,6 @@ export class NatsLeaseRegistry {
   close(ref: LeaseRef): void {
     const tracked = this.leases.get(ref.lease);
     if (tracked) this.closeTracked(tracked);
-  }
-
-  dataOf(ref: LeaseRef): Uint8Array | undefined {
-    return this.leases.get(ref.lease)?.data;
   }
 
   /** Open leases kept alive by extensions for longer than `olderThanMs` since delivery. */
@@ -174,30 +148,5 @@ export class NatsLeaseRegistry {
     tracked.closed = true;
     tracked.data = NO_DATA;
     this.leases.delete(tracked.ref.lease);
-    this.closed.set(tracked.ref.lease, tracked.expiresAt);
-    this.closedOrder.push(tracked.ref.lease);
-  }
-
-  /**
-   * Forgets closed leases whose wall-clock expiry passed (the fallback fence refuses them then),
-   * oldest first, stopping at the first one not yet expired: O(1) per call when nothing expired.
-   * Iterating the map from its start instead (as before) walks over every entry deleted since V8
-   * last compacted it: once 100,000 closed leases were held that ran on every delivery and took
-   * 38 % of the CPU of a 1,000,000-item run. One closed later than its expiry order is only
-   * forgotten later.
-   */
-  private evictExpired(): void {
-    const now = Date.now();
-    while (this.closedHead < this.closedOrder.length) {
-      const key = this.closedOrder[this.closedHead];
-      const expiresAt = this.closed.get(key);
-      if (expiresAt !== undefined && expiresAt > now) break;
-      this.closed.delete(key);
-      this.closedHead++;
-    }
-    if (this.closedHead > 1_024 && this.closedHead * 2 > this.closedOrder.length) {
-      this.closedOrder = this.closedOrder.slice(this.closedHead);
-      this.closedHead = 0;
-    }
   }
 }

@@ -68,6 +68,16 @@ export class NatsNames {
     return `${this.prefix}_sweeper`;
   }
 
+  /** Where the instance `holder` listens for settles relayed to it (core NATS, no stream). */
+  relaySubject(holder: string): string {
+    return `${this.root}.relay.${holder}`;
+  }
+
+  /** Root of the reply subjects of relayed settles: under the prefix, so the documented permissions cover the answers. */
+  get relayReplyRoot(): string {
+    return `${this.root}.relay-reply`;
+  }
+
   /** Streams of this prefix whose name is a work stream, parsed back to their queue. */
   parseWorkStream(stream: string): { priority: Priority; domain: string } | undefined {
     const match = new RegExp(`^${this.prefix}_(HIGH|NORMAL|LOW)_(.+)$`).exec(stream);

@@ -30,7 +30,8 @@ import { openNatsConnection, redactServers, type NatsClients } from './nats-conn
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsFeed, type FedMessage } from './nats-feed';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
-import { decodeLease, NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
+import { NatsControlChannel } from './nats-control-channel';
+import { NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
 import { publishToJetStream } from './nats-publish';
 import { NatsReplies } from './nats-replies';
@@ -62,6 +63,7 @@ export class NatsTransport extends KanbanTransport {
   readonly broker = 'nats';
   private readonly logger = new Logger(NatsTransport.name);
   private readonly names: NatsNames;
+  override readonly controlChannel: NatsControlChannel;
   private readonly leases = new NatsLeaseRegistry((lease) => this.onLeaseLapsed(lease));
   /** Waiting pulls, woken when this instance releases an item (a release publishes nothing they could hear). */
   private readonly waiters = new Set<() => void>();
@@ -88,6 +90,7 @@ export class NatsTransport extends KanbanTransport {
       throw new KanbanConfigError('nats.streamPrefix', `must match ${STREAM_PREFIX_PATTERN.source}, got ${JSON.stringify(prefix)}`);
     }
     this.names = new NatsNames(prefix);
+    this.controlChannel = new NatsControlChannel(this.names, () => this.liveConnection(), this.logger);
     this.publishTimeoutMs = options.publishTimeoutMs ?? NATS_DEFAULT_PUBLISH_TIMEOUT_MS;
   }
 
@@ -115,6 +118,7 @@ export class NatsTransport extends KanbanTransport {
       await clients.nc.close().catch(() => undefined);
       throw error;
     }
+    this.controlChannel.attach(clients.nc);
     void this.watchStatus(clients);
     this.status.next({ state: 'up', active: 'nats', detail: `JetStream on ${redactServers(this.options.servers)}` });
   }
@@ -182,7 +186,14 @@ export class NatsTransport extends KanbanTransport {
       await nc.close().catch(() => undefined);
     }
     this.ready?.replies.close();
+    this.controlChannel.detach();
     this.status.next({ state: 'closed', active: 'none' });
+  }
+
+  /** The connection while it is usable: what relayed settles travel on. */
+  private liveConnection(): NatsConnection | undefined {
+    if (this.closing || !this.ready || this.status.value.state === 'down') return undefined;
+    return this.ready.nc;
   }
 
   private connected(): Connected {
@@ -464,30 +475,27 @@ export class NatsTransport extends KanbanTransport {
   }
 
   async ack(ref: LeaseRef): Promise<void> {
-    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    await this.settle(decodeLease(ref).reply, ACK, `acking item ${ref.id}`);
+    const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
+    await this.settle(lease.reply, ACK, `acking item ${ref.id}`);
     this.leases.close(ref);
   }
 
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    await this.settle(decodeLease(ref).reply, nak(delayMs), `returning item ${ref.id} for retry`);
+    const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
+    await this.settle(lease.reply, nak(delayMs), `returning item ${ref.id} for retry`);
     this.leases.close(ref);
   }
 
   /** JetStream restarts the delivery's ack wait; the lease runs for at most the consumer's lease length from now. */
   async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
-    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    await this.settle(decodeLease(ref).reply, IN_PROGRESS, `extending the lease of item ${ref.id}`);
+    const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
+    await this.settle(lease.reply, IN_PROGRESS, `extending the lease of item ${ref.id}`);
     this.leases.extend(ref, Math.max(1, Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS)));
   }
 
   /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    const { reply, info } = decodeLease(ref);
-    const data = this.leases.dataOf(ref) ?? (await this.storedMessage(info.stream, info.streamSeq))?.data;
-    if (!data) throw new BrokerUnavailableError('nats', `item ${ref.id} is no longer in ${info.stream}`);
+    const { reply, info, data } = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     const record = await this.moveDelivery(ref, reply, info, data, reason, error);
     this.leases.close(ref);
     return record;

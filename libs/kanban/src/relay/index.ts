@@ -1,0 +1,3 @@
+export * from './settle-relay';
+export * from './relayed-settle';
+export * from './relay.constants';
