@@ -7,6 +7,7 @@ import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import { KanbanTransport, type TransportStatus } from '../../transport/kanban-transport';
 import { BrokerLink } from './broker-link';
+import { FailoverControlChannel } from './failover-control-channel';
 import {
   FAILOVER_CLOSE_FLUSH_TIMEOUT_MS,
   FAILOVER_DEFAULT_DEAD_LETTER_LIMIT,
@@ -75,6 +76,7 @@ export class FailoverTransport extends KanbanTransport {
   private readonly fallback: BrokerLink;
   private readonly links: readonly BrokerLink[];
   private readonly forwarder: OutboxForwarder;
+  override readonly controlChannel?: FailoverControlChannel;
   private monitor?: NodeJS.Timeout;
   private connecting?: Promise<void>;
   private closing?: Promise<void>;
@@ -100,6 +102,8 @@ export class FailoverTransport extends KanbanTransport {
     this.fallback = new BrokerLink(fallback, undefined, onChange);
     this.links = [this.primary, this.fallback];
     this.forwarder = new OutboxForwarder(outbox, (item) => this.publishToBroker(item), this.logger);
+    const channels = [primary.controlChannel, fallback.controlChannel].filter((channel) => channel !== undefined);
+    if (channels.length > 0) this.controlChannel = new FailoverControlChannel(channels);
   }
 
   get stats(): FailoverStats {

@@ -30,6 +30,11 @@ export class RabbitMqNames {
     return this.name(this.routingKey(priority, domain));
   }
 
+  /** Exclusive, auto-deleted queue where the instance `holder` listens for settles relayed to it. */
+  relayQueue(holder: string): string {
+    return this.name(`${SUBJECT_PREFIX}.relay.${holder}`);
+  }
+
   /** Reads (priority, domain) back from a routing key; undefined for anything that is not a kanban subject. */
   parseRoutingKey(routingKey: string): { priority: Priority; domain: string } | undefined {
     const [prefix, priority, domain, ...rest] = routingKey.split('.');

@@ -22,6 +22,7 @@ import { PRIORITIES } from '../../kanban.constants';
 import { KanbanTransport, type TransportSettings } from '../../transport';
 import { domainError, priorityError } from '../../validation';
 import { RabbitMqConnection } from './rabbitmq-connection';
+import { RabbitMqControlChannel } from './rabbitmq-control-channel';
 import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqHoldings, type HeldRetry, type Holding, type Lease } from './rabbitmq-holdings';
@@ -81,6 +82,7 @@ export class RabbitMqTransport extends KanbanTransport {
   readonly broker = 'rabbitmq';
   private readonly logger = new Logger(RabbitMqTransport.name);
   private readonly names: RabbitMqNames;
+  override readonly controlChannel: RabbitMqControlChannel;
   private readonly connection: RabbitMqConnection;
   private readonly publisher: RabbitMqPublisher;
   private readonly topology: RabbitMqTopology;
@@ -109,6 +111,7 @@ export class RabbitMqTransport extends KanbanTransport {
     super();
     const endpoint = rabbitMqEndpoint(options);
     this.names = new RabbitMqNames(options.queuePrefix);
+    this.controlChannel = new RabbitMqControlChannel(this.names, this.logger);
     this.publisher = new RabbitMqPublisher(options.publishTimeoutMs ?? RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, this.logger);
     this.topology = new RabbitMqTopology(this.names, settings, this.logger);
     this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.topology, this.logger);
@@ -532,6 +535,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.unanswered.clear();
     this.setStatus('up');
     for (const consumer of this.consumers.values()) consumer.wake();
+    await this.controlChannel.attach(model);
   }
 
   private onDisconnected(reason: string): void {
@@ -540,6 +544,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.topology.detach();
     this.deadLetters.detach();
     for (const consumer of this.consumers.values()) consumer.detach();
+    this.controlChannel.detach();
     if (!this.closing) this.setStatus('down', `connection lost (${reason}); reconnecting`);
   }
 
@@ -572,6 +577,7 @@ export class RabbitMqTransport extends KanbanTransport {
       }
     }
     this.holdings.clear();
+    this.controlChannel.detach();
     this.setStatus('closed');
   }
 
