@@ -25,8 +25,10 @@ import { EmbeddedItemStore, type EmbeddedItemRow } from './embedded-item-store';
 import { EmbeddedPullWaiters } from './embedded-pull-waiters';
 import { applyEmbeddedSchema } from './embedded-schema';
 import { EmbeddedWriteBatcher, toKanbanError } from './embedded-write-batcher';
+import { StoreFileLock } from './store-file-lock';
 
 interface OpenStore {
+  lock: StoreFileLock;
   db: Database.Database;
   items: EmbeddedItemStore;
   deadLetters: EmbeddedDeadLetterStore;
@@ -39,8 +41,9 @@ interface OpenStore {
  * Leases and retry delays run on performance.now(), so a wall-clock jump expires nothing. That
  * clock is only meaningful to the instance that read it, so each connect gets a new boot id and
  * holds written under any other boot count as lapsed: after a restart, what was in flight is
- * redeliverable at once. One transport instance should own a file at a time; a second one would
- * treat the first one's leases as lapsed.
+ * redeliverable at once. One transport instance owns a file at a time (a second one would treat the
+ * first one's leases as lapsed): a second open, in this process or another, is refused with
+ * StoreLockedError naming the holder's pid (see StoreFileLock).
  *
  * A lease that lapses on the last attempt (attempts >= maxAttempts) is not handed out again and
  * counts as in flight until `sweepStalled` dead-letters it as `stalled`, so the caller of the sweep
@@ -67,24 +70,28 @@ export class EmbeddedTransport extends KanbanTransport {
     super();
   }
 
-  /** @throws BrokerUnavailableError when the file cannot be opened; TopologyConflictError when a newer schema wrote it. */
+  /** @throws BrokerUnavailableError when the file cannot be opened; StoreLockedError when another process has it open; TopologyConflictError when a newer schema wrote it. */
   async connect(): Promise<void> {
     if (this.store) return;
     if (this.closed) throw new BrokerUnavailableError(this.broker, 'this transport was closed; create a new one');
     const { path } = this.options;
+    let lock: StoreFileLock | undefined;
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
+      lock = StoreFileLock.acquire(path);
       db = new Database(path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
       applyEmbeddedSchema(db, path);
     } catch (error) {
       db?.close();
+      lock?.release();
       const failure = toKanbanError(error);
       this.status.next({ state: 'down', active: 'none', detail: `cannot open ${path}: ${failure.message}` });
       throw failure;
     }
     const boot = randomUUID();
     this.store = {
+      lock,
       db,
       items: new EmbeddedItemStore(db, boot, this.settings),
       deadLetters: new EmbeddedDeadLetterStore(db),
@@ -106,6 +113,7 @@ export class EmbeddedTransport extends KanbanTransport {
         store.batcher.flush();
       } finally {
         store.db.close();
+        store.lock.release();
       }
     }
     this.status.next({ state: 'closed', active: 'none' });

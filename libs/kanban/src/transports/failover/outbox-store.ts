@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
-import { BrokerUnavailableError, OutboxFullError } from '../../errors';
+import { BrokerUnavailableError, OutboxFullError, StoreLockedError } from '../../errors';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, WorkItem } from '../../interfaces/work-item.interface';
 import { EMBEDDED_BUSY_TIMEOUT_MS } from '../embedded/embedded.constants';
 import { EmbeddedWriteBatcher } from '../embedded/embedded-write-batcher';
+import { StoreFileLock } from '../embedded/store-file-lock';
 import { FAILOVER_DEFAULT_OUTBOX_MAX_ITEMS, FAILOVER_OUTBOX_TABLE } from './failover.constants';
 
 export interface OutboxStoreOptions {
@@ -36,12 +37,14 @@ CREATE TABLE IF NOT EXISTS ${FAILOVER_OUTBOX_TABLE} (
 /**
  * Publishes neither broker took, kept in order in a table of a local SQLite file (WAL, synced on
  * every commit, group commit as the embedded store does) until the forwarder hands them to a
- * broker. One process should own a file's outbox at a time.
+ * broker. One process owns a file's outbox at a time: a second open is refused with
+ * StoreLockedError naming the holder's pid (see StoreFileLock).
  */
 export class OutboxStore {
   readonly path: string;
   readonly maxItems: number;
   private db?: Database.Database;
+  private lock?: StoreFileLock;
   private batcher?: EmbeddedWriteBatcher;
   private insert?: Database.Statement;
   private rows = 0;
@@ -61,12 +64,14 @@ export class OutboxStore {
     return this.rows;
   }
 
-  /** Opens (creating) the file and its table; idempotent. @throws BrokerUnavailableError when the file cannot be opened. */
+  /** Opens (creating) the file and its table; idempotent. @throws BrokerUnavailableError when the file cannot be opened; StoreLockedError when another process has it open. */
   open(): void {
     if (this.db) return;
+    let lock: StoreFileLock | undefined;
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(this.path), { recursive: true });
+      lock = StoreFileLock.acquire(this.path);
       db = new Database(this.path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
       db.pragma('journal_mode = WAL');
       // FULL syncs the WAL on every commit: an outbox publish that resolved survives power loss.
@@ -75,8 +80,11 @@ export class OutboxStore {
       this.rows = (db.prepare(`SELECT count(*) AS n FROM ${FAILOVER_OUTBOX_TABLE}`).get() as { n: number }).n;
     } catch (error) {
       db?.close();
+      lock?.release();
+      if (error instanceof StoreLockedError) throw error;
       throw this.failure(error, 'opening the outbox');
     }
+    this.lock = lock;
     this.db = db;
     this.batcher = new EmbeddedWriteBatcher(db);
     this.insert = db.prepare(`INSERT INTO ${FAILOVER_OUTBOX_TABLE} (id, priority, domain, body, queued_at) VALUES (?, ?, ?, ?, ?)`);
@@ -148,6 +156,8 @@ export class OutboxStore {
       this.batcher = undefined;
       this.insert = undefined;
       db.close();
+      this.lock?.release();
+      this.lock = undefined;
     }
   }
 
