@@ -1,16 +1,21 @@
 import { startWatchedServer, type WatchedServer } from './support/watched-server';
 
 const LATER = (): number => Date.now() + 600_000;
-/** A handle is `{priority}.{publishedAt}.{transport lease}`; the forgeries are in the transport lease. */
+/**
+ * A handle is `{priority}.{publishedAt}.{holder}.{transport lease}`; the forgeries carry this
+ * server's own holder (so they are judged here, not relayed) and are in the transport lease.
+ */
 const PUBLISHED_AT = 1_700_000_000_000;
 
 /**
- * On NATS a lease is the delivery's JetStream ack subject (`$JS.ACK.…|expiry`) and a client sends
- * it back to settle. A forged one must be refused without the server publishing to the subject
- * it names, and a real one settles only the item and domain it was issued for.
+ * On NATS a transport lease is the delivery's JetStream ack subject (`$JS.ACK.…`) and a client
+ * sends it back to settle. A forged one must be refused without the server publishing to the
+ * subject it names, and a real one settles only the item and domain it was issued for.
  */
 describe('forged and misdirected leases (nats, over HTTP)', () => {
   let watched: WatchedServer;
+  /** This server's instance id, read from a lease it handed out. */
+  let holder: string;
 
   const publishAndPull = async (domain: string): Promise<{ id: string; lease: string }> => {
     await watched.server.http().post('/work').send({ priority: 'normal', domain, payload: 1, deadlineMs: 60_000 }).expect(201);
@@ -21,6 +26,9 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
 
   beforeAll(async () => {
     watched = await startWatchedServer();
+    const sample = await publishAndPull('holder');
+    holder = sample.lease.split('.')[2];
+    await watched.server.http().post(`/work/${sample.id}/ack`).send({ domain: 'holder', lease: sample.lease }).expect(200);
   });
 
   afterAll(async () => {
@@ -28,10 +36,11 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
   });
 
   it.each([
-    ['wildcards for stream and consumer', () => `normal.${PUBLISHED_AT}.$JS.ACK.*.>.1.1.1.1.1|${LATER()}`],
-    ['CR/LF with an injected PUB after the numbered tokens', () => `normal.${PUBLISHED_AT}.$JS.ACK.d.h.S.C.1.1.1.1.1.x\r\nPUB kanban.high.injected 5\r\nhello|${LATER()}`],
-    ['the dead-letter stream', () => `normal.${PUBLISHED_AT}.$JS.ACK.KANBAN_DLQ.KANBAN_worker.1.1.1.1.0|${LATER()}`],
-    ['a space in the stream token', () => `normal.${PUBLISHED_AT}.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0|${LATER()}`],
+    ['wildcards for stream and consumer', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.*.>.1.1.1.1.1`],
+    ['CR/LF with an injected PUB after the numbered tokens', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.d.h.S.C.1.1.1.1.1.x\r\nPUB kanban.high.injected 5\r\nhello`],
+    ['the dead-letter stream', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.KANBAN_DLQ.KANBAN_worker.1.1.1.1.0`],
+    ['a space in the stream token', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.KANBAN_NORMAL_x y.KANBAN_worker.1.1.1.1.0`],
+    ['the work stream with a far client-side expiry', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.KANBAN_NORMAL_billing.KANBAN_worker.1.1.1.1.0|${LATER()}`],
   ])('refuses a forged lease naming %s with 400 or 409, publishing nothing', async (_label, forge) => {
     // Arrange
     const mark = watched.mark();
