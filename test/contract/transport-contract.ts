@@ -204,6 +204,28 @@ export function describeTransportContract(name: string, harness: ContractHarness
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
       });
 
+      it("refuses a lease presented with another item's id, and leaves both items leased", async () => {
+        const transport = await harness.create(contractSettings());
+        await transport.publish(makeItem());
+        await transport.publish(makeItem());
+        const [first, second] = await pullExactly(transport, QUEUE, 2);
+        const misdirected = { ...first, id: second.id };
+
+        const outcomes = await Promise.all([
+          transport.ack(misdirected),
+          transport.retry(misdirected, 0),
+          transport.extendLease(misdirected, LONG_LEASE_MS),
+          transport.deadLetter(misdirected, 'nack', 'misdirected'),
+        ].map((settle) => settle.then(() => 'settled', (error: unknown) => (error as Error).name)));
+
+        expect(outcomes).toEqual(['LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError']);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 2 });
+        expect(await transport.listDeadLetters({})).toEqual([]);
+        await transport.ack(first);
+        await transport.ack(second);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
       it('refuses a settle once the lease time is up, even before any timer could run (a process resumed after SIGSTOP)', async () => {
         const transport = await harness.create(contractSettings());
         await transport.publish(makeItem());

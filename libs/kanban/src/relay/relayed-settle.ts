@@ -39,9 +39,23 @@ export function decodeSettle(bytes: Uint8Array): RelayedSettle {
   } catch {
     settle = undefined;
   }
-  const valid = typeof settle === 'object' && settle !== null && OPS.has(String(settle.op)) && [settle.id, settle.domain, settle.lease].every((field) => typeof field === 'string');
+  const valid = typeof settle === 'object' && settle !== null && OPS.has(String(settle.op)) && [settle.id, settle.domain, settle.lease].every((field) => typeof field === 'string') && hasOperands(settle as RelayedSettle);
   if (!valid) throw new KanbanValidationError([{ field: 'relay', message: 'is not a relayed settle' }]);
   return settle as RelayedSettle;
+}
+
+function hasOperands(settle: RelayedSettle): boolean {
+  const nonNegative = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  switch (settle.op) {
+    case 'deadLetter':
+      return typeof settle.reason === 'string' && (settle.error === undefined || typeof settle.error === 'string');
+    case 'retry':
+      return nonNegative(settle.delayMs);
+    case 'extendLease':
+      return nonNegative(settle.leaseMs);
+    default:
+      return true;
+  }
 }
 
 export function encodeAnswer(outcome: { value: unknown } | { error: unknown }): Uint8Array {

@@ -13,26 +13,38 @@ import type { NatsNames } from './nats-names';
  */
 export class NatsControlChannel implements ControlChannel {
   private served?: { holder: string; handler: ControlHandler };
+  /** The transport's connection, connected or reconnecting: a subscription made while it reconnects is sent once it is back. */
+  private nc?: NatsConnection;
   private subscription?: Subscription;
 
   constructor(
     private readonly names: NatsNames,
-    /** The open connection, or undefined while there is none (not connected, disconnected, closed). */
-    private readonly connection: () => NatsConnection | undefined,
+    /** The connection while requests can go out on it, else undefined (not connected, disconnected, closed). */
+    private readonly liveConnection: () => NatsConnection | undefined,
     private readonly logger: Logger,
   ) {}
 
   serve(holder: string, handler: ControlHandler): void {
     this.served = { holder, handler };
-    const nc = this.connection();
-    if (nc) this.attach(nc);
+    this.subscribe();
   }
 
-  /** Subscribes on a new connection (the transport calls it when one opens). */
+  /** The transport opened its connection. */
   attach(nc: NatsConnection): void {
-    if (!this.served || this.subscription) return;
+    this.nc = nc;
+    this.subscribe();
+  }
+
+  /** The transport closed its connection. */
+  detach(): void {
+    this.nc = undefined;
+    this.subscription = undefined;
+  }
+
+  private subscribe(): void {
+    if (!this.served || !this.nc || this.subscription) return;
     const { holder, handler } = this.served;
-    this.subscription = nc.subscribe(this.names.relaySubject(holder), {
+    this.subscription = this.nc.subscribe(this.names.relaySubject(holder), {
       callback: (error, message) => {
         if (error) {
           this.logger.warn(`Relay subscription ended: ${error.message}`);
@@ -45,13 +57,8 @@ export class NatsControlChannel implements ControlChannel {
     });
   }
 
-  /** Forgets the subscription of a closed connection. */
-  detach(): void {
-    this.subscription = undefined;
-  }
-
   async request(holder: string, request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const nc = this.connection();
+    const nc = this.liveConnection();
     if (!nc) throw new RelayUnansweredError(holder, false, 'not connected to NATS');
     try {
       const answer = await nc.request(this.names.relaySubject(holder), request, { timeout: timeoutMs, noMux: true, reply: createInbox(this.names.relayReplyRoot) });
