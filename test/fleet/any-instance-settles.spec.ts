@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LeaseExpiredError, type Delivery, type KanbanModuleOptions } from '@tps/kanban';
-import { rabbitmqBroker, waitFor } from '../harness';
+import { rabbitmqBroker, startPrivateNatsServer, waitFor, type PrivateNatsServer } from '../harness';
 import { createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from '../library/support/kanban-test-app';
 
 /** A 1 s processing timeout gives 2 s leases: a lapse is waited out once per test, not more. */
@@ -142,5 +142,51 @@ describe.each(Object.entries(FLEETS))('any instance settles any lease (%s)', (_n
     // Assert
     expect({ ack, again: again.id, attempts: again.item.attempts }).toEqual({ ack: 'LeaseExpiredError', again: id, attempts: 2 });
     await b.queue.ack(id, domain, again.lease);
+  });
+});
+
+describe('any instance settles any lease (failover, holder not reachable on NATS)', () => {
+  let otherNats: PrivateNatsServer;
+  let a: KanbanTestApp;
+  let b: KanbanTestApp;
+
+  beforeAll(async () => {
+    otherNats = await startPrivateNatsServer();
+  });
+
+  afterAll(async () => {
+    await otherNats?.stop();
+  });
+
+  beforeEach(async () => {
+    const rabbitmq = { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix };
+    a = await createKanbanTestApp({ transport: 'nats', options: { ...FLEET_OPTIONS, rabbitmq } });
+    // B's NATS is another server: no instance listens there as A, so B's relay must go over RabbitMQ.
+    b = await createKanbanTestApp({ transport: 'nats', options: { ...FLEET_OPTIONS, rabbitmq, nats: { servers: [otherNats.url], streamPrefix: namespace.streamPrefix } } });
+  });
+
+  afterEach(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('relays over RabbitMQ when NATS has no listener for the holder, and still refuses a stale lease', async () => {
+    // Arrange
+    const domain = namespace.domain('fleet-route');
+    const { id } = await a.queue.publish({ priority: 'normal', domain, payload: { n: 1 }, deadline: inFuture() });
+    const [held] = await a.queue.pull({ domain, max: 1, waitMs: 5_000 });
+    const second = await a.queue.publish({ priority: 'normal', domain, payload: { n: 2 }, deadline: inFuture() });
+    const [secondHeld] = await a.queue.pull({ domain, max: 1, waitMs: 5_000 });
+
+    // Act
+    const extended = await outcome(b.queue.extendLease(id, domain, held.lease, 10_000));
+    const acked = await outcome(b.queue.ack(id, domain, held.lease));
+    const ackedAgain = await outcome(b.queue.ack(id, domain, held.lease));
+    const letter = await b.queue.nack(second.id, domain, secondHeld.lease, 'refused at B');
+
+    // Assert
+    expect({ held: held.lease.includes('.nats:'), extended, acked, ackedAgain }).toEqual({ held: true, extended: 'settled', acked: 'settled', ackedAgain: 'LeaseExpiredError' });
+    expect(letter).toMatchObject({ id: second.id, reason: 'nack', error: 'refused at B' });
+    expect(await nothingLeft([a], domain)).toBe(true);
   });
 });
