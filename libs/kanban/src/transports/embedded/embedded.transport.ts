@@ -28,7 +28,7 @@ import { EmbeddedWriteBatcher, toKanbanError } from './embedded-write-batcher';
 import { StoreFileLock } from './store-file-lock';
 
 interface OpenStore {
-  lock: StoreFileLock;
+  lock?: StoreFileLock;
   db: Database.Database;
   items: EmbeddedItemStore;
   deadLetters: EmbeddedDeadLetterStore;
@@ -113,7 +113,7 @@ export class EmbeddedTransport extends KanbanTransport {
         store.batcher.flush();
       } finally {
         store.db.close();
-        store.lock.release();
+        store.lock?.release();
       }
     }
     this.status.next({ state: 'closed', active: 'none' });

@@ -9,6 +9,8 @@ import { StoreLockedError } from '../../errors';
  */
 const USER_VERSION_OFFSET = 60;
 const SQLITE_MAGIC = 'SQLite format 3\0';
+/** SQLite's private databases: in memory, or a temporary file; no other connection can open them. */
+const PRIVATE_DATABASES: ReadonlySet<string> = new Set([':memory:', '']);
 
 /**
  * One process per store file: an exclusive SQLite lock on `{file}.lock`, held from open to close.
@@ -19,8 +21,12 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 export class StoreFileLock {
   private constructor(private readonly db: Database.Database) {}
 
-  /** @throws StoreLockedError naming the file and the holder's pid when another connection (process) holds it. */
-  static acquire(storePath: string): StoreFileLock {
+  /**
+   * Undefined for a private database (`:memory:`), which needs no lock.
+   * @throws StoreLockedError naming the file and the holder's pid when another connection (process) holds it.
+   */
+  static acquire(storePath: string): StoreFileLock | undefined {
+    if (PRIVATE_DATABASES.has(storePath)) return undefined;
     const lockPath = `${storePath}.lock`;
     const db = new Database(lockPath, { timeout: 0 });
     try {
