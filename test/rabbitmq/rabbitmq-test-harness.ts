@@ -3,7 +3,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import type { Priority, RabbitMqConnectionOptions } from '../../libs/kanban/src/interfaces';
 import { PRIORITIES } from '../../libs/kanban/src/kanban.constants';
 import type { TransportSettings } from '../../libs/kanban/src/transport';
-import { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
+import { RABBITMQ_DELAY_RUNGS_MS, RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import type { ContractHarness } from '../contract/transport-contract';
 import { rabbitmqBroker, testNamespace } from '../harness';
@@ -96,7 +96,13 @@ export function createRabbitMqHarness(): RabbitMqHarness {
       try {
         for (const [prefix, seen] of domains) {
           const names = new RabbitMqNames(prefix);
-          const queues = [names.deadLetterQueue, names.intakeQueue, ...[...seen].flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain)))];
+          const queues = [
+            names.deadLetterQueue,
+            names.intakeQueue,
+            names.delayDueQueue,
+            ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),
+            ...[...seen].flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain))),
+          ];
           for (const queue of queues) await channel.deleteQueue(queue);
           await channel.deleteExchange(names.workExchange);
           await channel.deleteExchange(names.deadLetterExchange);

@@ -25,14 +25,9 @@ export interface Lease extends Holding {
   settling: boolean;
 }
 
-/** Waiting out a retry delay before it goes back to the queue. */
-export interface HeldRetry extends Holding {
-  timer?: NodeJS.Timeout;
-}
-
 /**
- * Every delivery the transport holds, by state: leased, waiting out a retry delay, or exhausted
- * (its lease lapsed on the last attempt; fenced until the stall sweep). Leases run on
+ * Every delivery the transport holds, by state: leased, or exhausted (its lease lapsed on the last
+ * attempt; fenced until the stall sweep). Leases run on
  * performance.now(), so a wall-clock jump lapses nothing.
  *
  * Lapses are found by one timer for all leases, armed for the earliest expiry: arming a lease only
@@ -42,7 +37,6 @@ export interface HeldRetry extends Holding {
  */
 export class RabbitMqHoldings {
   private readonly leases = new Map<string, Lease>();
-  private readonly held = new Set<HeldRetry>();
   private readonly exhausted = new Set<Holding>();
   private lapseTimer?: NodeJS.Timeout;
   /** performance.now() the lapse timer fires at (Infinity when none is armed). */
@@ -110,29 +104,6 @@ export class RabbitMqHoldings {
     return [...this.leases.values()].filter((lease) => !lease.settling && now - lease.deliveredAt >= ageMs);
   }
 
-  /** Ends the lease and keeps the delivery for `delayMs`, then calls `release`. */
-  hold(lease: Lease, delayMs: number, release: (held: HeldRetry) => void): HeldRetry {
-    this.drop(lease);
-    const { delivery, id, priority, domain, attempts, malformed } = lease;
-    const held: HeldRetry = { delivery, id, priority, domain, attempts, malformed };
-    this.held.add(held);
-    if (delayMs > 0) {
-      held.timer = setTimeout(() => release(held), Math.min(delayMs, RABBITMQ_MAX_TIMER_MS));
-      held.timer.unref();
-    }
-    return held;
-  }
-
-  /** False when the hold already ended (released, or its channel closed). */
-  endHold(held: HeldRetry): boolean {
-    clearTimeout(held.timer);
-    return this.held.delete(held);
-  }
-
-  heldRetries(): HeldRetry[] {
-    return [...this.held];
-  }
-
   exhaust(holding: Holding): void {
     this.exhausted.add(holding);
   }
@@ -143,24 +114,21 @@ export class RabbitMqHoldings {
     return all;
   }
 
-  /** For depth: deliveries of `queue` waiting out a delay (ready) and leased or exhausted (in flight). */
-  countsFor(queue: RabbitMqQueueConsumer | undefined): { held: number; inFlight: number } {
+  /** For depth: deliveries of `queue` leased or exhausted. */
+  inFlightOf(queue: RabbitMqQueueConsumer | undefined): number {
     const ofQueue = (holding: Holding): boolean => holding.delivery.queue === queue;
-    const inFlight = [...this.leases.values()].filter(ofQueue).length + [...this.exhausted].filter(ofQueue).length;
-    return { held: [...this.held].filter(ofQueue).length, inFlight };
+    return [...this.leases.values()].filter(ofQueue).length + [...this.exhausted].filter(ofQueue).length;
   }
 
   /** Everything from a closed channel is void: the broker requeued it, so none of it can be settled any more. */
   forgetChannel(queue: RabbitMqQueueConsumer, channel: Channel): void {
     const fromChannel = (holding: Holding): boolean => holding.delivery.queue === queue && holding.delivery.channel === channel;
     for (const lease of [...this.leases.values()]) if (fromChannel(lease)) this.drop(lease);
-    for (const held of [...this.held]) if (fromChannel(held)) this.endHold(held);
     for (const holding of [...this.exhausted]) if (fromChannel(holding)) this.exhausted.delete(holding);
   }
 
   clear(): void {
     this.leases.clear();
-    for (const held of [...this.held]) this.endHold(held);
     this.exhausted.clear();
     clearTimeout(this.lapseTimer);
     this.lapseTimer = undefined;

@@ -14,12 +14,20 @@ export class RabbitMqNames {
   readonly intakeQueue: string;
   /** Quorum queue of dead-letter records, one message per record. */
   readonly deadLetterQueue: string;
+  /** Quorum queue the delay ladder's rungs dead-letter into when their TTL runs out; every instance moves what arrives. */
+  readonly delayDueQueue: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
     this.deadLetterExchange = this.name(`${SUBJECT_PREFIX}.dlx`);
     this.intakeQueue = this.name(`${SUBJECT_PREFIX}.dead-letter-intake`);
     this.deadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
+    this.delayDueQueue = this.name(`${SUBJECT_PREFIX}.delay.due`);
+  }
+
+  /** Rung of the delay ladder whose messages wait `ttlMs`. */
+  delayRung(ttlMs: number): string {
+    return this.name(`${SUBJECT_PREFIX}.delay.${ttlMs}`);
   }
 
   routingKey(priority: Priority, domain: string): string {
@@ -27,7 +35,12 @@ export class RabbitMqNames {
   }
 
   workQueue(priority: Priority, domain: string): string {
-    return this.name(this.routingKey(priority, domain));
+    return this.queueOf(this.routingKey(priority, domain));
+  }
+
+  /** The work queue bound to a routing key. */
+  queueOf(routingKey: string): string {
+    return this.name(routingKey);
   }
 
   /** Exclusive, auto-deleted queue where the instance `holder` listens for settles relayed to it. */

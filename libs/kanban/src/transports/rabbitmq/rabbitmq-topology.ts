@@ -56,11 +56,11 @@ export class RabbitMqTopology {
     };
   }
 
-  /** The exchanges, the dead-letter queue and the intake queue. */
+  /** The exchanges, the dead-letter queue, the intake queue and the delay ladder's due queue. */
   declareBase(): Promise<void> {
     return this.serialized(async (channel) => {
       await this.declareExchanges(channel);
-      for (const queue of [this.names.intakeQueue, this.names.deadLetterQueue]) {
+      for (const queue of [this.names.intakeQueue, this.names.deadLetterQueue, this.names.delayDueQueue]) {
         await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.storeQueueArguments() }));
       }
       await this.declare(`binding ${this.names.intakeQueue}`, () => channel.bindQueue(this.names.intakeQueue, this.names.deadLetterExchange, ''));
@@ -78,6 +78,29 @@ export class RabbitMqTopology {
       await this.declareExchanges(channel);
       await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.workQueueArguments() }));
       await this.declare(`binding ${queue}`, () => channel.bindQueue(queue, this.names.workExchange, this.names.routingKey(priority, domain)));
+    });
+  }
+
+  /**
+   * A rung of the delay ladder: a quorum queue whose messages expire after `ttlMs` and are then
+   * dead-lettered, at least once, into the due queue (through the default exchange).
+   */
+  declareDelayRung(ttlMs: number): Promise<void> {
+    const queue = this.names.delayRung(ttlMs);
+    return this.serialized(async (channel) => {
+      await this.declare(`queue ${queue}`, () =>
+        channel.assertQueue(queue, {
+          durable: true,
+          arguments: {
+            'x-queue-type': 'quorum',
+            'x-message-ttl': ttlMs,
+            'x-dead-letter-exchange': '',
+            'x-dead-letter-routing-key': this.names.delayDueQueue,
+            'x-dead-letter-strategy': 'at-least-once',
+            'x-overflow': 'reject-publish',
+          },
+        }),
+      );
     });
   }
 

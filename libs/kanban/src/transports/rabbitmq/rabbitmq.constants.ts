@@ -63,6 +63,16 @@ export const RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS = 10_000;
 export const RABBITMQ_INTAKE_BATCH_MAX = 1_000;
 /** Longest error text stored with a dead letter: AMQP header tables are limited to 64 KiB in total. */
 export const RABBITMQ_DEAD_LETTER_ERROR_MAX_CHARS = 8_192;
+/**
+ * TTLs of the delay ladder's queues: powers of two from 128 ms to 2^27 ms (37 h, above the longest
+ * retry delay of 24 h). A delayed item waits in the largest rung not past its due time, then comes
+ * back through the due queue, which sends it on to a smaller rung or, once due, to its work queue.
+ */
+export const RABBITMQ_DELAY_RUNGS_MS: readonly number[] = Array.from({ length: 21 }, (_, index) => 2 ** (index + 7));
+/** Due messages the ladder's mover holds at once (its consumer's prefetch). */
+export const RABBITMQ_DELAY_MOVER_PREFETCH = 100;
+/** A due message the mover could not send on (work queue full, broker refusing) goes back to the due queue after this long. */
+export const RABBITMQ_DELAY_MOVE_BACKOFF_MS = 1_000;
 /** Longest delay setTimeout honours. */
 export const RABBITMQ_MAX_TIMER_MS = 2 ** 31 - 1;
 /** Shown to the broker as the connection name. */
@@ -79,6 +89,10 @@ export const RABBITMQ_HEADERS = {
   priority: 'x-kanban-priority',
   domain: 'x-kanban-domain',
   malformed: 'x-kanban-malformed',
+  /** Epoch ms before which a delayed retry must not be delivered again. */
+  notBefore: 'x-kanban-not-before',
+  /** Work-queue routing key a delayed retry goes back to. */
+  routingKey: 'x-kanban-routing-key',
 } as const;
 
 /** Headers the broker sets and a republished copy must not carry over. */

@@ -25,7 +25,8 @@ import { RabbitMqConnection } from './rabbitmq-connection';
 import { RabbitMqControlChannel } from './rabbitmq-control-channel';
 import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
-import { RabbitMqHoldings, type HeldRetry, type Holding, type Lease } from './rabbitmq-holdings';
+import { RabbitMqDelayLadder } from './rabbitmq-delay-ladder';
+import { RabbitMqHoldings, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
 import { attemptsOf, copyHeaders, returnsOf, toTransportDelivery } from './rabbitmq-message';
 import { RabbitMqNames } from './rabbitmq-names';
@@ -58,10 +59,12 @@ const PULL_RECHECK_MS = 250;
  *   requeue (the broker counts that delivery, so it comes back as attempts + 1) and voids the token.
  *   On the last attempt the message is kept instead, unacknowledged and fenced, until `sweepStalled`
  *   dead-letters it as `stalled`.
- * - Retry delays: the message is held (still unacknowledged) for the delay, then rejected with
- *   requeue. If the process dies during the delay, the broker requeues it at once: delivered early,
- *   never lost, and counted. A retry on the last attempt republishes a copy that carries its attempt
- *   count (`x-kanban-attempts-before`), since the broker would dead-letter the original.
+ * - Retry delays: a copy carrying its attempt count (`x-kanban-attempts-before`) and due time goes
+ *   to the broker's delay ladder (RabbitMqDelayLadder), then the original is acked: a delayed item
+ *   holds no consumer credit and no unacknowledged delivery, survives the instance that retried it,
+ *   and comes back as the next attempt. A retry without delay rejects with requeue (the broker
+ *   counts it); on the last attempt it republishes a copy instead, since the broker would
+ *   dead-letter the original.
  * - Attempts: `x-kanban-attempts-before` + the broker's return count (`x-delivery-count`, or
  *   `x-acquired-count` on 4.3+) + 1. The queue's `x-delivery-limit` is maxAttempts − 1, so a message
  *   whose consumers keep dying is dead-lettered by the broker into the intake queue, and the next
@@ -88,6 +91,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly topology: RabbitMqTopology;
   private readonly deadLetters: RabbitMqDeadLetterStore;
   private readonly idempotency: RabbitMqIdempotencyWindow;
+  private readonly ladder: RabbitMqDelayLadder;
   private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
   private readonly declared = new Map<string, Promise<void>>();
   /** (priority → domains) whose work queue is declared: the fast path of ensureQueue. Follows `declared`. */
@@ -116,6 +120,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.topology = new RabbitMqTopology(this.names, settings, this.logger);
     this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.topology, this.logger);
     this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
+    this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
     this.connection = new RabbitMqConnection(
       endpoint,
       {
@@ -229,8 +234,24 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    const held = this.holdings.hold(this.holdings.claim(ref), delayMs, (ended) => void this.releaseRetry(ended));
-    if (delayMs <= 0) await this.releaseRetry(held);
+    const lease = this.holdings.claim(ref);
+    if (delayMs > 0) {
+      await this.fenced(lease, () => this.delay(lease, delayMs));
+      return;
+    }
+    this.holdings.drop(lease);
+    if (lease.attempts < this.settings.maxAttempts) {
+      lease.delivery.queue.settle(lease.delivery, 'reject');
+      return;
+    }
+    // Requeued, the original would exceed its delivery limit and be dead-lettered by the broker.
+    await this.replaceWithCopy(lease.delivery, lease.attempts, 'reject');
+  }
+
+  /** Items waiting out a retry delay, across every queue and instance (they are in no work queue's depth). */
+  async delayed(): Promise<number> {
+    this.assertConnected();
+    return this.ladder.count();
   }
 
   async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
@@ -271,8 +292,8 @@ export class RabbitMqTransport extends KanbanTransport {
       const ready = await this.topology.readyCount(name);
       if (ready === undefined) continue;
       const consumer = this.consumers.get(name);
-      const { held, inFlight } = this.holdings.countsFor(consumer);
-      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + held, inFlight });
+      const inFlight = this.holdings.inFlightOf(consumer);
+      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0), inFlight });
     }
     return rows;
   }
@@ -441,14 +462,14 @@ export class RabbitMqTransport extends KanbanTransport {
     lease.delivery.queue.settle(lease.delivery, 'reject');
   }
 
-  private async releaseRetry(held: HeldRetry): Promise<void> {
-    if (!this.holdings.endHold(held)) return;
-    if (held.attempts < this.settings.maxAttempts) {
-      held.delivery.queue.settle(held.delivery, 'reject');
-      return;
+  /** The copy goes to the delay ladder (confirmed) before the original is acked: never in neither place. */
+  private async delay(lease: Lease, delayMs: number): Promise<void> {
+    const { delivery } = lease;
+    const { queue } = delivery;
+    await this.ladder.delay(delivery.message, { routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name }, lease.attempts, delayMs);
+    if (!queue.settle(delivery, 'ack')) {
+      this.logger.warn(`Delayed ${lease.id} but its channel closed before the ack: the original will be delivered again`);
     }
-    // Requeued, the original would exceed its delivery limit and be dead-lettered by the broker.
-    await this.replaceWithCopy(held.delivery, held.attempts, 'reject');
   }
 
   /**
@@ -471,13 +492,17 @@ export class RabbitMqTransport extends KanbanTransport {
     queue.settle(delivery, 'ack');
   }
 
-  /** Moves a leased delivery; while the move runs the lease is fenced, and a failed move gives it back its remaining time. */
-  private async moveLease(lease: Lease, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+  private moveLease(lease: Lease, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+    return this.fenced(lease, () => this.moveToDeadLetters(lease, reason, error));
+  }
+
+  /** Settles a leased delivery by a move; while it runs the lease is fenced, and a failed move gives it back its remaining time. */
+  private async fenced<T>(lease: Lease, move: () => Promise<T>): Promise<T> {
     lease.settling = true;
     try {
-      const deadLetter = await this.moveToDeadLetters(lease, reason, error);
+      const moved = await move();
       this.holdings.drop(lease);
-      return deadLetter;
+      return moved;
     } catch (failure) {
       lease.settling = false;
       if (this.holdings.isCurrent(lease)) this.holdings.arm(lease, Math.max(0, lease.expiresAt - performance.now()));
@@ -524,10 +549,12 @@ export class RabbitMqTransport extends KanbanTransport {
     this.publisher.attach(model);
     this.topology.attach(model);
     this.deadLetters.attach(model);
+    this.ladder.attach(model);
     for (const consumer of this.consumers.values()) consumer.attach(model);
     try {
       await this.topology.declareBase();
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
+      await this.ladder.start();
     } catch (error) {
       this.setStatus('degraded', (error as Error).message);
       throw error;
@@ -543,6 +570,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.publisher.detach();
     this.topology.detach();
     this.deadLetters.detach();
+    this.ladder.detach();
     for (const consumer of this.consumers.values()) consumer.detach();
     this.controlChannel.detach();
     if (!this.closing) this.setStatus('down', `connection lost (${reason}); reconnecting`);
@@ -559,7 +587,6 @@ export class RabbitMqTransport extends KanbanTransport {
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['cancel consumers', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()))],
       ['hand back prefetched items', () => Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)))],
-      ['requeue delayed retries', () => Promise.all(this.holdings.heldRetries().map((held) => this.releaseRetry(held)))],
       ['close channels', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.close()))],
       ['close connection', () => this.connection.close()],
     ];
