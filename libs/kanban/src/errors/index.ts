@@ -6,6 +6,7 @@ export * from './item-not-found.error';
 export * from './dead-letter-not-found.error';
 export * from './draining.error';
 export * from './broker-unavailable.error';
+export * from './broker-blocked.error';
 export * from './outbox-full.error';
 export * from './kanban-config.error';
 export * from './topology-conflict.error';

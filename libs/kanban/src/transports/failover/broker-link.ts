@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from 'rxjs';
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerBlockedError, BrokerUnavailableError } from '../../errors';
 import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import type { KanbanTransport, TransportStatus } from '../../transport/kanban-transport';
 import { FAILOVER_PROBE_TIMEOUT_MS, FAILOVER_RECONNECT_INTERVAL_MS, FAILOVER_RECOVERY_PROBES } from './failover.constants';
@@ -27,6 +27,10 @@ async function settleWithin<T>(promise: Promise<T>, timeoutMs: number | undefine
 
 /**
  * One broker behind the failover transport and whether it takes work now.
+ *
+ * A broker whose status is `degraded` is still pulled from and settled with; it takes publishes
+ * only while its status names it active (one queue not answering), not while it names none (a
+ * RabbitMQ resource alarm blocks publishing: draining its queues is what clears the alarm).
  *
  * It becomes unavailable when its status leaves `up`, or when a publish, pull, declaration or depth
  * read fails for lack of a broker (a publish past its bound included): a frozen broker keeps its
@@ -63,13 +67,27 @@ export class BrokerLink {
     return this.transport.broker;
   }
 
+  /** Takes publishes now. */
   get isAvailable(): boolean {
-    return this.available && !this.closed && this.transport.currentStatus.state === 'up';
+    const { state, active } = this.transport.currentStatus;
+    return this.inService && (state === 'up' || (state === 'degraded' && active === this.name));
   }
 
-  /** Why the broker takes no work (the first sign of the current outage). */
+  /** Can be pulled from now (it may still refuse publishes). */
+  get isPullable(): boolean {
+    const { state } = this.transport.currentStatus;
+    return this.inService && (state === 'up' || state === 'degraded');
+  }
+
+  /** Why the broker takes no publishes (the first sign of the current outage, or its degraded status). */
   get unavailableReason(): string {
+    const { state, detail } = this.transport.currentStatus;
+    if (this.inService && !this.isAvailable) return `${this.name} ${state}${detail ? `: ${detail}` : ''}`;
     return this.reason;
+  }
+
+  private get inService(): boolean {
+    return this.available && !this.closed;
   }
 
   /** Publishes this broker acknowledged. */
@@ -150,7 +168,8 @@ export class BrokerLink {
       throw error;
     }
     const { error } = outcome;
-    if (error instanceof BrokerUnavailableError) {
+    // A blocked broker still delivers: its status keeps publishes away, pulls go on.
+    if (error instanceof BrokerUnavailableError && !(error instanceof BrokerBlockedError)) {
       if (wasUp && error.cause !== undefined) this.unknownCount++;
       this.markUnavailable(error.message);
     }
@@ -192,8 +211,8 @@ export class BrokerLink {
 
   private onStatus(status: TransportStatus): void {
     if (this.closed) return;
-    // RabbitMQ reconnects by itself after a failed first connect: its `up` is the connect.
-    if (status.state === 'up') this.connected = true;
+    // RabbitMQ reconnects by itself after a failed first connect: its `up` (or `degraded`) is the connect.
+    if (status.state === 'up' || status.state === 'degraded') this.connected = true;
     else this.markUnavailable(`${this.name} ${status.state}${status.detail ? `: ${status.detail}` : ''}`);
     this.onChange();
   }

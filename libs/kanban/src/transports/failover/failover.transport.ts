@@ -228,7 +228,7 @@ export class FailoverTransport extends KanbanTransport {
     if (this.closing || max < 1) return [];
     const deadline = performance.now() + Math.max(0, options.waitMs);
     for (;;) {
-      const links = this.available();
+      const links = this.pullable();
       if (links.length === 0) throw new BrokerUnavailableError(this.broker, `no broker to pull from: ${this.unavailability()}`);
       const ready = await this.pullReady(links, queue, max, options);
       if (ready.length > 0) return ready;
@@ -296,7 +296,7 @@ export class FailoverTransport extends KanbanTransport {
 
   /** Rows of each available broker plus the outbox's, each labelled with where the items are. */
   async depth(): Promise<QueueDepth[]> {
-    const settled = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.depth())));
+    const settled = await Promise.allSettled(this.pullable().map((link) => link.call((transport) => transport.depth())));
     const answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     if (answers.length === 0 && !this.outbox.isOpen) throw new BrokerUnavailableError(this.broker, `no depth to report: ${this.unavailability()}`);
     return [...answers.flat(), ...this.outbox.depth()];
@@ -361,6 +361,11 @@ export class FailoverTransport extends KanbanTransport {
 
   private available(): BrokerLink[] {
     return this.links.filter((link) => link.isAvailable);
+  }
+
+  /** Brokers to pull from: those taking publishes and those that only refuse publishes (a resource alarm), whose queues must drain. */
+  private pullable(): BrokerLink[] {
+    return this.links.filter((link) => link.isPullable);
   }
 
   /** The primary is held to the publish bound for every call a publish waits on (a queue declaration while frozen would take its API timeout). */

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import { BrokerUnavailableError, QueueFullError } from '../../errors';
+import { BrokerBlockedError, BrokerUnavailableError, QueueFullError } from '../../errors';
 import { asKanbanError, isPublisherNack } from './rabbitmq-amqp-errors';
 import { RABBITMQ_QUEUE_FULL_RETRY_AFTER_MS } from './rabbitmq.constants';
 
@@ -33,6 +33,8 @@ export class RabbitMqPublisher {
   private timerAt = 0;
   /** Returned (unroutable) messages not yet matched to their confirm, by exchange, routing key and id. */
   private readonly returned = new Map<string, number>();
+  /** The broker's resource alarm while it blocks this connection: publishes are refused at once. */
+  private blockedBy?: string;
 
   constructor(
     private readonly timeoutMs: number,
@@ -47,16 +49,35 @@ export class RabbitMqPublisher {
 
   detach(): void {
     this.model = undefined;
+    this.blockedBy = undefined;
     this.channel = undefined;
     this.open = undefined;
     this.returned.clear();
   }
 
   /**
+   * The broker stopped reading from the connection (resource alarm): publishes awaiting a confirm
+   * fail now rather than at their timeout (outcome unknown: the broker may have read them first),
+   * and new ones are refused until `unblock`.
+   */
+  block(reason: string): void {
+    this.blockedBy = reason;
+    for (const pending of [...this.pending]) {
+      this.settle(pending, new BrokerBlockedError('rabbitmq', `${reason}; publish of ${pending.messageId} to ${pending.target.queue} has an unknown outcome`));
+    }
+  }
+
+  unblock(): void {
+    this.blockedBy = undefined;
+  }
+
+  /**
+   * @throws BrokerBlockedError while the broker blocks publishing (resource alarm).
    * @throws QueueFullError when the queue refused the message (nack).
    * @throws BrokerUnavailableError when it was unroutable, not confirmed in time, or the connection is down.
    */
   publish(target: PublishTarget, body: Buffer, properties: PublishProperties): Promise<void> {
+    if (this.blockedBy) return Promise.reject(new BrokerBlockedError('rabbitmq', `${this.blockedBy}; ${properties.messageId} was not sent to ${target.queue}`));
     return new Promise<void>((resolve, reject) => {
       const pending: PendingPublish = { settled: false, deadline: performance.now() + this.timeoutMs, target, messageId: properties.messageId, resolve, reject };
       this.pending.add(pending);

@@ -19,7 +19,7 @@ import {
   type WorkItem,
 } from '../../interfaces';
 import { PRIORITIES } from '../../kanban.constants';
-import { KanbanTransport, type TransportSettings } from '../../transport';
+import { KanbanTransport, type TransportSettings, type TransportStatus } from '../../transport';
 import { domainError, priorityError } from '../../validation';
 import { RabbitMqConnection } from './rabbitmq-connection';
 import { RabbitMqControlChannel } from './rabbitmq-control-channel';
@@ -86,7 +86,15 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly logger = new Logger(RabbitMqTransport.name);
   private readonly names: RabbitMqNames;
   override readonly controlChannel: RabbitMqControlChannel;
-  private readonly connection: RabbitMqConnection;
+  /** Consumers, acks, declarations and reads. Apart from publishing, so a resource alarm (the broker stops reading from connections that publish) leaves pulls and acks working. */
+  private readonly consuming: RabbitMqConnection;
+  private readonly publishing: RabbitMqConnection;
+  /** The consuming connection is up and its topology declared. */
+  private ready = false;
+  /** Why the transport is down or its topology failed, while it is. */
+  private trouble?: { state: 'down' | 'degraded'; detail: string };
+  /** The broker's resource alarm, while it blocks publishing. */
+  private blockedBy?: string;
   private readonly publisher: RabbitMqPublisher;
   private readonly topology: RabbitMqTopology;
   private readonly deadLetters: RabbitMqDeadLetterStore;
@@ -121,11 +129,20 @@ export class RabbitMqTransport extends KanbanTransport {
     this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.topology, this.logger);
     this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
     this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
-    this.connection = new RabbitMqConnection(
+    this.consuming = new RabbitMqConnection(
       endpoint,
       {
-        onConnected: (model) => this.onConnected(model),
-        onDisconnected: (reason) => this.onDisconnected(reason),
+        onConnected: (model) => this.onConsumingConnected(model),
+        onDisconnected: (reason) => this.onConsumingDisconnected(reason),
+        onBlocked: (blocked, reason) => this.onBlocked(blocked, reason),
+      },
+      this.logger,
+    );
+    this.publishing = new RabbitMqConnection(
+      endpoint,
+      {
+        onConnected: (model) => this.onPublishingConnected(model),
+        onDisconnected: (reason) => this.onPublishingDisconnected(reason),
         onBlocked: (blocked, reason) => this.onBlocked(blocked, reason),
       },
       this.logger,
@@ -143,12 +160,14 @@ export class RabbitMqTransport extends KanbanTransport {
    */
   async connect(): Promise<void> {
     if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
-    try {
-      await this.connection.start();
-    } catch (error) {
-      if (!this.connection.isConnected) this.setStatus('down', `${(error as Error).message}; reconnecting`);
-      throw error;
+    const started = await Promise.allSettled([this.consuming.start(), this.publishing.start()]);
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (!failure) return;
+    if (!this.consuming.isConnected || !this.publishing.isConnected) {
+      this.trouble = { state: 'down', detail: `${(failure.reason as Error).message}; reconnecting` };
+      this.refreshStatus();
     }
+    throw failure.reason;
   }
 
   close(): Promise<void> {
@@ -191,7 +210,7 @@ export class RabbitMqTransport extends KanbanTransport {
 
   async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
     if (this.closing || max < 1) return [];
-    if (!this.connection.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
+    if (!this.consuming.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
     const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
     const deadline = performance.now() + Math.max(0, options.waitMs);
     const deliveries: TransportDelivery[] = [];
@@ -263,7 +282,7 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
-    if (!this.connection.isConnected) return [];
+    if (!this.consuming.isConnected) return [];
     const moved: DeadLetter[] = [];
     for (const lease of this.holdings.olderThan(stalledAfterMs)) {
       moved.push(await this.moveLease(lease, 'stalled', `unsettled for more than ${stalledAfterMs} ms after delivery`));
@@ -398,13 +417,11 @@ export class RabbitMqTransport extends KanbanTransport {
     // Every pull waiting on the subscription reports the same failure: log it once until the queue answers.
     if (this.unanswered.get(queue) !== message) this.logger.error(message);
     this.unanswered.set(queue, message);
-    if (this.connection.isConnected) this.setStatus('degraded', message);
+    this.refreshStatus();
   }
 
   private noteAnswered(queue: string): void {
-    if (!this.unanswered.delete(queue) || this.closing || !this.connection.isConnected) return;
-    const [still] = this.unanswered.values();
-    this.setStatus(still ? 'degraded' : 'up', still);
+    if (this.unanswered.delete(queue)) this.refreshStatus();
   }
 
   /**
@@ -544,9 +561,8 @@ export class RabbitMqTransport extends KanbanTransport {
     await Promise.all(buffered.map((delivery) => this.replaceWithCopy(delivery, attemptsOf(delivery.message) - 1, 'release')));
   }
 
-  private async onConnected(model: ChannelModel): Promise<void> {
+  private async onConsumingConnected(model: ChannelModel): Promise<void> {
     this.model = model;
-    this.publisher.attach(model);
     this.topology.attach(model);
     this.deadLetters.attach(model);
     this.ladder.attach(model);
@@ -556,29 +572,51 @@ export class RabbitMqTransport extends KanbanTransport {
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
       await this.ladder.start();
     } catch (error) {
-      this.setStatus('degraded', (error as Error).message);
+      this.trouble = { state: 'degraded', detail: (error as Error).message };
+      this.refreshStatus();
       throw error;
     }
     this.unanswered.clear();
-    this.setStatus('up');
+    this.ready = true;
+    this.trouble = undefined;
+    this.refreshStatus();
     for (const consumer of this.consumers.values()) consumer.wake();
-    await this.controlChannel.attach(model);
   }
 
-  private onDisconnected(reason: string): void {
+  private onConsumingDisconnected(reason: string): void {
     this.model = undefined;
-    this.publisher.detach();
+    this.ready = false;
     this.topology.detach();
     this.deadLetters.detach();
     this.ladder.detach();
     for (const consumer of this.consumers.values()) consumer.detach();
-    this.controlChannel.detach();
-    if (!this.closing) this.setStatus('down', `connection lost (${reason}); reconnecting`);
+    this.trouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
+    this.refreshStatus();
   }
 
+  /** Relayed settles publish requests and answers, so their channel lives on the publishing connection too. */
+  private async onPublishingConnected(model: ChannelModel): Promise<void> {
+    this.publisher.attach(model);
+    this.refreshStatus();
+    await this.controlChannel.attach(model);
+  }
+
+  private onPublishingDisconnected(reason: string): void {
+    this.publisher.detach();
+    this.controlChannel.detach();
+    // A new connection starts unblocked; the broker says so again if the alarm is still on.
+    this.blockedBy = undefined;
+    this.trouble = { state: 'down', detail: `publishing connection lost (${reason}); reconnecting` };
+    this.refreshStatus();
+  }
+
+  /** A resource alarm: publishes are refused at once (pending ones fail, outcome unknown), pulls and acks go on. */
   private onBlocked(blocked: boolean, reason?: string): void {
     this.logger.warn(blocked ? `RabbitMQ blocked publishing: ${reason ?? 'resource alarm'}` : 'RabbitMQ unblocked publishing');
-    if (!this.closing) this.setStatus(blocked ? 'degraded' : 'up', blocked ? `broker blocked publishing (${reason ?? 'resource alarm'})` : undefined);
+    this.blockedBy = blocked ? (reason ?? 'resource alarm') : undefined;
+    if (this.blockedBy) this.publisher.block(this.blockedBy);
+    else this.publisher.unblock();
+    this.refreshStatus();
   }
 
   private async shutdown(): Promise<void> {
@@ -588,7 +626,7 @@ export class RabbitMqTransport extends KanbanTransport {
       ['cancel consumers', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()))],
       ['hand back prefetched items', () => Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)))],
       ['close channels', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.close()))],
-      ['close connection', () => this.connection.close()],
+      ['close connections', () => Promise.all([this.consuming.close(), this.publishing.close()])],
     ];
     for (const [step, run] of steps) {
       let timer: NodeJS.Timeout | undefined;
@@ -605,12 +643,25 @@ export class RabbitMqTransport extends KanbanTransport {
     }
     this.holdings.clear();
     this.controlChannel.detach();
-    this.setStatus('closed');
+    this.status.next({ state: 'closed', active: 'none' });
   }
 
-  private setStatus(state: 'up' | 'down' | 'degraded' | 'closed', detail?: string): void {
-    const active = state === 'up' || state === 'degraded' ? this.broker : 'none';
-    this.status.next(detail ? { state, active, detail } : { state, active });
+  /**
+   * Down while either connection is; degraded, taking no publishes (`active` none), while the
+   * broker blocks publishing; degraded but publishing while a declaration failed or a queue does
+   * not answer basic.consume (only that queue is affected); else up.
+   */
+  private refreshStatus(): void {
+    if (this.closing) return;
+    const connected = this.ready && this.publishing.isConnected;
+    const [unanswered] = this.unanswered.values();
+    let next: TransportStatus;
+    if (!connected) next = this.trouble ? { state: this.trouble.state, active: 'none', detail: this.trouble.detail } : { state: 'connecting', active: 'none' };
+    else if (this.blockedBy) next = { state: 'degraded', active: 'none', detail: `broker blocked publishing (${this.blockedBy}); pulls and acks go on` };
+    else if (unanswered) next = { state: 'degraded', active: this.broker, detail: unanswered };
+    else next = { state: 'up', active: this.broker };
+    const current = this.status.value;
+    if (current.state !== next.state || current.active !== next.active || current.detail !== next.detail) this.status.next(next);
   }
 
   private assertOpen(): void {
@@ -619,7 +670,7 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private assertConnected(): void {
     this.assertOpen();
-    if (!this.connection.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
+    if (!this.consuming.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
   }
 }
 
