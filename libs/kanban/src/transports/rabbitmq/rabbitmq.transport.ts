@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
 import { encodeItem, newItemId } from '../../codec';
 import { BrokerUnavailableError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../../errors';
 import {
-  isMalformed,
   type DeadLetter,
   type DeadLetterFilter,
   type DeadLetterReason,
@@ -28,27 +26,14 @@ import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqDelayLadder } from './rabbitmq-delay-ladder';
 import { RabbitMqHoldings, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
-import { attemptsOf, copyHeaders, returnsOf, toTransportDelivery } from './rabbitmq-message';
+import { copyHeaders } from './rabbitmq-message';
 import { RabbitMqNames } from './rabbitmq-names';
 import { RabbitMqPublisher } from './rabbitmq-publisher';
-import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
+import { RabbitMqPuller } from './rabbitmq.puller';
+import type { ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
-import {
-  RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
-  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
-  RABBITMQ_CONSUMER_IDLE_MS,
-  RABBITMQ_CONSUMER_CREDIT_PULLS,
-  RABBITMQ_MAX_PREFETCH,
-  RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS,
-  RABBITMQ_PULL_FILL_WINDOW_MS,
-} from './rabbitmq.constants';
-
-/**
- * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
- * prefetch is full, and a pull waiting through a reconnect must subscribe again.
- */
-const PULL_RECHECK_MS = 250;
+import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
 
 /**
  * RabbitMQ transport: durable quorum queues `kanban.{priority}.{domain}` (optionally prefixed),
@@ -100,7 +85,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly deadLetters: RabbitMqDeadLetterStore;
   private readonly idempotency: RabbitMqIdempotencyWindow;
   private readonly ladder: RabbitMqDelayLadder;
-  private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
+  private readonly puller: RabbitMqPuller;
   private readonly declared = new Map<string, Promise<void>>();
   /** (priority → domains) whose work queue is declared: the fast path of ensureQueue. Follows `declared`. */
   private readonly ensured = new Map<Priority, Set<string>>();
@@ -108,12 +93,7 @@ export class RabbitMqTransport extends KanbanTransport {
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
-  private readonly idleTimer: NodeJS.Timeout;
-  private model?: ChannelModel;
   private closing?: Promise<void>;
-  /** Lease tokens are this instance's random prefix and a sequence number: unique, never reused, and cheap per delivery. */
-  private readonly leasePrefix = `${randomUUID()}.`;
-  private leaseSeq = 0;
 
   /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://. */
   constructor(
@@ -147,10 +127,21 @@ export class RabbitMqTransport extends KanbanTransport {
       },
       this.logger,
     );
-    this.idleTimer = setInterval(() => {
-      this.releaseIdleConsumers().catch((error: unknown) => this.logger.warn(`Releasing idle consumers failed: ${(error as Error).message}`));
-    }, RABBITMQ_CONSUMER_IDLE_CHECK_MS);
-    this.idleTimer.unref();
+    this.puller = new RabbitMqPuller(
+      this.names,
+      settings,
+      this.topology,
+      this.holdings,
+      {
+        isClosing: () => this.closing !== undefined,
+        ensureQueue: (priority, domain) => this.ensureQueue(priority, domain),
+        isDeclared: (queue) => this.knownQueues.has(queue),
+        onUnanswered: (queue, message) => this.noteUnanswered(queue, message),
+        onAnswered: (queue) => this.noteAnswered(queue),
+        handBackCopy: (delivery, attemptsBefore) => this.replaceWithCopy(delivery, attemptsBefore, 'release'),
+      },
+      this.logger,
+    );
   }
 
   /**
@@ -208,42 +199,8 @@ export class RabbitMqTransport extends KanbanTransport {
     return { id: item.id, broker: this.broker, duplicate: false };
   }
 
-  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
-    if (this.closing || max < 1) return [];
-    if (!this.consuming.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
-    const deadline = performance.now() + Math.max(0, options.waitMs);
-    const deliveries: TransportDelivery[] = [];
-    let fillUntil: number | undefined;
-    // Subscribing normally takes milliseconds; a pull waits for it up to its waitMs (at least the fill window, so a first pull with waitMs 0 still subscribes).
-    const subscribeUntil = Math.max(deadline, performance.now() + RABBITMQ_PULL_FILL_WINDOW_MS);
-    for (;;) {
-      try {
-        // A queue that never answers (no leader) must not hold the pull past its wait: the subscription goes on, bounded by RABBITMQ_CONSUME_TIMEOUT_MS.
-        if (!(await this.startConsumers(consumers, subscribeUntil - performance.now()))) return deliveries;
-      } catch (error) {
-        // Items already leased by this pull are handed out rather than left to lapse.
-        if (deliveries.length > 0) return deliveries;
-        throw error;
-      }
-      if (consumers.length > 1) await this.checkOwedAbove(consumers);
-      const taken = this.takeInPriorityOrder(consumers, max - deliveries.length);
-      deliveries.push(...this.lease(taken, options.leaseMs));
-      if (deliveries.length >= max) return deliveries;
-      // Take again: the buffers may hold more, or the take started a consumer that will bring more.
-      if (taken.length > 0) continue;
-      const now = performance.now();
-      const stop = this.closing !== undefined || options.signal?.aborted === true;
-      if (deliveries.length > 0) {
-        // Fewer than asked for: while a consumer is still receiving what the broker holds ready, wait a bounded fill window for it.
-        fillUntil ??= Math.min(deadline, now + RABBITMQ_PULL_FILL_WINDOW_MS);
-        if (stop || fillUntil <= now || !consumers.some((consumer) => consumer.filling)) return deliveries;
-        await this.waitForAny(consumers, fillUntil - now, options.signal);
-        continue;
-      }
-      if (stop || deadline <= now) return [];
-      await this.waitForAny(consumers, deadline - now, options.signal);
-    }
+  pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    return this.puller.pull(queue, max, options);
   }
 
   async ack(ref: LeaseRef): Promise<void> {
@@ -310,7 +267,7 @@ export class RabbitMqTransport extends KanbanTransport {
     for (const [name, { priority, domain }] of known) {
       const ready = await this.topology.readyCount(name);
       if (ready === undefined) continue;
-      const consumer = this.consumers.get(name);
+      const consumer = this.puller.consumerOf(name);
       const inFlight = this.holdings.inFlightOf(consumer);
       rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0), inFlight });
     }
@@ -341,7 +298,7 @@ export class RabbitMqTransport extends KanbanTransport {
         encodeItem(item),
         { messageId: item.id },
       );
-      this.consumers.get(queue)?.expectPublished(item.id);
+      this.puller.consumerOf(queue)?.expectPublished(item.id);
     } catch (error) {
       // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
       if (error instanceof BrokerUnavailableError) {
@@ -358,59 +315,6 @@ export class RabbitMqTransport extends KanbanTransport {
     domains.add(domain);
   }
 
-  private consumerFor(priority: Priority, domain: string): RabbitMqQueueConsumer {
-    const name = this.names.workQueue(priority, domain);
-    let consumer = this.consumers.get(name);
-    if (!consumer) {
-      const prefetch = Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
-      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) =>
-        this.holdings.forgetChannel(queue, channel),
-      );
-      if (this.model) consumer.attach(this.model);
-      this.consumers.set(name, consumer);
-    }
-    return consumer;
-  }
-
-  /**
-   * Subscribes every queue of the pull. While the broker is away (or the connection is going down
-   * under the call), a pull keeps waiting for it instead of failing; a conflict or bad input throws.
-   * False when the subscription has not finished within `waitMs`: it carries on (bounded by
-   * RABBITMQ_CONSUME_TIMEOUT_MS) and the pull returns instead of waiting on it.
-   */
-  private async startConsumers(consumers: RabbitMqQueueConsumer[], waitMs: number): Promise<boolean> {
-    if (consumers.every((consumer) => consumer.active && this.knownQueues.has(consumer.name))) return true;
-    const starting = Promise.all(
-      consumers.map(async (consumer) => {
-        await this.ensureQueue(consumer.priority, consumer.domain);
-        try {
-          await consumer.start();
-        } catch (error) {
-          if (consumer.unanswered) this.noteUnanswered(consumer.name, (error as Error).message);
-          throw error;
-        }
-        this.noteAnswered(consumer.name);
-      }),
-    ).then(
-      () => true,
-      (error: unknown) => {
-        if (!(error instanceof BrokerUnavailableError)) throw error;
-        return true;
-      },
-    );
-    // When the wait ends first, the subscription goes on without this pull: its failure is only noted.
-    starting.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, waitMs));
-    });
-    try {
-      return await Promise.race([starting, waited]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** A queue that did not answer basic.consume in time: the transport is degraded (not down: the connection and other queues work) until it answers. */
   private noteUnanswered(queue: string, message: string): void {
     if (this.closing) return;
@@ -422,50 +326,6 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private noteAnswered(queue: string): void {
     if (this.unanswered.delete(queue)) this.refreshStatus();
-  }
-
-  /**
-   * Before a lower priority is served from its buffer, a higher queue whose buffer is empty but to
-   * which the broker may still be pushing (a consumer at full prefetch was settled, so ready messages
-   * flow again, asynchronously) is counted once: if it holds ready messages, it is `filling` until
-   * they arrive (bounded). One queue count per pull, and only in that case.
-   */
-  private async checkOwedAbove(consumers: RabbitMqQueueConsumer[]): Promise<void> {
-    for (const [index, consumer] of consumers.entries()) {
-      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
-      if (!consumers.slice(index + 1).some((lower) => lower.buffered > 0)) return;
-      if (consumer.needsOwedCheck) await consumer.checkOwed();
-      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
-    }
-  }
-
-  /** Strictly high → normal → low: a lower queue is not served while a higher one may still be receiving what it is owed. */
-  private takeInPriorityOrder(consumers: RabbitMqQueueConsumer[], max: number): ConsumedMessage[] {
-    const taken: ConsumedMessage[] = [];
-    for (const consumer of consumers) {
-      taken.push(...consumer.take(max - taken.length));
-      if (taken.length >= max || (consumers.length > 1 && consumer.holdsBackLower)) break;
-    }
-    return taken;
-  }
-
-  private lease(taken: ConsumedMessage[], leaseMs: number): TransportDelivery[] {
-    const deliveries: TransportDelivery[] = [];
-    for (const delivery of taken) {
-      const attempts = attemptsOf(delivery.message);
-      const { priority, domain } = delivery.queue;
-      const token = this.leasePrefix + (++this.leaseSeq).toString(36);
-      const handedOut = toTransportDelivery(delivery.message, { priority, domain, lease: token }, attempts, Date.now() + leaseMs);
-      const holding: Holding = { delivery, id: handedOut.id, priority, domain, attempts, malformed: isMalformed(handedOut) };
-      // A copy already past the last attempt whose delivery was interrupted: the stall sweep takes it.
-      if (attempts > this.settings.maxAttempts && returnsOf(delivery.message) > 0) {
-        this.holdings.exhaust(holding);
-        continue;
-      }
-      this.holdings.lease(holding, token, leaseMs);
-      deliveries.push(handedOut);
-    }
-    return deliveries;
   }
 
   /** A lapse on an earlier attempt requeues the message (counted by the broker); on the last one it waits for the sweep. */
@@ -539,34 +399,11 @@ export class RabbitMqTransport extends KanbanTransport {
     return record.deadLetter;
   }
 
-  private waitForAny(consumers: RabbitMqQueueConsumer[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const waits = consumers.map((consumer) => consumer.waitForChange(Math.min(timeoutMs, PULL_RECHECK_MS), signal));
-    return Promise.race(waits.map((wait) => wait.promise)).finally(() => {
-      for (const wait of waits) wait.cancel();
-    });
-  }
-
-  /** Gives back what idle queues prefetched, so other processes can take it and the broker's consumer timeout never fires. */
-  private async releaseIdleConsumers(): Promise<void> {
-    const now = performance.now();
-    for (const consumer of this.consumers.values()) {
-      if (!consumer.active || consumer.hasWaiters || now - consumer.lastPullAt < RABBITMQ_CONSUMER_IDLE_MS) continue;
-      await consumer.cancel();
-      await this.handBack(consumer);
-    }
-  }
-
-  private async handBack(consumer: RabbitMqQueueConsumer): Promise<void> {
-    const buffered = consumer.takeAll();
-    await Promise.all(buffered.map((delivery) => this.replaceWithCopy(delivery, attemptsOf(delivery.message) - 1, 'release')));
-  }
-
   private async onConsumingConnected(model: ChannelModel): Promise<void> {
-    this.model = model;
     this.topology.attach(model);
     this.deadLetters.attach(model);
     this.ladder.attach(model);
-    for (const consumer of this.consumers.values()) consumer.attach(model);
+    this.puller.attach(model);
     try {
       await this.topology.declareBase();
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
@@ -580,16 +417,15 @@ export class RabbitMqTransport extends KanbanTransport {
     this.ready = true;
     this.trouble = undefined;
     this.refreshStatus();
-    for (const consumer of this.consumers.values()) consumer.wake();
+    this.puller.wake();
   }
 
   private onConsumingDisconnected(reason: string): void {
-    this.model = undefined;
     this.ready = false;
     this.topology.detach();
     this.deadLetters.detach();
     this.ladder.detach();
-    for (const consumer of this.consumers.values()) consumer.detach();
+    this.puller.detach();
     this.trouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
@@ -620,12 +456,10 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   private async shutdown(): Promise<void> {
-    clearInterval(this.idleTimer);
-    for (const consumer of this.consumers.values()) consumer.wake();
     const steps: Array<[string, () => Promise<unknown>]> = [
-      ['cancel consumers', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()))],
-      ['hand back prefetched items', () => Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)))],
-      ['close channels', () => Promise.all([...this.consumers.values()].map((consumer) => consumer.close()))],
+      ['cancel consumers', () => this.puller.stop()],
+      ['hand back prefetched items', () => this.puller.handBackAll()],
+      ['close channels', () => this.puller.closeChannels()],
       ['close connections', () => Promise.all([this.consuming.close(), this.publishing.close()])],
     ];
     for (const [step, run] of steps) {

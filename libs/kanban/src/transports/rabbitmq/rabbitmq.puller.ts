@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@nestjs/common';
+import type { ChannelModel } from 'amqplib';
+import { BrokerUnavailableError } from '../../errors';
+import { isMalformed, type Priority, type PullOptions, type QueueRef, type TransportDelivery } from '../../interfaces';
+import { PRIORITIES } from '../../kanban.constants';
+import type { TransportSettings } from '../../transport';
+import type { Holding, RabbitMqHoldings } from './rabbitmq-holdings';
+import { attemptsOf, returnsOf, toTransportDelivery } from './rabbitmq-message';
+import type { RabbitMqNames } from './rabbitmq-names';
+import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
+import type { RabbitMqTopology } from './rabbitmq-topology';
+import {
+  RABBITMQ_CONSUMER_CREDIT_PULLS,
+  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
+  RABBITMQ_CONSUMER_IDLE_MS,
+  RABBITMQ_MAX_PREFETCH,
+  RABBITMQ_PULL_FILL_WINDOW_MS,
+} from './rabbitmq.constants';
+
+/**
+ * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
+ * prefetch is full, and a pull waiting through a reconnect must subscribe again.
+ */
+const PULL_RECHECK_MS = 250;
+
+/** What the puller asks of the transport it works for. */
+export interface RabbitMqPullerHost {
+  isClosing(): boolean;
+  /** Declares the work queue (validating priority and domain). */
+  ensureQueue(priority: Priority, domain: string): Promise<void>;
+  /** Whether the work queue is declared on the current connection. */
+  isDeclared(queue: string): boolean;
+  /** A queue did not answer basic.consume in time (a quorum queue without a leader?). */
+  onUnanswered(queue: string, message: string): void;
+  onAnswered(queue: string): void;
+  /** Republishes a prefetched delivery nobody pulled as a copy carrying `attemptsBefore`, then acks the original. */
+  handBackCopy(delivery: ConsumedMessage, attemptsBefore: number): Promise<void>;
+}
+
+/**
+ * Pull orchestration for the RabbitMQ transport: one RabbitMqQueueConsumer per (priority, domain)
+ * queue, subscribed on first pull; a pull takes from their buffers in priority order, leases what
+ * it takes (RabbitMqHoldings), and waits a bounded time for more. Queues left idle give back what
+ * their consumer prefetched, so other processes can take it and the broker's consumer timeout
+ * never fires.
+ */
+export class RabbitMqPuller {
+  private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
+  private readonly idleTimer: NodeJS.Timeout;
+  private model?: ChannelModel;
+  /** Lease tokens are this instance's random prefix and a sequence number: unique, never reused, and cheap per delivery. */
+  private readonly leasePrefix = `${randomUUID()}.`;
+  private leaseSeq = 0;
+
+  constructor(
+    private readonly names: RabbitMqNames,
+    private readonly settings: TransportSettings,
+    private readonly topology: RabbitMqTopology,
+    private readonly holdings: RabbitMqHoldings,
+    private readonly host: RabbitMqPullerHost,
+    private readonly logger: Logger,
+  ) {
+    this.idleTimer = setInterval(() => {
+      this.releaseIdleConsumers().catch((error: unknown) => this.logger.warn(`Releasing idle consumers failed: ${(error as Error).message}`));
+    }, RABBITMQ_CONSUMER_IDLE_CHECK_MS);
+    this.idleTimer.unref();
+  }
+
+  /** The consumer of a work queue, if this process pulled from it. */
+  consumerOf(queue: string): RabbitMqQueueConsumer | undefined {
+    return this.consumers.get(queue);
+  }
+
+  attach(model: ChannelModel): void {
+    this.model = model;
+    for (const consumer of this.consumers.values()) consumer.attach(model);
+  }
+
+  /** The connection is gone: every consumer forgets its channel (the broker requeued what it held). */
+  detach(): void {
+    this.model = undefined;
+    for (const consumer of this.consumers.values()) consumer.detach();
+  }
+
+  /** Wakes waiting pulls (a reconnect, or close). */
+  wake(): void {
+    for (const consumer of this.consumers.values()) consumer.wake();
+  }
+
+  /** Close, step 1: no more deliveries; waiting pulls return. */
+  async stop(): Promise<void> {
+    clearInterval(this.idleTimer);
+    this.wake();
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.cancel()));
+  }
+
+  /** Close, step 2: prefetched items nobody pulled go back to their queues. */
+  async handBackAll(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => this.handBack(consumer)));
+  }
+
+  /** Close, step 3: the broker requeues whatever is still unsettled on the consumers' channels. */
+  async closeChannels(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.close()));
+  }
+
+  /**
+   * Up to `max` deliveries of the queue (a domain pull: strictly high → normal → low), each under a
+   * lease of `options.leaseMs`, waiting up to `options.waitMs` for the first.
+   * @throws BrokerUnavailableError when not connected; TopologyConflictError, KanbanValidationError.
+   */
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    if (this.host.isClosing() || max < 1) return [];
+    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
+    const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
+    const deadline = performance.now() + Math.max(0, options.waitMs);
+    const deliveries: TransportDelivery[] = [];
+    let fillUntil: number | undefined;
+    // Subscribing normally takes milliseconds; a pull waits for it up to its waitMs (at least the fill window, so a first pull with waitMs 0 still subscribes).
+    const subscribeUntil = Math.max(deadline, performance.now() + RABBITMQ_PULL_FILL_WINDOW_MS);
+    for (;;) {
+      try {
+        // A queue that never answers (no leader) must not hold the pull past its wait: the subscription goes on, bounded by RABBITMQ_CONSUME_TIMEOUT_MS.
+        if (!(await this.startConsumers(consumers, subscribeUntil - performance.now()))) return deliveries;
+      } catch (error) {
+        // Items already leased by this pull are handed out rather than left to lapse.
+        if (deliveries.length > 0) return deliveries;
+        throw error;
+      }
+      if (consumers.length > 1) await this.checkOwedAbove(consumers);
+      const taken = this.takeInPriorityOrder(consumers, max - deliveries.length);
+      deliveries.push(...this.lease(taken, options.leaseMs));
+      if (deliveries.length >= max) return deliveries;
+      // Take again: the buffers may hold more, or the take started a consumer that will bring more.
+      if (taken.length > 0) continue;
+      const now = performance.now();
+      const stop = this.host.isClosing() || options.signal?.aborted === true;
+      if (deliveries.length > 0) {
+        // Fewer than asked for: while a consumer is still receiving what the broker holds ready, wait a bounded fill window for it.
+        fillUntil ??= Math.min(deadline, now + RABBITMQ_PULL_FILL_WINDOW_MS);
+        if (stop || fillUntil <= now || !consumers.some((consumer) => consumer.filling)) return deliveries;
+        await this.waitForAny(consumers, fillUntil - now, options.signal);
+        continue;
+      }
+      if (stop || deadline <= now) return [];
+      await this.waitForAny(consumers, deadline - now, options.signal);
+    }
+  }
+
+  private consumerFor(priority: Priority, domain: string): RabbitMqQueueConsumer {
+    const name = this.names.workQueue(priority, domain);
+    let consumer = this.consumers.get(name);
+    if (!consumer) {
+      const prefetch = Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) =>
+        this.holdings.forgetChannel(queue, channel),
+      );
+      if (this.model) consumer.attach(this.model);
+      this.consumers.set(name, consumer);
+    }
+    return consumer;
+  }
+
+  /**
+   * Subscribes every queue of the pull. While the broker is away (or the connection is going down
+   * under the call), a pull keeps waiting for it instead of failing; a conflict or bad input throws.
+   * False when the subscription has not finished within `waitMs`: it carries on (bounded by
+   * RABBITMQ_CONSUME_TIMEOUT_MS) and the pull returns instead of waiting on it.
+   */
+  private async startConsumers(consumers: RabbitMqQueueConsumer[], waitMs: number): Promise<boolean> {
+    if (consumers.every((consumer) => consumer.active && this.host.isDeclared(consumer.name))) return true;
+    const starting = Promise.all(
+      consumers.map(async (consumer) => {
+        await this.host.ensureQueue(consumer.priority, consumer.domain);
+        try {
+          await consumer.start();
+        } catch (error) {
+          if (consumer.unanswered) this.host.onUnanswered(consumer.name, (error as Error).message);
+          throw error;
+        }
+        this.host.onAnswered(consumer.name);
+      }),
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (!(error instanceof BrokerUnavailableError)) throw error;
+        return true;
+      },
+    );
+    // When the wait ends first, the subscription goes on without this pull: its failure is only noted.
+    starting.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, waitMs));
+    });
+    try {
+      return await Promise.race([starting, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Before a lower priority is served from its buffer, a higher queue whose buffer is empty but to
+   * which the broker may still be pushing (a consumer at full prefetch was settled, so ready messages
+   * flow again, asynchronously) is counted once: if it holds ready messages, it is `filling` until
+   * they arrive (bounded). One queue count per pull, and only in that case.
+   */
+  private async checkOwedAbove(consumers: RabbitMqQueueConsumer[]): Promise<void> {
+    for (const [index, consumer] of consumers.entries()) {
+      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
+      if (!consumers.slice(index + 1).some((lower) => lower.buffered > 0)) return;
+      if (consumer.needsOwedCheck) await consumer.checkOwed();
+      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
+    }
+  }
+
+  /** Strictly high → normal → low: a lower queue is not served while a higher one may still be receiving what it is owed. */
+  private takeInPriorityOrder(consumers: RabbitMqQueueConsumer[], max: number): ConsumedMessage[] {
+    const taken: ConsumedMessage[] = [];
+    for (const consumer of consumers) {
+      taken.push(...consumer.take(max - taken.length));
+      if (taken.length >= max || (consumers.length > 1 && consumer.holdsBackLower)) break;
+    }
+    return taken;
+  }
+
+  private lease(taken: ConsumedMessage[], leaseMs: number): TransportDelivery[] {
+    const deliveries: TransportDelivery[] = [];
+    for (const delivery of taken) {
+      const attempts = attemptsOf(delivery.message);
+      const { priority, domain } = delivery.queue;
+      const token = this.leasePrefix + (++this.leaseSeq).toString(36);
+      const handedOut = toTransportDelivery(delivery.message, { priority, domain, lease: token }, attempts, Date.now() + leaseMs);
+      const holding: Holding = { delivery, id: handedOut.id, priority, domain, attempts, malformed: isMalformed(handedOut) };
+      // A copy already past the last attempt whose delivery was interrupted: the stall sweep takes it.
+      if (attempts > this.settings.maxAttempts && returnsOf(delivery.message) > 0) {
+        this.holdings.exhaust(holding);
+        continue;
+      }
+      this.holdings.lease(holding, token, leaseMs);
+      deliveries.push(handedOut);
+    }
+    return deliveries;
+  }
+
+  private waitForAny(consumers: RabbitMqQueueConsumer[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const waits = consumers.map((consumer) => consumer.waitForChange(Math.min(timeoutMs, PULL_RECHECK_MS), signal));
+    return Promise.race(waits.map((wait) => wait.promise)).finally(() => {
+      for (const wait of waits) wait.cancel();
+    });
+  }
+
+  /** Gives back what idle queues prefetched, so other processes can take it and the broker's consumer timeout never fires. */
+  private async releaseIdleConsumers(): Promise<void> {
+    const now = performance.now();
+    for (const consumer of this.consumers.values()) {
+      if (!consumer.active || consumer.hasWaiters || now - consumer.lastPullAt < RABBITMQ_CONSUMER_IDLE_MS) continue;
+      await consumer.cancel();
+      await this.handBack(consumer);
+    }
+  }
+
+  /** Gives back what the consumer prefetched and nobody pulled: a copy that counts no attempt, then the original is acked. */
+  async handBack(consumer: RabbitMqQueueConsumer): Promise<void> {
+    const buffered = consumer.takeAll();
+    await Promise.all(buffered.map((delivery) => this.host.handBackCopy(delivery, attemptsOf(delivery.message) - 1)));
+  }
+}
