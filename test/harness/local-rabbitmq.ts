@@ -26,14 +26,15 @@ export function rabbitMqInstalled(): boolean {
 /**
  * Starts a private epmd and `rabbitmq-server` on free loopback ports with every path in a temp dir
  * (HOME too, so the Erlang cookie lives there), then waits for `rabbitmqctl await_startup`.
+ * @param extraConfig rabbitmq.conf lines added to the test defaults (a TLS listener, say).
  */
-export async function startLocalRabbitMq(): Promise<LocalBrokerState & { port: number }> {
+export async function startLocalRabbitMq(extraConfig: readonly string[] = []): Promise<LocalBrokerState & { port: number }> {
   if (!rabbitMqInstalled()) throw new Error('rabbitmq-server is not installed (run `bash scripts/install-brokers.sh`)');
   const baseDir = mkdtempSync(join(tmpdir(), 'tps-kanban-rabbitmq-'));
   const home = join(baseDir, 'home');
   for (const dir of [home, join(baseDir, 'mnesia'), join(baseDir, 'log')]) mkdirSync(dir);
   const configFile = join(baseDir, 'rabbitmq.conf');
-  writeFileSync(configFile, `${RABBITMQ_TEST_CONFIG.join('\n')}\n`);
+  writeFileSync(configFile, `${[...RABBITMQ_TEST_CONFIG, ...extraConfig].join('\n')}\n`);
   writeFileSync(join(baseDir, 'enabled_plugins'), '[].\n');
   writeFileSync(join(baseDir, 'rabbitmq-env.conf'), '');
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];

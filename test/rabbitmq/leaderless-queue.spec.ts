@@ -29,7 +29,7 @@ const CLOSE_STEPS = 5;
 describe('RabbitMQ work queue without a leader', () => {
   const node = privateRabbitMqNode();
 
-  it('bounds publishes by publishTimeoutMs and pulls by their wait, and reports the queue as degraded', async () => {
+  it('bounds publishes by publishTimeoutMs and pulls by their wait, reports the queue as degraded, and keeps the other queues working', async () => {
     // Arrange
     const local = node();
     const prefix = testNamespace().queuePrefix;
@@ -46,6 +46,9 @@ describe('RabbitMQ work queue without a leader', () => {
     let secondPulled: unknown;
     let publishError: unknown;
     let degraded;
+    let healthy: unknown;
+    let healthyDepth: unknown;
+    const other = makeItem({ domain: 'billing' });
     try {
       await transport.connect();
       await transport.ensureQueue('normal', 'orders');
@@ -54,6 +57,8 @@ describe('RabbitMQ work queue without a leader', () => {
       await forgetRaName(local, raServerName(queue));
       local.pid = await relaunchLocalRabbitMq(local);
       await waitFor(() => transport.currentStatus.state === 'up', { timeoutMs: 30_000, intervalMs: 10, description: 'the transport to reconnect' });
+      // Declared after the restart, so Ra has its name: a queue that works.
+      await transport.ensureQueue('normal', 'billing');
 
       // Act
       let startedAt = performance.now();
@@ -70,6 +75,11 @@ describe('RabbitMQ work queue without a leader', () => {
       startedAt = performance.now();
       secondPulled = await transport.pull({ domain: 'orders', priority: 'normal' }, 10, { leaseMs: LONG_LEASE_MS, waitMs: PULL_WAIT_MS });
       secondPullMs = performance.now() - startedAt;
+      await transport.publish(other);
+      const [delivery] = await transport.pull({ domain: 'billing', priority: 'normal' }, 1, { leaseMs: LONG_LEASE_MS, waitMs: 5_000 });
+      healthy = delivery?.id;
+      if (delivery) await transport.ack(delivery);
+      healthyDepth = (await transport.depth()).find((row) => row.domain === 'billing');
     } finally {
       const closingAt = performance.now();
       await transport.close();
@@ -90,6 +100,8 @@ describe('RabbitMQ work queue without a leader', () => {
     expect(publishMs).toBeLessThan(PUBLISH_TIMEOUT_MS + TIMER_SLACK_MS);
     expect(degraded?.detail).toContain(queue);
     expect(degraded?.detail).toContain('did not answer basic.consume');
+    expect(healthy).toBe(other.id);
+    expect(healthyDepth).toEqual({ broker: 'rabbitmq', priority: 'normal', domain: 'billing', ready: 0, inFlight: 0 });
     expect(closedMs).toBeLessThan(CLOSE_STEPS * RABBITMQ_CLOSE_STEP_TIMEOUT_MS + TIMER_SLACK_MS);
   }, 180_000);
 });

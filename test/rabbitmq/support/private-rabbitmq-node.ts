@@ -13,14 +13,15 @@ export type PrivateRabbitMqNode = LocalBrokerState & { port: number };
  * A RabbitMQ node of the describe block's own, for tests that kill or freeze it, so no other test
  * file loses its broker mid-run. Started before the block's tests, stopped and removed after them;
  * Nest's warnings are muted meanwhile (a broker going away on purpose logs plenty).
+ * @param extraConfig rabbitmq.conf lines for the node (a TLS listener, say), computed before it starts.
  * @returns the node, available inside the tests.
  */
-export function privateRabbitMqNode(): () => PrivateRabbitMqNode {
+export function privateRabbitMqNode(extraConfig: () => readonly string[] | Promise<readonly string[]> = () => []): () => PrivateRabbitMqNode {
   let node: PrivateRabbitMqNode | undefined;
 
   beforeAll(async () => {
     Logger.overrideLogger(['error']);
-    node = await startLocalRabbitMq();
+    node = await startLocalRabbitMq(await extraConfig());
   }, NODE_START_TIMEOUT_MS);
 
   afterAll(async () => {
