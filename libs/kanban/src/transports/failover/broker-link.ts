@@ -32,7 +32,7 @@ async function settleWithin<T>(promise: Promise<T>, timeoutMs: number | undefine
  * only while its status names it active (one queue not answering), not while it names none (a
  * RabbitMQ resource alarm blocks publishing: draining its queues is what clears the alarm).
  *
- * It becomes unavailable when its status leaves `up`, or when a publish, pull, declaration or depth
+ * It becomes unavailable when its status is neither `up` nor `degraded`, or when a publish, pull, declaration or depth
  * read fails for lack of a broker (a publish past its bound included): a frozen broker keeps its
  * connection and its `up` status, and only such failures reveal it. It becomes available again only after
  * FAILOVER_RECOVERY_PROBES consecutive depth reads answered in time, so one good answer in the

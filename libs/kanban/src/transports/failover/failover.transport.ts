@@ -59,9 +59,10 @@ export interface FailoverStats {
  *   failing outbox rejects (`OutboxFullError` / `BrokerUnavailableError`). A full queue
  *   (`QueueFullError`) or an invalid item is not an outage and is thrown as it is.
  * - availability: see BrokerLink (status, failed calls, recovery after consecutive probes).
- * - pull: both brokers, primary first; a domain pull is strictly high → normal → low within each
- *   broker, and the primary's items come before the fallback's. Leases carry the delivering
- *   broker's name, so settles go back to it.
+ * - pull: both brokers (also one that refuses publishes during a resource alarm), primary
+ *   first; a domain pull is strictly high → normal → low within each broker, and the primary's
+ *   items come before the fallback's. Leases carry the delivering broker's name, so settles go
+ *   back to it.
  * - depth, dead letters, stalled sweeps: both brokers (those available) and the outbox.
  * - status: `up` on the primary, `degraded` on the fallback or the outbox, `down` with nowhere to
  *   publish; `active` names where publishes go.
@@ -294,7 +295,7 @@ export class FailoverTransport extends KanbanTransport {
     return results.flat();
   }
 
-  /** Rows of each available broker plus the outbox's, each labelled with where the items are. */
+  /** Rows of each broker that can be pulled from plus the outbox's, each labelled with where the items are. */
   async depth(): Promise<QueueDepth[]> {
     const settled = await Promise.allSettled(this.pullable().map((link) => link.call((transport) => transport.depth())));
     const answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

@@ -96,6 +96,7 @@ export class RabbitMqPublisher {
   private send(channel: ConfirmChannel, pending: PendingPublish, body: Buffer, properties: PublishProperties): void {
     if (pending.settled) return;
     const { target } = pending;
+    pending.channel = channel;
     const options: Options.Publish = {
       persistent: true,
       mandatory: true,
@@ -148,16 +149,32 @@ export class RabbitMqPublisher {
   private expire(): void {
     this.timer = undefined;
     const now = performance.now();
+    let stuck = false;
     for (const pending of this.pending) {
       if (pending.deadline > now) {
         this.armTimeout(pending.deadline);
-        return;
+        break;
       }
+      stuck ||= pending.channel !== undefined && pending.channel === this.open;
       this.settle(
         pending,
         new BrokerUnavailableError('rabbitmq', `publish of ${pending.messageId} to ${pending.target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`),
       );
     }
+    if (stuck) this.abandonChannel();
+  }
+
+  /**
+   * A publish the broker did not confirm in time may have left its channel stuck: a quorum queue
+   * without a leader holds up every later confirm on the channel it was published on, whatever the
+   * queue. Later publishes go out on a new channel; the old one is closed without waiting for it.
+   */
+  private abandonChannel(): void {
+    const channel = this.open;
+    this.channel = undefined;
+    this.open = undefined;
+    this.returned.clear();
+    if (channel) Promise.resolve().then(() => channel.close()).catch(() => undefined);
   }
 
   private confirmChannel(): Promise<ConfirmChannel> {
@@ -208,6 +225,8 @@ interface PendingPublish {
   deadline: number;
   target: PublishTarget;
   messageId: string;
+  /** The channel it went out on, once sent. */
+  channel?: ConfirmChannel;
   resolve: () => void;
   reject: (error: Error) => void;
 }
