@@ -58,7 +58,7 @@ describe('RabbitMQ backpressure at the broker', () => {
     expect(leftWithSlow).toBeGreaterThanOrEqual(held.length);
   });
 
-  it('gives the broker back what a closing process prefetched, keeping only nothing unacknowledged', async () => {
+  it('gives the broker back what a closing process prefetched, leaving nothing unacknowledged', async () => {
     // Arrange
     const settings = contractSettings({ workerPullSize: PULL_SIZE });
     const closing = await harness.create(settings);
