@@ -101,7 +101,7 @@ export function createRabbitMqHarness(): RabbitMqHarness {
             names.intakeQueue,
             names.delayDueQueue,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),
-            ...[...seen].flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain))),
+            ...[...seen].flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.delayTally(priority, domain)])),
           ];
           for (const queue of queues) await channel.deleteQueue(queue);
           await channel.deleteExchange(names.workExchange);

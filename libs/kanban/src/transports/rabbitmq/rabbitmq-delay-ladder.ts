@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import type { Priority } from '../../interfaces';
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import { newItemId } from '../../codec';
 import { asKanbanError } from './rabbitmq-amqp-errors';
@@ -10,9 +11,8 @@ import { RABBITMQ_DELAY_MOVE_BACKOFF_MS, RABBITMQ_DELAY_MOVER_PREFETCH, RABBITMQ
 
 /** Where a delayed retry goes back to when it is due. */
 export interface DelayTarget {
-  routingKey: string;
-  /** The work queue, named in errors. */
-  queue: string;
+  priority: Priority;
+  domain: string;
 }
 
 const SHORTEST_RUNG_MS = RABBITMQ_DELAY_RUNGS_MS[0];
@@ -32,11 +32,18 @@ function rungFor(remainingMs: number): number | undefined {
  * rung that does not overshoot (the last stretch below the shortest rung is waited out here), a due
  * one is republished to its work queue carrying its attempt count. Each move is confirmed before the
  * due message is acked, so a crash in between makes a duplicate, never a loss.
+ *
+ * Depth counts delayed items as ready, per queue; the rungs are shared, so each delayed item also
+ * has an empty marker in its queue's tally queue (RabbitMqNames.delayTally, declared with the work
+ * queue), added before the item
+ * enters the ladder and taken when it leaves. A crash between the two steps leaves the count one
+ * off; it never moves an item.
  */
 export class RabbitMqDelayLadder {
   private model?: ChannelModel;
   private channel?: Channel;
-  private readonly rungs = new Map<number, Promise<void>>();
+  /** Rungs declared on this connection. */
+  private readonly declared = new Map<string, Promise<void>>();
   /** Due messages waiting out their last stretch, or a backoff after a failed move. */
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
 
@@ -49,7 +56,7 @@ export class RabbitMqDelayLadder {
 
   attach(model: ChannelModel): void {
     this.model = model;
-    this.rungs.clear();
+    this.declared.clear();
   }
 
   /** The connection is gone: the broker requeued every due message this instance held. */
@@ -92,8 +99,20 @@ export class RabbitMqDelayLadder {
   async delay(message: Message, target: DelayTarget, attemptsBefore: number, delayMs: number): Promise<void> {
     const headers = copyHeaders(message, attemptsBefore);
     headers[RABBITMQ_HEADERS.notBefore] = Date.now() + delayMs;
-    headers[RABBITMQ_HEADERS.routingKey] = target.routingKey;
-    await this.toLadder(message.content, messageIdOf(message), headers, delayMs);
+    headers[RABBITMQ_HEADERS.routingKey] = this.names.routingKey(target.priority, target.domain);
+    const tally = this.names.delayTally(target.priority, target.domain);
+    await this.publisher.publish({ exchange: '', routingKey: tally, queue: tally }, Buffer.alloc(0), { messageId: newItemId() });
+    try {
+      await this.toLadder(message.content, messageIdOf(message), headers, delayMs);
+    } catch (error) {
+      await this.untally(tally);
+      throw error;
+    }
+  }
+
+  /** Items of (priority, domain) waiting in the ladder, across every instance. */
+  async delayedIn(priority: Priority, domain: string): Promise<number> {
+    return (await this.topology.readyCount(this.names.delayTally(priority, domain))) ?? 0;
   }
 
   /** Items waiting in the ladder (ready in a rung or the due queue), across every instance and queue. */
@@ -108,18 +127,29 @@ export class RabbitMqDelayLadder {
   private async toLadder(content: Buffer, messageId: string, headers: Record<string, unknown>, remainingMs: number): Promise<void> {
     const ttl = rungFor(remainingMs);
     const queue = ttl === undefined ? this.names.delayDueQueue : this.names.delayRung(ttl);
-    if (ttl !== undefined) await this.declareRung(ttl);
+    if (ttl !== undefined) await this.declareOnce(queue, () => this.topology.declareDelayRung(ttl));
     await this.publisher.publish({ exchange: '', routingKey: queue, queue }, content, { messageId, headers });
   }
 
-  private declareRung(ttl: number): Promise<void> {
-    let declaring = this.rungs.get(ttl);
+  private declareOnce(queue: string, declare: () => Promise<void>): Promise<void> {
+    let declaring = this.declared.get(queue);
     if (!declaring) {
-      declaring = this.topology.declareDelayRung(ttl);
-      this.rungs.set(ttl, declaring);
-      declaring.catch(() => this.rungs.delete(ttl));
+      declaring = declare();
+      this.declared.set(queue, declaring);
+      declaring.catch(() => this.declared.delete(queue));
     }
     return declaring;
+  }
+
+  /** Takes one marker from a tally queue; a failure only leaves the count one high, so it is logged, not thrown. */
+  private async untally(tally: string): Promise<void> {
+    try {
+      const channel = this.channel;
+      if (!channel) throw new Error('not connected');
+      await channel.get(tally, { noAck: true });
+    } catch (error) {
+      this.logger.warn(`Could not update the delayed count in ${tally}: ${(error as Error).message}`);
+    }
   }
 
   private async move(channel: Channel, message: Message): Promise<void> {
@@ -141,6 +171,8 @@ export class RabbitMqDelayLadder {
         delete copy[RABBITMQ_HEADERS.routingKey];
         const queue = this.names.queueOf(routingKey);
         await this.publisher.publish({ exchange: this.names.workExchange, routingKey, queue }, message.content, { messageId: messageIdOf(message), headers: copy });
+        const target = this.names.parseRoutingKey(routingKey);
+        if (target) await this.untally(this.names.delayTally(target.priority, target.domain));
       }
     } catch (error) {
       if (this.channel !== channel) return;

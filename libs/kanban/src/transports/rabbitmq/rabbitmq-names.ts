@@ -25,6 +25,14 @@ export class RabbitMqNames {
     this.delayDueQueue = this.name(`${SUBJECT_PREFIX}.delay.due`);
   }
 
+  /**
+   * Quorum queue holding one empty marker per item of (priority, domain) waiting in the delay
+   * ladder: its ready count is that queue's delayed items, which the shared ladder cannot tell apart.
+   */
+  delayTally(priority: Priority, domain: string): string {
+    return this.name(`${SUBJECT_PREFIX}.delayed.${priority}.${domain}`);
+  }
+
   /** Rung of the delay ladder whose messages wait `ttlMs`. */
   delayRung(ttlMs: number): string {
     return this.name(`${SUBJECT_PREFIX}.delay.${ttlMs}`);

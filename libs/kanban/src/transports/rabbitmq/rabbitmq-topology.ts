@@ -68,8 +68,8 @@ export class RabbitMqTopology {
   }
 
   /**
-   * The queue, its binding, and the exchanges it depends on (declared again so a queue whose
-   * exchange was deleted heals on the next declaration).
+   * The queue, its binding, its tally of delayed items (see RabbitMqDelayLadder), and the exchanges
+   * it depends on (declared again so a queue whose exchange was deleted heals on the next declaration).
    * @throws TopologyConflictError when the queue exists with other arguments.
    */
   declareWorkQueue(priority: Priority, domain: string): Promise<void> {
@@ -78,6 +78,8 @@ export class RabbitMqTopology {
       await this.declareExchanges(channel);
       await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.workQueueArguments() }));
       await this.declare(`binding ${queue}`, () => channel.bindQueue(queue, this.names.workExchange, this.names.routingKey(priority, domain)));
+      const tally = this.names.delayTally(priority, domain);
+      await this.declare(`queue ${tally}`, () => channel.assertQueue(tally, { durable: true, arguments: this.storeQueueArguments() }));
     });
   }
 

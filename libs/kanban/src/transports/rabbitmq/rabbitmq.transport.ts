@@ -76,8 +76,10 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly publishing: RabbitMqConnection;
   /** The consuming connection is up and its topology declared. */
   private ready = false;
-  /** Why the transport is down or its topology failed, while it is. */
-  private trouble?: { state: 'down' | 'degraded'; detail: string };
+  /** Why the consuming side is down or its topology failed, while it is. */
+  private consumeTrouble?: { state: 'down' | 'degraded'; detail: string };
+  /** Why the publishing connection is down, while it is. */
+  private publishTrouble?: string;
   /** The broker's resource alarm, while it blocks publishing. */
   private blockedBy?: string;
   private readonly publisher: RabbitMqPublisher;
@@ -151,14 +153,12 @@ export class RabbitMqTransport extends KanbanTransport {
    */
   async connect(): Promise<void> {
     if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
-    const started = await Promise.allSettled([this.consuming.start(), this.publishing.start()]);
-    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (!failure) return;
-    if (!this.consuming.isConnected || !this.publishing.isConnected) {
-      this.trouble = { state: 'down', detail: `${(failure.reason as Error).message}; reconnecting` };
-      this.refreshStatus();
-    }
-    throw failure.reason;
+    const [consuming, publishing] = await Promise.allSettled([this.consuming.start(), this.publishing.start()]);
+    if (consuming.status === 'rejected' && !this.consuming.isConnected) this.consumeTrouble = { state: 'down', detail: `${(consuming.reason as Error).message}; reconnecting` };
+    if (publishing.status === 'rejected' && !this.publishing.isConnected) this.publishTrouble = `${(publishing.reason as Error).message}; reconnecting`;
+    this.refreshStatus();
+    if (consuming.status === 'rejected') throw consuming.reason;
+    if (publishing.status === 'rejected') throw publishing.reason;
   }
 
   close(): Promise<void> {
@@ -269,7 +269,8 @@ export class RabbitMqTransport extends KanbanTransport {
       if (ready === undefined) continue;
       const consumer = this.puller.consumerOf(name);
       const inFlight = this.holdings.inFlightOf(consumer);
-      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0), inFlight });
+      const delayed = await this.ladder.delayedIn(priority, domain);
+      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + delayed, inFlight });
     }
     return rows;
   }
@@ -343,7 +344,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private async delay(lease: Lease, delayMs: number): Promise<void> {
     const { delivery } = lease;
     const { queue } = delivery;
-    await this.ladder.delay(delivery.message, { routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name }, lease.attempts, delayMs);
+    await this.ladder.delay(delivery.message, { priority: queue.priority, domain: queue.domain }, lease.attempts, delayMs);
     if (!queue.settle(delivery, 'ack')) {
       this.logger.warn(`Delayed ${lease.id} but its channel closed before the ack: the original will be delivered again`);
     }
@@ -409,13 +410,13 @@ export class RabbitMqTransport extends KanbanTransport {
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
       await this.ladder.start();
     } catch (error) {
-      this.trouble = { state: 'degraded', detail: (error as Error).message };
+      this.consumeTrouble = { state: 'degraded', detail: (error as Error).message };
       this.refreshStatus();
       throw error;
     }
     this.unanswered.clear();
     this.ready = true;
-    this.trouble = undefined;
+    this.consumeTrouble = undefined;
     this.refreshStatus();
     this.puller.wake();
   }
@@ -426,13 +427,14 @@ export class RabbitMqTransport extends KanbanTransport {
     this.deadLetters.detach();
     this.ladder.detach();
     this.puller.detach();
-    this.trouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
+    this.consumeTrouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
 
   /** Relayed settles publish requests and answers, so their channel lives on the publishing connection too. */
   private async onPublishingConnected(model: ChannelModel): Promise<void> {
     this.publisher.attach(model);
+    this.publishTrouble = undefined;
     this.refreshStatus();
     await this.controlChannel.attach(model);
   }
@@ -442,7 +444,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.controlChannel.detach();
     // A new connection starts unblocked; the broker says so again if the alarm is still on.
     this.blockedBy = undefined;
-    this.trouble = { state: 'down', detail: `publishing connection lost (${reason}); reconnecting` };
+    this.publishTrouble = `publishing connection lost (${reason}); reconnecting`;
     this.refreshStatus();
   }
 
@@ -490,7 +492,8 @@ export class RabbitMqTransport extends KanbanTransport {
     const connected = this.ready && this.publishing.isConnected;
     const [unanswered] = this.unanswered.values();
     let next: TransportStatus;
-    if (!connected) next = this.trouble ? { state: this.trouble.state, active: 'none', detail: this.trouble.detail } : { state: 'connecting', active: 'none' };
+    const trouble = this.consumeTrouble ?? (this.publishTrouble ? { state: 'down' as const, detail: this.publishTrouble } : undefined);
+    if (!connected) next = trouble ? { state: trouble.state, active: 'none', detail: trouble.detail } : { state: 'connecting', active: 'none' };
     else if (this.blockedBy) next = { state: 'degraded', active: 'none', detail: `broker blocked publishing (${this.blockedBy}); pulls and acks go on` };
     else if (unanswered) next = { state: 'degraded', active: this.broker, detail: unanswered };
     else next = { state: 'up', active: this.broker };
