@@ -60,9 +60,12 @@ import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } f
  *   count), refuses with a publisher nack (QueueFullError), admits as many extra messages as were in
  *   flight when it filled up, and accepts again only once the queue is below 80 % of the limit.
  * - Idempotency keys are remembered by this instance only (RabbitMQ has no deduplication).
- * - Dead letters: see RabbitMqDeadLetterStore. Depth: the broker's ready count plus what this
- *   transport holds; other processes' unacknowledged deliveries are not visible without the
- *   management plugin.
+ * - Dead letters: see RabbitMqDeadLetterStore. Depth: the broker's ready count, the queue's delayed
+ *   retries (its tally queue) and what this transport holds; other processes' unacknowledged
+ *   deliveries are not visible without the management plugin.
+ * - Connections: one publishes, the other consumes, acks and reads, so a resource alarm (the broker
+ *   stops reading from connections that publish) refuses publishes (BrokerBlockedError) but not
+ *   pulls and acks; status is then `degraded` with `active: 'none'`.
  * - RabbitMQ closes a channel holding a delivery longer than its `consumer_timeout` (30 min by
  *   default): keep leases and the stall limit below it.
  */
@@ -147,7 +150,8 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   /**
-   * Connects and declares the exchanges and dead-letter queues. When the broker cannot be reached it
+   * Opens the consuming and the publishing connection and declares the exchanges, the dead-letter
+   * queues and the delay ladder's due queue. When the broker cannot be reached it
    * rejects, and keeps reconnecting in the background (status$ says so).
    * @throws BrokerUnavailableError, TopologyConflictError
    */
