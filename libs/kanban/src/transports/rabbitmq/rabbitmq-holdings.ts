@@ -23,6 +23,8 @@ export interface Lease extends Holding {
   expiresAt: number;
   /** A dead-letter move is in progress: the lapse scan and other settles keep off. */
   settling: boolean;
+  /** Being moved to the delay ladder and already in its queue's delayed tally: depth counts it there, not in flight. */
+  countedAsDelayed: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export class RabbitMqHoldings {
       deliveredAt: now,
       expiresAt: now + leaseMs,
       settling: false,
+      countedAsDelayed: false,
     };
     this.leases.set(token, lease);
     this.schedule(lease.expiresAt);
@@ -114,10 +117,10 @@ export class RabbitMqHoldings {
     return all;
   }
 
-  /** For depth: deliveries of `queue` leased or exhausted. */
+  /** For depth: deliveries of `queue` leased (and not yet counted as delayed) or exhausted. */
   inFlightOf(queue: RabbitMqQueueConsumer | undefined): number {
     const ofQueue = (holding: Holding): boolean => holding.delivery.queue === queue;
-    return [...this.leases.values()].filter(ofQueue).length + [...this.exhausted].filter(ofQueue).length;
+    return [...this.leases.values()].filter((lease) => ofQueue(lease) && !lease.countedAsDelayed).length + [...this.exhausted].filter(ofQueue).length;
   }
 
   /** Everything from a closed channel is void: the broker requeued it, so none of it can be settled any more. */

@@ -348,7 +348,9 @@ export class RabbitMqTransport extends KanbanTransport {
   private async delay(lease: Lease, delayMs: number): Promise<void> {
     const { delivery } = lease;
     const { queue } = delivery;
-    await this.ladder.delay(delivery.message, { priority: queue.priority, domain: queue.domain }, lease.attempts, delayMs);
+    await this.ladder.delay(delivery.message, { priority: queue.priority, domain: queue.domain }, lease.attempts, delayMs, (counted) => {
+      lease.countedAsDelayed = counted;
+    });
     if (!queue.settle(delivery, 'ack')) {
       this.logger.warn(`Delayed ${lease.id} but its channel closed before the ack: the original will be delivered again`);
     }
