@@ -209,6 +209,21 @@ export class RabbitMqQueueConsumer {
     return true;
   }
 
+  /**
+   * Settles like `settle`, then waits until the broker has processed it: AMQP acks are not
+   * answered, but a channel's frames are handled in order, so the answer to a basic.qos sent after
+   * the ack (same prefetch, which only applies to consumers created later) comes after it.
+   */
+  async settleAndSync(delivery: ConsumedMessage, how: 'ack' | 'reject' | 'release'): Promise<boolean> {
+    if (!this.settle(delivery, how)) return false;
+    try {
+      await delivery.channel.prefetch(this.prefetch);
+    } catch {
+      // The channel closed after the ack went out: the broker had it or requeued the message.
+    }
+    return true;
+  }
+
   /** Resolves when a delivery arrives or the consumer's state changes, after `timeoutMs`, or on abort. */
   waitForChange(timeoutMs: number, signal?: AbortSignal): { promise: Promise<void>; cancel(): void } {
     let cancel = (): void => undefined;

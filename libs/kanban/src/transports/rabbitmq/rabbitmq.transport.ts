@@ -91,6 +91,8 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly idempotency: RabbitMqIdempotencyWindow;
   private readonly ladder: RabbitMqDelayLadder;
   private readonly puller: RabbitMqPuller;
+  /** Retries moving an item into the delay ladder, by work queue: depth waits for them. */
+  private readonly delaysInProgress = new Map<string, Set<Promise<void>>>();
   private readonly declared = new Map<string, Promise<void>>();
   /** (priority → domains) whose work queue is declared: the fast path of ensureQueue. Follows `declared`. */
   private readonly ensured = new Map<Priority, Set<string>>();
@@ -216,7 +218,16 @@ export class RabbitMqTransport extends KanbanTransport {
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
     const lease = this.holdings.claim(ref);
     if (delayMs > 0) {
-      await this.fenced(lease, () => this.delay(lease, delayMs));
+      const moving = this.fenced(lease, () => this.delay(lease, delayMs));
+      const queue = lease.delivery.queue.name;
+      let moves = this.delaysInProgress.get(queue);
+      if (!moves) this.delaysInProgress.set(queue, (moves = new Set()));
+      moves.add(moving);
+      try {
+        await moving;
+      } finally {
+        moves.delete(moving);
+      }
       return;
     }
     this.holdings.drop(lease);
@@ -269,12 +280,13 @@ export class RabbitMqTransport extends KanbanTransport {
       ([, a], [, b]) => a.domain.localeCompare(b.domain) || PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
     );
     for (const [name, { priority, domain }] of known) {
+      // An item on its way into the delay ladder is in its tally and still leased for a moment: wait for those moves.
+      await Promise.allSettled([...(this.delaysInProgress.get(name) ?? [])]);
       const ready = await this.topology.readyCount(name);
       if (ready === undefined) continue;
-      const consumer = this.puller.consumerOf(name);
-      const inFlight = this.holdings.inFlightOf(consumer);
       const delayed = await this.ladder.delayedIn(priority, domain);
-      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + delayed, inFlight });
+      const consumer = this.puller.consumerOf(name);
+      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + delayed, inFlight: this.holdings.inFlightOf(consumer) });
     }
     return rows;
   }
@@ -351,7 +363,8 @@ export class RabbitMqTransport extends KanbanTransport {
     await this.ladder.delay(delivery.message, { priority: queue.priority, domain: queue.domain }, lease.attempts, delayMs, (counted) => {
       lease.countedAsDelayed = counted;
     });
-    if (!queue.settle(delivery, 'ack')) {
+    // Settled with the broker before retry resolves: a crash right after it must not bring the original back early.
+    if (!(await queue.settleAndSync(delivery, 'ack'))) {
       this.logger.warn(`Delayed ${lease.id} but its channel closed before the ack: the original will be delivered again`);
     }
   }
