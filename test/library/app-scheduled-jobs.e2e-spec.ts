@@ -59,7 +59,7 @@ describe('an app with its own ScheduleModule.forRoot() and kanban', () => {
     const queue = app.get(KanbanQueue);
 
     // Act
-    const jobId = scheduler.schedulePeriodic('normal', 'app-reports', 50, 10_000, 'tick');
+    const jobId = await scheduler.schedulePeriodic('normal', 'app-reports', 50, 10_000, 'tick');
     await waitFor(async () => (await queue.getMetrics()).published >= 2, { timeoutMs: 5_000, description: '2 kanban ticks published' });
     await scheduler.cancelSchedule(jobId);
 

@@ -29,7 +29,7 @@ describe.each(TRANSPORTS)('scheduler periodic jobs (%s)', (transport) => {
 
   it('publishes on every interval tick until cancelled', async () => {
     // Arrange
-    const jobId = app.scheduler.schedulePeriodic('normal', REPORTS, 100, 10_000, { report: 'daily' });
+    const jobId = await app.scheduler.schedulePeriodic('normal', REPORTS, 100, 10_000, { report: 'daily' });
 
     // Act
     await waitFor(() => reports.runs.length >= 3, { timeoutMs: 5_000, description: '3 ticks handled' });
@@ -45,7 +45,7 @@ describe.each(TRANSPORTS)('scheduler periodic jobs (%s)', (transport) => {
 
   it('publishes on a cron expression', async () => {
     const before = reports.runs.length;
-    const jobId = app.scheduler.scheduleCron('low', REPORTS, '* * * * * *', 10_000, 'cron');
+    const jobId = await app.scheduler.scheduleCron('low', REPORTS, '* * * * * *', 10_000, 'cron');
     await waitFor(() => reports.runs.slice(before).some((r) => r.payload === 'cron'), { timeoutMs: 5_000, description: 'a cron tick handled' });
     await app.scheduler.cancelSchedule(jobId);
     expect(app.scheduler.list()).toEqual([]);
@@ -55,8 +55,8 @@ describe.each(TRANSPORTS)('scheduler periodic jobs (%s)', (transport) => {
     // Arrange
     await app.pool.stop(REPORTS);
     for (let i = 0; i < 10; i++) await app.queue.publish({ priority: 'high', domain: REPORTS, payload: i, deadline: inFuture() });
-    const skip = app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'skipped?');
-    const stretch = app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'stretched?', { whenBusy: 'stretch' });
+    const skip = await app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'skipped?');
+    const stretch = await app.scheduler.schedulePeriodic('high', REPORTS, 50, 10_000, 'stretched?', { whenBusy: 'stretch' });
 
     // Act
     await waitFor(() => app.scheduler.get(skip).ticks >= 8, { timeoutMs: 5_000, description: '8 ticks' });
@@ -69,14 +69,11 @@ describe.each(TRANSPORTS)('scheduler periodic jobs (%s)', (transport) => {
     await app.scheduler.cancelSchedule(stretch);
   });
 
-  it('rejects bad schedules with every bad field', () => {
-    expect(() => app.scheduler.schedulePeriodic('urgent' as never, 'a.b', 0, -1)).toThrow(KanbanValidationError);
-    try {
-      app.scheduler.schedulePeriodic('urgent' as never, 'a.b', 0, -1);
-    } catch (error) {
-      expect((error as KanbanValidationError).errors.map((e) => e.field)).toEqual(['priority', 'domain', 'deadlineMs', 'intervalMs']);
-    }
-    expect(() => app.scheduler.scheduleCron('high', REPORTS, 'every tuesday', 1000)).toThrow(/cron/);
+  it('rejects bad schedules with every bad field', async () => {
+    const error = await app.scheduler.schedulePeriodic('urgent' as never, 'a.b', 0, -1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KanbanValidationError);
+    expect((error as KanbanValidationError).errors.map((e) => e.field)).toEqual(['priority', 'domain', 'deadlineMs', 'intervalMs']);
+    await expect(app.scheduler.scheduleCron('high', REPORTS, 'every tuesday', 1000)).rejects.toThrow(/cron/);
   });
 
   it('a canary reports its outcome and latency in the coordinator health', async () => {

@@ -1,5 +1,6 @@
 import * as constants from './kanban.constants';
 import { KanbanConfigError } from './errors';
+import { DEFAULT_SCHEDULE_LEASE_MS } from './scheduler/scheduler.constants';
 import type { TransportSettings } from './transport/kanban-transport';
 import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
 
@@ -17,6 +18,7 @@ const POSITIVE_INTEGERS = [
   'scaleUpDepthPerWorker',
   'highWatermark',
   'dedupWindowMs',
+  'scheduleLeaseMs',
 ] as const;
 
 /**
@@ -43,6 +45,8 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     highWatermark: constants.DEFAULT_HIGH_WATERMARK,
     dedupWindowMs: constants.DEFAULT_DEDUP_WINDOW_MS,
     startWorkers: true,
+    schedules: [],
+    scheduleLeaseMs: DEFAULT_SCHEDULE_LEASE_MS,
     ...stripUndefined(options),
     embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
     failover: stripUndefined(options.failover ?? {}),
@@ -74,6 +78,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
       throw new KanbanConfigError(`failover.${key}`, `must be a positive integer when set, got ${String(value)}`);
     }
   }
+  if (!Array.isArray(resolved.schedules)) throw new KanbanConfigError('schedules', 'must be a list of schedule declarations');
   if (typeof resolved.embedded.path !== 'string' || resolved.embedded.path.length === 0) {
     throw new KanbanConfigError('embedded.path', 'must be a file path');
   }

@@ -7,15 +7,14 @@ import { CreateScheduleDto } from './dto/create-schedule.dto';
 export class SchedulesController {
   constructor(private readonly scheduler: KanbanScheduler) {}
 
-  /** 201 `{jobId}`; 409 when a schedule with that name exists. */
+  /** 201 `{jobId}` once stored; 409 when a different schedule has that name (the same one again returns its jobId). */
   @Post()
-  create(@Body() dto: CreateScheduleDto): { jobId: string } {
-    const options = { name: dto.name, whenBusy: dto.whenBusy };
+  async create(@Body() dto: CreateScheduleDto): Promise<{ jobId: string }> {
+    const options = { name: dto.name, whenBusy: dto.whenBusy, catchUp: dto.catchUp };
     const payload = dto.payload ?? null;
-    const jobId =
-      dto.type === 'interval'
+    const jobId = await (dto.type === 'interval'
         ? this.scheduler.schedulePeriodic(dto.priority, dto.domain, dto.intervalMs as number, dto.deadlineMs, payload, options)
-        : this.scheduler.scheduleCron(dto.priority, dto.domain, dto.cron as string, dto.deadlineMs, payload, options);
+        : this.scheduler.scheduleCron(dto.priority, dto.domain, dto.cron as string, dto.deadlineMs, payload, options));
     return { jobId };
   }
 

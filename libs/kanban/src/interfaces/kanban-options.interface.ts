@@ -1,3 +1,4 @@
+import type { ScheduleDeclaration } from '../scheduler/schedule.interface';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 
 export interface NatsConnectionOptions {
@@ -91,6 +92,10 @@ export interface KanbanModuleOptions {
   dedupWindowMs?: number;
   /** Start the workers of discovered `@KanbanHandler`s on application bootstrap. @default true */
   startWorkers?: boolean;
+  /** Schedules declared in code, created or updated (by name) on start-up and kept on the broker. @default [] */
+  schedules?: ScheduleDeclaration[];
+  /** Schedule leadership lease: a dead leader's ticks resume within this plus one interval. @default 3000 */
+  scheduleLeaseMs?: number;
 }
 
 /** Options with every default filled in, validated. */

@@ -1,16 +1,20 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob, validateCronExpression } from 'cron';
-import { KANBAN_OPTIONS } from '../kanban.constants';
+import { validateCronExpression } from 'cron';
+import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
 import { KanbanValidationError, ScheduleConflictError, ScheduleNotFoundError, type FieldError } from '../errors';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import type { Priority } from '../interfaces/work-item.interface';
 import { newItemId } from '../codec/item-id';
 import { KanbanQueue } from '../queue/kanban-queue';
+import { KanbanTransport } from '../transport/kanban-transport';
 import { domainError, priorityError } from '../validation';
 import { CanaryTracker } from './canary-tracker';
 import type { CanaryResult } from './canary-result.interface';
-import type { ScheduleOptions, ScheduleStatus } from './schedule.interface';
+import { nextTickAfter } from './schedule-clock';
+import type { ScheduleCoordination, ScheduleDefinition } from './schedule-coordination.interface';
+import type { BusyBehavior, CatchUpPolicy, ScheduleDeclaration, ScheduleOptions, ScheduleStatus } from './schedule.interface';
+import { MAX_CATCH_UP_TICKS, MAX_TIMER_DELAY_MS, SCHEDULE_SYNC_INTERVAL_MS, SCHEDULE_SYNC_JOB } from './scheduler.constants';
 
 /** Header marking canary items. */
 export const CANARY_HEADER = 'kanban-canary';
@@ -19,64 +23,68 @@ export const MAX_STRETCH = 8;
 /** Canary items must settle within this, or they count as dead-lettered by their deadline. */
 export const CANARY_DEADLINE_MS = 60_000;
 
+const BUSY_BEHAVIORS: readonly BusyBehavior[] = ['skip', 'stretch'];
+const CATCH_UP_POLICIES: readonly CatchUpPolicy[] = ['none', 'one', 'all'];
+
 interface Schedule {
+  definition: ScheduleDefinition;
   status: ScheduleStatus;
-  payload: unknown;
-  stop(): void;
   /** Ticks left to skip while stretched. */
   wait: number;
   cancelled: boolean;
   /** The tick being published, awaited by cancel. */
   running?: Promise<void>;
+  /** Leadership epoch in which this schedule last caught up on missed ticks. */
+  epoch: number;
 }
 
+/** The tick's idempotency key: a tick published twice (a leader hand-over, a catch-up) becomes one item. */
+export const tickKey = (jobId: string, tickTime: number): string => `schedule:${jobId}:${tickTime}`;
+
 /**
- * Periodic and cron publishing on @nestjs/schedule's SchedulerRegistry, with backpressure:
- * while the target queue is above highWatermark a tick is skipped or the interval stretched.
+ * Periodic and cron publishing on kanban's own SchedulerRegistry, with backpressure: while the
+ * target queue is above highWatermark a tick is skipped or the interval stretched.
+ *
+ * When the transport offers schedule coordination (NATS, embedded, failover), schedules are kept
+ * on the broker or store and reloaded on start, every instance mirrors them, and only the
+ * instance holding the broker's leadership lease fires ticks. Tick times are the same on every
+ * instance (multiples of the interval, or the cron times), so a hand-over neither skips nor
+ * repeats one, and the tick's idempotency key removes a double published across it.
  */
 @Injectable()
-export class KanbanScheduler implements OnModuleDestroy {
+export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('KanbanScheduler');
   private readonly schedules = new Map<string, Schedule>();
+  private readonly coordination?: ScheduleCoordination;
+  /** Creates, cancels and syncs run one at a time, so a sync never undoes a create it did not see. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly queue: KanbanQueue,
     private readonly canaries: CanaryTracker,
     @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
-  ) {}
+    @Inject(KANBAN_TRANSPORT) transport: KanbanTransport,
+  ) {
+    this.coordination = transport.scheduleCoordination(options.scheduleLeaseMs);
+  }
 
   /**
    * Publishes `payload` to (priority, domain) every `intervalMs`, each item with a deadline
-   * `deadlineMs` after its tick. Returns the jobId.
-   * @throws KanbanValidationError, ScheduleConflictError
+   * `deadlineMs` after its tick. Ticks fall on multiples of `intervalMs` since the epoch.
+   * Resolves to the jobId once the schedule is stored.
+   * @throws KanbanValidationError, ScheduleConflictError, BrokerUnavailableError
    */
-  schedulePeriodic(priority: Priority, domain: string, intervalMs: number, deadlineMs: number, payload: unknown = null, options: ScheduleOptions = {}): string {
-    const errors = this.check(priority, domain, deadlineMs);
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) errors.push({ field: 'intervalMs', message: 'must be a positive integer' });
-    if (errors.length) throw new KanbanValidationError(errors);
-    const schedule = this.create({ kind: 'interval', priority, domain, intervalMs, deadlineMs }, payload, options);
-    const handle = setInterval(() => this.tick(schedule, Math.floor(Date.now() / intervalMs)), intervalMs);
-    this.registry.addInterval(schedule.status.jobId, handle);
-    schedule.stop = () => this.registry.deleteInterval(schedule.status.jobId);
-    return schedule.status.jobId;
+  async schedulePeriodic(priority: Priority, domain: string, intervalMs: number, deadlineMs: number, payload: unknown = null, options: ScheduleOptions = {}): Promise<string> {
+    return this.create(this.definitionOf({ kind: 'interval', priority, domain, intervalMs, deadlineMs }, payload, options));
   }
 
   /**
    * Publishes on a cron expression (six fields with seconds, or five).
-   * @throws KanbanValidationError, ScheduleConflictError
+   * @throws KanbanValidationError, ScheduleConflictError, BrokerUnavailableError
    */
-  scheduleCron(priority: Priority, domain: string, cron: string, deadlineMs: number, payload: unknown = null, options: ScheduleOptions = {}): string {
-    const errors = this.check(priority, domain, deadlineMs);
-    const validation = typeof cron === 'string' ? validateCronExpression(cron) : { valid: false, error: undefined };
-    if (!validation.valid) errors.push({ field: 'cron', message: `is not a valid cron expression${validation.error ? ` (${validation.error.message})` : ''}` });
-    if (errors.length) throw new KanbanValidationError(errors);
-    const schedule = this.create({ kind: 'cron', priority, domain, cron, deadlineMs }, payload, options);
-    const job = new CronJob(cron, () => this.tick(schedule, Math.floor(Date.now() / 1000)));
-    this.registry.addCronJob(schedule.status.jobId, job);
-    job.start();
-    schedule.stop = () => this.registry.deleteCronJob(schedule.status.jobId);
-    return schedule.status.jobId;
+  async scheduleCron(priority: Priority, domain: string, cron: string, deadlineMs: number, payload: unknown = null, options: ScheduleOptions = {}): Promise<string> {
+    return this.create(this.definitionOf({ kind: 'cron', priority, domain, cron, deadlineMs }, payload, options));
   }
 
   /**
@@ -93,17 +101,18 @@ export class KanbanScheduler implements OnModuleDestroy {
   }
 
   /**
-   * Stops the schedule; resolves once no tick of it is still publishing.
-   * @throws ScheduleNotFoundError
+   * Removes the schedule from the store and stops it here; resolves once no tick of it is still
+   * publishing. Other instances stop it on their next sync.
+   * @throws ScheduleNotFoundError, BrokerUnavailableError
    */
   async cancelSchedule(jobId: string): Promise<void> {
-    const schedule = this.schedules.get(jobId);
-    if (!schedule) throw new ScheduleNotFoundError(jobId);
-    schedule.cancelled = true;
-    schedule.stop();
-    this.schedules.delete(jobId);
-    await schedule.running;
-    this.logger.log(`Schedule ${jobId} cancelled after ${schedule.status.published} published ticks`);
+    await this.exclusive(async () => {
+      const schedule = this.schedules.get(jobId);
+      if (!schedule) throw new ScheduleNotFoundError(jobId);
+      await this.coordination?.store.remove(jobId);
+      await this.unmount(schedule);
+      this.logger.log(`Schedule ${jobId} cancelled after ${schedule.status.published} published ticks here`);
+    });
   }
 
   list(): ScheduleStatus[] {
@@ -117,51 +126,149 @@ export class KanbanScheduler implements OnModuleDestroy {
     return { ...schedule.status };
   }
 
+  /**
+   * Creates the schedules of `options.schedules`, loads the stored ones and starts competing for
+   * leadership. A stored set that cannot be read now is read by the next sync.
+   * @throws KanbanValidationError for a bad declaration
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const declaration of this.options.schedules) await this.declare(declaration);
+    const coordination = this.coordination;
+    if (!coordination) return;
+    await this.syncNow();
+    coordination.leadership.start();
+    this.registry.addInterval(SCHEDULE_SYNC_JOB, setInterval(() => void this.syncNow(), SCHEDULE_SYNC_INTERVAL_MS));
+  }
+
+  /** Stops this instance's timers and leadership; the stored schedules stay for the next start. */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.schedules.keys()].map((jobId) => this.cancelSchedule(jobId)));
+    if (this.registry.doesExist('interval', SCHEDULE_SYNC_JOB)) this.registry.deleteInterval(SCHEDULE_SYNC_JOB);
+    await this.exclusive(() => Promise.all([...this.schedules.values()].map((schedule) => this.unmount(schedule))));
+    await this.coordination?.leadership.close();
   }
 
-  private check(priority: Priority, domain: string, deadlineMs: number): FieldError[] {
-    const errors: FieldError[] = [];
-    const p = priorityError(priority);
-    if (p) errors.push({ field: 'priority', message: p });
-    const d = domainError(domain);
-    if (d) errors.push({ field: 'domain', message: d });
-    if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1) errors.push({ field: 'deadlineMs', message: 'must be a positive integer' });
-    return errors;
+  private declare(declaration: ScheduleDeclaration): Promise<string> {
+    const { name, priority, domain, intervalMs, cron, deadlineMs, payload = null, whenBusy, catchUp } = declaration;
+    const kind = cron === undefined ? 'interval' : 'cron';
+    return this.create(this.definitionOf({ kind, priority, domain, intervalMs, cron, deadlineMs }, payload, { name, whenBusy, catchUp }));
   }
 
-  private create(spec: Pick<ScheduleStatus, 'kind' | 'priority' | 'domain' | 'intervalMs' | 'cron' | 'deadlineMs'>, payload: unknown, options: ScheduleOptions): Schedule {
-    const jobId = options.name ?? `schedule-${newItemId()}`;
-    if (this.schedules.has(jobId)) throw new ScheduleConflictError(jobId);
-    const schedule: Schedule = {
-      status: { ...spec, jobId, whenBusy: options.whenBusy ?? 'skip', ticks: 0, published: 0, skipped: 0, failed: 0, stretch: 1 },
+  /** @throws KanbanValidationError listing every bad field */
+  private definitionOf(spec: Pick<ScheduleDefinition, 'kind' | 'priority' | 'domain' | 'intervalMs' | 'cron' | 'deadlineMs'>, payload: unknown, options: ScheduleOptions): ScheduleDefinition {
+    const definition: ScheduleDefinition = {
+      jobId: options.name ?? `schedule-${newItemId()}`,
+      kind: spec.kind,
+      priority: spec.priority,
+      domain: spec.domain,
+      ...(spec.kind === 'interval' ? { intervalMs: spec.intervalMs } : { cron: spec.cron }),
+      deadlineMs: spec.deadlineMs,
       payload,
-      stop: () => undefined,
+      whenBusy: options.whenBusy ?? 'skip',
+      catchUp: options.catchUp ?? 'none',
+    };
+    const errors = definitionErrors(definition);
+    if (errors.length) throw new KanbanValidationError(errors);
+    return definition;
+  }
+
+  private create(definition: ScheduleDefinition): Promise<string> {
+    return this.exclusive(async () => {
+      const existing = this.schedules.get(definition.jobId);
+      if (existing) {
+        if (sameDefinition(existing.definition, definition)) return definition.jobId;
+        throw new ScheduleConflictError(definition.jobId);
+      }
+      await this.coordination?.store.save(definition);
+      this.mount(definition);
+      return definition.jobId;
+    });
+  }
+
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.serial.then(run);
+    this.serial = result.catch(() => undefined);
+    return result;
+  }
+
+  private syncNow(): Promise<void> {
+    return this.exclusive(() => this.sync()).catch((error: unknown) => this.logger.error(`Stored schedules not read: ${(error as Error).message}`));
+  }
+
+  /** Mirrors the stored schedules here: mounts new ones, unmounts removed or changed ones. */
+  private async sync(): Promise<void> {
+    const stored = new Map((await (this.coordination as ScheduleCoordination).store.list()).map((definition) => [definition.jobId, definition]));
+    for (const schedule of [...this.schedules.values()]) {
+      const definition = stored.get(schedule.definition.jobId);
+      if (definition && sameDefinition(definition, schedule.definition)) continue;
+      await this.unmount(schedule);
+      this.logger.log(`Schedule ${schedule.definition.jobId} ${definition ? 'changed' : 'removed'} in the store`);
+    }
+    for (const definition of stored.values()) {
+      if (this.schedules.has(definition.jobId)) continue;
+      const errors = definitionErrors(definition);
+      if (errors.length) {
+        this.logger.error(`Stored schedule ${definition.jobId} ignored: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+        continue;
+      }
+      this.mount(definition);
+    }
+  }
+
+  private mount(definition: ScheduleDefinition): void {
+    const { jobId, kind, priority, domain, intervalMs, cron, deadlineMs, whenBusy, catchUp } = definition;
+    const schedule: Schedule = {
+      definition,
+      status: { jobId, kind, priority, domain, intervalMs, cron, deadlineMs, whenBusy, catchUp, ticks: 0, published: 0, skipped: 0, failed: 0, stretch: 1 },
       wait: 0,
       cancelled: false,
+      epoch: 0,
     };
     this.schedules.set(jobId, schedule);
-    this.logger.log(`Schedule ${jobId} created: ${spec.kind} ${spec.intervalMs ?? spec.cron} -> ${spec.priority}.${spec.domain}`);
-    return schedule;
+    this.arm(schedule, nextTickAfter(definition, Date.now()));
+    this.logger.log(`Schedule ${jobId} mounted: ${kind} ${intervalMs ?? cron} -> ${priority}.${domain}`);
   }
 
-  private tick(schedule: Schedule, slot: number): void {
+  private async unmount(schedule: Schedule): Promise<void> {
+    schedule.cancelled = true;
+    this.registry.deleteTimeout(schedule.definition.jobId);
+    this.schedules.delete(schedule.definition.jobId);
+    await schedule.running;
+  }
+
+  /** Wakes at tick time `at`; delays beyond setTimeout's range are reached in steps. */
+  private arm(schedule: Schedule, at: number): void {
+    const { jobId } = schedule.definition;
+    const handle = setTimeout(() => {
+      this.registry.deleteTimeout(jobId);
+      if (Date.now() < at) return this.arm(schedule, at);
+      this.arm(schedule, nextTickAfter(schedule.definition, Math.max(Date.now(), at)));
+      this.tick(schedule, at);
+    }, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_DELAY_MS));
+    this.registry.addTimeout(jobId, handle);
+  }
+
+  private tick(schedule: Schedule, tickTime: number): void {
+    if (this.coordination && !this.coordination.leadership.isLeader()) return;
     if (schedule.running) {
       schedule.status.ticks++;
       schedule.status.skipped++;
       return;
     }
-    schedule.running = this.publishTick(schedule, slot).finally(() => (schedule.running = undefined));
+    schedule.running = this.publishTick(schedule, tickTime).finally(() => (schedule.running = undefined));
   }
 
   /** A tick is counted with its outcome, so `ticks` = published + skipped + failed whenever the status is read. */
-  private async publishTick(schedule: Schedule, slot: number): Promise<void> {
+  private async publishTick(schedule: Schedule, tickTime: number): Promise<void> {
     const { status } = schedule;
     const count = (outcome: 'published' | 'skipped' | 'failed'): void => {
       status.ticks++;
       status[outcome]++;
     };
+    const epoch = this.coordination?.leadership.epoch ?? 0;
+    if (schedule.epoch !== epoch) {
+      schedule.epoch = epoch;
+      await this.catchUp(schedule, tickTime, count);
+    }
     if (schedule.wait > 0) {
       schedule.wait--;
       count('skipped');
@@ -178,18 +285,67 @@ export class KanbanScheduler implements OnModuleDestroy {
       }
       status.stretch = 1;
       if (schedule.cancelled) return;
-      await this.queue.publish({
-        priority: status.priority,
-        domain: status.domain,
-        payload: schedule.payload,
-        deadlineMs: status.deadlineMs,
-        idempotencyKey: `schedule:${status.jobId}:${slot}`,
-      });
-      status.lastPublishedAt = Date.now();
+      await this.publish(schedule, tickTime);
       count('published');
     } catch (error) {
       count('failed');
       this.logger.error(`Schedule ${status.jobId} tick failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Publishes the ticks missed since the last one fired, as the schedule's catchUp policy says. */
+  private async catchUp(schedule: Schedule, tickTime: number, count: (outcome: 'published' | 'failed') => void): Promise<void> {
+    const { definition } = schedule;
+    if (!this.coordination || definition.catchUp === 'none') return;
+    let missed: number[] = [];
+    let dropped = 0;
+    try {
+      const last = await this.coordination.store.lastTick(definition.jobId);
+      if (last === undefined) return;
+      for (let t = nextTickAfter(definition, last); t < tickTime; t = nextTickAfter(definition, t)) {
+        missed.push(t);
+        if (missed.length > MAX_CATCH_UP_TICKS) {
+          missed.shift();
+          dropped++;
+        }
+      }
+    } catch (error) {
+      this.logger.error(`Schedule ${definition.jobId} missed ticks not read: ${(error as Error).message}`);
+      return;
+    }
+    if (definition.catchUp === 'one') {
+      dropped += Math.max(missed.length - 1, 0);
+      missed = missed.slice(-1);
+    }
+    if (missed.length + dropped === 0) return;
+    this.logger.warn(`Schedule ${definition.jobId} catching up ${missed.length} missed tick(s), skipping ${dropped} (catchUp ${definition.catchUp})`);
+    for (const missedTime of missed) {
+      if (schedule.cancelled) return;
+      try {
+        await this.publish(schedule, missedTime);
+        count('published');
+      } catch (error) {
+        count('failed');
+        this.logger.error(`Schedule ${definition.jobId} catch-up tick ${missedTime} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async publish(schedule: Schedule, tickTime: number): Promise<void> {
+    const { definition, status } = schedule;
+    await this.queue.publish({
+      priority: definition.priority,
+      domain: definition.domain,
+      payload: definition.payload,
+      deadlineMs: definition.deadlineMs,
+      idempotencyKey: tickKey(definition.jobId, tickTime),
+    });
+    status.lastPublishedAt = Date.now();
+    try {
+      await this.coordination?.store.recordTick(definition.jobId, tickTime);
+    } catch (error) {
+      // The item is published; an unrecorded tick only makes a later catch-up repeat it, which its idempotency key removes.
+      this.logger.warn(`Schedule ${definition.jobId} tick ${tickTime} published but not recorded: ${(error as Error).message}`);
     }
   }
 
@@ -199,4 +355,28 @@ export class KanbanScheduler implements OnModuleDestroy {
     const queue = depth.filter((q) => q.priority === status.priority && q.domain === status.domain).reduce((n, q) => n + q.ready, 0);
     return queue > watermark;
   }
+}
+
+function definitionErrors(definition: ScheduleDefinition): FieldError[] {
+  const errors: FieldError[] = [];
+  const p = priorityError(definition.priority);
+  if (p) errors.push({ field: 'priority', message: p });
+  const d = domainError(definition.domain);
+  if (d) errors.push({ field: 'domain', message: d });
+  if (!Number.isSafeInteger(definition.deadlineMs) || definition.deadlineMs < 1) errors.push({ field: 'deadlineMs', message: 'must be a positive integer' });
+  if (definition.kind === 'interval' && (!Number.isSafeInteger(definition.intervalMs) || (definition.intervalMs as number) < 1)) {
+    errors.push({ field: 'intervalMs', message: 'must be a positive integer' });
+  }
+  if (definition.kind === 'cron') {
+    const validation = typeof definition.cron === 'string' ? validateCronExpression(definition.cron) : { valid: false, error: undefined };
+    if (!validation.valid) errors.push({ field: 'cron', message: `is not a valid cron expression${validation.error ? ` (${validation.error.message})` : ''}` });
+  }
+  if (!BUSY_BEHAVIORS.includes(definition.whenBusy)) errors.push({ field: 'whenBusy', message: `must be one of ${BUSY_BEHAVIORS.join(', ')}` });
+  if (!CATCH_UP_POLICIES.includes(definition.catchUp)) errors.push({ field: 'catchUp', message: `must be one of ${CATCH_UP_POLICIES.join(', ')}` });
+  if (typeof definition.jobId !== 'string' || definition.jobId.length === 0 || definition.jobId.includes('/')) errors.push({ field: 'name', message: "must be a non-empty string without '/'" });
+  return errors;
+}
+
+function sameDefinition(a: ScheduleDefinition, b: ScheduleDefinition): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

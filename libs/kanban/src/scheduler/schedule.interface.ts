@@ -3,14 +3,37 @@ import type { Priority } from '../interfaces/work-item.interface';
 /** What a periodic tick does while its queue is above the high watermark. */
 export type BusyBehavior = 'skip' | 'stretch';
 
+/**
+ * Ticks missed while no instance could fire (every instance down, or a leader hand-over), counted
+ * from the last tick fired: `none` skips them, `one` publishes the latest of them, `all` publishes
+ * each (at most MAX_CATCH_UP_TICKS).
+ */
+export type CatchUpPolicy = 'none' | 'one' | 'all';
+
 export interface ScheduleOptions {
   /**
-   * Stable name, used as the jobId. Instances that create a schedule with the same name publish
-   * each tick once between them (the tick is deduplicated by idempotencyKey).
+   * Stable name, used as the jobId. Creating a schedule again under its name with the same
+   * definition returns the jobId (so code may declare it on every start); a different definition
+   * throws ScheduleConflictError.
    */
   name?: string;
   /** @default 'skip' */
   whenBusy?: BusyBehavior;
+  /** @default 'none' */
+  catchUp?: CatchUpPolicy;
+}
+
+/** A schedule declared in `KanbanModuleOptions.schedules`, created (or updated) on start-up. */
+export interface ScheduleDeclaration extends ScheduleOptions {
+  name: string;
+  priority: Priority;
+  domain: string;
+  /** Exactly one of `intervalMs` and `cron`. */
+  intervalMs?: number;
+  cron?: string;
+  deadlineMs: number;
+  /** @default null */
+  payload?: unknown;
 }
 
 export interface ScheduleStatus {
@@ -22,7 +45,8 @@ export interface ScheduleStatus {
   cron?: string;
   deadlineMs: number;
   whenBusy: BusyBehavior;
-  /** Ticks that ended: always published + skipped + failed. */
+  catchUp: CatchUpPolicy;
+  /** Ticks this instance handled as leader: always published + skipped + failed. */
   ticks: number;
   published: number;
   skipped: number;

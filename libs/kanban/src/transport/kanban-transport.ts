@@ -4,6 +4,7 @@ import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../inte
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
 import type { ControlChannel } from './control-channel.interface';
+import type { ScheduleCoordination } from '../scheduler/schedule-coordination.interface';
 
 /** The options every transport needs, derived once from the module options. */
 export interface TransportSettings {
@@ -102,4 +103,13 @@ export abstract class KanbanTransport {
 
   /** @throws DeadLetterNotFoundError */
   abstract deleteDeadLetter(id: string): Promise<void>;
+
+  /**
+   * Where schedules persist and which instance fires their ticks, both on this broker, with a
+   * leadership lease of `leaseMs`. Optional: without it (the default) schedules live in the
+   * process that created them and every instance fires its own, deduplicated by idempotency key.
+   */
+  scheduleCoordination(_leaseMs: number): ScheduleCoordination | undefined {
+    return undefined;
+  }
 }

@@ -1,10 +1,11 @@
 import { IsIn, IsInt, IsOptional, Matches, Min, ValidateBy, type ValidationArguments } from 'class-validator';
-import type { BusyBehavior, Priority } from '@tps/kanban';
+import type { BusyBehavior, CatchUpPolicy, Priority } from '@tps/kanban';
 import { IsKanbanDomain, IsKanbanPriority, JsonValue } from '../../validation';
 
 export const SCHEDULE_TYPES = ['interval', 'cron'] as const;
 export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 const BUSY_BEHAVIORS: readonly BusyBehavior[] = ['skip', 'stretch'];
+const CATCH_UP_POLICIES: readonly CatchUpPolicy[] = ['none', 'one', 'all'];
 /** Schedule names become jobIds in URLs and log lines: kept to a safe alphabet. */
 const SCHEDULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -59,4 +60,9 @@ export class CreateScheduleDto {
   @IsOptional()
   @IsIn(BUSY_BEHAVIORS, { message: `must be one of ${BUSY_BEHAVIORS.join(', ')}` })
   whenBusy?: BusyBehavior;
+
+  /** Ticks missed while no instance could fire: skip them, publish the latest, or publish each. @default 'none' */
+  @IsOptional()
+  @IsIn(CATCH_UP_POLICIES, { message: `must be one of ${CATCH_UP_POLICIES.join(', ')}` })
+  catchUp?: CatchUpPolicy;
 }

@@ -24,6 +24,9 @@ import { EmbeddedDeadLetterStore } from './embedded-dead-letter-store';
 import { EmbeddedItemStore, type EmbeddedItemRow } from './embedded-item-store';
 import { EmbeddedPullWaiters } from './embedded-pull-waiters';
 import { applyEmbeddedSchema } from './embedded-schema';
+import { EmbeddedScheduleLeadership } from './embedded-schedule-leadership';
+import { EmbeddedScheduleStore } from './embedded-schedule-store';
+import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 import { EmbeddedWriteBatcher, toKanbanError } from './embedded-write-batcher';
 import { StoreFileLock } from './store-file-lock';
 
@@ -221,6 +224,14 @@ export class EmbeddedTransport extends KanbanTransport {
       throw new LeaseExpiredError(ref.id, ref.domain);
     }
     throw new ItemNotFoundError(ref.id, ref.domain);
+  }
+
+  /** Schedules in a table of the file; the process holding the file leads. */
+  override scheduleCoordination(): ScheduleCoordination {
+    return {
+      store: new EmbeddedScheduleStore((statement) => this.write((store) => statement(store.db))),
+      leadership: new EmbeddedScheduleLeadership(),
+    };
   }
 
   private write<T>(write: (store: OpenStore) => T): Promise<T> {

@@ -19,6 +19,7 @@ import { unwrapLease, wrapDelivery } from './failover-lease';
 import { mergeNewestFirst } from './merge-dead-letters';
 import { OutboxForwarder } from './outbox-forwarder';
 import type { OutboxStore } from './outbox-store';
+import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 
 export interface FailoverOptions {
   /**
@@ -206,6 +207,14 @@ export class FailoverTransport extends KanbanTransport {
     }
     this.outboxPublishes++;
     return { id: item.id, broker: 'outbox', duplicate: false };
+  }
+
+  /**
+   * Schedules and their leadership stay on the primary: one leader needs one broker deciding it.
+   * While the primary is down no instance holds the lease, so ticks pause until it returns.
+   */
+  override scheduleCoordination(leaseMs: number): ScheduleCoordination | undefined {
+    return this.primary.transport.scheduleCoordination(leaseMs);
   }
 
   /** The first available broker that takes the item, primary first; undefined when none did. */

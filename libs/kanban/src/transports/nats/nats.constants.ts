@@ -40,3 +40,9 @@ export const NATS_SWEEP_BATCH = 256;
 export const NATS_DEAD_LETTER_SCAN_LIMIT = 1_000;
 /** Retry-After given with QueueFullError when the stream refuses for lack of room. */
 export const NATS_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
+/** The schedule leader renews its lease this many times per lease, so one lost renewal does not cost it. */
+export const NATS_LEADER_RENEWALS_PER_LEASE = 3;
+/** A leader steps down this long before its record can expire; followers try this long after it does. */
+export const NATS_LEADER_SAFETY_MARGIN_MS = 100;
+/** Shortest wait between two leadership attempts. */
+export const NATS_LEADER_MIN_RETRY_MS = 50;

@@ -37,6 +37,9 @@ import { publishToJetStream } from './nats-publish';
 import { NatsReplies } from './nats-replies';
 import { publishedOrTimeout, pullReady } from './nats-pull';
 import { NATS_ACK_PENDING_PULLS, NatsTopology } from './nats-topology';
+import { NatsScheduleLeadership } from './nats-schedule-leadership';
+import { NatsScheduleStore } from './nats-schedule-store';
+import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 
 const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
@@ -188,6 +191,15 @@ export class NatsTransport extends KanbanTransport {
     this.ready?.replies.close();
     this.controlChannel.detach();
     this.status.next({ state: 'closed', active: 'none' });
+  }
+
+  /** Schedules in a last-value stream, leadership as a lease record JetStream expires (see nats-schedule-*.ts). */
+  override scheduleCoordination(leaseMs: number): ScheduleCoordination {
+    const replicas = this.options.replicas ?? NATS_DEFAULT_REPLICAS;
+    return {
+      store: new NatsScheduleStore(() => this.connected(), this.names.prefix, replicas),
+      leadership: new NatsScheduleLeadership(() => this.connected(), this.names.prefix, replicas, leaseMs),
+    };
   }
 
   /** The connection while it is usable: what relayed settles travel on. */
