@@ -1,0 +1,79 @@
+import { performance } from 'node:perf_hooks';
+import { natsBroker, testNamespace, waitFor } from '../harness';
+import { ChildApp } from '../chaos/support/child-app';
+import type { ScheduleInstanceConfig } from './fixtures/schedule-instance';
+
+/** Relative to test/chaos/fixtures, where ChildApp looks. */
+const FIXTURE = '../../fleet/fixtures/schedule-instance.ts';
+const INSTANCES = 3;
+const INTERVAL_MS = 500;
+const LEASE_MS = 1_500;
+const RUN_MS = 10_000;
+/** Time for a child to compile its TypeScript and connect on a loaded 2-core machine. */
+const START_TIMEOUT_MS = 90_000;
+/** Event-loop and process-scheduling latency allowed on top of interval + lease (children and the test share 2 cores). */
+const SCHEDULING_SLACK_MS = 500;
+
+function startFleet(name: string): { children: ChildApp[]; config: ScheduleInstanceConfig } {
+  const namespace = testNamespace();
+  const config: ScheduleInstanceConfig = { natsUrl: natsBroker().url, streamPrefix: namespace.streamPrefix, domain: namespace.domain('ticks'), name, intervalMs: INTERVAL_MS, scheduleLeaseMs: LEASE_MS };
+  return { children: Array.from({ length: INSTANCES }, () => new ChildApp(FIXTURE, config)), config };
+}
+
+/** Pulls every item of the domain through `reader` and returns their tick times. */
+async function drainTicks(reader: ChildApp): Promise<number[]> {
+  const before = reader.count('drain-done');
+  reader.send('drain');
+  await reader.waitForLine('drain-done', 30_000, before + 1);
+  return reader.linesOf('tick').map(([, time]) => Number(time));
+}
+
+describe('schedules across a fleet of three instances on NATS', () => {
+  let children: ChildApp[] = [];
+
+  afterEach(async () => {
+    await Promise.all(children.map((child) => child.terminate()));
+    children = [];
+  });
+
+  it('fires each tick once across the fleet: 20 ± 2 ticks of 500 ms in 10 s, no tick twice', async () => {
+    // Arrange
+    const fleet = startFleet('fleet-count');
+    children = fleet.children;
+    await Promise.all(children.map((child) => child.waitForLine('ready', START_TIMEOUT_MS)));
+
+    // Act
+    const start = Date.now();
+    await waitFor(() => Date.now() >= start + RUN_MS, { timeoutMs: RUN_MS + 5_000, intervalMs: 50, description: 'the 10 s run' });
+    const end = Date.now();
+    const ticks = await drainTicks(children[0]);
+
+    // Assert
+    const inRun = ticks.filter((time) => time >= start && time < end);
+    expect(inRun.length).toBeGreaterThanOrEqual(18);
+    expect(inRun.length).toBeLessThanOrEqual(22);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    expect(ticks.every((time) => time % INTERVAL_MS === 0)).toBe(true);
+  }, 180_000);
+
+  it('resumes within one interval plus the lease after the leader is killed with -9', async () => {
+    // Arrange
+    const fleet = startFleet('fleet-kill');
+    children = fleet.children;
+    await Promise.all(children.map((child) => child.waitForLine('ready', START_TIMEOUT_MS)));
+    await waitFor(() => children.some((child) => child.count('published') >= 3), { timeoutMs: 20_000, description: 'a leader publishing' });
+    const leader = children.find((child) => child.count('published') >= 3) as ChildApp;
+    const others = children.filter((child) => child !== leader);
+
+    // Act
+    const killedAt = performance.now();
+    await leader.kill9();
+    await waitFor(() => others.some((child) => child.count('published') > 0), { timeoutMs: 20_000, intervalMs: 10, description: 'a new leader publishing' });
+    const resumedAt = Math.min(...others.map((child) => child.arrivals[child.lines.findIndex(([kind]) => kind === 'published')]).filter((at) => at !== undefined));
+    const ticks = await drainTicks(others[0]);
+
+    // Assert
+    expect(resumedAt - killedAt).toBeLessThanOrEqual(INTERVAL_MS + LEASE_MS + SCHEDULING_SLACK_MS);
+    expect(new Set(ticks).size).toBe(ticks.length);
+  }, 180_000);
+});
