@@ -7,7 +7,7 @@ import { CreateScheduleDto } from './dto/create-schedule.dto';
 export class SchedulesController {
   constructor(private readonly scheduler: KanbanScheduler) {}
 
-  /** 201 `{jobId}` once stored; 409 when a different schedule has that name (the same one again returns its jobId). */
+  /** 201 `{jobId}` once stored; 409 when a schedule with that name exists. */
   @Post()
   async create(@Body() dto: CreateScheduleDto): Promise<{ jobId: string }> {
     const options = { name: dto.name, whenBusy: dto.whenBusy, catchUp: dto.catchUp };

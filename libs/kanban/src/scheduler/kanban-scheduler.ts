@@ -127,7 +127,7 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Creates the schedules of `options.schedules`, loads the stored ones and starts competing for
+   * Creates the schedules of `options.schedules` (replacing stored ones of the same name), loads the stored ones and starts competing for
    * leadership. A stored set that cannot be read now is read by the next sync.
    * @throws KanbanValidationError for a bad declaration
    */
@@ -150,7 +150,7 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   private declare(declaration: ScheduleDeclaration): Promise<string> {
     const { name, priority, domain, intervalMs, cron, deadlineMs, payload = null, whenBusy, catchUp } = declaration;
     const kind = cron === undefined ? 'interval' : 'cron';
-    return this.create(this.definitionOf({ kind, priority, domain, intervalMs, cron, deadlineMs }, payload, { name, whenBusy, catchUp }));
+    return this.create(this.definitionOf({ kind, priority, domain, intervalMs, cron, deadlineMs }, payload, { name, whenBusy, catchUp }), true);
   }
 
   /** @throws KanbanValidationError listing every bad field */
@@ -171,14 +171,14 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     return definition;
   }
 
-  private create(definition: ScheduleDefinition): Promise<string> {
+  /** An existing jobId is refused, or with `replace` (code declarations) replaced when its definition differs. */
+  private create(definition: ScheduleDefinition, replace = false): Promise<string> {
     return this.exclusive(async () => {
       const existing = this.schedules.get(definition.jobId);
-      if (existing) {
-        if (sameDefinition(existing.definition, definition)) return definition.jobId;
-        throw new ScheduleConflictError(definition.jobId);
-      }
+      if (existing && !replace) throw new ScheduleConflictError(definition.jobId);
+      if (existing && sameDefinition(existing.definition, definition)) return definition.jobId;
       await this.coordination?.store.save(definition);
+      if (existing) await this.unmount(existing);
       this.mount(definition);
       return definition.jobId;
     });

@@ -12,9 +12,9 @@ export type CatchUpPolicy = 'none' | 'one' | 'all';
 
 export interface ScheduleOptions {
   /**
-   * Stable name, used as the jobId. Creating a schedule again under its name with the same
-   * definition returns the jobId (so code may declare it on every start); a different definition
-   * throws ScheduleConflictError.
+   * Stable name, used as the jobId; creating a schedule under a stored name throws
+   * ScheduleConflictError. Schedules that code declares on every start belong in
+   * `KanbanModuleOptions.schedules`, which replaces the stored one of the same name.
    */
   name?: string;
   /** @default 'skip' */
