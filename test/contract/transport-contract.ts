@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { KanbanTransport, TransportSettings } from '../../libs/kanban/src/transport';
+import type { ScheduleDefinition } from '../../libs/kanban/src/scheduler/schedule-coordination.interface';
 import { isMalformed, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
 import { DeadLetterNotFoundError, LeaseExpiredError, QueueFullError } from '../../libs/kanban/src/errors';
 import {
@@ -30,6 +31,7 @@ export interface ContractHarness {
 }
 
 const DOMAIN = 'orders';
+const SCHEDULE_LEASE_MS = 2_000;
 const QUEUE = { domain: DOMAIN, priority: 'normal' } as const;
 
 function asDelivery(delivery: Delivery | MalformedDelivery): Delivery {
@@ -581,6 +583,43 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(await reopened.getDeadLetter(item.id)).toEqual(deadLetter);
         expect(await depthOf(reopened, 'normal', DOMAIN)).toEqual({ ready: 0, inFlight: 0 });
+      });
+    });
+
+    describe('schedule coordination (optional hook)', () => {
+      it('keeps schedules and their last tick across a reopen, and forgets a removed one', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const store = transport.scheduleCoordination(SCHEDULE_LEASE_MS)?.store;
+        // A transport without the hook keeps schedules in the process: nothing to check here.
+        if (!store) return;
+        const kept: ScheduleDefinition = { jobId: 'nightly.report:v1', kind: 'cron', priority: 'low', domain: DOMAIN, cron: '0 0 * * *', deadlineMs: 1_000, payload: { a: [1] }, whenBusy: 'skip', catchUp: 'all' };
+        const removed: ScheduleDefinition = { ...kept, jobId: 'hourly', kind: 'interval', cron: undefined, intervalMs: 3_600_000 };
+        await store.save(kept);
+        await store.save({ ...removed, deadlineMs: 5 });
+        await store.save(removed);
+        await store.recordTick(kept.jobId, 1_700_000_000_000);
+        await store.remove(removed.jobId);
+
+        const reopened = await harness.reopen(transport, settings);
+        const reopenedStore = reopened.scheduleCoordination(SCHEDULE_LEASE_MS)?.store;
+
+        expect(await reopenedStore?.list()).toEqual([kept]);
+        expect(await reopenedStore?.lastTick(kept.jobId)).toBe(1_700_000_000_000);
+        expect(await reopenedStore?.lastTick(removed.jobId)).toBeUndefined();
+      });
+
+      it('makes the one instance competing for the schedule lease its leader', async () => {
+        const transport = await harness.create(contractSettings());
+        const leadership = transport.scheduleCoordination(SCHEDULE_LEASE_MS)?.leadership;
+        if (!leadership) return;
+
+        leadership.start();
+
+        await eventually('the schedule lease', async () => (leadership.isLeader() ? true : undefined));
+        expect(leadership.epoch).toBe(1);
+        await leadership.close();
+        expect(leadership.isLeader()).toBe(false);
       });
     });
   });
