@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KanbanValidationError } from '../../libs/kanban/src';
 import { waitFor } from '../harness';
 import { createKanbanTestApp, namespace, type KanbanTestApp } from '../library/support/kanban-test-app';
 
@@ -31,6 +32,15 @@ describe.each(['embedded', 'nats'] as const)('schedules persist across restarts 
     return deliveries.map((delivery) => Number((delivery.item.idempotencyKey ?? '').split(':').pop())).sort((a, b) => a - b);
   }
 
+  it('refuses to start with a bad schedule declared in forRoot, naming every bad field', async () => {
+    const starting = createKanbanTestApp({ transport, dbPath: join(dir, 'kanban.db'), options: { startWorkers: false, schedules: [{ name: 'bad', priority: 'urgent' as never, domain: 'a.b', intervalMs: 0, deadlineMs: 0, catchUp: 'some' as never }] } });
+
+    const error = await starting.catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(KanbanValidationError);
+    expect((error as KanbanValidationError).errors.map((e) => e.field)).toEqual(['priority', 'domain', 'deadlineMs', 'intervalMs', 'catchUp']);
+  });
+
   it('a schedule created through the API is listed and fires again after a restart', async () => {
     // Arrange
     const domain = namespace.domain(`persist-${transport}`);
@@ -50,14 +60,16 @@ describe.each(['embedded', 'nats'] as const)('schedules persist across restarts 
     expect(second.scheduler.list()).toEqual([]);
   });
 
-  it("catchUp 'all' publishes every tick missed while no instance ran, 'none' skips them", async () => {
+  it("catchUp 'all' publishes every tick missed while no instance ran, 'one' the latest of them, 'none' none", async () => {
     // Arrange
     const all = namespace.domain(`all-${transport}`);
+    const one = namespace.domain(`one-${transport}`);
     const none = namespace.domain(`none-${transport}`);
     const first = await start();
+    await first.scheduler.schedulePeriodic('normal', one, INTERVAL_MS, 60_000, 'one', { name: `catch-one-${transport}`, catchUp: 'one' });
     await first.scheduler.schedulePeriodic('normal', all, INTERVAL_MS, 60_000, 'all', { name: `catch-all-${transport}`, catchUp: 'all' });
     await first.scheduler.schedulePeriodic('normal', none, INTERVAL_MS, 60_000, 'none', { name: `catch-none-${transport}`, catchUp: 'none' });
-    await waitFor(() => first.scheduler.list().every((s) => s.published >= 2), { timeoutMs: 10_000, description: 'both schedules publishing' });
+    await waitFor(() => first.scheduler.list().every((s) => s.published >= 2), { timeoutMs: 10_000, description: 'every schedule publishing' });
     const skippedBefore = first.scheduler.get(`catch-all-${transport}`).skipped;
     await first.close();
     const downAt = Date.now();
@@ -65,16 +77,22 @@ describe.each(['embedded', 'nats'] as const)('schedules persist across restarts 
 
     // Act
     const second = await start();
-    await waitFor(() => second.scheduler.list().every((s) => s.published >= 2), { timeoutMs: 10_000, description: 'both schedules publishing after the restart' });
+    await waitFor(() => second.scheduler.list().every((s) => s.published >= 2), { timeoutMs: 10_000, description: 'every schedule publishing after the restart' });
 
     // Assert
     const allTicks = await tickTimes(second, all);
+    const oneTicks = await tickTimes(second, one);
     const noneTicks = await tickTimes(second, none);
+    // 'none' publishes only the regular ticks of the second run: anything the others published before its first is a catch-up.
+    const firstRegular = Math.min(...noneTicks.filter((time) => time > downAt));
+    const inOutage = (times: number[]): number => times.filter((time) => time > downAt && time < firstRegular).length;
     const gaps = (times: number[]): number[] => times.slice(1).map((time, i) => time - times[i]);
     // A tick that fell while the previous one was still publishing is skipped by design and counted so.
     const skipped = skippedBefore + second.scheduler.get(`catch-all-${transport}`).skipped;
     const missing = gaps(allTicks).reduce((sum, gap) => sum + gap / INTERVAL_MS - 1, 0);
     expect(missing).toBeLessThanOrEqual(skipped);
+    expect(inOutage(allTicks)).toBeGreaterThanOrEqual(OUTAGE_MS / INTERVAL_MS - 1);
+    expect(inOutage(oneTicks)).toBe(1);
     expect(Math.max(...gaps(noneTicks))).toBeGreaterThanOrEqual(OUTAGE_MS);
   });
 });
