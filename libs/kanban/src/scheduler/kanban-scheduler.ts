@@ -58,6 +58,7 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly coordination?: ScheduleCoordination;
   /** Creates, cancels and syncs run one at a time, so a sync never undoes a create it did not see. */
   private serial: Promise<unknown> = Promise.resolve();
+  private syncFailing = false;
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -190,8 +191,16 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     return result;
   }
 
-  private syncNow(): Promise<void> {
-    return this.exclusive(() => this.sync()).catch((error: unknown) => this.logger.error(`Stored schedules not read: ${(error as Error).message}`));
+  /** Logs the first failure of a streak and the recovery, not one line a second while the broker is away. */
+  private async syncNow(): Promise<void> {
+    try {
+      await this.exclusive(() => this.sync());
+      if (this.syncFailing) this.logger.log('Stored schedules read again');
+      this.syncFailing = false;
+    } catch (error) {
+      if (!this.syncFailing) this.logger.error(`Stored schedules not read, retrying every ${SCHEDULE_SYNC_INTERVAL_MS} ms: ${(error as Error).message}`);
+      this.syncFailing = true;
+    }
   }
 
   /** Mirrors the stored schedules here: mounts new ones, unmounts removed or changed ones. */

@@ -31,6 +31,8 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
   private round?: Promise<void>;
   private ready?: Promise<void>;
   private closed = false;
+  /** Only the first failed round of a streak is logged, not one a second while NATS is away. */
+  private failing = false;
   epoch = 0;
 
   constructor(
@@ -87,15 +89,18 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
       }
       this.sequence = ack.seq;
       this.leaderUntil = started + this.leaseMs - NATS_LEADER_SAFETY_MARGIN_MS;
+      this.failing = false;
       return this.renewMs;
     } catch (error) {
       if (jsApiCode(error) !== WRONG_LAST_SEQUENCE) {
         this.ready = undefined;
-        this.logger.warn(`Schedule leadership round failed: ${(error as Error).message}`);
+        if (!this.failing) this.logger.warn(`Schedule leadership rounds failing (a leader steps down when its lease runs out): ${(error as Error).message}`);
+        this.failing = true;
         return this.renewMs;
       }
       if (this.isLeader()) this.logger.warn(`Schedule leadership lost by ${this.id}: another instance holds the lease`);
       this.leaderUntil = 0;
+      this.failing = false;
       return this.untilLeaseLapses();
     }
   }
