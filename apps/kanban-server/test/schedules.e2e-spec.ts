@@ -65,6 +65,17 @@ describe('Schedules over HTTP', () => {
     expect(response.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['cron', 'deadlineMs', 'domain', 'intervalMs', 'name', 'priority', 'whenBusy']);
   });
 
+  it('stores catchUp with the schedule and refuses an unknown policy with 400', async () => {
+    const bad = await server.http().post('/schedules').send(interval({ catchUp: 'sometimes' })).expect(400);
+    const created = await server.http().post('/schedules').send(interval({ name: 'catching-up', catchUp: 'all' })).expect(201);
+
+    const one = await server.http().get(`/schedules/${created.body.jobId}`).expect(200);
+    await server.http().delete(`/schedules/${created.body.jobId}`).expect(204);
+
+    expect(bad.body.fields).toEqual([{ field: 'catchUp', message: 'must be one of none, one, all' }]);
+    expect(one.body).toMatchObject({ jobId: 'catching-up', catchUp: 'all' });
+  });
+
   it('answers 400 for a cron expression the scheduler cannot parse', async () => {
     const response = await server.http().post('/schedules').send({ type: 'cron', priority: 'low', domain: 'nightly', cron: 'every tuesday', deadlineMs: 1000 }).expect(400);
 
