@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KanbanValidationError } from '../../libs/kanban/src';
-import { waitFor } from '../harness';
+import { rabbitmqBroker, waitFor } from '../harness';
+import { unreachable } from '../failover/support/parts';
 import { createKanbanTestApp, namespace, type KanbanTestApp } from '../library/support/kanban-test-app';
 
 const INTERVAL_MS = 200;
@@ -94,5 +95,31 @@ describe.each(['embedded', 'nats'] as const)('schedules persist across restarts 
     expect(inOutage(allTicks)).toBeGreaterThanOrEqual(OUTAGE_MS / INTERVAL_MS - 1);
     expect(inOutage(oneTicks)).toBe(1);
     expect(Math.max(...gaps(noneTicks))).toBeGreaterThanOrEqual(OUTAGE_MS);
+  });
+});
+
+describe('schedules declared while the primary broker is down (failover)', () => {
+  it('starts on the fallback and keeps the declared schedule waiting to be stored, not lost', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(tmpdir(), 'kanban-schedules-'));
+    const options = {
+      nats: { servers: [await unreachable('nats')], streamPrefix: namespace.streamPrefix },
+      rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix },
+      embedded: { path: join(dir, 'outbox.db') },
+      startWorkers: false,
+      schedules: [{ name: 'declared-while-down', priority: 'normal' as const, domain: namespace.domain('down'), intervalMs: 1_000, deadlineMs: 60_000 }],
+    };
+
+    // Act
+    const app = await createKanbanTestApp({ options });
+
+    // Assert
+    try {
+      expect(app.transport.currentStatus).toMatchObject({ active: 'rabbitmq' });
+      expect(app.logs.some((line) => line.includes('Declared schedule declared-while-down not stored yet'))).toBe(true);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

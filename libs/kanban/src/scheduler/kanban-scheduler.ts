@@ -59,6 +59,8 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   /** Creates, cancels and syncs run one at a time, so a sync never undoes a create it did not see. */
   private serial: Promise<unknown> = Promise.resolve();
   private syncFailing = false;
+  /** Declarations not yet stored because the broker was away at start-up; each sync stores them first. */
+  private unsaved: ScheduleDefinition[] = [];
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -128,12 +130,21 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Creates the schedules of `options.schedules` (replacing stored ones of the same name), loads the stored ones and starts competing for
-   * leadership. A stored set that cannot be read now is read by the next sync.
+   * Creates the schedules of `options.schedules` (replacing stored ones of the same name), loads
+   * the stored ones and starts competing for leadership. What the broker cannot take or give now
+   * (it is down at start-up) is stored or read by the next sync.
    * @throws KanbanValidationError for a bad declaration
    */
   async onApplicationBootstrap(): Promise<void> {
-    for (const declaration of this.options.schedules) await this.declare(declaration);
+    const declared = this.options.schedules.map((declaration) => this.declarationOf(declaration));
+    for (const definition of declared) {
+      try {
+        await this.create(definition, true);
+      } catch (error) {
+        this.logger.error(`Declared schedule ${definition.jobId} not stored yet, retrying with the next sync: ${(error as Error).message}`);
+        this.unsaved.push(definition);
+      }
+    }
     const coordination = this.coordination;
     if (!coordination) return;
     await this.syncNow();
@@ -148,10 +159,11 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     await this.coordination?.leadership.close();
   }
 
-  private declare(declaration: ScheduleDeclaration): Promise<string> {
+  /** @throws KanbanValidationError listing every bad field */
+  private declarationOf(declaration: ScheduleDeclaration): ScheduleDefinition {
     const { name, priority, domain, intervalMs, cron, deadlineMs, payload = null, whenBusy, catchUp } = declaration;
     const kind = cron === undefined ? 'interval' : 'cron';
-    return this.create(this.definitionOf({ kind, priority, domain, intervalMs, cron, deadlineMs }, payload, { name, whenBusy, catchUp }), true);
+    return this.definitionOf({ kind, priority, domain, intervalMs, cron, deadlineMs }, payload, { name, whenBusy, catchUp });
   }
 
   /** @throws KanbanValidationError listing every bad field */
@@ -205,7 +217,12 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Mirrors the stored schedules here: mounts new ones, unmounts removed or changed ones. */
   private async sync(): Promise<void> {
-    const stored = new Map((await (this.coordination as ScheduleCoordination).store.list()).map((definition) => [definition.jobId, definition]));
+    const { store } = this.coordination as ScheduleCoordination;
+    while (this.unsaved.length) {
+      await store.save(this.unsaved[0]);
+      this.unsaved.shift();
+    }
+    const stored = new Map((await store.list()).map((definition) => [definition.jobId, definition]));
     for (const schedule of [...this.schedules.values()]) {
       const definition = stored.get(schedule.definition.jobId);
       if (definition && sameDefinition(definition, schedule.definition)) continue;
