@@ -12,6 +12,10 @@ const userRegistry = new Registry();
 @Module({ imports: [KanbanModule.forRoot({ embedded: { path: join(dir, 'kanban.db') }, autoscale: false })] })
 class AppModule {}
 
+/** One store file admits one app at a time (StoreLockedError), so apps side by side each keep a private in-memory store. */
+@Module({ imports: [KanbanModule.forRoot({ embedded: { path: ':memory:' }, autoscale: false })] })
+class InMemoryAppModule {}
+
 @Module({ imports: [KanbanModule.forRoot({ embedded: { path: join(dir, 'user-registry.db') }, autoscale: false, registry: userRegistry })] })
 class UserRegistryAppModule {}
 
@@ -47,8 +51,8 @@ describe('one module built into an app context more than once in a process', () 
 
   it('builds two apps side by side, each counting only its own publishes', async () => {
     // Arrange
-    const first = await build(AppModule);
-    const second = await build(AppModule);
+    const first = await build(InMemoryAppModule);
+    const second = await build(InMemoryAppModule);
 
     // Act
     await publishOne(first);
