@@ -5,6 +5,8 @@ export {
   KANBAN_OPTIONS,
   PRIORITIES,
   DOMAIN_PATTERN,
+  DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
+  DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS,
 } from './kanban.constants';
 export * from './interfaces';
 export * from './errors';

@@ -14,6 +14,7 @@ const POSITIVE_INTEGERS = [
   'maxQueueDepth',
   'queueFullWaitMs',
   'circuitBreakerThreshold',
+  'circuitBreakerCooldownMs',
   'maxWorkers',
   'scaleUpDepthPerWorker',
   'highWatermark',
@@ -38,6 +39,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     queueFullBehavior: 'reject',
     queueFullWaitMs: constants.DEFAULT_QUEUE_FULL_WAIT_MS,
     circuitBreakerThreshold: constants.DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
+    circuitBreakerCooldownMs: constants.DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS,
     minWorkers: constants.DEFAULT_MIN_WORKERS,
     maxWorkers: constants.DEFAULT_MAX_WORKERS,
     scaleUpDepthPerWorker: constants.DEFAULT_SCALE_UP_DEPTH_PER_WORKER,
@@ -67,10 +69,6 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
   }
   if (resolved.queueFullBehavior !== 'reject' && resolved.queueFullBehavior !== 'wait') {
     throw new KanbanConfigError('queueFullBehavior', `must be 'reject' or 'wait', got ${String(resolved.queueFullBehavior)}`);
-  }
-  const cooldown = resolved.circuitBreakerCooldownMs;
-  if (cooldown !== undefined && (!Number.isSafeInteger(cooldown) || cooldown <= 0)) {
-    throw new KanbanConfigError('circuitBreakerCooldownMs', `must be a positive integer when set, got ${String(cooldown)}`);
   }
   for (const key of ['publishTimeoutMs', 'outboxMaxItems'] as const) {
     const value = resolved.failover[key];

@@ -20,6 +20,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
 export const DEFAULT_MAX_QUEUE_DEPTH = 100_000;
 export const DEFAULT_QUEUE_FULL_WAIT_MS = 5_000;
 export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 3;
+/** An open breaker probes one item after this long: without it one bad minute would stop a domain until a restart. */
+export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS = 30_000;
 export const DEFAULT_MIN_WORKERS = 1;
 export const DEFAULT_MAX_WORKERS = 10;
 export const DEFAULT_SCALE_UP_DEPTH_PER_WORKER = 100;

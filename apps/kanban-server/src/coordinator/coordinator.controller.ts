@@ -22,6 +22,13 @@ export class CoordinatorController {
     return this.coordinator.getHealth();
   }
 
+  /** Closes every open circuit breaker: the workers pull again without waiting for the cooldown's probe. */
+  @Post('breakers/reset')
+  @HttpCode(HttpStatus.OK)
+  resetBreakers(): { closed: number } {
+    return { closed: this.coordinator.resetCircuitBreakers() };
+  }
+
   /**
    * 202: intake stops at once (publishes get 503 from now on); in-flight work finishes in the
    * background, then the workers stop. Irreversible until restart, as at shutdown.

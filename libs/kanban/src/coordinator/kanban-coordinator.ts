@@ -81,6 +81,16 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     this.logger.log(`Workers adjusted to ${count} per handler (autoscaling paused)`);
   }
 
+  /**
+   * Closes every open circuit breaker at once, for when the cause (a downstream outage) is fixed
+   * before the cooldown's probe. Returns how many were open.
+   */
+  resetCircuitBreakers(): number {
+    const closed = this.pool.resetOpenBreakers();
+    this.logger.log(`Closed ${closed} open circuit breaker(s) on request`);
+    return closed;
+  }
+
   resumeAutoscale(): void {
     this.manualTarget = undefined;
   }

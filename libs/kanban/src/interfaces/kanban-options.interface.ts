@@ -76,7 +76,7 @@ export interface KanbanModuleOptions {
   queueFullWaitMs?: number;
   /** Consecutive failures that open a worker's circuit breaker. @default 3 */
   circuitBreakerThreshold?: number;
-  /** When set, an open breaker lets one probe item through after this long (half-open). Unset: stays open until restarted. */
+  /** An open breaker lets one probe item through after this long (half-open). @default 30000 */
   circuitBreakerCooldownMs?: number;
   /** Workers per handler that the autoscaler keeps at least. @default 1 */
   minWorkers?: number;
@@ -101,11 +101,10 @@ export interface KanbanModuleOptions {
 /** Options with every default filled in, validated. */
 export interface KanbanResolvedOptions
   extends Required<
-    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover' | 'circuitBreakerCooldownMs'>
+    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover'>
   > {
   nats?: NatsConnectionOptions;
   rabbitmq?: RabbitMqConnectionOptions;
   embedded: EmbeddedStoreOptions;
   failover: KanbanFailoverOptions;
-  circuitBreakerCooldownMs?: number;
 }

@@ -1,34 +1,36 @@
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /**
- * Counts consecutive failures of one worker. At `threshold` it opens; with a cooldown it lets one
- * probe through after that long (half-open) and closes again on the probe's success.
+ * Counts the distinct items that failed one after another on one worker: one poison item retried
+ * up to maxAttempts is one failure, not a broken downstream. At `threshold` it opens; after
+ * `cooldownMs` it lets one probe through (half-open) and closes again on the probe's success.
  */
 export class CircuitBreaker {
-  private failures = 0;
+  /** Ids of the items that failed since the last success; cleared on success, so never more than a streak. */
+  private readonly failedItems = new Set<string>();
   private openedAt = 0;
   private current: BreakerState = 'closed';
 
   constructor(
     private readonly threshold: number,
-    private readonly cooldownMs?: number,
+    private readonly cooldownMs: number,
   ) {}
 
   get state(): BreakerState {
-    if (this.current === 'open' && this.cooldownMs !== undefined && performance.now() - this.openedAt >= this.cooldownMs) {
+    if (this.current === 'open' && performance.now() - this.openedAt >= this.cooldownMs) {
       this.current = 'half_open';
     }
     return this.current;
   }
 
   get consecutiveFailures(): number {
-    return this.failures;
+    return this.failedItems.size;
   }
 
   /** Returns true when this failure opened the breaker. */
-  recordFailure(): boolean {
-    this.failures++;
-    const opens = this.current === 'half_open' || (this.current === 'closed' && this.failures >= this.threshold);
+  recordFailure(itemId: string): boolean {
+    this.failedItems.add(itemId);
+    const opens = this.current === 'half_open' || (this.current === 'closed' && this.failedItems.size >= this.threshold);
     if (opens) {
       this.current = 'open';
       this.openedAt = performance.now();
@@ -37,7 +39,7 @@ export class CircuitBreaker {
   }
 
   recordSuccess(): void {
-    this.failures = 0;
+    this.failedItems.clear();
     this.current = 'closed';
   }
 

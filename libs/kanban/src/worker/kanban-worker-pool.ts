@@ -71,6 +71,11 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     return open.length;
   }
 
+  /** Closes every open or half-open breaker in place; the workers pull again without a restart. Returns how many. */
+  resetOpenBreakers(): number {
+    return [...this.groups.values()].flatMap((g) => g.workers).filter((w) => w.resetBreaker()).length;
+  }
+
   status(): WorkerStatus[] {
     return [...this.groups.values()].flatMap((g) => g.workers.map((w) => w.status()));
   }

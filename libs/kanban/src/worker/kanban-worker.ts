@@ -95,6 +95,14 @@ export class KanbanWorker {
     this.loop = this.run();
   }
 
+  /** Closes an open or half-open breaker so the worker pulls again at once. Returns whether it was open. */
+  resetBreaker(): boolean {
+    if (this.breaker.state === 'closed') return false;
+    this.breaker.reset();
+    this.setBreakerMetric(0);
+    return true;
+  }
+
   /** Stops pulling, lets the items already pulled finish, then resolves. Idempotent. */
   async stop(): Promise<void> {
     this.running = false;
@@ -121,7 +129,6 @@ export class KanbanWorker {
     while (this.running) {
       const breaker = this.breaker.state;
       if (breaker === 'open') {
-        if (this.deps.options.circuitBreakerCooldownMs === undefined) break;
         await sleep(WORKER_PULL_ERROR_BACKOFF_MS);
         continue;
       }
@@ -269,12 +276,12 @@ export class KanbanWorker {
 
   private onFailure(delivery: Delivery, message: string): void {
     this.failed++;
-    const opened = this.breaker.recordFailure();
+    const opened = this.breaker.recordFailure(delivery.item.id);
     const count = this.breaker.consecutiveFailures;
     this.logger.warn(`Item ${delivery.item.id} failed (attempt ${delivery.item.attempts}, consecutive failure ${count}): ${message}`);
     if (opened) {
       this.setBreakerMetric(1);
-      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} consecutive failures: investigate, then restart the worker`);
+      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.deps.options.circuitBreakerCooldownMs} ms, or reset it through the coordinator`);
     }
   }
 
