@@ -48,10 +48,10 @@ describe('RabbitMQ topology conflicts', () => {
     await second.close();
   });
 
-  it('refuses to connect when the dead-letter queue exists as a classic queue', async () => {
+  it('refuses to connect when the dead-letter log exists as a classic queue', async () => {
     // Arrange
     const first = await harness.create(contractSettings());
-    const deadLetterQueue = harness.namesOf(first).deadLetterQueue;
+    const deadLetterQueue = harness.namesOf(first).deadLetterLog;
     await first.close();
     const channel = await (await harness.admin()).createChannel();
     await channel.deleteQueue(deadLetterQueue);
