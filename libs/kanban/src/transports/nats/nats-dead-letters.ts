@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeadLetterNotFoundError } from '../../errors';
@@ -84,12 +84,24 @@ export class NatsDeadLetters {
     return record;
   }
 
-  /** @throws DeadLetterNotFoundError */
+  /**
+   * Deletes every message of the letter's subject (an at-least-once move may have stored two) by
+   * sequence: a purge by subject would move the readers of concurrent listings past the end of the
+   * stream (nats-server 2.9), ending those listings early.
+   * @throws DeadLetterNotFoundError
+   */
   async delete(id: string): Promise<void> {
     const subjects = await this.subjects(this.names.deadLetterFilter(undefined, id));
     if (subjects.length === 0) throw new DeadLetterNotFoundError(id);
     try {
-      for (const subject of subjects) await this.jsm.streams.purge(this.names.deadLetterStream, { filter: subject });
+      for (const subject of subjects) {
+        for (let message = await this.last(subject); message; message = await this.last(subject)) {
+          await this.jsm.streams.deleteMessage(this.names.deadLetterStream, message.seq, false).catch((error: unknown) => {
+            // Deleted by a concurrent purge of the same letter.
+            if (jsApiCode(error) !== JS_ERR.noMessageFound && jsApiCode(error) !== JS_ERR.sequenceNotFound) throw error;
+          });
+        }
+      }
     } catch (error) {
       throw brokerError(error, `deleting dead letter ${id}`);
     }
@@ -129,11 +141,18 @@ export class NatsDeadLetters {
 
   private async read(subject: string): Promise<DeadLetter | undefined> {
     try {
-      const message = await this.jsm.streams.getMessage(this.names.deadLetterStream, { last_by_subj: subject });
-      return message ? (message.json<DeadLetter>() as DeadLetter) : undefined;
+      return (await this.last(subject))?.json<DeadLetter>();
+    } catch (error) {
+      throw brokerError(error, `reading dead letter ${subject}`);
+    }
+  }
+
+  private async last(subject: string): Promise<StoredMsg | undefined> {
+    try {
+      return (await this.jsm.streams.getMessage(this.names.deadLetterStream, { last_by_subj: subject })) ?? undefined;
     } catch (error) {
       if (jsApiCode(error) === JS_ERR.noMessageFound) return undefined;
-      throw brokerError(error, `reading dead letter ${subject}`);
+      throw error;
     }
   }
 }
