@@ -34,13 +34,18 @@ export interface ContractHarness {
 const DOMAIN = 'orders';
 const QUEUE = { domain: DOMAIN, priority: 'normal' } as const;
 
+const PULL_SIZE = contractSettings().workerPullSize;
+
 /** Publishes `count` items and dead-letters them one by one; their ids in the order they were dead-lettered. */
 async function deadLetterMany(transport: KanbanTransport, count: number): Promise<string[]> {
   await publishAll(transport, Array.from({ length: count }, (_, n) => makeItem({ payload: { n } })));
   const ids: string[] = [];
-  for (const delivery of await pullExactly(transport, QUEUE, count)) {
-    await transport.deadLetter(delivery, 'nack', 'boom');
-    ids.push(delivery.id);
+  // In pulls of a worker's size: a transport may hold no more than a few pulls' worth per queue.
+  while (ids.length < count) {
+    for (const delivery of await pullExactly(transport, QUEUE, Math.min(PULL_SIZE, count - ids.length))) {
+      await transport.deadLetter(delivery, 'nack', 'boom');
+      ids.push(delivery.id);
+    }
   }
   return ids;
 }
