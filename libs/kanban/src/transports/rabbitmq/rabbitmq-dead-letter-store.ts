@@ -14,6 +14,7 @@ import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
 import {
   RABBITMQ_DEAD_LETTER_READ_GAP,
+  RABBITMQ_DEAD_LETTER_READ_PREFETCH,
   RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS,
   RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS,
   RABBITMQ_HEADERS,
@@ -217,8 +218,9 @@ export class RabbitMqDeadLetterStore {
 
   /** Reads the log from offset `first` through `last` (a stream read consumes nothing). */
   private async readRun(channel: Channel, first: number, last: number, use: (offset: number, message: ConsumeMessage) => void): Promise<void> {
-    await channel.prefetch(Math.min(last - first + 1, RABBITMQ_DEAD_LETTER_READ_GAP * 4));
+    await channel.prefetch(RABBITMQ_DEAD_LETTER_READ_PREFETCH);
     let consumerTag: string | undefined;
+    let unacked = 0;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new BrokerUnavailableError('rabbitmq', `reading ${this.names.deadLetterLog} from offset ${first} took over ${RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS} ms`)), RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS);
       const finish = (error?: Error): void => {
@@ -232,7 +234,11 @@ export class RabbitMqDeadLetterStore {
           this.names.deadLetterLog,
           (message) => {
             if (!message) return finish(new BrokerUnavailableError('rabbitmq', `the broker cancelled a read of ${this.names.deadLetterLog}`));
-            channel.ack(message);
+            // A stream read consumes nothing: acks only return credit, so they go out in batches.
+            if (++unacked >= RABBITMQ_DEAD_LETTER_READ_PREFETCH / 2) {
+              channel.ack(message, true);
+              unacked = 0;
+            }
             const offset = numberHeader(message.properties.headers, 'x-stream-offset');
             if (offset === undefined || offset < first) return;
             use(offset, message);

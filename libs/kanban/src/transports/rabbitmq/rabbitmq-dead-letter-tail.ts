@@ -10,6 +10,8 @@ import { RABBITMQ_DEAD_LETTER_TAIL_PREFETCH, RABBITMQ_HEADERS, RABBITMQ_LOG_RECO
 
 /** Header RabbitMQ puts on each message read from a stream. */
 const STREAM_OFFSET_HEADER = 'x-stream-offset';
+/** Records acknowledged at once (a stream read consumes nothing: an ack only returns credit). */
+const ACK_EVERY = 200;
 
 interface Waiter {
   resolve: () => void;
@@ -59,18 +61,28 @@ export class RabbitMqDeadLetterTail {
 
   /**
    * A promise that resolves once the record carrying `token` was applied; register it before
-   * appending the record. `cancel` drops it when the append failed.
+   * appending the record. It fails when the reader makes no progress for `timeoutMs` (a first
+   * read of a long log takes as long as it takes). `cancel` drops it when the append failed.
    */
   expect(token: string, timeoutMs: number): { seen: Promise<void>; cancel: () => void } {
     let cancel = (): void => undefined;
     const seen = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let offsetAtCheck = this.nextOffset;
+      const check = (): void => {
         const waiter = this.waiters.get(token);
-        if (waiter) this.fail(token, waiter, new BrokerUnavailableError('rabbitmq', `the reader of ${this.names.deadLetterLog} did not reach a record appended ${timeoutMs} ms ago`));
-      }, timeoutMs);
+        if (!waiter) return;
+        if (this.nextOffset > offsetAtCheck) {
+          offsetAtCheck = this.nextOffset;
+          waiter.timer = setTimeout(check, timeoutMs);
+          return;
+        }
+        this.fail(token, waiter, new BrokerUnavailableError('rabbitmq', `the reader of ${this.names.deadLetterLog} made no progress for ${timeoutMs} ms`));
+      };
+      const timer = setTimeout(check, timeoutMs);
       this.waiters.set(token, { resolve, reject, timer });
       cancel = () => {
-        clearTimeout(timer);
+        const waiter = this.waiters.get(token);
+        if (waiter) clearTimeout(waiter.timer);
         this.waiters.delete(token);
       };
     });
@@ -86,6 +98,7 @@ export class RabbitMqDeadLetterTail {
     channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ dead-letter log reader: ${error.message}`));
     channel.once('close', () => stopped(`the channel reading ${this.names.deadLetterLog} closed`));
     await channel.prefetch(RABBITMQ_DEAD_LETTER_TAIL_PREFETCH);
+    let unacked = 0;
     await channel.consume(
       this.names.deadLetterLog,
       (message) => {
@@ -93,7 +106,10 @@ export class RabbitMqDeadLetterTail {
           stopped(`the broker cancelled the reader of ${this.names.deadLetterLog}`);
           return;
         }
-        channel.ack(message);
+        if (++unacked >= ACK_EVERY) {
+          channel.ack(message, true);
+          unacked = 0;
+        }
         this.apply(message);
       },
       { noAck: false, arguments: { [STREAM_OFFSET_HEADER]: this.nextOffset } },

@@ -61,6 +61,8 @@ export const RABBITMQ_DEAD_LETTER_TAIL_PREFETCH = 2_000;
 export const RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS = 10_000;
 /** Letters of one page further apart than this many log records are read by separate stream reads. */
 export const RABBITMQ_DEAD_LETTER_READ_GAP = 256;
+/** Records one read of letters from the log may hold unacknowledged. */
+export const RABBITMQ_DEAD_LETTER_READ_PREFETCH = 1_000;
 /** How long one read of letters from the log may take. */
 export const RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS = 10_000;
 /** A replay's claim on a letter lapses this long after it was made, so a replay that died gives way. */
