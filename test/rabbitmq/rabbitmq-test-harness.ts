@@ -99,6 +99,7 @@ export function createRabbitMqHarness(): RabbitMqHarness {
           const names = new RabbitMqNames(prefix);
           const queues = [
             names.deadLetterLog,
+            names.legacyDeadLetterQueue,
             names.intakeQueue,
             names.delayDueQueue,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),

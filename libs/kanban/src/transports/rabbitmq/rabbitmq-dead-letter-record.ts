@@ -58,6 +58,11 @@ export function deadLetterRecord(
 
 /** Reads a letter record of the dead-letter log back; undefined for a message kanban did not write. */
 export function readDeadLetterRecord(message: Message): DeadLetter | undefined {
+  return copyDeadLetterRecord(message)?.deadLetter;
+}
+
+/** The record a letter message holds, rebuilt (headers in kanban's own types); undefined for a message kanban did not write. */
+export function copyDeadLetterRecord(message: Message): DeadLetterRecord | undefined {
   const { headers } = message.properties;
   const reason = stringHeader(headers, RABBITMQ_HEADERS.reason) as DeadLetterReason | undefined;
   const priority = stringHeader(headers, RABBITMQ_HEADERS.priority) as Priority | undefined;
@@ -68,7 +73,7 @@ export function readDeadLetterRecord(message: Message): DeadLetter | undefined {
   if (!reason || !DEAD_LETTER_REASONS.includes(reason) || !priority || !PRIORITIES.includes(priority)) return undefined;
   if (!domain || attempts === undefined || deadLetteredAt === undefined || typeof id !== 'string') return undefined;
   const source = { id, priority, domain, body: message.content, malformed: headers?.[RABBITMQ_HEADERS.malformed] === true };
-  return toDeadLetter(source, reason, stringHeader(headers, RABBITMQ_HEADERS.error), attempts, deadLetteredAt);
+  return deadLetterRecord(source, reason, stringHeader(headers, RABBITMQ_HEADERS.error), attempts, deadLetteredAt);
 }
 
 /** The fields the index keeps, read from a letter record's headers without decoding its body. */

@@ -5,9 +5,9 @@ import { BrokerUnavailableError, DeadLetterNotFoundError } from '../../errors';
 import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type PublishReceipt, type WorkItem } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { cursorAt, positionAfter } from '../../transport/dead-letter-cursor';
-import { asKanbanError } from './rabbitmq-amqp-errors';
+import { AMQP_NOT_FOUND, amqpReplyCode, asKanbanError } from './rabbitmq-amqp-errors';
 import { RabbitMqDeadLetterIndex, type IndexedLetter, type ReplayClaim } from './rabbitmq-dead-letter-index';
-import { readDeadLetterRecord, recordFromBrokerDeadLetter, type DeadLetterRecord } from './rabbitmq-dead-letter-record';
+import { copyDeadLetterRecord, readDeadLetterRecord, recordFromBrokerDeadLetter, type DeadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterTail } from './rabbitmq-dead-letter-tail';
 import { numberHeader } from './rabbitmq-message';
 import type { RabbitMqNames } from './rabbitmq-names';
@@ -39,6 +39,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class RabbitMqDeadLetterStore {
   private model?: ChannelModel;
+  /** Set once the legacy queue was found empty or absent on this connection. */
+  private legacyMoved = false;
   private readonly index = new RabbitMqDeadLetterIndex();
   private readonly tail: RabbitMqDeadLetterTail;
 
@@ -53,6 +55,7 @@ export class RabbitMqDeadLetterStore {
 
   attach(model: ChannelModel): void {
     this.model = model;
+    this.legacyMoved = false;
   }
 
   detach(): void {
@@ -127,6 +130,7 @@ export class RabbitMqDeadLetterStore {
    * between leaves a duplicate, never a loss.
    */
   async drainIntake(): Promise<DeadLetter[]> {
+    await this.moveLegacyLetters();
     const channel = await this.openChannel();
     const moved: DeadLetter[] = [];
     try {
@@ -144,6 +148,40 @@ export class RabbitMqDeadLetterStore {
       await channel.close().catch(() => undefined);
     }
     return moved;
+  }
+
+  /**
+   * Moves the letters an earlier version left in its quorum queue into the log (append with
+   * confirm, then ack: at-least-once, like every move), so an upgrade loses none. They are letters
+   * already, so they are not reported as newly dead-lettered.
+   */
+  private async moveLegacyLetters(): Promise<void> {
+    if (this.legacyMoved) return;
+    const queue = this.names.legacyDeadLetterQueue;
+    const channel = await this.openChannel();
+    let moved = 0;
+    try {
+      for (;;) {
+        const message = await channel.get(queue, { noAck: false });
+        if (!message) break;
+        const record = copyDeadLetterRecord(message);
+        if (record) await this.add(record);
+        else {
+          // Bytes kanban did not write: kept in the log (never listed) rather than dropped.
+          await this.append(message.content, randomUUID(), {});
+          this.logger.warn(`A message of ${queue} that is not a kanban dead letter was moved to ${this.names.deadLetterLog} unlisted`);
+        }
+        channel.ack(message);
+        moved++;
+      }
+      this.legacyMoved = true;
+    } catch (error) {
+      if (amqpReplyCode(error) !== AMQP_NOT_FOUND) throw asKanbanError(error, `moving the dead letters of ${queue}`);
+      this.legacyMoved = true;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+    if (moved > 0) this.logger.log(`Moved ${moved} dead letter(s) from ${queue} to ${this.names.deadLetterLog}; ${queue} is empty and may be deleted`);
   }
 
   /** The live entry for `id`, looking again after a sync when this instance has not read it yet. @throws DeadLetterNotFoundError */

@@ -16,6 +16,8 @@ export class RabbitMqNames {
   readonly deadLetterLog: string;
   /** Quorum queue the delay ladder's rungs dead-letter into when their TTL runs out; every instance moves what arrives. */
   readonly delayDueQueue: string;
+  /** Quorum queue earlier versions kept dead letters in; what is left there is moved to the log. */
+  readonly legacyDeadLetterQueue: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
@@ -23,6 +25,7 @@ export class RabbitMqNames {
     this.intakeQueue = this.name(`${SUBJECT_PREFIX}.dead-letter-intake`);
     this.deadLetterLog = this.name(`${SUBJECT_PREFIX}.dead-letter-log`);
     this.delayDueQueue = this.name(`${SUBJECT_PREFIX}.delay.due`);
+    this.legacyDeadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
   }
 
   /**
