@@ -163,7 +163,7 @@ describe.each(SCENARIOS)('100,000 dead letters on %s', (name, build) => {
       expect(listed.filter((id) => !touched.has(id))).toEqual(ids.filter((id) => !touched.has(id)));
       expect(fetched).toEqual(replayed);
       expect(relisted).toEqual(ids.filter((id) => !touched.has(id)));
-      await expectDepth(lister, 'normal', DOMAIN, { ready: TOUCHED, inFlight: 0 });
+      await expectDepth(other, 'normal', DOMAIN, { ready: TOUCHED, inFlight: 0 });
       await expect(lister.getDeadLetter(replayed[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
     },
     SCALE_TIMEOUT_MS,
