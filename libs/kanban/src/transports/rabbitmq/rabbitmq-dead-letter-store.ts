@@ -261,12 +261,14 @@ export class RabbitMqDeadLetterStore {
     let unacked = 0;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new BrokerUnavailableError('rabbitmq', `reading ${this.names.deadLetterLog} from offset ${first} took over ${RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS} ms`)), RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS);
+      const closed = (): void => finish(new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterLog} closed`));
       const finish = (error?: Error): void => {
         clearTimeout(timer);
+        channel.removeListener('close', closed);
         if (error) reject(error);
         else resolve();
       };
-      channel.once('close', () => finish(new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterLog} closed`)));
+      channel.once('close', closed);
       channel
         .consume(
           this.names.deadLetterLog,
