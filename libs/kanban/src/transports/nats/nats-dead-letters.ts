@@ -53,7 +53,9 @@ export class NatsDeadLetters {
     const limit = filter.limit ?? DEAD_LETTER_DEFAULT_LIMIT;
     const after = positionAfter(filter.cursor);
     const stream = this.names.deadLetterStream;
-    const reader = await this.openReader(this.names.deadLetterFilter(filter.domain), after + 1);
+    // Unfiltered, the reader takes the whole stream: a subject filter makes the server count the
+    // reader's pending messages subject by subject, which costs O(letters) per page.
+    const reader = await this.openReader(filter.domain === undefined ? undefined : this.names.deadLetterFilter(filter.domain), after + 1);
     const items: DeadLetter[] = [];
     try {
       for (;;) {
@@ -118,11 +120,11 @@ export class NatsDeadLetters {
   }
 
   /** An ephemeral consumer that reads from `startSeq` on and acknowledges nothing. */
-  private async openReader(subject: string, startSeq: number): Promise<string> {
+  private async openReader(subject: string | undefined, startSeq: number): Promise<string> {
     try {
       const info = await this.jsm.consumers.add(this.names.deadLetterStream, {
         ack_policy: AckPolicy.None,
-        filter_subject: subject,
+        ...(subject === undefined ? {} : { filter_subject: subject }),
         mem_storage: true,
         inactive_threshold: NATS_DEAD_LETTER_READER_INACTIVE_MS * 1_000_000,
         ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
