@@ -21,8 +21,11 @@ import {
 export interface ContractHarness {
   /** Creates a connected transport on a fresh, empty namespace (unique file / stream prefix / vhost-or-queue prefix per call). */
   create(settings: TransportSettings): Promise<KanbanTransport>;
-  /** Another connected transport on the same store, as a second instance (process) would open it; `transport` stays open. */
-  peer(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
+  /**
+   * Another connected transport on the same store, as a second instance (process) would open it;
+   * `transport` stays open. Absent for a store one process holds at a time (embedded).
+   */
+  peer?(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
   /** Closes `transport` and returns a new connected one on the same store (durability checks). */
   reopen(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
   /** Writes raw bytes to the (priority, domain) queue the way a foreign publisher would. */
@@ -48,6 +51,11 @@ async function deadLetterMany(transport: KanbanTransport, count: number): Promis
     }
   }
   return ids;
+}
+
+/** A second instance where the store admits one; else the same transport, called concurrently. */
+function otherInstance(harness: ContractHarness, transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport> {
+  return harness.peer ? harness.peer(transport, settings) : Promise.resolve(transport);
 }
 
 /** Every listed id, page by page of `limit`, following the cursor to the end. */
@@ -445,10 +453,10 @@ export function describeTransportContract(name: string, harness: ContractHarness
     });
 
     describe('dead letters at any count, from several instances', () => {
-      it('pages hundreds of letters by cursor, never repeating or skipping one, while another instance deletes some', async () => {
+      it('pages hundreds of letters by cursor, never repeating or skipping one, while another instance (or caller) deletes some', async () => {
         const settings = contractSettings();
         const transport = await harness.create(settings);
-        const peer = await harness.peer(transport, settings);
+        const peer = await otherInstance(harness, transport, settings);
         const ids = await deadLetterMany(transport, 300);
         const doomed = new Set(ids.filter((_, n) => n % 3 === 1));
 
@@ -466,10 +474,10 @@ export function describeTransportContract(name: string, harness: ContractHarness
         expect(await listAllIds(peer, 50)).toEqual(ids.filter((id) => !doomed.has(id)));
       });
 
-      it('lets two instances get, list and purge the same letters at once', async () => {
+      it('lets two instances (or callers) get, list and purge the same letters at once', async () => {
         const settings = contractSettings();
         const transport = await harness.create(settings);
-        const peer = await harness.peer(transport, settings);
+        const peer = await otherInstance(harness, transport, settings);
         const ids = await deadLetterMany(transport, 40);
 
         const fetched = await Promise.all(ids.slice(0, 5).map((id) => peer.getDeadLetter(id)));
@@ -486,10 +494,10 @@ export function describeTransportContract(name: string, harness: ContractHarness
         await expect(peer.getDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
       });
 
-      it('publishes one item when two instances replay the same letter at once', async () => {
+      it('publishes one item when two instances (or callers) replay the same letter at once', async () => {
         const settings = contractSettings();
         const transport = await harness.create(settings);
-        const peer = await harness.peer(transport, settings);
+        const peer = await otherInstance(harness, transport, settings);
         const ids = await deadLetterMany(transport, 5);
         const rebuild = async (letter: DeadLetter) => makeItem({ payload: letter.item?.payload, idempotencyKey: replayIdempotencyKey(letter.id) });
 

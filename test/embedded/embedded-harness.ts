@@ -43,7 +43,6 @@ export function createEmbeddedHarness(): EmbeddedHarness {
     tempDir,
     pathOf,
     create: (settings) => open(join(tempDir(), 'kanban.db'), settings),
-    peer: (transport, settings) => open(pathOf(transport as EmbeddedTransport), settings),
     async reopen(transport, settings) {
       await transport.close();
       return open(pathOf(transport), settings);
