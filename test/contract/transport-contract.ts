@@ -259,7 +259,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(outcomes).toEqual(['LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError']);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 2 });
-        expect(await transport.listDeadLetters({})).toEqual([]);
+        expect(await transport.listDeadLetters({})).toEqual({ items: [] });
         await transport.ack(first);
         await transport.ack(second);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
