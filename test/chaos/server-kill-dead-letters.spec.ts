@@ -8,11 +8,11 @@ import { makeItem } from '../contract/contract-helpers';
 import { CHAOS_MODULE_OPTIONS } from '../failover/support/chaos-options';
 import { ACK_IN_FLIGHT_WINDOW_MS } from '../failover/support/duplicates';
 import { deleteNatsStreams, purgeNamespace } from '../failover/support/purge-namespace';
-import { natsBroker, rabbitmqBroker, testNamespace, waitFor, type TestNamespace } from '../harness';
+import { allDeadLetters, natsBroker, rabbitmqBroker, testNamespace, waitFor, type TestNamespace } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { ChildApp } from './support/child-app';
 import { busyRows, recordDeadLetters } from './support/queue-drain';
-import { DEAD_LETTER_LIST_LIMIT, type DeadLetterServerConfig, type DeadLetterServerMode, type DeadLetterServerTransport } from './fixtures/dead-letter-server';
+import { type DeadLetterServerConfig, type DeadLetterServerMode, type DeadLetterServerTransport } from './fixtures/dead-letter-server';
 
 const ITEMS = 300;
 /** The server dying while dead-lettering: once this many are dead-lettered and more are under way. */
@@ -192,7 +192,7 @@ function observerFor(transport: DeadLetterServerTransport, namespace: TestNamesp
 }
 
 async function whereItemsAre(observer: KanbanTransport, domain: string): Promise<Where> {
-  const letters = await observer.listDeadLetters({ domain, limit: DEAD_LETTER_LIST_LIMIT });
+  const letters = await allDeadLetters(observer, { domain });
   const keys = new Set(letters.map((letter) => (letter.item?.payload as { key?: string } | undefined)?.key));
   const rows = (await observer.depth()).filter((row) => row.domain === domain);
   return { deadLetters: letters.length, deadLetterKeys: keys.size, queued: rows.reduce((sum, row) => sum + row.ready + row.inFlight, 0) };

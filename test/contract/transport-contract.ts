@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { KanbanTransport, TransportSettings } from '../../libs/kanban/src/transport';
+import { replayIdempotencyKey, type KanbanTransport, type TransportSettings } from '../../libs/kanban/src/transport';
 import type { ScheduleDefinition } from '../../libs/kanban/src/scheduler/schedule-coordination.interface';
-import { isMalformed, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
+import { isMalformed, type DeadLetter, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
 import { DeadLetterNotFoundError, LeaseExpiredError, QueueFullError } from '../../libs/kanban/src/errors';
 import {
   LONG_LEASE_MS,
@@ -22,6 +22,11 @@ import {
 export interface ContractHarness {
   /** Creates a connected transport on a fresh, empty namespace (unique file / stream prefix / vhost-or-queue prefix per call). */
   create(settings: TransportSettings): Promise<KanbanTransport>;
+  /**
+   * Another connected transport on the same store, as a second instance (process) would open it;
+   * `transport` stays open. Absent for a store one process holds at a time (embedded).
+   */
+  peer?(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
   /** Closes `transport` and returns a new connected one on the same store (durability checks). */
   reopen(transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport>;
   /** Writes raw bytes to the (priority, domain) queue the way a foreign publisher would. */
@@ -33,6 +38,40 @@ export interface ContractHarness {
 const DOMAIN = 'orders';
 const SCHEDULE_LEASE_MS = 2_000;
 const QUEUE = { domain: DOMAIN, priority: 'normal' } as const;
+
+const PULL_SIZE = contractSettings().workerPullSize;
+
+/** Publishes `count` items and dead-letters them one by one; their ids in the order they were dead-lettered. */
+async function deadLetterMany(transport: KanbanTransport, count: number): Promise<string[]> {
+  await publishAll(transport, Array.from({ length: count }, (_, n) => makeItem({ payload: { n } })));
+  const ids: string[] = [];
+  // In pulls of a worker's size: a transport may hold no more than a few pulls' worth per queue.
+  while (ids.length < count) {
+    for (const delivery of await pullExactly(transport, QUEUE, Math.min(PULL_SIZE, count - ids.length))) {
+      await transport.deadLetter(delivery, 'nack', 'boom');
+      ids.push(delivery.id);
+    }
+  }
+  return ids;
+}
+
+/** A second instance where the store admits one; else the same transport, called concurrently. */
+function otherInstance(harness: ContractHarness, transport: KanbanTransport, settings: TransportSettings): Promise<KanbanTransport> {
+  return harness.peer ? harness.peer(transport, settings) : Promise.resolve(transport);
+}
+
+/** Every listed id, page by page of `limit`, following the cursor to the end. */
+async function listAllIds(transport: KanbanTransport, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await transport.listDeadLetters({ limit, cursor });
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    ids.push(...page.items.map((d) => d.id));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return ids;
+}
 
 function asDelivery(delivery: Delivery | MalformedDelivery): Delivery {
   if (isMalformed(delivery)) throw new Error(`Expected a decoded delivery, got malformed ${delivery.id}: ${delivery.error}`);
@@ -201,7 +240,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })).toEqual([]);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 1 });
-        expect(await transport.listDeadLetters({})).toEqual([]);
+        expect(await transport.listDeadLetters({})).toEqual({ items: [] });
         await transport.ack(current);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
       });
@@ -222,7 +261,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(outcomes).toEqual(['LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError']);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 2 });
-        expect(await transport.listDeadLetters({})).toEqual([]);
+        expect(await transport.listDeadLetters({})).toEqual({ items: [] });
         await transport.ack(first);
         await transport.ack(second);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
@@ -306,7 +345,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
         await expect(transport.ack(delivery)).rejects.toBeInstanceOf(LeaseExpiredError);
       });
 
-      it('lists newest first, filters by domain and reason, honours limit, and deletes', async () => {
+      it('lists oldest first, filters by domain and reason, pages by limit and cursor, and deletes', async () => {
         const transport = await harness.create(contractSettings());
         const specs = [
           { domain: 'orders', reason: 'nack' },
@@ -326,15 +365,21 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const orders = await transport.listDeadLetters({ domain: 'orders' });
         const maxAttempts = await transport.listDeadLetters({ reason: 'max_attempts' });
         const both = await transport.listDeadLetters({ domain: 'orders', reason: 'max_attempts' });
-        const newest = await transport.listDeadLetters({ limit: 1 });
+        const oldest = await transport.listDeadLetters({ limit: 1 });
+        const next = await transport.listDeadLetters({ limit: 1, cursor: oldest.nextCursor });
+        const lastTwo = await transport.listDeadLetters({ limit: 2, cursor: oldest.nextCursor });
         await transport.deleteDeadLetter(ids[0]);
 
-        expect(all.map((d) => d.id)).toEqual([ids[2], ids[1], ids[0]]);
-        expect(orders.map((d) => d.id)).toEqual([ids[2], ids[0]]);
-        expect(maxAttempts.map((d) => d.id)).toEqual([ids[2], ids[1]]);
-        expect(both.map((d) => d.id)).toEqual([ids[2]]);
-        expect(newest.map((d) => d.id)).toEqual([ids[2]]);
-        expect((await transport.listDeadLetters({})).map((d) => d.id)).toEqual([ids[2], ids[1]]);
+        expect(all.items.map((d) => d.id)).toEqual([ids[0], ids[1], ids[2]]);
+        expect(all.nextCursor).toBeUndefined();
+        expect(orders.items.map((d) => d.id)).toEqual([ids[0], ids[2]]);
+        expect(maxAttempts.items.map((d) => d.id)).toEqual([ids[1], ids[2]]);
+        expect(both.items.map((d) => d.id)).toEqual([ids[2]]);
+        expect(oldest.items.map((d) => d.id)).toEqual([ids[0]]);
+        expect(oldest.nextCursor).toEqual(expect.any(String));
+        expect(next.items.map((d) => d.id)).toEqual([ids[1]]);
+        expect(lastTwo.items.map((d) => d.id)).toEqual([ids[1], ids[2]]);
+        expect((await transport.listDeadLetters({})).items.map((d) => d.id)).toEqual([ids[1], ids[2]]);
         await expect(transport.getDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
         await expect(transport.deleteDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
       });
@@ -353,7 +398,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const listedPerRound: number[] = [];
         for (let round = 0; round < 20; round++) {
           await expect(transport.getDeadLetter('not-a-dead-letter')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
-          const listed = await transport.listDeadLetters({});
+          const listed = (await transport.listDeadLetters({})).items;
           listedPerRound.push(listed.filter((d) => ids.includes(d.id)).length);
         }
 
@@ -406,6 +451,71 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(afterLapse).toEqual([]);
         expect((await transport.getDeadLetter(item.id)).reason).toBe('stalled');
+      });
+    });
+
+    describe('dead letters at any count, from several instances', () => {
+      it('pages hundreds of letters by cursor, never repeating or skipping one, while another instance (or caller) deletes some', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const peer = await otherInstance(harness, transport, settings);
+        const ids = await deadLetterMany(transport, 300);
+        const doomed = new Set(ids.filter((_, n) => n % 3 === 1));
+
+        const [listed] = await Promise.all([
+          listAllIds(transport, 7),
+          (async () => {
+            for (const id of doomed) await peer.deleteDeadLetter(id);
+          })(),
+        ]);
+
+        expect(new Set(listed).size).toBe(listed.length);
+        expect(listed.filter((id) => !doomed.has(id))).toEqual(ids.filter((id) => !doomed.has(id)));
+        expect(listed.filter((id) => doomed.has(id))).toEqual(ids.filter((id) => doomed.has(id) && listed.includes(id)));
+        expect(await listAllIds(transport, 50)).toEqual(ids.filter((id) => !doomed.has(id)));
+        expect(await listAllIds(peer, 50)).toEqual(ids.filter((id) => !doomed.has(id)));
+      });
+
+      it('lets two instances (or callers) get, list and purge the same letters at once', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const peer = await otherInstance(harness, transport, settings);
+        const ids = await deadLetterMany(transport, 40);
+
+        const fetched = await Promise.all(ids.slice(0, 5).map((id) => peer.getDeadLetter(id)));
+        const outcomes = await Promise.allSettled(ids.flatMap((id, n) => (n % 2 === 0 ? [transport.deleteDeadLetter(id), peer.deleteDeadLetter(id)] : [peer.deleteDeadLetter(id)])));
+        const [mine, theirs] = await Promise.all([listAllIds(transport, 10), listAllIds(peer, 10)]);
+
+        expect(fetched.map((d) => d.id)).toEqual(ids.slice(0, 5));
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(DeadLetterNotFoundError);
+        }
+        expect(mine).toEqual([]);
+        expect(theirs).toEqual([]);
+        await expect(transport.getDeadLetter(ids[1])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+        await expect(peer.getDeadLetter(ids[0])).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+      });
+
+      it('publishes one item when two instances (or callers) replay the same letter at once', async () => {
+        const settings = contractSettings();
+        const transport = await harness.create(settings);
+        const peer = await otherInstance(harness, transport, settings);
+        const ids = await deadLetterMany(transport, 5);
+        const rebuild = async (letter: DeadLetter) => makeItem({ payload: letter.item?.payload, idempotencyKey: replayIdempotencyKey(letter.id) });
+
+        const outcomes = await Promise.all(
+          ids.map((id) => Promise.allSettled([transport.replayDeadLetter(id, rebuild), peer.replayDeadLetter(id, rebuild)])),
+        );
+
+        for (const pair of outcomes) {
+          const receipts = pair.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.id] : []));
+          const refusals = pair.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+          expect(receipts.length).toBeGreaterThanOrEqual(1);
+          expect(new Set(receipts).size).toBe(1);
+          for (const refusal of refusals) expect(refusal).toBeInstanceOf(DeadLetterNotFoundError);
+        }
+        await expectDepth(transport, 'normal', DOMAIN, { ready: ids.length, inFlight: 0 });
+        expect(await listAllIds(peer, 10)).toEqual([]);
       });
     });
 

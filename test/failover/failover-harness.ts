@@ -55,6 +55,13 @@ export function createFailoverHarness(): FailoverHarness {
       const pieces = { nats: await nats.create(settings), rabbitmq: await rabbitmq.create(settings), outbox: new OutboxStore({ path: join(dir, 'outbox.db') }) };
       return assemble(pieces, options);
     },
+    async peer(transport, settings) {
+      const first = partsOf(transport as FailoverTransport);
+      const dir = mkdtempSync(join(tmpdir(), 'kanban-failover-'));
+      dirs.push(dir);
+      const pieces = { nats: await nats.sibling(first.nats, settings), rabbitmq: rabbitmq.sibling(first.rabbitmq, settings), outbox: new OutboxStore({ path: join(dir, 'outbox.db') }) };
+      return assemble(pieces);
+    },
     async reopen(transport, settings) {
       const old = partsOf(transport);
       await transport.close();

@@ -32,7 +32,7 @@ describe('dead-letter ids that read as subject wildcards (nats, over HTTP)', () 
       if (items.length === 0) break;
       for (const item of items) await server.http().post(`/work/${item.id}/ack`).send({ domain: DOMAIN, lease: item.lease }).expect(200);
     }
-    const listed = (await server.http().get('/dead-letters').expect(200)).body as Array<{ id: string }>;
+    const listed = (await server.http().get('/dead-letters').expect(200)).body.items as Array<{ id: string }>;
     for (const { id } of listed) await server.http().delete(`/dead-letters/${id}`).expect(204);
     kept = [await deadLetterOne(1), await deadLetterOne(2)];
   });
@@ -52,7 +52,7 @@ describe('dead-letter ids that read as subject wildcards (nats, over HTTP)', () 
     const purged = await server.http().delete(path);
 
     // Assert: in one comparison, so a failure shows the answers and what is left of the dead letters together.
-    const listed = (await server.http().get('/dead-letters').query({ domain: DOMAIN }).expect(200)).body as Array<{ id: string }>;
+    const listed = (await server.http().get('/dead-letters').query({ domain: DOMAIN }).expect(200)).body.items as Array<{ id: string }>;
     const waiting = (await server.http().get('/queues').expect(200)).body.ready;
     expect({ read: read.status, replayed: replayed.status, purged: purged.status, deadLetters: listed.map((l) => l.id).sort(), waiting }).toEqual({
       read: 404,

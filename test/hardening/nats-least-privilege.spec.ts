@@ -75,7 +75,7 @@ describe('NATS locked down to the documented permissions', () => {
 
     // Act
     const letter = await waitFor(() => app.queue.getDeadLetter(refused.id), { timeoutMs: 10_000, description: 'the refused item dead-lettered' });
-    const listed = await app.queue.listDeadLetters({ domain: DOMAIN });
+    const listed = (await app.queue.listDeadLetters({ domain: DOMAIN })).items;
     await app.queue.purgeDeadLetter(refused.id);
 
     // Assert
@@ -83,7 +83,7 @@ describe('NATS locked down to the documented permissions', () => {
     expect(handled).toEqual([1]);
     expect(letter).toMatchObject({ reason: 'nack', error: 'refused on purpose' });
     expect(listed.map((l) => l.id)).toEqual([refused.id]);
-    expect(await app.queue.listDeadLetters({ domain: DOMAIN })).toEqual([]);
+    expect((await app.queue.listDeadLetters({ domain: DOMAIN })).items).toEqual([]);
   });
 
   it('refuses the kanban user a subscription outside its subjects, and an anonymous client altogether', async () => {

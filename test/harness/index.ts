@@ -6,3 +6,4 @@ export { startPrivateNatsServer, type PrivateNatsServer, type LocalNatsOptions }
 export { BROKER_URL_ENV, BROKERS_ENV } from './global-setup';
 export type { BrokerKind, BrokerSource } from './broker-state';
 export { itControllingBrokers } from './chaos-test';
+export { allDeadLetters, type DeadLetterLister } from './all-dead-letters';

@@ -59,12 +59,12 @@ describe.each(TRANSPORTS)('one poison item with maxAttempts = threshold (%s)', (
     const poison = await app.queue.publish({ priority: 'high', domain: POISON, payload: 'poison', deadline: inFuture() });
 
     // Act
-    await waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON })).find((d) => d.id === poison.id), { timeoutMs: STEP_TIMEOUT_MS, description: 'the poison item dead-lettered' });
+    await waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON })).items.find((d) => d.id === poison.id), { timeoutMs: STEP_TIMEOUT_MS, description: 'the poison item dead-lettered' });
     await app.queue.publish({ priority: 'high', domain: POISON, payload: 'healthy', deadline: inFuture() });
     await waitFor(async () => (await app.queue.getMetrics()).acked === 1, { timeoutMs: STEP_TIMEOUT_MS, description: 'the next item acked' });
 
     // Assert
-    const [deadLetter] = await app.queue.listDeadLetters({ domain: POISON });
+    const [deadLetter] = (await app.queue.listDeadLetters({ domain: POISON })).items;
     expect(deadLetter).toMatchObject({ reason: 'max_attempts', attempts: 3 });
     expect(app.pool.status()).toEqual([expect.objectContaining({ state: 'running', consecutiveFailures: 0 })]);
     expect(app.logs.filter((l) => l.includes('ALERT circuit breaker open'))).toEqual([]);

@@ -114,7 +114,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
     const good = await publish({ do: 'ack' });
 
     await waitFor(() => handledGood > before, { timeoutMs: 10_000, description: 'good item handled after the malformed one' });
-    const letters = await app.queue.listDeadLetters({ domain: LEDGER, reason: 'malformed' });
+    const letters = (await app.queue.listDeadLetters({ domain: LEDGER, reason: 'malformed' })).items;
 
     expect(letters).toHaveLength(1);
     expect(letters[0].raw).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('base64'));
@@ -125,7 +125,7 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   it('counts each reason in kanban_dead_lettered_total and can list them by reason', async () => {
     const reasons: DeadLetterReason[] = ['nack', 'max_attempts', 'processing_timeout', 'deadline_exceeded', 'stalled', 'malformed'];
     for (const reason of reasons) {
-      expect(await app.queue.listDeadLetters({ domain: LEDGER, reason })).toHaveLength(1);
+      expect((await app.queue.listDeadLetters({ domain: LEDGER, reason })).items).toHaveLength(1);
       const counted = (await app.metrics.deadLettered.get()).values.filter((v) => v.labels.reason === reason).reduce((n, v) => n + v.value, 0);
       expect(counted).toBe(1);
     }

@@ -23,7 +23,7 @@ describe('NATS: dead letters across a kill -9 of nats-server', () => {
     await natsBroker().kill9();
     await natsBroker().restart();
     const reopened = await harness.reopen(transport, settings);
-    const listed = await reopened.listDeadLetters({ domain });
+    const listed = (await reopened.listDeadLetters({ domain })).items;
     const fetched = await reopened.getDeadLetter(items[1].id);
     await reopened.deleteDeadLetter(items[0].id);
 
@@ -31,6 +31,6 @@ describe('NATS: dead letters across a kill -9 of nats-server', () => {
     expect(listed.map((d) => d.id).sort()).toEqual(items.map((item) => item.id).sort());
     expect(fetched).toMatchObject({ id: items[1].id, reason: 'nack', error: `rejected ${items[1].id}`, attempts: 1, broker: 'nats' });
     expect(fetched.item?.payload).toBe('b');
-    expect((await reopened.listDeadLetters({ domain })).map((d) => d.id).sort()).toEqual([items[1].id, items[2].id].sort());
+    expect((await reopened.listDeadLetters({ domain })).items.map((d) => d.id).sort()).toEqual([items[1].id, items[2].id].sort());
   });
 });

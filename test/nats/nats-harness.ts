@@ -58,6 +58,7 @@ export function createNatsHarness(): NatsHarness {
       return open(prefixOf(transport), settings);
     },
     sibling: (transport, settings) => open(prefixOf(transport), settings),
+    peer: (transport, settings) => open(prefixOf(transport as NatsTransport), settings),
     // A foreign publisher: plain JetStream publish of the bytes, acknowledged by the stream.
     async injectRaw(transport, priority: Priority, domain, bytes) {
       await transport.ensureQueue(priority, domain);

@@ -43,7 +43,7 @@ describe('NATS: garbage from a foreign publisher on kanban.high.payment', () => 
     );
 
     // Assert
-    const deadLetters = await transport.listDeadLetters({ domain: DOMAIN, reason: 'malformed' });
+    const deadLetters = (await transport.listDeadLetters({ domain: DOMAIN, reason: 'malformed' })).items;
     expect(processed).toEqual(good.map((item) => item.id));
     expect(malformed).toHaveLength(GARBAGE.length);
     expect(deadLetters.map((d) => d.raw).sort()).toEqual(GARBAGE.map((bytes) => bytes.toString('base64')).sort());

@@ -27,7 +27,7 @@ describe('NATS: items JetStream stopped delivering at max deliveries', () => {
     };
     await waitFor(async () => (await pullRaw()) > 0 && (await pullRaw()) > 0, { timeoutMs: 15_000, description: 'two deliveries taken and abandoned' });
     // Once the last delivery's ack wait ran out, the next pull makes the server give up on it and publish the advisory.
-    await waitFor(async () => (await pullRaw()) === 0 && (await transport.listDeadLetters({ domain })).length === 0, { timeoutMs: 15_000, description: 'JetStream to stop delivering the item' });
+    await waitFor(async () => (await pullRaw()) === 0 && (await transport.listDeadLetters({ domain })).items.length === 0, { timeoutMs: 15_000, description: 'JetStream to stop delivering the item' });
 
     // Act
     const moved = await waitFor(async () => {

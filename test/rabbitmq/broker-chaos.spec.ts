@@ -169,7 +169,7 @@ describe('RabbitMQ node killed or frozen', () => {
         // RabbitMQ 3.10 brings a quorum queue back without a leader after a kill -9 unless Ra has saved its name (see the
         // RabbitMQ transport README): queues in production exist long before a crash, so the test kills only once they are saved.
         phase = "waiting for the node to save its quorum queues' Ra names";
-        const raNames = [names.workQueue('normal', 'orders'), names.deadLetterQueue, names.intakeQueue].map(raServerName);
+        const raNames = [names.workQueue('normal', 'orders'), names.intakeQueue].map(raServerName);
         await phaseWait(async () => {
           const saved = await persistedRaNames(local);
           return raNames.every((name) => saved.includes(name));

@@ -75,6 +75,7 @@ export function createRabbitMqHarness(): RabbitMqHarness {
       return open(prefixOf(transport), settings);
     },
     sibling: (transport, settings, options) => build(prefixOf(transport), settings, options),
+    peer: (transport, settings) => open(prefixOf(transport as RabbitMqTransport), settings),
     namesOf: (transport) => new RabbitMqNames(prefixOf(transport)),
     prefixOf,
     async injectRaw(target, priority: Priority, domain, bytes) {
@@ -97,7 +98,8 @@ export function createRabbitMqHarness(): RabbitMqHarness {
         for (const [prefix, seen] of domains) {
           const names = new RabbitMqNames(prefix);
           const queues = [
-            names.deadLetterQueue,
+            names.deadLetterLog,
+            names.legacyDeadLetterQueue,
             names.intakeQueue,
             names.delayDueQueue,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),

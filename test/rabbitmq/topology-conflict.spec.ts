@@ -48,14 +48,14 @@ describe('RabbitMQ topology conflicts', () => {
     await second.close();
   });
 
-  it('refuses to connect when the dead-letter queue exists as a classic queue', async () => {
+  it('refuses to connect when the dead-letter log exists as a classic queue', async () => {
     // Arrange
     const first = await harness.create(contractSettings());
-    const deadLetterQueue = harness.namesOf(first).deadLetterQueue;
+    const deadLetterLog = harness.namesOf(first).deadLetterLog;
     await first.close();
     const channel = await (await harness.admin()).createChannel();
-    await channel.deleteQueue(deadLetterQueue);
-    await channel.assertQueue(deadLetterQueue, { durable: true });
+    await channel.deleteQueue(deadLetterLog);
+    await channel.assertQueue(deadLetterLog, { durable: true });
     await channel.close();
     const second = harness.sibling(first, contractSettings());
 
@@ -64,7 +64,7 @@ describe('RabbitMQ topology conflicts', () => {
 
     // Assert
     expect(conflict).toBeInstanceOf(TopologyConflictError);
-    expect((conflict as Error).message).toContain(deadLetterQueue);
+    expect((conflict as Error).message).toContain(deadLetterLog);
     expect(second.currentStatus.state).toBe('degraded');
     await second.close();
   });

@@ -29,8 +29,10 @@ describe('Dead letters over HTTP', () => {
     const byReason = await server.http().get('/dead-letters').query({ reason: 'nack', limit: 1 }).expect(200);
     const one = await server.http().get(`/dead-letters/${first}`).expect(200);
 
-    expect(all.body.map((d: { id: string }) => d.id).sort()).toEqual([first, second].sort());
-    expect(byReason.body).toHaveLength(1);
+    expect(all.body.items.map((d: { id: string }) => d.id)).toEqual([first, second]);
+    expect(all.body.nextCursor).toBeUndefined();
+    expect(byReason.body.items).toHaveLength(1);
+    expect(byReason.body.nextCursor).toEqual(expect.any(String));
     expect(one.body).toMatchObject({ id: first, domain: 'letters', reason: 'nack', error: 'card declined', attempts: 1, item: { payload: { order: 'card declined' } } });
   });
 
@@ -52,7 +54,7 @@ describe('Dead letters over HTTP', () => {
     await server.http().delete(`/dead-letters/${deadId}`).expect(204);
 
     await server.http().get(`/dead-letters/${deadId}`).expect(404);
-    expect((await server.http().get('/dead-letters').query({ domain: 'purges' }).expect(200)).body).toEqual([]);
+    expect((await server.http().get('/dead-letters').query({ domain: 'purges' }).expect(200)).body).toEqual({ items: [] });
   });
 
   it.each([
@@ -65,9 +67,33 @@ describe('Dead letters over HTTP', () => {
     expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: expect.stringContaining(UNKNOWN_ID) });
   });
 
-  it('lists every bad query parameter', async () => {
-    const response = await server.http().get('/dead-letters').query({ domain: 'A.B', reason: 'bored', limit: 0, page: 2 }).expect(400);
+  it('pages oldest first with {items, nextCursor}, each letter once, to the end', async () => {
+    const ids = [];
+    for (let n = 0; n < 5; n++) ids.push(await nack('pages', `page ${n}`));
 
-    expect(response.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['domain', 'limit', 'page', 'reason']);
+    const listed: string[] = [];
+    const cursors: Array<string | undefined> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await server.http().get('/dead-letters').query({ domain: 'pages', limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+      listed.push(...page.body.items.map((d: { id: string }) => d.id));
+      cursor = page.body.nextCursor;
+      cursors.push(cursor);
+    } while (cursor);
+
+    expect(listed).toEqual(ids);
+    expect(cursors).toHaveLength(3);
+  });
+
+  it('lists every bad query parameter', async () => {
+    const response = await server.http().get('/dead-letters').query({ domain: 'A.B', reason: 'bored', limit: 0, page: 2, cursor: 'x'.repeat(65) }).expect(400);
+
+    expect(response.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['cursor', 'domain', 'limit', 'page', 'reason']);
+  });
+
+  it('answers 400 naming the cursor for one it never handed out', async () => {
+    const response = await server.http().get('/dead-letters').query({ cursor: 'not-a-cursor' }).expect(400);
+
+    expect(response.body.fields).toEqual([{ field: 'cursor', message: expect.any(String) }]);
   });
 });

@@ -1,22 +1,20 @@
-import type { DeadLetter, DeadLetterFilter, QueueDepth } from '../../../libs/kanban/src';
-import { waitFor } from '../../harness';
+import type { DeadLetter, QueueDepth } from '../../../libs/kanban/src';
+import { allDeadLetters, waitFor, type DeadLetterLister } from '../../harness';
 import type { Ledger } from '../../ledger/ledger';
 import type { ChaosPayload } from '../../failover/support/ledger-consumer';
 
 /** Upper bound of a drain once the fault healed: a few leases (4 s) and redelivery rounds, with room for a loaded machine. */
 export const QUEUE_DRAIN_TIMEOUT_MS = 60_000;
 const DRAIN_POLL_MS = 250;
-const DEAD_LETTER_LIST_LIMIT = 100_000;
 
 /** What a drain reads: a KanbanQueue or a transport on one broker. */
-export interface DrainSource {
+export interface DrainSource extends DeadLetterLister {
   depth(): Promise<QueueDepth[]>;
-  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
 }
 
 /** Dead letters of `domain`, each counted in the ledger once (by broker and id). */
 export async function recordDeadLetters(source: DrainSource, domain: string, ledger: Ledger, seen: Set<string>): Promise<DeadLetter[]> {
-  const letters = await source.listDeadLetters({ domain, limit: DEAD_LETTER_LIST_LIMIT });
+  const letters = await allDeadLetters(source, { domain });
   for (const letter of letters) {
     const key = (letter.item?.payload as ChaosPayload | undefined)?.key;
     if (key && !seen.has(`${letter.broker}:${letter.id}`)) {

@@ -1,22 +1,18 @@
-import type { DeadLetter, DeadLetterFilter } from '../../../libs/kanban/src';
 import type { FailoverTransport } from '../../../libs/kanban/src/transports/failover';
-import { waitFor } from '../../harness';
+import { allDeadLetters, waitFor, type DeadLetterLister } from '../../harness';
 import type { Ledger } from '../../ledger/ledger';
 import type { ChaosPayload } from './ledger-consumer';
 
 /** Upper bound of a drain after the faults healed: the longest redelivery (a 4 s lease, an ack wait) many times over. */
 export const DRAIN_TIMEOUT_MS = 90_000;
 const DRAIN_POLL_MS = 500;
-const DEAD_LETTER_LIST_LIMIT = 100_000;
 
 /** Where dead letters are read: a KanbanQueue, or a transport (when the app runs in another process). */
-export interface DeadLetterSource {
-  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
-}
+export type DeadLetterSource = DeadLetterLister;
 
 /** Records dead letters of `domain` in the ledger once each. */
 export async function recordDeadLetters(source: DeadLetterSource, domain: string, ledger: Ledger, seen: Set<string>): Promise<void> {
-  for (const letter of await source.listDeadLetters({ domain, limit: DEAD_LETTER_LIST_LIMIT })) {
+  for (const letter of await allDeadLetters(source, { domain })) {
     const key = (letter.item?.payload as ChaosPayload | undefined)?.key;
     if (key && !seen.has(`${letter.broker}:${letter.id}`)) {
       seen.add(`${letter.broker}:${letter.id}`);

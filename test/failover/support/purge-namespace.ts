@@ -25,7 +25,7 @@ export async function purgeNamespace(namespace: TestNamespace, domains: string[]
   try {
     const channel = await amqp.createChannel();
     const names = new RabbitMqNames(namespace.queuePrefix);
-    const queues = [names.deadLetterQueue, names.intakeQueue, ...domains.flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain)))];
+    const queues = [names.deadLetterLog, names.intakeQueue, ...domains.flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain)))];
     for (const queue of queues) await channel.deleteQueue(queue);
     await channel.deleteExchange(names.workExchange);
     await channel.deleteExchange(names.deadLetterExchange);

@@ -54,7 +54,7 @@ export function describeMalformedBytes(transport: 'nats' | 'rabbitmq'): void {
           // Act
           const letters = await waitFor(
             async () => {
-              const found = await app.queue.listDeadLetters({ domain: DOMAIN, reason: 'malformed', limit: 1000 });
+              const found = (await app.queue.listDeadLetters({ domain: DOMAIN, reason: 'malformed', limit: 1000 })).items;
               return handled.includes(run) && found.length >= blobs.length ? found : undefined;
             },
             { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 50, description: `run ${run}: the good item handled and ${blobs.length} malformed dead letter(s)` },

@@ -3,7 +3,7 @@ import { Ctx } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { KanbanContext, KanbanHandler } from '@tps/kanban';
-import { waitFor } from '../../harness';
+import { allDeadLetters, waitFor } from '../../harness';
 import { createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from '../../library/support/kanban-test-app';
 
 const POISON = namespace.domain('poison');
@@ -96,7 +96,7 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
       poisonIds.push((await app.queue.publish({ priority: 'normal', domain: POISON, payload: { poison: true }, deadline: inFuture() })).id);
     };
     const allPoisonDeadLettered = (): Promise<boolean> =>
-      waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 })).length === poisonIds.length, {
+      waitFor(async () => (await allDeadLetters(app.queue, { domain: POISON })).length === poisonIds.length, {
         timeoutMs: 20_000,
         description: `${poisonIds.length} poison items dead-lettered`,
       });
@@ -139,7 +139,7 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
       await allPoisonDeadLettered();
 
       // Assert
-      const letters = await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 });
+      const letters = await allDeadLetters(app.queue, { domain: POISON });
       expect(letters.map((l) => l.id).sort()).toEqual([...poisonIds].sort());
       expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS && l.error === POISON_ERROR)).toBe(true);
       for (const id of poisonIds) {
@@ -181,7 +181,7 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
       expect(handledInPhases).toBeLessThan(HEALTHY_BACKLOG);
       expect(windows.filter((w) => w.kind === 'on').every((w) => countIn(poisonDeliveries.map((d) => d.at), w.from, w.to) > 0)).toBe(true);
       expect(handled('on') / handled('off')).toBeGreaterThanOrEqual(MIN_RATIO);
-      const letters = await app.queue.listDeadLetters({ domain: POISON, limit: 10_000 });
+      const letters = await allDeadLetters(app.queue, { domain: POISON });
       expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS)).toBe(true);
       expect(new Set(poisonDeliveries.map((d) => d.id)).size).toBe(poisonIds.length);
       expect(poisonDeliveries.length).toBe(poisonIds.length * MAX_ATTEMPTS);

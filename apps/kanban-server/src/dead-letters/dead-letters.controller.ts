@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { KanbanQueue, type BrokerName, type DeadLetter } from '@tps/kanban';
+import { KanbanQueue, type BrokerName, type DeadLetter, type DeadLetterPage } from '@tps/kanban';
 import { RequiresToken } from '../auth';
 import { ListDeadLettersQuery } from './dto/list-dead-letters.query';
 
@@ -9,8 +9,9 @@ import { ListDeadLettersQuery } from './dto/list-dead-letters.query';
 export class DeadLettersController {
   constructor(private readonly queue: KanbanQueue) {}
 
+  /** 200 `{items, nextCursor?}`, oldest first; pass `nextCursor` back as `cursor` for the next page. */
   @Get()
-  list(@Query() query: ListDeadLettersQuery): Promise<DeadLetter[]> {
+  list(@Query() query: ListDeadLettersQuery): Promise<DeadLetterPage> {
     return this.queue.listDeadLetters(query);
   }
 

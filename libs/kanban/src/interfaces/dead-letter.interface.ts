@@ -29,9 +29,27 @@ export interface DeadLetter {
   broker: BrokerName;
 }
 
+/** Dead letters one list call returns when the filter gives no limit. */
+export const DEAD_LETTER_DEFAULT_LIMIT = 100;
+/** Most dead letters one list call returns. */
+export const DEAD_LETTER_MAX_LIMIT = 1_000;
+
 export interface DeadLetterFilter {
   domain?: string;
   reason?: DeadLetterReason;
-  /** @default 100 */
+  /** @default 100 (DEAD_LETTER_DEFAULT_LIMIT), at most 1,000 */
   limit?: number;
+  /** `nextCursor` of the previous page; absent for the first page. Opaque: only pass it back. */
+  cursor?: string;
+}
+
+/**
+ * One page of dead letters, oldest first (the order they were stored in). Paging with `nextCursor`
+ * never repeats a letter and never skips one that existed for the whole listing; letters stored
+ * or removed meanwhile may or may not show.
+ */
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  /** Present when more letters may follow; pass it as `cursor` for the next page. */
+  nextCursor?: string;
 }

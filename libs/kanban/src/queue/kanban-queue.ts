@@ -3,11 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
 import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, LeaseExpiredError, QueueFullError, type FieldError } from '../errors';
 import { isMalformed, type Delivery, type LeaseRef, type QueueRef } from '../interfaces/delivery.interface';
-import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
+import {
+  DEAD_LETTER_MAX_LIMIT,
+  DEAD_LETTER_REASONS,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterPage,
+  type DeadLetterReason,
+} from '../interfaces/dead-letter.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { PublishReceipt, PublishRequest, WorkItem } from '../interfaces/work-item.interface';
-import { KanbanTransport } from '../transport/kanban-transport';
+import { KanbanTransport, replayIdempotencyKey } from '../transport/kanban-transport';
 import { validatePublishRequest, domainError, priorityError } from '../validation';
 import { KanbanMetrics } from '../metrics/kanban-metrics';
 import { KanbanEvents } from '../events/kanban-events';
@@ -28,6 +35,8 @@ export const REPLAYED_FROM_HEADER = 'kanban-replayed-from';
 const QUEUE_FULL_RETRY_STEP_MS = 50;
 /** Every id the library or a broker gives an item fits this; anything else cannot name a dead letter. */
 const DEAD_LETTER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Longer than any cursor a transport hands out (the failover's holds one of an inner transport). */
+const MAX_CURSOR_LENGTH = 64;
 
 function checkedDeadLetterId(id: string): string {
   if (typeof id !== 'string' || !DEAD_LETTER_ID.test(id)) throw new DeadLetterNotFoundError(String(id).slice(0, 128));
@@ -97,16 +106,26 @@ export class KanbanQueue {
       signal: request.signal,
     });
     const usable: Delivery[] = [];
+    const failures: unknown[] = [];
     const now = Date.now();
     for (const delivery of deliveries) {
-      if (isMalformed(delivery)) {
-        await this.deadLetterRef(delivery, 'malformed', delivery.error);
-      } else if (delivery.item.deadline <= now) {
-        await this.deadLetterRef(delivery, 'deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`);
-      } else {
+      if (!isMalformed(delivery) && delivery.item.deadline > now) {
         usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, this.relay.holder, delivery.lease) });
+        continue;
+      }
+      const [reason, error] = isMalformed(delivery)
+        ? (['malformed', delivery.error] as const)
+        : (['deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`] as const);
+      try {
+        await this.deadLetterRef(delivery, reason, error);
+      } catch (failure) {
+        // The usable deliveries are leased already: failing the pull would strand them until their
+        // leases lapse. The one that failed keeps its lease and comes back when it lapses.
+        this.logger.error(`Could not dead-letter ${delivery.id} (${delivery.priority}.${delivery.domain}) as ${reason}: ${(failure as Error).message}; it is delivered again after its lease`);
+        failures.push(failure);
       }
     }
+    if (usable.length === 0 && failures.length > 0) throw failures[0];
     return usable;
   }
 
@@ -158,10 +177,24 @@ export class KanbanQueue {
     return moved;
   }
 
-  /** @throws KanbanValidationError for a domain that is not one. */
-  async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
-    const invalid = filter.domain !== undefined ? domainError(filter.domain) : undefined;
-    if (invalid) throw new KanbanValidationError([{ field: 'domain', message: invalid }]);
+  /**
+   * One page of dead letters, oldest first; pass `nextCursor` back as `cursor` for the next one.
+   * @throws KanbanValidationError for a bad domain, reason, limit or cursor.
+   */
+  async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterPage> {
+    const errors: FieldError[] = [];
+    const invalidDomain = filter.domain !== undefined ? domainError(filter.domain) : undefined;
+    if (invalidDomain) errors.push({ field: 'domain', message: invalidDomain });
+    if (filter.reason !== undefined && !DEAD_LETTER_REASONS.includes(filter.reason)) {
+      errors.push({ field: 'reason', message: `must be one of ${DEAD_LETTER_REASONS.join(', ')}` });
+    }
+    if (filter.limit !== undefined && (!Number.isSafeInteger(filter.limit) || filter.limit < 1 || filter.limit > DEAD_LETTER_MAX_LIMIT)) {
+      errors.push({ field: 'limit', message: `must be an integer from 1 to ${DEAD_LETTER_MAX_LIMIT}` });
+    }
+    if (filter.cursor !== undefined && (typeof filter.cursor !== 'string' || filter.cursor.length === 0 || filter.cursor.length > MAX_CURSOR_LENGTH)) {
+      errors.push({ field: 'cursor', message: 'must be a nextCursor returned by a previous listing' });
+    }
+    if (errors.length) throw new KanbanValidationError(errors);
     return this.transport.listDeadLetters(filter);
   }
 
@@ -173,27 +206,24 @@ export class KanbanQueue {
   /**
    * Republishes a dead letter as a new item (new id, attempts from 1, deadline extended by its
    * original length when it has passed), then removes the dead letter. A crash in between leaves
-   * it in both places, never in neither.
+   * it in both places, never in neither. Replays of one letter at once, through any instances,
+   * publish one item: the item carries the idempotency key `kanban-replay:{id}`.
    * @throws DeadLetterNotFoundError, KanbanValidationError when the dead letter is malformed.
    */
   async replayDeadLetter(id: string): Promise<PublishReceipt> {
     if (this.draining) throw new DrainingError();
-    const letter = await this.transport.getDeadLetter(checkedDeadLetterId(id));
-    if (!letter.item) {
-      throw new KanbanValidationError([{ field: 'id', message: `dead letter ${id} is malformed (undecodable bytes) and cannot be replayed` }]);
-    }
-    const original = letter.item;
-    const now = Date.now();
-    const deadline = original.deadline > now ? original.deadline : now + Math.max(original.deadline - original.publishedAt, 1);
-    const receipt = await this.publish({
-      priority: original.priority,
-      domain: original.domain,
-      payload: original.payload,
-      deadline,
-      headers: { ...original.headers, [REPLAYED_FROM_HEADER]: original.id },
+    let replayed: WorkItem | undefined;
+    const receipt = await this.transport.replayDeadLetter(checkedDeadLetterId(id), async (letter) => {
+      replayed = this.replayItem(letter);
+      await this.transport.ensureQueue(replayed.priority, replayed.domain);
+      return replayed;
     });
-    await this.transport.deleteDeadLetter(id);
-    this.logger.log(`Dead letter ${id} replayed as ${receipt.id} on ${receipt.broker}`);
+    if (replayed && !receipt.duplicate) {
+      const labels = { priority: replayed.priority, domain: replayed.domain, broker: receipt.broker };
+      this.metrics.recordPublished(labels);
+      this.events.emit({ type: 'published', id: receipt.id, ...labels });
+    }
+    this.logger.log(`Dead letter ${id} replayed as ${receipt.id} on ${receipt.broker}${receipt.duplicate ? ' (by a concurrent replay)' : ''}`);
     return receipt;
   }
 
@@ -211,6 +241,27 @@ export class KanbanQueue {
       acked: await sum(this.metrics.acked),
       deadLettered: await sum(this.metrics.deadLettered),
     };
+  }
+
+  /** @throws KanbanValidationError when the letter is malformed (no item to republish). */
+  private replayItem(letter: DeadLetter): WorkItem {
+    if (!letter.item) {
+      throw new KanbanValidationError([{ field: 'id', message: `dead letter ${letter.id} is malformed (undecodable bytes) and cannot be replayed` }]);
+    }
+    const original = letter.item;
+    const now = Date.now();
+    const deadline = original.deadline > now ? original.deadline : now + Math.max(original.deadline - original.publishedAt, 1);
+    return validatePublishRequest(
+      {
+        priority: original.priority,
+        domain: original.domain,
+        payload: original.payload,
+        deadline,
+        idempotencyKey: replayIdempotencyKey(letter.id),
+        headers: { ...original.headers, [REPLAYED_FROM_HEADER]: original.id },
+      },
+      this.options.maxPayloadBytes,
+    );
   }
 
   private async store(item: WorkItem): Promise<PublishReceipt> {

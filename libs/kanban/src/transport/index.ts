@@ -1,2 +1,3 @@
 export * from './kanban-transport';
 export * from './control-channel.interface';
+export * from './dead-letter-cursor';

@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../interfaces/dead-letter.interface';
+import { DeadLetterNotFoundError } from '../errors';
+import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../interfaces/delivery.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
@@ -96,7 +97,12 @@ export abstract class KanbanTransport {
 
   abstract depth(): Promise<QueueDepth[]>;
 
-  abstract listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
+  /**
+   * One page, oldest first; `filter.cursor` is a `nextCursor` this transport (or another instance
+   * of it on the same brokers) handed out.
+   * @throws KanbanValidationError for a cursor it did not hand out
+   */
+  abstract listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage>;
 
   /** @throws DeadLetterNotFoundError */
   abstract getDeadLetter(id: string): Promise<DeadLetter>;
@@ -112,4 +118,26 @@ export abstract class KanbanTransport {
   scheduleCoordination(_leaseMs: number): ScheduleCoordination | undefined {
     return undefined;
   }
+
+  /**
+   * Publishes `rebuild(letter)` and then removes the letter: a crash in between leaves it in both
+   * places, never in neither. `rebuild` must give the item the idempotency key
+   * `replayIdempotencyKey(id)`, so replays of one letter at once, through any instances, publish one
+   * item (the later ones answer with the first item's receipt, or DeadLetterNotFoundError once it
+   * is gone). A transport whose publish folds keys only within one instance overrides this.
+   * @throws DeadLetterNotFoundError
+   */
+  async replayDeadLetter(id: string, rebuild: (letter: DeadLetter) => Promise<WorkItem>): Promise<PublishReceipt> {
+    const receipt = await this.publish(await rebuild(await this.getDeadLetter(id)));
+    await this.deleteDeadLetter(id).catch((error: unknown) => {
+      // A concurrent replay removed it first: this one's publish was folded into that one's.
+      if (!(error instanceof DeadLetterNotFoundError)) throw error;
+    });
+    return receipt;
+  }
+}
+
+/** The idempotency key of the item a replay of dead letter `id` publishes. */
+export function replayIdempotencyKey(id: string): string {
+  return `kanban-replay:${id}`;
 }

@@ -1,12 +1,14 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { DEAD_LETTER_REASONS, type DeadLetterFilter, type DeadLetterReason } from '@tps/kanban';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { DEAD_LETTER_MAX_LIMIT, DEAD_LETTER_REASONS, type DeadLetterFilter, type DeadLetterReason } from '@tps/kanban';
 import { IsKanbanDomain } from '../../validation';
 
 /** Most dead letters one `GET /dead-letters` returns. */
-export const MAX_DEAD_LETTER_PAGE = 1000;
+export const MAX_DEAD_LETTER_PAGE = DEAD_LETTER_MAX_LIMIT;
+/** Longer than any cursor the library hands out. */
+const MAX_CURSOR_LENGTH = 64;
 
-/** `GET /dead-letters?domain=&reason=&limit=` */
+/** `GET /dead-letters?domain=&reason=&limit=&cursor=` */
 export class ListDeadLettersQuery implements DeadLetterFilter {
   @IsOptional()
   @IsKanbanDomain()
@@ -23,4 +25,10 @@ export class ListDeadLettersQuery implements DeadLetterFilter {
   @Min(1, { message: `must be an integer from 1 to ${MAX_DEAD_LETTER_PAGE}` })
   @Max(MAX_DEAD_LETTER_PAGE, { message: `must be an integer from 1 to ${MAX_DEAD_LETTER_PAGE}` })
   limit?: number;
+
+  /** `nextCursor` of the previous page. */
+  @IsOptional()
+  @IsString({ message: 'must be a nextCursor returned by a previous listing' })
+  @Length(1, MAX_CURSOR_LENGTH, { message: 'must be a nextCursor returned by a previous listing' })
+  cursor?: string;
 }

@@ -1,13 +1,12 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { MalformedItemError, decodeItem } from '../../codec';
-import type { DeadLetter, DeadLetterFilter, DeadLetterReason, Priority } from '../../interfaces';
+import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type DeadLetterReason, type Priority } from '../../interfaces';
+import { cursorAt, positionAfter } from '../../transport/dead-letter-cursor';
 import { EMBEDDED_DEAD_LETTERS_TABLE as DEAD_LETTERS } from './embedded-schema';
 import type { EmbeddedItemRow } from './embedded-item-store';
 
-/** Page size of `list` when the filter gives no limit. */
-export const EMBEDDED_DEFAULT_DEAD_LETTER_LIMIT = 100;
-
 interface DeadLetterRow {
+  seq?: number;
   id: string;
   priority: Priority;
   domain: string;
@@ -32,7 +31,8 @@ export class EmbeddedDeadLetterStore {
       get: db.prepare(`SELECT * FROM ${DEAD_LETTERS} WHERE id = @id`),
       list: db.prepare(
         `SELECT * FROM ${DEAD_LETTERS} WHERE (@domain IS NULL OR domain = @domain) AND (@reason IS NULL OR reason = @reason)
-         ORDER BY seq DESC LIMIT @limit`,
+           AND seq > @after
+         ORDER BY seq LIMIT @limit`,
       ),
       remove: db.prepare(`DELETE FROM ${DEAD_LETTERS} WHERE id = @id`),
     };
@@ -49,14 +49,17 @@ export class EmbeddedDeadLetterStore {
     return row && toDeadLetter(row);
   }
 
-  /** Newest first. */
-  list(filter: DeadLetterFilter): DeadLetter[] {
+  /** Oldest first by row sequence; the cursor is the sequence of the page's last row. @throws KanbanValidationError */
+  list(filter: DeadLetterFilter): DeadLetterPage {
+    const limit = filter.limit ?? DEAD_LETTER_DEFAULT_LIMIT;
     const rows = this.statements.list.all({
       domain: filter.domain ?? null,
       reason: filter.reason ?? null,
-      limit: filter.limit ?? EMBEDDED_DEFAULT_DEAD_LETTER_LIMIT,
-    }) as DeadLetterRow[];
-    return rows.map(toDeadLetter);
+      after: positionAfter(filter.cursor),
+      limit,
+    }) as Array<DeadLetterRow & { seq: number }>;
+    const items = rows.map(toDeadLetter);
+    return rows.length === limit ? { items, nextCursor: cursorAt(rows[rows.length - 1].seq) } : { items };
   }
 
   /** False when there was no such dead letter. */

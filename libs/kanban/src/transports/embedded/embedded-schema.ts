@@ -75,8 +75,11 @@ CREATE TABLE IF NOT EXISTS ${EMBEDDED_DEAD_LETTERS_TABLE} (
   attempts         INTEGER NOT NULL,
   dead_lettered_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_domain ON ${EMBEDDED_DEAD_LETTERS_TABLE} (domain);
-CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_reason ON ${EMBEDDED_DEAD_LETTERS_TABLE} (reason);
+-- (domain, seq) and (reason, seq) serve filtered pages in order; an unfiltered page walks the primary key.
+DROP INDEX IF EXISTS kanban_dead_letters_by_domain;
+DROP INDEX IF EXISTS kanban_dead_letters_by_reason;
+CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_domain_seq ON ${EMBEDDED_DEAD_LETTERS_TABLE} (domain, seq);
+CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_reason_seq ON ${EMBEDDED_DEAD_LETTERS_TABLE} (reason, seq);
 `;
 
 /**

@@ -7,6 +7,7 @@ import { BrokerUnavailableError, DeadLetterNotFoundError, ItemNotFoundError, Lea
 import type {
   DeadLetter,
   DeadLetterFilter,
+  DeadLetterPage,
   DeadLetterReason,
   EmbeddedStoreOptions,
   LeaseRef,
@@ -194,7 +195,8 @@ export class EmbeddedTransport extends KanbanTransport {
     return this.open().items.depth();
   }
 
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+  /** Oldest first by row; see EmbeddedDeadLetterStore.list. */
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
     return this.open().deadLetters.list(filter);
   }
 

@@ -24,5 +24,3 @@ export const FAILOVER_CLOSE_FLUSH_TIMEOUT_MS = 5_000;
 export const FAILOVER_OUTBOX_TABLE = 'kanban_outbox';
 /** Separates the broker name from that broker's own lease in a failover lease (`nats:<lease>`). */
 export const FAILOVER_LEASE_SEPARATOR = ':';
-/** `DeadLetterFilter.limit`'s documented default, applied to the merged list. */
-export const FAILOVER_DEFAULT_DEAD_LETTER_LIMIT = 100;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, LeaseExpiredError, OutboxFullError } from '../../errors';
-import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../../interfaces/dead-letter.interface';
+import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
@@ -10,13 +10,12 @@ import { BrokerLink } from './broker-link';
 import { FailoverControlChannel } from './failover-control-channel';
 import {
   FAILOVER_CLOSE_FLUSH_TIMEOUT_MS,
-  FAILOVER_DEFAULT_DEAD_LETTER_LIMIT,
   FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS,
   FAILOVER_PROBE_INTERVAL_MS,
   FAILOVER_PULL_WAIT_SLICE_MS,
 } from './failover.constants';
 import { unwrapLease, wrapDelivery } from './failover-lease';
-import { mergeNewestFirst } from './merge-dead-letters';
+import { listChained } from './chained-dead-letters';
 import { OutboxForwarder } from './outbox-forwarder';
 import type { OutboxStore } from './outbox-store';
 import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
@@ -312,10 +311,18 @@ export class FailoverTransport extends KanbanTransport {
     return [...answers.flat(), ...this.outbox.depth()];
   }
 
-  /** Newest first across the available brokers. */
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
-    const lists = await this.onEachAvailable((transport) => transport.listDeadLetters(filter), false);
-    return mergeNewestFirst(lists, filter.limit ?? FAILOVER_DEFAULT_DEAD_LETTER_LIMIT);
+  /** The primary's letters, then the fallback's, each oldest first; see listChained. */
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
+    return listChained(this.links.length, filter, filter.limit ?? DEAD_LETTER_DEFAULT_LIMIT, async (index, inner) => {
+      const link = this.links[index];
+      if (!link.isAvailable) return undefined;
+      try {
+        return await link.call((transport) => transport.listDeadLetters(inner), { detectsOutage: false });
+      } catch (error) {
+        if (error instanceof BrokerUnavailableError) return undefined;
+        throw error;
+      }
+    });
   }
 
   /**

@@ -1,19 +1,27 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { Logger } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { DeadLetterNotFoundError } from '../../errors';
-import type { DeadLetter, DeadLetterFilter } from '../../interfaces/dead-letter.interface';
-import { NATS_DEAD_LETTER_SCAN_LIMIT } from './nats.constants';
+import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage } from '../../interfaces/dead-letter.interface';
+import { cursorAt, positionAfter } from '../../transport/dead-letter-cursor';
+import { NATS_DEAD_LETTER_READ_BATCH, NATS_DEAD_LETTER_READER_INACTIVE_MS } from './nats.constants';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
+import { parseAckSubject } from './nats-lease';
 import type { NatsNames } from './nats-names';
-
-const DEFAULT_LIST_LIMIT = 100;
+import { pullReady } from './nats-pull';
 
 /**
  * Dead letters in one limits-retention stream, one subject per item
  * (`{prefix}.dlq.{domain}.{id}`), so they survive restarts of the app and of nats-server and can
- * be listed by domain, fetched and purged by id.
+ * be listed by domain, fetched and purged by id. A listing reads the stream in sequence order
+ * (oldest first) from the cursor on, through a consumer of its own that acknowledges nothing, so
+ * any number of instances list, fetch and purge at once without touching each other.
  */
 export class NatsDeadLetters {
+  private readonly logger = new Logger(NatsDeadLetters.name);
+
   constructor(
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly names: NatsNames,
@@ -36,16 +44,38 @@ export class NatsDeadLetters {
     }
   }
 
-  /** Newest first. Reads at most NATS_DEAD_LETTER_SCAN_LIMIT records, the most recent items' first. */
-  async list(filter: DeadLetterFilter): Promise<DeadLetter[]> {
-    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    const subjects = (await this.subjects(this.names.deadLetterFilter(filter.domain))).sort(byItemIdDescending).slice(0, NATS_DEAD_LETTER_SCAN_LIMIT);
-    const records: DeadLetter[] = [];
-    for (const subject of subjects) {
-      const record = await this.read(subject);
-      if (record && (!filter.reason || record.reason === filter.reason)) records.push(record);
+  /**
+   * Oldest first by stream sequence; the cursor is the sequence of the page's last letter. A reason
+   * filter is applied while reading, so a page may read past many letters of other reasons.
+   * @throws KanbanValidationError for a bad cursor
+   */
+  async list(filter: DeadLetterFilter): Promise<DeadLetterPage> {
+    const limit = filter.limit ?? DEAD_LETTER_DEFAULT_LIMIT;
+    const after = positionAfter(filter.cursor);
+    const stream = this.names.deadLetterStream;
+    // Unfiltered, the reader takes the whole stream: a subject filter makes the server count the
+    // reader's pending messages subject by subject, which costs O(letters) per page.
+    const reader = await this.openReader(filter.domain === undefined ? undefined : this.names.deadLetterFilter(filter.domain), after + 1);
+    const items: DeadLetter[] = [];
+    try {
+      for (;;) {
+        const batch = await pullReady(this.nc, stream, reader, filter.reason ? NATS_DEAD_LETTER_READ_BATCH : limit - items.length);
+        for (const message of batch) {
+          const record = message.json<DeadLetter>();
+          if (filter.reason && record.reason !== filter.reason) continue;
+          items.push(record);
+          if (items.length === limit) return { items, nextCursor: cursorAt(this.sequenceOf(message.reply)) };
+        }
+        if (batch.length === 0) return { items };
+      }
+    } catch (error) {
+      throw brokerError(error, 'reading the dead-letter stream');
+    } finally {
+      await this.jsm.consumers.delete(stream, reader).catch((error: unknown) => {
+        // Not fatal to a listing that succeeded: the server removes an idle reader by itself.
+        this.logger.warn(`Dead-letter reader ${reader} not deleted (the server drops it after ${NATS_DEAD_LETTER_READER_INACTIVE_MS} ms idle): ${(error as Error).message}`);
+      });
     }
-    return records.sort((a, b) => b.deadLetteredAt - a.deadLetteredAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
   }
 
   /** @throws DeadLetterNotFoundError */
@@ -56,12 +86,24 @@ export class NatsDeadLetters {
     return record;
   }
 
-  /** @throws DeadLetterNotFoundError */
+  /**
+   * Deletes every message of the letter's subject (an at-least-once move may have stored two) by
+   * sequence: a purge by subject would move the readers of concurrent listings past the end of the
+   * stream (nats-server 2.9), ending those listings early.
+   * @throws DeadLetterNotFoundError
+   */
   async delete(id: string): Promise<void> {
     const subjects = await this.subjects(this.names.deadLetterFilter(undefined, id));
     if (subjects.length === 0) throw new DeadLetterNotFoundError(id);
     try {
-      for (const subject of subjects) await this.jsm.streams.purge(this.names.deadLetterStream, { filter: subject });
+      for (const subject of subjects) {
+        for (let message = await this.last(subject); message; message = await this.last(subject)) {
+          await this.jsm.streams.deleteMessage(this.names.deadLetterStream, message.seq, false).catch((error: unknown) => {
+            // Deleted by a concurrent purge of the same letter.
+            if (jsApiCode(error) !== JS_ERR.noMessageFound && jsApiCode(error) !== JS_ERR.sequenceNotFound) throw error;
+          });
+        }
+      }
     } catch (error) {
       throw brokerError(error, `deleting dead letter ${id}`);
     }
@@ -77,20 +119,43 @@ export class NatsDeadLetters {
     }
   }
 
+  /** An ephemeral consumer that reads from `startSeq` on and acknowledges nothing. */
+  private async openReader(subject: string | undefined, startSeq: number): Promise<string> {
+    try {
+      const info = await this.jsm.consumers.add(this.names.deadLetterStream, {
+        ack_policy: AckPolicy.None,
+        ...(subject === undefined ? {} : { filter_subject: subject }),
+        mem_storage: true,
+        inactive_threshold: NATS_DEAD_LETTER_READER_INACTIVE_MS * 1_000_000,
+        ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+      });
+      return info.name;
+    } catch (error) {
+      throw brokerError(error, 'opening a dead-letter reader');
+    }
+  }
+
+  private sequenceOf(reply: string | undefined): number {
+    const info = reply ? parseAckSubject(reply) : undefined;
+    if (!info) throw new Error(`a dead-letter read came without its stream sequence (reply ${reply ?? 'none'})`);
+    return info.streamSeq;
+  }
+
   private async read(subject: string): Promise<DeadLetter | undefined> {
     try {
-      const message = await this.jsm.streams.getMessage(this.names.deadLetterStream, { last_by_subj: subject });
-      return message ? (message.json<DeadLetter>() as DeadLetter) : undefined;
+      return (await this.last(subject))?.json<DeadLetter>();
+    } catch (error) {
+      throw brokerError(error, `reading dead letter ${subject}`);
+    }
+  }
+
+  private async last(subject: string): Promise<StoredMsg | undefined> {
+    try {
+      return (await this.jsm.streams.getMessage(this.names.deadLetterStream, { last_by_subj: subject })) ?? undefined;
     } catch (error) {
       if (jsApiCode(error) === JS_ERR.noMessageFound) return undefined;
-      throw brokerError(error, `reading dead letter ${subject}`);
+      throw error;
     }
   }
 }
 
-/** Item ids are ULIDs (time-sortable): the last subject token orders the most recent items first. */
-function byItemIdDescending(a: string, b: string): number {
-  const idA = a.slice(a.lastIndexOf('.') + 1);
-  const idB = b.slice(b.lastIndexOf('.') + 1);
-  return idA < idB ? 1 : idA > idB ? -1 : 0;
-}

@@ -10,6 +10,8 @@ export const JS_ERR = {
   streamNameInUse: 10058,
   subjectsOverlap: 10065,
   noMessageFound: 10037,
+  /** Deleting a message by a sequence the stream no longer holds. */
+  sequenceNotFound: 10057,
   /** Expected-stream mismatch: the subject is captured by a stream kanban did not create for it. */
   wrongStream: 10060,
 } as const;

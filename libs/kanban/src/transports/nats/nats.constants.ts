@@ -36,8 +36,10 @@ export const NATS_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1_000;
 export const NATS_ADVISORY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 /** Advisories one sweep processes at most; the next sweep continues. */
 export const NATS_SWEEP_BATCH = 256;
-/** Dead letters one list call reads at most before filtering by reason and sorting. */
-export const NATS_DEAD_LETTER_SCAN_LIMIT = 1_000;
+/** Dead letters a listing filtered by reason reads per pull request. */
+export const NATS_DEAD_LETTER_READ_BATCH = 256;
+/** The server deletes a dead-letter reader (an ephemeral consumer) idle this long, should its lister not. */
+export const NATS_DEAD_LETTER_READER_INACTIVE_MS = 30_000;
 /** Retry-After given with QueueFullError when the stream refuses for lack of room. */
 export const NATS_QUEUE_FULL_RETRY_AFTER_MS = 1_000;
 /** The schedule leader renews its lease this many times per lease, so one lost renewal does not cost it. */

@@ -6,7 +6,7 @@ import { errors as natsErrors, nanos, type Msg, type NatsConnection } from '@nat
 import { decodeItem, encodeItem, MalformedItemError } from '../../codec/item-codec';
 import { newItemId } from '../../codec/item-id';
 import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, TopologyConflictError } from '../../errors';
-import type { DeadLetter, DeadLetterFilter, DeadLetterReason } from '../../interfaces/dead-letter.interface';
+import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
@@ -115,7 +115,7 @@ export class NatsTransport extends KanbanTransport {
       await topology.ensureShared();
       this.clients = clients;
       this.topology = topology;
-      this.deadLetters = new NatsDeadLetters(clients.js, clients.jsm, this.names, this.publishTimeoutMs);
+      this.deadLetters = new NatsDeadLetters(clients.nc, clients.js, clients.jsm, this.names, this.publishTimeoutMs);
       this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies: new NatsReplies(clients.nc, this.publishTimeoutMs) };
     } catch (error) {
       await clients.nc.close().catch(() => undefined);
@@ -635,7 +635,7 @@ export class NatsTransport extends KanbanTransport {
     }
   }
 
-  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
     return this.connected().deadLetters.list(filter);
   }
 

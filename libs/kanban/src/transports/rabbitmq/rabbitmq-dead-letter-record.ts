@@ -15,7 +15,7 @@ export interface DeadLetterSource {
   malformed: boolean;
 }
 
-/** One message of the dead-letter queue: the original bytes as body, the facts about the death as headers. */
+/** One letter record of the dead-letter log: the original bytes as body, the facts about the death as headers. */
 export interface DeadLetterRecord {
   messageId: string;
   body: Buffer;
@@ -56,8 +56,13 @@ export function deadLetterRecord(
   };
 }
 
-/** Reads a message of the dead-letter queue back; undefined for a message kanban did not write. */
+/** Reads a letter record of the dead-letter log back; undefined for a message kanban did not write. */
 export function readDeadLetterRecord(message: Message): DeadLetter | undefined {
+  return copyDeadLetterRecord(message)?.deadLetter;
+}
+
+/** The record a letter message holds, rebuilt (headers in kanban's own types); undefined for a message kanban did not write. */
+export function copyDeadLetterRecord(message: Message): DeadLetterRecord | undefined {
   const { headers } = message.properties;
   const reason = stringHeader(headers, RABBITMQ_HEADERS.reason) as DeadLetterReason | undefined;
   const priority = stringHeader(headers, RABBITMQ_HEADERS.priority) as Priority | undefined;
@@ -68,7 +73,17 @@ export function readDeadLetterRecord(message: Message): DeadLetter | undefined {
   if (!reason || !DEAD_LETTER_REASONS.includes(reason) || !priority || !PRIORITIES.includes(priority)) return undefined;
   if (!domain || attempts === undefined || deadLetteredAt === undefined || typeof id !== 'string') return undefined;
   const source = { id, priority, domain, body: message.content, malformed: headers?.[RABBITMQ_HEADERS.malformed] === true };
-  return toDeadLetter(source, reason, stringHeader(headers, RABBITMQ_HEADERS.error), attempts, deadLetteredAt);
+  return deadLetterRecord(source, reason, stringHeader(headers, RABBITMQ_HEADERS.error), attempts, deadLetteredAt);
+}
+
+/** The fields the index keeps, read from a letter record's headers without decoding its body. */
+export function readLetterKey(message: Message): { id: string; domain: string; reason: DeadLetterReason } | undefined {
+  const { headers, messageId } = message.properties;
+  const reason = stringHeader(headers, RABBITMQ_HEADERS.reason) as DeadLetterReason | undefined;
+  const domain = stringHeader(headers, RABBITMQ_HEADERS.domain);
+  const id = messageId as unknown;
+  if (!reason || !DEAD_LETTER_REASONS.includes(reason) || !domain || typeof id !== 'string') return undefined;
+  return { id, domain, reason };
 }
 
 /**

@@ -1,97 +1,136 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
-import type { Channel, ChannelModel, Message } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError, DeadLetterNotFoundError } from '../../errors';
-import type { DeadLetter, DeadLetterFilter } from '../../interfaces';
+import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type PublishReceipt, type WorkItem } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
-import { readDeadLetterRecord, recordFromBrokerDeadLetter, type DeadLetterRecord } from './rabbitmq-dead-letter-record';
-import { asKanbanError } from './rabbitmq-amqp-errors';
+import { cursorAt, positionAfter } from '../../transport/dead-letter-cursor';
+import { AMQP_NOT_FOUND, amqpReplyCode, asKanbanError } from './rabbitmq-amqp-errors';
+import { RabbitMqDeadLetterIndex, type IndexedLetter, type ReplayClaim } from './rabbitmq-dead-letter-index';
+import { copyDeadLetterRecord, readDeadLetterRecord, recordFromBrokerDeadLetter, type DeadLetterRecord } from './rabbitmq-dead-letter-record';
+import { RabbitMqDeadLetterTail } from './rabbitmq-dead-letter-tail';
+import { numberHeader } from './rabbitmq-message';
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
-import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_DEAD_LETTER_SCAN_MAX, RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS, RABBITMQ_INTAKE_BATCH_MAX } from './rabbitmq.constants';
+import {
+  RABBITMQ_DEAD_LETTER_READ_GAP,
+  RABBITMQ_DEAD_LETTER_READ_PREFETCH,
+  RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS,
+  RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS,
+  RABBITMQ_HEADERS,
+  RABBITMQ_INTAKE_BATCH_MAX,
+  RABBITMQ_LOG_RECORDS,
+  RABBITMQ_REPLAY_CLAIM_MS,
+  RABBITMQ_REPLAY_POLL_MS,
+} from './rabbitmq.constants';
 
-/** Listed when a filter gives no limit (DeadLetterFilter.limit). */
-const DEFAULT_LIST_LIMIT = 100;
-/** Gap between looks at the queue while records handed back become ready again. */
-const RETURN_POLL_MS = 5;
-
-interface Scanned {
-  message: Message;
-  deadLetter?: DeadLetter;
-  /** Position in the queue: later means dead-lettered later. */
-  position: number;
-}
+const EMPTY = Buffer.alloc(0);
 
 /**
- * Dead letters live in one quorum queue on the broker, one message per record, so they survive
- * any client and are shared by every process. A queue cannot be browsed in place, so reading is a
- * scan: consume every ready record without acknowledging it, answer from what arrived, acknowledge
- * only what a delete removes, and close the channel, which hands the rest back to the broker.
- * A scan costs O(records) and runs one at a time per process; while it runs, a scan in another
- * process sees only the records this one is not holding.
+ * Dead letters live in a stream (an append-only log) on the broker: letter records, and removal
+ * and claim records that name a letter by id. Every instance reads the whole log once and then
+ * follows it (RabbitMqDeadLetterTail), keeping an index of the live letters in log order
+ * (RabbitMqDeadLetterIndex) but not their bytes; a page or a get reads the bytes back from the
+ * log at the letters' offsets. Reading a stream consumes nothing, so any number of instances list,
+ * fetch, replay and purge at once. A read first appends a sync record and waits until its reader
+ * reaches it, so it sees everything any instance appended before the read began.
+ *
+ * The log only grows: a removed letter's bytes stay in it (see the transport README).
  */
 export class RabbitMqDeadLetterStore {
   private model?: ChannelModel;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Set once the legacy queue was found empty or absent on this connection. */
+  private legacyMoved = false;
+  private readonly index = new RabbitMqDeadLetterIndex();
+  private readonly tail: RabbitMqDeadLetterTail;
 
   constructor(
     private readonly names: RabbitMqNames,
     private readonly settings: TransportSettings,
     private readonly publisher: RabbitMqPublisher,
-    private readonly topology: RabbitMqTopology,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.tail = new RabbitMqDeadLetterTail(names, this.index, logger);
+  }
 
   attach(model: ChannelModel): void {
     this.model = model;
+    this.legacyMoved = false;
   }
 
   detach(): void {
     this.model = undefined;
+    this.tail.stop('the connection to RabbitMQ was lost');
   }
 
-  /** Stores a record; resolves once the broker confirmed it. */
+  /** Appends a letter; resolves once the broker confirmed it. */
   async add(record: DeadLetterRecord): Promise<void> {
-    const queue = this.names.deadLetterQueue;
-    await this.publisher.publish({ exchange: '', routingKey: queue, queue }, record.body, { messageId: record.messageId, headers: record.headers });
+    await this.append(record.body, record.messageId, record.headers);
   }
 
-  /** Newest first; duplicates of one id (at-least-once moves) show once. */
-  list(filter: DeadLetterFilter): Promise<DeadLetter[]> {
-    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    return this.scan((records) =>
-      unique(records)
-        .filter(({ deadLetter }) => (!filter.domain || deadLetter.domain === filter.domain) && (!filter.reason || deadLetter.reason === filter.reason))
-        .sort((a, b) => b.deadLetter.deadLetteredAt - a.deadLetter.deadLetteredAt || b.position - a.position)
-        .slice(0, limit)
-        .map(({ deadLetter }) => deadLetter),
-    );
+  /**
+   * Oldest first in log order; the cursor is the log offset of the page's last letter. Duplicates
+   * of one id (at-least-once moves) show once, at the first copy.
+   * @throws KanbanValidationError for a bad cursor
+   */
+  async list(filter: DeadLetterFilter): Promise<DeadLetterPage> {
+    const limit = filter.limit ?? DEAD_LETTER_DEFAULT_LIMIT;
+    const after = positionAfter(filter.cursor);
+    await this.sync();
+    const entries = this.index.page(after, limit, (entry) => (!filter.domain || entry.domain === filter.domain) && (!filter.reason || entry.reason === filter.reason));
+    const items = await this.readLetters(entries);
+    return entries.length === limit ? { items, nextCursor: cursorAt(entries[entries.length - 1].offset) } : { items };
   }
 
   /** @throws DeadLetterNotFoundError */
-  get(id: string): Promise<DeadLetter> {
-    return this.scan((records) => {
-      const found = unique(records).find(({ deadLetter }) => deadLetter.id === id);
-      if (!found) throw new DeadLetterNotFoundError(id);
-      return found.deadLetter;
-    });
+  async get(id: string): Promise<DeadLetter> {
+    const [letter] = await this.readLetters([await this.find(id)]);
+    return letter;
   }
 
-  /** Removes every copy of the record. @throws DeadLetterNotFoundError */
-  delete(id: string): Promise<void> {
-    return this.scan((records, ack) => {
-      const copies = records.filter(({ message }) => message.properties.messageId === id);
-      if (copies.length === 0) throw new DeadLetterNotFoundError(id);
-      for (const { message } of copies) ack(message);
-    });
+  /** Removes every copy of the letter; resolves once this instance's index shows it gone. @throws DeadLetterNotFoundError */
+  async delete(id: string): Promise<void> {
+    await this.find(id);
+    await this.appendAndAwait(id, { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.removed });
+  }
+
+  /**
+   * Replays through a claim in the log, so concurrent replays on any instances publish one item:
+   * each appends a claim naming the item it would publish; the first claim in log order wins (all
+   * instances read the same order). The winner publishes, then removes the letter. A loser waits
+   * for that removal and answers with the winner's item id (`duplicate: true`); if the winner's
+   * claim lapses first (its replay died), the loser claims again.
+   * @throws DeadLetterNotFoundError
+   */
+  async replay(id: string, rebuild: (letter: DeadLetter) => Promise<WorkItem>, publish: (item: WorkItem) => Promise<PublishReceipt>): Promise<PublishReceipt> {
+    for (;;) {
+      const item = await rebuild(await this.get(id));
+      const mine: ReplayClaim = { token: randomUUID(), itemId: item.id, claimedAt: Date.now() };
+      await this.appendAndAwait(
+        id,
+        { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.claim, [RABBITMQ_HEADERS.claimItem]: mine.itemId, [RABBITMQ_HEADERS.claimedAt]: mine.claimedAt },
+        mine.token,
+      );
+      const winner = this.index.get(id)?.claim;
+      if (!winner) throw new DeadLetterNotFoundError(id);
+      if (winner.token === mine.token) {
+        const receipt = await publish(item);
+        await this.delete(id).catch((error: unknown) => {
+          if (!(error instanceof DeadLetterNotFoundError)) throw error;
+        });
+        return receipt;
+      }
+      if (await this.removedBeforeLapse(id, winner)) return { id: winner.itemId, broker: 'rabbitmq', duplicate: true };
+    }
   }
 
   /**
    * Turns what the broker dead-lettered (delivery limit reached after a consumer went away) into
-   * records: publish the record with confirm, then acknowledge the intake message, so a crash in
+   * letters: append the letter with confirm, then acknowledge the intake message, so a crash in
    * between leaves a duplicate, never a loss.
    */
   async drainIntake(): Promise<DeadLetter[]> {
+    await this.moveLegacyLetters();
     const channel = await this.openChannel();
     const moved: DeadLetter[] = [];
     try {
@@ -111,79 +150,146 @@ export class RabbitMqDeadLetterStore {
     return moved;
   }
 
-  private scan<T>(use: (records: Scanned[], ack: (message: Message) => void) => T): Promise<T> {
-    const run = this.tail.then(async () => {
-      const channel = await this.openChannel();
-      let returned = 0;
-      let closed = false;
-      channel.once('close', () => (closed = true));
-      try {
-        const records = await this.readAll(channel).catch((error: unknown) => {
-          throw asKanbanError(error, `reading ${this.names.deadLetterQueue}`);
-        });
-        if (closed) throw new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterQueue} closed mid-scan`);
-        // Counted before `use`, which may throw (a lookup that finds nothing) with every record still held.
-        returned = records.length;
-        return use(records, (message) => {
-          channel.ack(message);
-          returned--;
-        });
-      } finally {
-        // Closing hands every record not acknowledged back to the queue.
-        await channel.close().catch(() => undefined);
-        await this.awaitReturned(returned);
-      }
-    });
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
   /**
-   * The queue takes records back from a closed channel asynchronously; the next scan would miss
-   * them, so a scan ends once the queue shows them ready again (bounded: another reader may hold some).
+   * Moves the letters an earlier version left in its quorum queue into the log (append with
+   * confirm, then ack: at-least-once, like every move), so an upgrade loses none. They are letters
+   * already, so they are not reported as newly dead-lettered.
    */
-  private async awaitReturned(count: number): Promise<void> {
-    if (count === 0) return;
-    const deadline = performance.now() + RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS;
-    while (performance.now() < deadline) {
-      const ready = await this.topology.readyCount(this.names.deadLetterQueue).catch(() => undefined);
-      if (ready === undefined || ready >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, RETURN_POLL_MS));
+  private async moveLegacyLetters(): Promise<void> {
+    if (this.legacyMoved) return;
+    const queue = this.names.legacyDeadLetterQueue;
+    const channel = await this.openChannel();
+    let moved = 0;
+    try {
+      for (;;) {
+        const message = await channel.get(queue, { noAck: false });
+        if (!message) break;
+        const record = copyDeadLetterRecord(message);
+        if (record) await this.add(record);
+        else {
+          // Bytes kanban did not write: kept in the log (never listed) rather than dropped.
+          await this.append(message.content, randomUUID(), {});
+          this.logger.warn(`A message of ${queue} that is not a kanban dead letter was moved to ${this.names.deadLetterLog} unlisted`);
+        }
+        channel.ack(message);
+        moved++;
+      }
+      this.legacyMoved = true;
+    } catch (error) {
+      if (amqpReplyCode(error) !== AMQP_NOT_FOUND) throw asKanbanError(error, `moving the dead letters of ${queue}`);
+      this.legacyMoved = true;
+    } finally {
+      await channel.close().catch(() => undefined);
     }
-    this.logger.warn(`Dead-letter records handed back to ${this.names.deadLetterQueue} were not all ready again within ${RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS} ms`);
+    if (moved > 0) this.logger.log(`Moved ${moved} dead letter(s) from ${queue} to ${this.names.deadLetterLog}; ${queue} is empty and may be deleted`);
   }
 
-  private async readAll(channel: Channel): Promise<Scanned[]> {
-    const queue = this.names.deadLetterQueue;
-    const ready = (await channel.checkQueue(queue)).messageCount;
-    const target = Math.min(ready, RABBITMQ_DEAD_LETTER_SCAN_MAX);
-    const records: Scanned[] = [];
-    if (target === 0) return records;
-    if (ready > target) this.logger.warn(`Dead-letter queue ${queue} holds ${ready} records; reading the first ${target} only`);
-    // The prefetch equals what was ready, so the broker sends those records and nothing published since.
-    await channel.prefetch(target);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.logger.warn(`Dead-letter scan of ${queue} received ${records.length} of ${target} records within ${RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS} ms (another process is reading them)`);
-        resolve();
-      }, RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      channel.once('close', done);
-      channel
-        .consume(queue, (message) => {
-          if (!message) return done();
-          records.push({ message, deadLetter: readDeadLetterRecord(message), position: records.length });
-          if (records.length >= target) done();
-        })
-        .catch((error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
+  /** The live entry for `id`, looking again after a sync when this instance has not read it yet. @throws DeadLetterNotFoundError */
+  private async find(id: string): Promise<IndexedLetter> {
+    const known = this.index.get(id);
+    if (known) return known;
+    await this.sync();
+    const entry = this.index.get(id);
+    if (!entry) throw new DeadLetterNotFoundError(id);
+    return entry;
+  }
+
+  /** Waits until this instance's index holds everything appended to the log before now. */
+  private async sync(): Promise<void> {
+    const token = randomUUID();
+    await this.appendAndAwait(token, { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.sync }, token);
+  }
+
+  private async appendAndAwait(messageId: string, headers: Record<string, unknown>, token: string = randomUUID()): Promise<void> {
+    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected');
+    await this.tail.follow(this.model);
+    const { seen, cancel } = this.tail.expect(token, RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS);
+    try {
+      await this.append(EMPTY, messageId, { ...headers, [RABBITMQ_HEADERS.token]: token });
+    } catch (error) {
+      cancel();
+      throw error;
+    }
+    await seen;
+  }
+
+  private async append(body: Buffer, messageId: string, headers: Record<string, unknown>): Promise<void> {
+    const log = this.names.deadLetterLog;
+    await this.publisher.publish({ exchange: '', routingKey: log, queue: log }, body, { messageId, headers });
+  }
+
+  /** True once the letter is gone; false when the winning claim lapsed with the letter still there. */
+  private async removedBeforeLapse(id: string, winner: ReplayClaim): Promise<boolean> {
+    for (;;) {
+      const entry = this.index.get(id);
+      if (!entry) return true;
+      if (entry.claim !== winner || Date.now() >= winner.claimedAt + RABBITMQ_REPLAY_CLAIM_MS) return false;
+      await new Promise((resolve) => setTimeout(resolve, RABBITMQ_REPLAY_POLL_MS));
+    }
+  }
+
+  /** The letters at the entries' offsets, in the entries' order; entries close together are read in one pass. */
+  private async readLetters(entries: IndexedLetter[]): Promise<DeadLetter[]> {
+    if (entries.length === 0) return [];
+    const byOffset = new Map<number, DeadLetter>();
+    const channel = await this.openChannel();
+    try {
+      let start = 0;
+      for (let i = 1; i <= entries.length; i++) {
+        if (i < entries.length && entries[i].offset - entries[i - 1].offset <= RABBITMQ_DEAD_LETTER_READ_GAP) continue;
+        const wanted = new Set(entries.slice(start, i).map((entry) => entry.offset));
+        await this.readRun(channel, entries[start].offset, entries[i - 1].offset, (offset, message) => {
+          const letter = wanted.has(offset) ? readDeadLetterRecord(message) : undefined;
+          if (letter) byOffset.set(offset, letter);
         });
+        start = i;
+      }
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+    return entries.map((entry) => {
+      const letter = byOffset.get(entry.offset);
+      if (!letter) throw new BrokerUnavailableError('rabbitmq', `dead letter ${entry.id} was not found at offset ${entry.offset} of ${this.names.deadLetterLog}`);
+      return letter;
     });
-    return records;
+  }
+
+  /** Reads the log from offset `first` through `last` (a stream read consumes nothing). */
+  private async readRun(channel: Channel, first: number, last: number, use: (offset: number, message: ConsumeMessage) => void): Promise<void> {
+    await channel.prefetch(RABBITMQ_DEAD_LETTER_READ_PREFETCH);
+    let consumerTag: string | undefined;
+    let unacked = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BrokerUnavailableError('rabbitmq', `reading ${this.names.deadLetterLog} from offset ${first} took over ${RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS} ms`)), RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS);
+      const closed = (): void => finish(new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterLog} closed`));
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        channel.removeListener('close', closed);
+        if (error) reject(error);
+        else resolve();
+      };
+      channel.once('close', closed);
+      channel
+        .consume(
+          this.names.deadLetterLog,
+          (message) => {
+            if (!message) return finish(new BrokerUnavailableError('rabbitmq', `the broker cancelled a read of ${this.names.deadLetterLog}`));
+            // A stream read consumes nothing: acks only return credit, so they go out in batches.
+            if (++unacked >= RABBITMQ_DEAD_LETTER_READ_PREFETCH / 2) {
+              channel.ack(message, true);
+              unacked = 0;
+            }
+            const offset = numberHeader(message.properties.headers, 'x-stream-offset');
+            if (offset === undefined || offset < first) return;
+            use(offset, message);
+            if (offset >= last) finish();
+          },
+          { noAck: false, arguments: { 'x-stream-offset': first } },
+        )
+        .then(({ consumerTag: tag }) => (consumerTag = tag))
+        .catch((error: unknown) => finish(asKanbanError(error, `reading ${this.names.deadLetterLog}`)));
+    });
+    if (consumerTag) await channel.cancel(consumerTag);
   }
 
   private async openChannel(): Promise<Channel> {
@@ -194,16 +300,4 @@ export class RabbitMqDeadLetterStore {
     channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ dead-letter channel error: ${error.message}`));
     return channel;
   }
-}
-
-/** Records kanban wrote, first copy of each id only. */
-function unique(records: Scanned[]): Array<Scanned & { deadLetter: DeadLetter }> {
-  const seen = new Set<string>();
-  const out: Array<Scanned & { deadLetter: DeadLetter }> = [];
-  for (const record of records) {
-    if (!record.deadLetter || seen.has(record.deadLetter.id)) continue;
-    seen.add(record.deadLetter.id);
-    out.push(record as Scanned & { deadLetter: DeadLetter });
-  }
-  return out;
 }

@@ -12,17 +12,20 @@ export class RabbitMqNames {
   readonly deadLetterExchange: string;
   /** Quorum queue holding what the broker dead-lettered, until a sweep turns it into records. */
   readonly intakeQueue: string;
-  /** Quorum queue of dead-letter records, one message per record. */
-  readonly deadLetterQueue: string;
+  /** Stream (append-only log) of dead letters and of their removals, read by every instance. */
+  readonly deadLetterLog: string;
   /** Quorum queue the delay ladder's rungs dead-letter into when their TTL runs out; every instance moves what arrives. */
   readonly delayDueQueue: string;
+  /** Quorum queue earlier versions kept dead letters in; what is left there is moved to the log. */
+  readonly legacyDeadLetterQueue: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
     this.deadLetterExchange = this.name(`${SUBJECT_PREFIX}.dlx`);
     this.intakeQueue = this.name(`${SUBJECT_PREFIX}.dead-letter-intake`);
-    this.deadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
+    this.deadLetterLog = this.name(`${SUBJECT_PREFIX}.dead-letter-log`);
     this.delayDueQueue = this.name(`${SUBJECT_PREFIX}.delay.due`);
+    this.legacyDeadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
   }
 
   /**

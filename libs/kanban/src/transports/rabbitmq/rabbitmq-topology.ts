@@ -56,13 +56,15 @@ export class RabbitMqTopology {
     };
   }
 
-  /** The exchanges, the dead-letter queue, the intake queue and the delay ladder's due queue. */
+  /** The exchanges, the intake queue, the delay ladder's due queue and the dead-letter log (a stream). */
   declareBase(): Promise<void> {
     return this.serialized(async (channel) => {
       await this.declareExchanges(channel);
-      for (const queue of [this.names.intakeQueue, this.names.deadLetterQueue, this.names.delayDueQueue]) {
+      for (const queue of [this.names.intakeQueue, this.names.delayDueQueue]) {
         await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.storeQueueArguments() }));
       }
+      const log = this.names.deadLetterLog;
+      await this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } }));
       await this.declare(`binding ${this.names.intakeQueue}`, () => channel.bindQueue(this.names.intakeQueue, this.names.deadLetterExchange, ''));
     });
   }

@@ -55,10 +55,20 @@ export const RABBITMQ_PULL_FILL_WINDOW_MS = 1_000;
 export const RABBITMQ_CONSUMER_IDLE_MS = 30_000;
 /** How often idle consumers are looked for. */
 export const RABBITMQ_CONSUMER_IDLE_CHECK_MS = 5_000;
-/** Dead letters read by one list/get/delete; the prefetch of that scan is a 16-bit field. */
-export const RABBITMQ_DEAD_LETTER_SCAN_MAX = 50_000;
-/** How long a dead-letter scan waits for the messages the queue reported ready. */
-export const RABBITMQ_DEAD_LETTER_SCAN_TIMEOUT_MS = 10_000;
+/** Unacknowledged records the dead-letter log's reader may hold (a stream consumer needs a prefetch). */
+export const RABBITMQ_DEAD_LETTER_TAIL_PREFETCH = 2_000;
+/** How long a read waits for the log's reader to reach a record appended for it. */
+export const RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS = 10_000;
+/** Letters of one page further apart than this many log records are read by separate stream reads. */
+export const RABBITMQ_DEAD_LETTER_READ_GAP = 256;
+/** Records one read of letters from the log may hold unacknowledged. */
+export const RABBITMQ_DEAD_LETTER_READ_PREFETCH = 1_000;
+/** How long one read of letters from the log may take. */
+export const RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS = 10_000;
+/** A replay's claim on a letter lapses this long after it was made, so a replay that died gives way. */
+export const RABBITMQ_REPLAY_CLAIM_MS = 30_000;
+/** How often a replay that lost the claim looks whether the winner removed the letter. */
+export const RABBITMQ_REPLAY_POLL_MS = 20;
 /** Broker-dead-lettered messages converted into records by one sweep. */
 export const RABBITMQ_INTAKE_BATCH_MAX = 1_000;
 /** Longest error text stored with a dead letter: AMQP header tables are limited to 64 KiB in total. */
@@ -93,6 +103,22 @@ export const RABBITMQ_HEADERS = {
   notBefore: 'x-kanban-not-before',
   /** Work-queue routing key a delayed retry goes back to. */
   routingKey: 'x-kanban-routing-key',
+  /** Kind of a dead-letter log record (RABBITMQ_LOG_RECORDS); absent on a letter. */
+  record: 'x-kanban-record',
+  /** Names a log record so the instance that appended it sees when its reader reached it. */
+  token: 'x-kanban-token',
+  claimItem: 'x-kanban-claim-item',
+  claimedAt: 'x-kanban-claimed-at',
+} as const;
+
+/** Records of the dead-letter log besides letters; the letter's id is the record's message id. */
+export const RABBITMQ_LOG_RECORDS = {
+  /** The letter was replayed or purged. */
+  removed: 'removed',
+  /** A replay claims the letter; the first claim wins (see RabbitMqDeadLetterStore.replay). */
+  claim: 'claim',
+  /** Carries only a token: an instance appends it to know it has read everything appended before. */
+  sync: 'sync',
 } as const;
 
 /** Headers the broker sets and a republished copy must not carry over. */

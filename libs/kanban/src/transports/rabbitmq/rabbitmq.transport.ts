@@ -5,6 +5,7 @@ import { BrokerUnavailableError, KanbanValidationError, LeaseExpiredError, type 
 import {
   type DeadLetter,
   type DeadLetterFilter,
+  type DeadLetterPage,
   type DeadLetterReason,
   type LeaseRef,
   type Priority,
@@ -113,7 +114,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.controlChannel = new RabbitMqControlChannel(this.names, this.logger);
     this.publisher = new RabbitMqPublisher(options.publishTimeoutMs ?? RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, this.logger);
     this.topology = new RabbitMqTopology(this.names, settings, this.logger);
-    this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.topology, this.logger);
+    this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.logger);
     this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
     this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
     this.consuming = new RabbitMqConnection(
@@ -291,7 +292,7 @@ export class RabbitMqTransport extends KanbanTransport {
     return rows;
   }
 
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
     this.assertConnected();
     return this.deadLetters.list(filter);
   }
@@ -304,6 +305,12 @@ export class RabbitMqTransport extends KanbanTransport {
   async deleteDeadLetter(id: string): Promise<void> {
     this.assertConnected();
     return this.deadLetters.delete(id);
+  }
+
+  /** Idempotent across instances through a claim in the dead-letter log: see RabbitMqDeadLetterStore.replay. */
+  override async replayDeadLetter(id: string, rebuild: (letter: DeadLetter) => Promise<WorkItem>): Promise<PublishReceipt> {
+    this.assertConnected();
+    return this.deadLetters.replay(id, rebuild, (item) => this.publish(item));
   }
 
   private async send(item: WorkItem): Promise<void> {
