@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config';
-import { useJsonBody } from './http';
+import { useHostAllowlist, useJsonBody } from './http';
 
 /**
  * Builds the server app, configured as it runs in production (security headers, JSON body limits,
@@ -18,6 +18,7 @@ export async function createServerApp(config: ServerConfig, logger?: NestApplica
     abortOnError: false,
     ...(logger !== undefined ? { logger } : {}),
   });
+  useHostAllowlist(app, config.allowedHosts);
   app.use(helmet());
   app.disable('x-powered-by');
   useJsonBody(app, config.bodyLimitBytes);

@@ -107,6 +107,8 @@ describe('Environment configuration', () => {
     ['KANBAN_RABBITMQ_URL', 'redis://x'],
     ['KANBAN_HOST', 'a host'],
     ['KANBAN_NATS_NKEY_SEED', 'UA-not-a-seed'],
+    ['KANBAN_ALLOWED_HOSTS', 'kanban.example.com:8080'],
+    ['KANBAN_ALLOWED_HOSTS', 'a.example,,b.example'],
   ])('refuses %s=%s, naming the variable', (variable, value) => {
     const error = problemsOf({ KANBAN_NATS_SERVERS: 'nats://a:4222', [variable]: value });
 

@@ -21,6 +21,15 @@ function variableProblems(env: ServerEnvironment): EnvironmentProblem[] {
   }));
 }
 
+/**
+ * Without a token every Host is checked (the DNS rebinding guard of a loopback server); with one,
+ * only when names are listed: behind a load balancer the token guards the API.
+ */
+function allowedHostsFrom(env: ServerEnvironment): string[] | undefined {
+  const listed = env.KANBAN_ALLOWED_HOSTS?.split(',').map((name) => name.trim().toLowerCase());
+  return listed ?? (env.KANBAN_API_TOKEN ? undefined : []);
+}
+
 function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): KanbanModuleOptions {
   const nats = natsOptionsFrom(env, problems);
   const rabbitmq = rabbitMqOptionsFrom(env, problems);
@@ -63,10 +72,12 @@ export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
     if (!(error instanceof KanbanConfigError)) throw error;
     throw new EnvironmentError([{ variable: VARIABLE_OF_OPTION[error.setting] ?? error.setting, message: error.message }]);
   }
+  const allowedHosts = allowedHostsFrom(env);
   return {
     port: env.PORT ?? DEFAULT_PORT,
     host,
     ...(env.KANBAN_API_TOKEN ? { apiToken: env.KANBAN_API_TOKEN } : {}),
+    ...(allowedHosts ? { allowedHosts } : {}),
     rateLimitPerSecond: env.KANBAN_RATE_LIMIT_PER_SECOND ?? DEFAULT_RATE_LIMIT_PER_SECOND,
     bodyLimitBytes: maxPayloadBytes + BODY_ENVELOPE_BYTES,
     kanban,

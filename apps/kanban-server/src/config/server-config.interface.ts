@@ -7,6 +7,11 @@ export interface ServerConfig {
   host: string;
   /** Bearer token required on mutating and dead-letter routes; unset means no auth (loopback only). */
   apiToken?: string;
+  /**
+   * Host names answered besides `localhost` and IP addresses; any other `Host` gets 403 (DNS
+   * rebinding). Undefined: every Host is answered, which only a token-protected server allows.
+   */
+  allowedHosts?: string[];
   rateLimitPerSecond: number;
   /** Largest request body accepted; larger ones get 413. */
   bodyLimitBytes: number;

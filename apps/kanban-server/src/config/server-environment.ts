@@ -7,6 +7,8 @@ const AMQP_URL = /^amqps?:\/\/\S+$/;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 const ANY_TEXT = /^[^\0]+$/;
 const HOST = /^[A-Za-z0-9.:-]+$/;
+const HOST_NAME = String.raw`[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`;
+const HOST_NAME_LIST = new RegExp(`^\\s*${HOST_NAME}(?:\\s*,\\s*${HOST_NAME})*\\s*$`);
 const NKEY_SEED = /^SU[A-Z2-7]+$/;
 
 /**
@@ -22,6 +24,10 @@ export class ServerEnvironment {
 
   @StringVariable(PRINTABLE, `must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`, MIN_API_TOKEN_LENGTH)
   KANBAN_API_TOKEN?: string;
+
+  /** Host names the server answers to besides loopback names and IP addresses (DNS rebinding guard). */
+  @StringVariable(HOST_NAME_LIST, 'must be a comma-separated list of host names, without ports')
+  KANBAN_ALLOWED_HOSTS?: string;
 
   @IntegerVariable(1)
   KANBAN_RATE_LIMIT_PER_SECOND?: number;

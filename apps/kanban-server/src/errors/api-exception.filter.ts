@@ -1,9 +1,12 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { ThrottlerException } from '@nestjs/throttler';
 import { KanbanError, KanbanExceptionFilter, errorBody, internalErrorBody, type ErrorBody } from '@tps/kanban';
 
+const RATE_LIMITED_CODE = 'rate_limited';
+
 /**
- * Turns every error into a JSON response with a status a client can act on: library errors as
+ * Turns every error into a JSON response with a status and a stable `code` a client can act on: library errors as
  * the library's KanbanExceptionFilter answers them (400, 404, 409, 429 with Retry-After, 503),
  * Nest's HTTP exceptions as they are, and anything else into a 500 that says nothing about the
  * internals. Stack traces never leave.
@@ -37,7 +40,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const response = exception.getResponse();
       // Terminus answers 503 with its own health document, which clients read as is.
       if (typeof response === 'object' && !('statusCode' in response)) return { status, body: response };
-      const body = typeof response === 'string' ? errorBody(status, response) : { ...errorBody(status, exception.message), ...(response as Partial<ErrorBody>) };
+      const code = exception instanceof ThrottlerException ? RATE_LIMITED_CODE : undefined;
+      const body = typeof response === 'string' ? errorBody(status, response, code) : { ...errorBody(status, exception.message, code), ...(response as Partial<ErrorBody>) };
       return { status, body };
     }
     return this.internal(exception);

@@ -1,6 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { QueueHealthIndicator, TransportHealthIndicator, WorkersHealthIndicator } from '@tps/kanban';
+
+/**
+ * The broker indicator without its `detail`: that text names broker hosts and the outbox file, and
+ * `/health` answers without a token. The transports log each state change with the detail.
+ */
+function withoutDetail(result: HealthIndicatorResult): HealthIndicatorResult {
+  return Object.fromEntries(Object.entries(result).map(([key, { detail: _detail, ...rest }]) => [key, rest])) as HealthIndicatorResult;
+}
 
 /** Terminus: 200 while every indicator is up or degraded, 503 once one is down (broker lost, draining). */
 @Controller('health')
@@ -15,6 +23,6 @@ export class HealthController {
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.broker.check(), () => this.queue.check(), () => this.workers.check()]);
+    return this.health.check([() => withoutDetail(this.broker.check()), () => this.queue.check(), () => this.workers.check()]);
   }
 }

@@ -11,6 +11,8 @@ export interface TestServer {
   /** supertest against the server on its loopback port. */
   http: () => ReturnType<typeof request>;
   url: string;
+  /** The embedded store's file (also the failover outbox). */
+  dbPath: string;
   close: () => Promise<void>;
 }
 
@@ -20,7 +22,8 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kanban-server-e2e-'));
-  const config = loadServerConfig({ KANBAN_EMBEDDED_PATH: join(dir, 'kanban.db'), PORT: '0', KANBAN_HOST: '127.0.0.1', ...env });
+  const dbPath = join(dir, 'kanban.db');
+  const config = loadServerConfig({ KANBAN_EMBEDDED_PATH: dbPath, PORT: '0', KANBAN_HOST: '127.0.0.1', ...env });
   const app = await createServerApp(config, ['error', 'warn']);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
@@ -28,6 +31,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     app,
     url,
+    dbPath,
     http: () => request(url),
     close: async () => {
       await app.close();

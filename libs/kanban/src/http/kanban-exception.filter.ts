@@ -2,6 +2,7 @@ import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import { HttpAdapterHost } from '@nestjs/core';
 import { BrokerUnavailableError, KanbanError } from '../errors';
 import { kanbanErrorResponse } from './kanban-error-response';
+import { answerOfKanbanError } from './kanban-error-status';
 
 /**
  * Answers a `KanbanError` escaping an HTTP handler with the status a client can act on
@@ -22,6 +23,8 @@ export class KanbanExceptionFilter implements ExceptionFilter<KanbanError> {
     // A 500 or a lost broker is news for whoever runs the app; a 4xx or a refusal while draining is the client's.
     if (status === 500) this.logger.error(`500 ${error.name}: ${error.message}`);
     if (error instanceof BrokerUnavailableError) this.logger.warn(`${status} ${error.name}: ${error.message}`);
+    // The client got a generic message (answerOfKanbanError); the error's own text stays here.
+    else if (answerOfKanbanError(error)?.message !== undefined) this.logger.debug(`${status} ${error.name}: ${error.message}`);
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse<unknown>();
     if (httpAdapter.isHeadersSent(response)) {
