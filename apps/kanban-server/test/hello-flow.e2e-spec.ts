@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/harness';
 import { startTestServer, type TestServer } from './support/test-server';
 
 /** The README's curl flow: publish, pull, ack, the queue is empty again, the server is healthy. */
@@ -5,7 +6,8 @@ describe('Hello Kanban over HTTP', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Short coordinator rounds: GET /queues serves the latest depth sample.
+    server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' });
   });
 
   afterAll(async () => {
@@ -33,9 +35,13 @@ describe('Hello Kanban over HTTP', () => {
     const [item] = pulled.body;
 
     const acked = await server.http().post(`/work/${item.id}/ack`).send({ domain: 'hello', lease: item.lease }).expect(200);
+    const ackedAt = Date.now();
     expect(acked.body).toEqual({ id: item.id, status: 'acked' });
 
-    const queues = await server.http().get('/queues').expect(200);
+    const queues = await waitFor(async () => {
+      const response = await server.http().get('/queues').expect(200);
+      return response.body.sampledAt >= ackedAt ? response : undefined;
+    }, { timeoutMs: 10_000, description: 'a depth sample taken after the ack' });
     expect(queues.body).toMatchObject({ ready: 0, inFlight: 0 });
     expect(queues.body.queues).toEqual([{ broker: 'embedded', priority: 'high', domain: 'hello', ready: 0, inFlight: 0 }]);
 

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/harness';
 import { startTestServer, type TestServer } from './support/test-server';
 import { workBody } from './support/work-requests';
 
@@ -5,7 +6,7 @@ describe('Queue full over HTTP', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ KANBAN_MAX_QUEUE_DEPTH: '2' });
+    server = await startTestServer({ KANBAN_MAX_QUEUE_DEPTH: '2', KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' });
   });
 
   afterAll(async () => {
@@ -19,9 +20,14 @@ describe('Queue full over HTTP', () => {
     const refused = await server.http().post('/work').send(workBody({ domain: 'full' })).expect(429);
     await server.http().post('/work').send(workBody({ domain: 'full', priority: 'high' })).expect(201);
     await server.http().post('/work').send(workBody({ domain: 'other' })).expect(201);
+    const publishedAt = Date.now();
 
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('full') });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect((await server.http().get('/queues').expect(200)).body.ready).toBe(4);
+    const queues = await waitFor(async () => {
+      const response = await server.http().get('/queues').expect(200);
+      return response.body.sampledAt >= publishedAt ? response : undefined;
+    }, { timeoutMs: 10_000, description: 'a depth sample taken after the publishes' });
+    expect(queues.body.ready).toBe(4);
   });
 });

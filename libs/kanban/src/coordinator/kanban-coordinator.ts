@@ -20,6 +20,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger('KanbanCoordinator');
   private readonly samples: number[] = [];
   private latestDepth: QueueDepth[] = [];
+  private latestDepthAt?: number;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private manualTarget?: number;
@@ -37,6 +38,10 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.check(), this.options.coordinatorCheckIntervalMs);
     this.timer.unref();
+    // Readers of the samples (health, GET /queues) get real figures from the start, not after a first interval.
+    this.checking = this.sampleDepth()
+      .catch((error: unknown) => this.logger.error(`First depth sample failed: ${(error as Error).message}`))
+      .finally(() => (this.checking = undefined));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -50,6 +55,11 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   /** The most recent per-queue depth the coordinator sampled. */
   get lastDepth(): readonly QueueDepth[] {
     return this.latestDepth;
+  }
+
+  /** When `lastDepth` was read (epoch ms); undefined before the first sample. */
+  get lastDepthAt(): number | undefined {
+    return this.latestDepthAt;
   }
 
   getHealth(): CoordinatorHealth {
@@ -116,13 +126,19 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
 
   private async runCheck(): Promise<void> {
     try {
-      this.latestDepth = await this.queue.depth();
-      this.recordSample(this.latestDepth);
+      await this.sampleDepth();
       await this.queue.sweepStalled();
       if (!this.queue.isDraining) await this.autoscale();
     } catch (error) {
       this.logger.error(`Coordinator check failed: ${(error as Error).message}`);
     }
+  }
+
+  private async sampleDepth(): Promise<void> {
+    const readAt = Date.now();
+    this.latestDepth = await this.queue.depth();
+    this.latestDepthAt = readAt;
+    this.recordSample(this.latestDepth);
   }
 
   private recordSample(depth: QueueDepth[]): void {
