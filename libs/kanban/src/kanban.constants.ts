@@ -18,6 +18,8 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_BACKOFF_MS: readonly number[] = [1_000, 5_000, 15_000];
 export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
 export const DEFAULT_MAX_QUEUE_DEPTH = 100_000;
+/** Each domain costs the brokers streams, consumers and queues; the bound keeps a client from opening them without end. */
+export const DEFAULT_MAX_DOMAINS = 1_000;
 export const DEFAULT_QUEUE_FULL_WAIT_MS = 5_000;
 export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 3;
 /** An open breaker probes one item after this long: without it one bad minute would stop a domain until a restart. */

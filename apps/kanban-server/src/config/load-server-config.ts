@@ -42,6 +42,7 @@ function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[
     deadLetterTimeoutMs: env.KANBAN_DEAD_LETTER_TIMEOUT_MS,
     coordinatorCheckIntervalMs: env.KANBAN_COORDINATOR_CHECK_INTERVAL_MS,
     maxQueueDepth: env.KANBAN_MAX_QUEUE_DEPTH,
+    maxDomains: env.KANBAN_MAX_DOMAINS,
     maxAttempts: env.KANBAN_MAX_ATTEMPTS,
     maxPayloadBytes: env.KANBAN_MAX_PAYLOAD_BYTES,
     failover: { publishTimeoutMs: env.KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS, outboxMaxItems: env.KANBAN_OUTBOX_MAX_ITEMS },

@@ -80,6 +80,10 @@ export class ServerEnvironment {
   @IntegerVariable(1)
   KANBAN_MAX_QUEUE_DEPTH?: number;
 
+  /** Domains the server opens queues for before a publish or pull of a new one gets 400. */
+  @IntegerVariable(1)
+  KANBAN_MAX_DOMAINS?: number;
+
   @IntegerVariable(1)
   KANBAN_MAX_ATTEMPTS?: number;
 
@@ -102,6 +106,7 @@ export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment
   deadLetterTimeoutMs: 'KANBAN_DEAD_LETTER_TIMEOUT_MS',
   coordinatorCheckIntervalMs: 'KANBAN_COORDINATOR_CHECK_INTERVAL_MS',
   maxQueueDepth: 'KANBAN_MAX_QUEUE_DEPTH',
+  maxDomains: 'KANBAN_MAX_DOMAINS',
   maxAttempts: 'KANBAN_MAX_ATTEMPTS',
   maxPayloadBytes: 'KANBAN_MAX_PAYLOAD_BYTES',
   'embedded.path': 'KANBAN_EMBEDDED_PATH',

@@ -5,6 +5,7 @@ export * from './lease-expired.error';
 export * from './item-not-found.error';
 export * from './dead-letter-not-found.error';
 export * from './draining.error';
+export * from './domain-limit.error';
 export * from './broker-unavailable.error';
 export * from './broker-blocked.error';
 export * from './outbox-full.error';

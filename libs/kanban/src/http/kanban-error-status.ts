@@ -1,6 +1,7 @@
 import {
   BrokerUnavailableError,
   DeadLetterNotFoundError,
+  DomainLimitError,
   DrainingError,
   ItemNotFoundError,
   KanbanValidationError,
@@ -31,6 +32,8 @@ export const KANBAN_ERROR_STATUS: ReadonlyArray<readonly [KanbanErrorClass, Kanb
   [DeadLetterNotFoundError, { status: 404, code: 'dead_letter_not_found' }],
   [ScheduleNotFoundError, { status: 404, code: 'schedule_not_found' }],
   [ItemNotFoundError, { status: 404, code: 'item_not_found' }],
+  // 400, not 429: the count of domains does not fall by waiting, so a retry cannot succeed.
+  [DomainLimitError, { status: 400, code: 'domain_limit_reached', message: 'This domain is new and the server serves as many domains as it may; use an existing domain or raise KANBAN_MAX_DOMAINS' }],
   [LeaseExpiredError, { status: 409, code: 'lease_expired' }],
   [ScheduleConflictError, { status: 409, code: 'schedule_conflict' }],
   [QueueFullError, { status: 429, code: 'queue_full', message: 'The queue is full; retry after Retry-After seconds' }],

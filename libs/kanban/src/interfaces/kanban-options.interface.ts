@@ -70,6 +70,12 @@ export interface KanbanModuleOptions {
   maxPayloadBytes?: number;
   /** Items per (priority, domain) queue above which publish is refused or waits. @default 100000 */
   maxQueueDepth?: number;
+  /**
+   * Domains a process opens queues for; a publish or pull that would open one more throws
+   * DomainLimitError. Domains already on the broker count (NATS, embedded), as read at the first
+   * new domain and at each depth sample; on RabbitMQ those this process opened. @default 1000
+   */
+  maxDomains?: number;
   /** What `publish` does on a full queue. @default 'reject' */
   queueFullBehavior?: QueueFullBehavior;
   /** With `queueFullBehavior: 'wait'`, the longest wait before QueueFullError. @default 5000 */

@@ -21,6 +21,7 @@ import { KanbanEvents } from '../events/kanban-events';
 import { leaseMsFor } from '../kanban-options';
 import { SettleRelay, type RelayedSettle } from '../relay';
 import { fromLeaseHandle, toLeaseHandle } from './lease-handle';
+import { DomainRegistry } from './domain-registry';
 
 export interface PullRequest extends QueueRef {
   /** @default workerPullSize */
@@ -52,6 +53,7 @@ export class KanbanQueue {
   private readonly logger = new Logger(KanbanQueue.name);
   private draining = false;
   private readonly leaseMs: number;
+  private readonly domains: DomainRegistry;
 
   constructor(
     @Inject(KANBAN_TRANSPORT) private readonly transport: KanbanTransport,
@@ -62,6 +64,7 @@ export class KanbanQueue {
   ) {
     this.leaseMs = leaseMsFor(options);
     relay.serve((settle) => this.settleHere(settle));
+    this.domains = new DomainRegistry(options.maxDomains, async () => (await this.transport.depth()).map((queue) => queue.domain));
   }
 
   get isDraining(): boolean {
@@ -76,7 +79,7 @@ export class KanbanQueue {
 
   /**
    * Stores one item; resolves once the broker durably holds it.
-   * @throws KanbanValidationError, DrainingError, QueueFullError, BrokerUnavailableError
+   * @throws KanbanValidationError, DrainingError, DomainLimitError, QueueFullError, BrokerUnavailableError
    */
   async publish(request: PublishRequest): Promise<PublishReceipt> {
     if (this.draining) throw new DrainingError();
@@ -98,6 +101,7 @@ export class KanbanQueue {
       errors.push({ field: 'max', message: `must be an integer from 1 to ${this.options.workerPullSize * 100}` });
     }
     if (errors.length) throw new KanbanValidationError(errors);
+    await this.domains.admit(request.domain);
     if (request.priority) await this.transport.ensureQueue(request.priority, request.domain);
 
     const deliveries = await this.transport.pull({ domain: request.domain, priority: request.priority }, max, {
@@ -168,7 +172,9 @@ export class KanbanQueue {
   }
 
   async depth(): Promise<QueueDepth[]> {
-    return this.transport.depth();
+    const depth = await this.transport.depth();
+    this.domains.observe(depth.map((queue) => queue.domain));
+    return depth;
   }
 
   async sweepStalled(): Promise<DeadLetter[]> {
@@ -265,6 +271,7 @@ export class KanbanQueue {
   }
 
   private async store(item: WorkItem): Promise<PublishReceipt> {
+    await this.domains.admit(item.domain);
     await this.transport.ensureQueue(item.priority, item.domain);
     const giveUpAt = performance.now() + this.options.queueFullWaitMs;
     for (;;) {
