@@ -21,6 +21,8 @@ export async function createServerApp(config: ServerConfig, logger?: NestApplica
   useHostAllowlist(app, config.allowedHosts);
   app.use(helmet());
   app.disable('x-powered-by');
+  // The rate limit tells clients apart by req.ip, which Express takes from X-Forwarded-For only through these proxies.
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   useJsonBody(app, config.bodyLimitBytes);
   return app;
 }

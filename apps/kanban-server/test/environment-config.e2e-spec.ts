@@ -76,6 +76,15 @@ describe('Environment configuration', () => {
     });
   });
 
+  it('reads KANBAN_TRUST_PROXY as a hop count or a list of proxies, and KANBAN_ALLOWED_HOSTS as lower-case names', () => {
+    expect(loadServerConfig({ KANBAN_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadServerConfig({ KANBAN_TRUST_PROXY: 'loopback, 10.0.0.0/8 ,fd00::1' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(loadServerConfig({}).trustProxy).toBeUndefined();
+    expect(loadServerConfig({ KANBAN_ALLOWED_HOSTS: 'Kanban.Example.com, ops' }).allowedHosts).toEqual(['kanban.example.com', 'ops']);
+    expect(loadServerConfig({}).allowedHosts).toEqual([]);
+    expect(loadServerConfig({ KANBAN_API_TOKEN: TOKEN }).allowedHosts).toBeUndefined();
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadServerConfig({ KANBAN_API_TOKEN: '', PORT: '', KANBAN_NATS_SERVERS: ' ' })).toMatchObject({ port: 3000, host: '127.0.0.1' });
   });
@@ -112,6 +121,9 @@ describe('Environment configuration', () => {
     ['KANBAN_NATS_NKEY_SEED', 'UA-not-a-seed'],
     ['KANBAN_ALLOWED_HOSTS', 'kanban.example.com:8080'],
     ['KANBAN_ALLOWED_HOSTS', 'a.example,,b.example'],
+    ['KANBAN_TRUST_PROXY', 'true'],
+    ['KANBAN_TRUST_PROXY', '999.1.1.1'],
+    ['KANBAN_TRUST_PROXY', 'loopback, a proxy'],
   ])('refuses %s=%s, naming the variable', (variable, value) => {
     const error = problemsOf({ KANBAN_NATS_SERVERS: 'nats://a:4222', [variable]: value });
 

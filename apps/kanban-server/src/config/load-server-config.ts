@@ -8,6 +8,8 @@ import { ServerEnvironment, VARIABLE_OF_OPTION } from './server-environment';
 import type { ServerConfig } from './server-config.interface';
 import { ALL_INTERFACES_HOST, BODY_ENVELOPE_BYTES, DEFAULT_PORT, DEFAULT_RATE_LIMIT_PER_SECOND, LOOPBACK_HOST } from './server-config.constants';
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
 function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   return isIP(host) === 4 && host.startsWith('127.');
@@ -28,6 +30,21 @@ function variableProblems(env: ServerEnvironment): EnvironmentProblem[] {
 function allowedHostsFrom(env: ServerEnvironment): string[] | undefined {
   const listed = env.KANBAN_ALLOWED_HOSTS?.split(',').map((name) => name.trim().toLowerCase());
   return listed ?? (env.KANBAN_API_TOKEN ? undefined : []);
+}
+
+/**
+ * Express `trust proxy` from KANBAN_TRUST_PROXY; an address that is not one is reported here rather
+ * than thrown by Express at the first request. `true` (every hop) is not offered: any client could
+ * then name its own address and escape the rate limit.
+ */
+function trustProxyFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): number | string[] | undefined {
+  const value = env.KANBAN_TRUST_PROXY?.trim();
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const invalid = entries.filter((entry) => !PROXY_KEYWORDS.has(entry) && isIP(entry.replace(/\/\d+$/, '')) === 0);
+  if (invalid.length > 0) problems.push({ variable: 'KANBAN_TRUST_PROXY', message: `holds entries that are not addresses or subnets: ${invalid.join(', ')}` });
+  return entries;
 }
 
 function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): KanbanModuleOptions {
@@ -64,6 +81,7 @@ export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
     problems.push({ variable: 'KANBAN_HOST', message: 'must be a loopback address while KANBAN_API_TOKEN is unset: set a token to listen beyond this machine' });
   }
   const kanban = kanbanOptionsFrom(env, problems);
+  const trustProxy = trustProxyFrom(env, problems);
   if (problems.length > 0) throw new EnvironmentError(problems);
 
   let maxPayloadBytes: number;
@@ -80,6 +98,7 @@ export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
     ...(env.KANBAN_API_TOKEN ? { apiToken: env.KANBAN_API_TOKEN } : {}),
     ...(allowedHosts ? { allowedHosts } : {}),
     rateLimitPerSecond: env.KANBAN_RATE_LIMIT_PER_SECOND ?? DEFAULT_RATE_LIMIT_PER_SECOND,
+    ...(trustProxy !== undefined ? { trustProxy } : {}),
     bodyLimitBytes: maxPayloadBytes + BODY_ENVELOPE_BYTES,
     kanban,
   };

@@ -13,6 +13,11 @@ export interface ServerConfig {
    */
   allowedHosts?: string[];
   rateLimitPerSecond: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (Express `trust proxy`): a hop count, or their
+   * addresses. Unset: the client is the TCP peer and X-Forwarded-For is ignored.
+   */
+  trustProxy?: number | string[];
   /** Largest request body accepted; larger ones get 413. */
   bodyLimitBytes: number;
   /** Options for `KanbanModule.forRoot`, already checked by the library's own validation. */

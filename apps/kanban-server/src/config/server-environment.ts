@@ -10,6 +10,8 @@ const HOST = /^[A-Za-z0-9.:-]+$/;
 const HOST_NAME = String.raw`[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`;
 const HOST_NAME_LIST = new RegExp(`^\\s*${HOST_NAME}(?:\\s*,\\s*${HOST_NAME})*\\s*$`);
 const NKEY_SEED = /^SU[A-Z2-7]+$/;
+const PROXY_ADDRESS = String.raw`(?:loopback|linklocal|uniquelocal|[0-9A-Fa-f.:]+(?:/\d{1,3})?)`;
+const TRUST_PROXY = new RegExp(`^\\s*(?:\\d+|${PROXY_ADDRESS}(?:\\s*,\\s*${PROXY_ADDRESS})*)\\s*$`);
 
 /**
  * The server's environment. Each property is named after its variable, so a validation message
@@ -31,6 +33,10 @@ export class ServerEnvironment {
 
   @IntegerVariable(1)
   KANBAN_RATE_LIMIT_PER_SECOND?: number;
+
+  /** The proxies in front of the server (hop count, or addresses, subnets and loopback/linklocal/uniquelocal), so clients are told apart. */
+  @StringVariable(TRUST_PROXY, 'must be a number of proxy hops, or a comma-separated list of proxy addresses, subnets or loopback, linklocal, uniquelocal')
+  KANBAN_TRUST_PROXY?: string;
 
   @StringVariable(NATS_URL_LIST, 'must be a comma-separated list of nats:// or tls:// URLs')
   KANBAN_NATS_SERVERS?: string;
