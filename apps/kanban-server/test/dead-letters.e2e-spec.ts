@@ -1,13 +1,13 @@
-import { startTestServer, type TestServer } from './support/test-server';
+import { SERVER_TRANSPORTS, startTestServer, type TestServer } from './support/test-server';
 import { publishAndPull } from './support/work-requests';
 
 const UNKNOWN_ID = '01NOSUCHDEADLETTER00000000';
 
-describe('Dead letters over HTTP', () => {
+describe.each(SERVER_TRANSPORTS)('Dead letters over HTTP (%s)', (transport) => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, transport);
   });
 
   afterAll(async () => {
@@ -21,11 +21,12 @@ describe('Dead letters over HTTP', () => {
   }
 
   it('lists, filters and fetches dead letters with their reason and error', async () => {
-    const first = await nack('letters', 'card declined');
-    const second = await nack('letters', 'address unknown');
-    await nack('letters-other', 'elsewhere');
+    const letters = server.domain('letters');
+    const first = await nack(letters, 'card declined');
+    const second = await nack(letters, 'address unknown');
+    await nack(server.domain('letters-other'), 'elsewhere');
 
-    const all = await server.http().get('/dead-letters').query({ domain: 'letters' }).expect(200);
+    const all = await server.http().get('/dead-letters').query({ domain: letters }).expect(200);
     const byReason = await server.http().get('/dead-letters').query({ reason: 'nack', limit: 1 }).expect(200);
     const one = await server.http().get(`/dead-letters/${first}`).expect(200);
 
@@ -33,28 +34,30 @@ describe('Dead letters over HTTP', () => {
     expect(all.body.nextCursor).toBeUndefined();
     expect(byReason.body.items).toHaveLength(1);
     expect(byReason.body.nextCursor).toEqual(expect.any(String));
-    expect(one.body).toMatchObject({ id: first, domain: 'letters', reason: 'nack', error: 'card declined', attempts: 1, item: { payload: { order: 'card declined' } } });
+    expect(one.body).toMatchObject({ id: first, domain: letters, reason: 'nack', error: 'card declined', attempts: 1, item: { payload: { order: 'card declined' } } });
   });
 
   it('replays a dead letter as a new item with 201 {id, broker} and removes it from the dead-letter queue', async () => {
-    const deadId = await nack('replays', 'try again later');
+    const replays = server.domain('replays');
+    const deadId = await nack(replays, 'try again later');
 
     const replay = await server.http().post(`/dead-letters/${deadId}/replay`).expect(201);
-    const pulled = await server.http().post('/work/pull').send({ domain: 'replays' }).expect(200);
+    const pulled = await server.http().post('/work/pull').send({ domain: replays, waitMs: 5000 }).expect(200);
 
-    expect(replay.body).toEqual({ id: expect.any(String), broker: 'embedded' });
+    expect(replay.body).toEqual({ id: expect.any(String), broker: server.broker });
     expect(replay.body.id).not.toBe(deadId);
     expect(pulled.body).toEqual([expect.objectContaining({ id: replay.body.id, attempts: 1, payload: { order: 'try again later' } })]);
     await server.http().get(`/dead-letters/${deadId}`).expect(404);
   });
 
   it('purges a dead letter with 204', async () => {
-    const deadId = await nack('purges', 'not wanted');
+    const purges = server.domain('purges');
+    const deadId = await nack(purges, 'not wanted');
 
     await server.http().delete(`/dead-letters/${deadId}`).expect(204);
 
     await server.http().get(`/dead-letters/${deadId}`).expect(404);
-    expect((await server.http().get('/dead-letters').query({ domain: 'purges' }).expect(200)).body).toEqual({ items: [] });
+    expect((await server.http().get('/dead-letters').query({ domain: purges }).expect(200)).body).toEqual({ items: [] });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KanbanQueue } from '@tps/kanban';
 import { natsBroker, waitFor } from '../../../test/harness';
 import { startTestServer, type TestServer } from './support/test-server';
 import { publishAndPull, type PulledItemBody } from './support/work-requests';
@@ -34,7 +35,12 @@ describe('Stale leases over HTTP', () => {
     await server.http().post(`/work/${stale.id}/ack`).send({ domain: 'fencing', lease: redelivered[0].lease }).expect(200);
 
     expect(ack.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('expired') });
-    expect((await server.http().get('/queues').expect(200)).body).toMatchObject({ ready: 0, inFlight: 0 });
+    const ackedAt = Date.now();
+    const queues = await waitFor(async () => {
+      const response = await server.http().get('/queues').expect(200);
+      return response.body.sampledAt >= ackedAt ? response : undefined;
+    }, { timeoutMs: 10_000, description: 'a depth sample taken after the ack' });
+    expect(queues.body).toMatchObject({ ready: 0, inFlight: 0 });
   });
 
   it('extends a lease: the answer says until when, and the item is not handed out again before then', async () => {
@@ -115,7 +121,8 @@ describe('Stale and forged leases across two server instances (NATS)', () => {
     // Assert
     expect(Object.values(statuses).every((status) => status === 409) ? 'all 409' : statuses).toBe('all 409');
     expect({ redelivered: redelivered.id, attempts: redelivered.attempts, realAck, ackedAgain }).toEqual({ redelivered: stale.id, attempts: 2, realAck: 200, ackedAgain: 409 });
-    const queues = (await b.http().get('/queues').expect(200)).body as { queues: Array<{ domain: string; ready: number; inFlight: number }> };
-    expect(queues.queues.filter((queue) => queue.domain === domain).every((queue) => queue.ready === 0 && queue.inFlight === 0)).toBe(true);
+    // From the queue itself: GET /queues serves the coordinator's last sample, taken before this test's items.
+    const queues = await b.app.get(KanbanQueue).depth();
+    expect(queues.filter((queue) => queue.domain === domain).every((queue) => queue.ready === 0 && queue.inFlight === 0)).toBe(true);
   });
 });

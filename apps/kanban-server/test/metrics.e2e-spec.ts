@@ -1,4 +1,4 @@
-import { startTestServer, type TestServer } from './support/test-server';
+import { SERVER_TRANSPORTS, startTestServer, type TestServer } from './support/test-server';
 import { publishAndPull } from './support/work-requests';
 
 const KANBAN_METRICS = [
@@ -12,11 +12,11 @@ const KANBAN_METRICS = [
   'kanban_circuit_breaker_open',
 ];
 
-describe('GET /metrics', () => {
+describe.each(SERVER_TRANSPORTS)('GET /metrics (%s)', (transport) => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '50' });
+    server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '50' }, transport);
   });
 
   afterAll(async () => {
@@ -24,27 +24,30 @@ describe('GET /metrics', () => {
   });
 
   it("serves kanban's eight metrics and the default process metrics in Prometheus text format", async () => {
-    const acked = await publishAndPull(server, { domain: 'metered' });
-    await server.http().post(`/work/${acked.id}/ack`).send({ domain: 'metered', lease: acked.lease }).expect(200);
-    const nacked = await publishAndPull(server, { domain: 'metered' });
-    await server.http().post(`/work/${nacked.id}/nack`).send({ domain: 'metered', lease: nacked.lease, reason: 'no' }).expect(200);
+    const domain = server.domain('metered');
+    const acked = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${acked.id}/ack`).send({ domain, lease: acked.lease }).expect(200);
+    const nacked = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${nacked.id}/nack`).send({ domain, lease: nacked.lease, reason: 'no' }).expect(200);
 
     const response = await server.http().get('/metrics').expect(200);
 
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     for (const name of KANBAN_METRICS) expect(response.text).toContain(`# TYPE ${name} `);
     expect(response.text).toContain('process_cpu_user_seconds_total');
-    expect(response.text).toMatch(/kanban_published_total\{priority="normal",domain="metered",broker="embedded"\} 2/);
-    expect(response.text).toMatch(/kanban_acked_total\{priority="normal",domain="metered",broker="embedded"\} 1/);
-    expect(response.text).toMatch(/kanban_dead_lettered_total\{priority="normal",domain="metered",broker="embedded",reason="nack"\} 1/);
+    const labels = `priority="normal",domain="${domain}",broker="${server.broker}"`;
+    expect(response.text).toContain(`kanban_published_total{${labels}} 2\n`);
+    expect(response.text).toContain(`kanban_acked_total{${labels}} 1\n`);
+    expect(response.text).toContain(`kanban_dead_lettered_total{${labels},reason="nack"} 1\n`);
   });
 
   it('records the publish-to-ack latency of an item acked over HTTP in kanban_latency_ms', async () => {
-    const pulled = await publishAndPull(server, { domain: 'timed' });
-    await server.http().post(`/work/${pulled.id}/ack`).send({ domain: 'timed', lease: pulled.lease }).expect(200);
+    const domain = server.domain('timed');
+    const pulled = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${pulled.id}/ack`).send({ domain, lease: pulled.lease }).expect(200);
 
     const response = await server.http().get('/metrics').expect(200);
 
-    expect(response.text).toMatch(/kanban_latency_ms_count\{[^}]*domain="timed"[^}]*\} 1\n/);
+    expect(response.text).toMatch(new RegExp(`kanban_latency_ms_count\\{[^}]*domain="${domain}"[^}]*\\} 1\n`));
   });
 });

@@ -1,12 +1,12 @@
 import { waitFor } from '../../../test/harness';
-import { startTestServer, type TestServer } from './support/test-server';
+import { SERVER_TRANSPORTS, startTestServer, type TestServer } from './support/test-server';
 import { workBody } from './support/work-requests';
 
-describe('Queue full over HTTP', () => {
+describe.each(SERVER_TRANSPORTS)('Queue full over HTTP (%s)', (transport) => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ KANBAN_MAX_QUEUE_DEPTH: '2', KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' });
+    server = await startTestServer({ KANBAN_MAX_QUEUE_DEPTH: '2', KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' }, transport);
   });
 
   afterAll(async () => {
@@ -14,12 +14,13 @@ describe('Queue full over HTTP', () => {
   });
 
   it('answers 429 with Retry-After once a queue holds KANBAN_MAX_QUEUE_DEPTH items, and only for that queue', async () => {
-    await server.http().post('/work').send(workBody({ domain: 'full' })).expect(201);
-    await server.http().post('/work').send(workBody({ domain: 'full' })).expect(201);
+    const full = server.domain('full');
+    await server.http().post('/work').send(workBody({ domain: full })).expect(201);
+    await server.http().post('/work').send(workBody({ domain: full })).expect(201);
 
-    const refused = await server.http().post('/work').send(workBody({ domain: 'full' })).expect(429);
-    await server.http().post('/work').send(workBody({ domain: 'full', priority: 'high' })).expect(201);
-    await server.http().post('/work').send(workBody({ domain: 'other' })).expect(201);
+    const refused = await server.http().post('/work').send(workBody({ domain: full })).expect(429);
+    await server.http().post('/work').send(workBody({ domain: full, priority: 'high' })).expect(201);
+    await server.http().post('/work').send(workBody({ domain: server.domain('other') })).expect(201);
     const publishedAt = Date.now();
 
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('full') });

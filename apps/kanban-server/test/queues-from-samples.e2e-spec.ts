@@ -1,5 +1,5 @@
 import { waitFor } from '../../../test/harness';
-import { startTestServer, type TestServer } from './support/test-server';
+import { SERVER_TRANSPORTS, startTestServer, type TestServer } from './support/test-server';
 import { workBody } from './support/work-requests';
 
 interface QueuesBody {
@@ -48,11 +48,11 @@ describe('GET /queues from the coordinator samples', () => {
     });
   });
 
-  describe('as samples are taken', () => {
+  describe.each(SERVER_TRANSPORTS)('as samples are taken (%s)', (transport) => {
     let server: TestServer;
 
     beforeAll(async () => {
-      server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' });
+      server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' }, transport);
     });
 
     afterAll(async () => {
@@ -60,8 +60,9 @@ describe('GET /queues from the coordinator samples', () => {
     });
 
     it('shows what was published once the next sample is taken, with the sample age', async () => {
-      await server.http().post('/work').send(workBody({ domain: 'sampled' })).expect(201);
-      await server.http().post('/work').send(workBody({ domain: 'sampled', priority: 'high' })).expect(201);
+      const domain = server.domain('sampled');
+      await server.http().post('/work').send(workBody({ domain })).expect(201);
+      await server.http().post('/work').send(workBody({ domain, priority: 'high' })).expect(201);
       const publishedAt = Date.now();
 
       const answer = await waitFor(async () => {
@@ -69,9 +70,9 @@ describe('GET /queues from the coordinator samples', () => {
         return (body.sampledAt ?? 0) >= publishedAt ? body : undefined;
       }, { timeoutMs: 10_000, description: 'a depth sample taken after the publishes' });
 
-      expect(answer.queues.filter((q) => q.domain === 'sampled').sort((a, b) => a.priority.localeCompare(b.priority))).toEqual([
-        { broker: 'embedded', priority: 'high', domain: 'sampled', ready: 1, inFlight: 0 },
-        { broker: 'embedded', priority: 'normal', domain: 'sampled', ready: 1, inFlight: 0 },
+      expect(answer.queues.filter((q) => q.domain === domain).sort((a, b) => a.priority.localeCompare(b.priority))).toEqual([
+        { broker: server.broker, priority: 'high', domain, ready: 1, inFlight: 0 },
+        { broker: server.broker, priority: 'normal', domain, ready: 1, inFlight: 0 },
       ]);
       expect(answer.ready).toBe(2);
       expect(answer.sampleAgeMs).toBeGreaterThanOrEqual(0);
