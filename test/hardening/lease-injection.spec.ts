@@ -1,3 +1,4 @@
+import { KanbanQueue } from '@tps/kanban';
 import { startWatchedServer, type WatchedServer } from './support/watched-server';
 
 const LATER = (): number => Date.now() + 600_000;
@@ -21,8 +22,9 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     await watched.server.http().post('/work').send({ priority: 'normal', domain, payload: 1, deadlineMs: 60_000 }).expect(201);
     return (await watched.server.http().post('/work/pull').send({ domain, max: 1 }).expect(200)).body[0];
   };
+  // Read from the queue itself: GET /queues serves the coordinator's last sample, which may predate the request.
   const inFlight = async (domain: string): Promise<number> =>
-    ((await watched.server.http().get('/queues').expect(200)).body.queues as Array<{ domain: string; inFlight: number }>).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
+    (await watched.server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
 
   beforeAll(async () => {
     watched = await startWatchedServer();

@@ -1,3 +1,4 @@
+import { KanbanQueue } from '@tps/kanban';
 import { startPrivateNatsServer, type PrivateNatsServer } from '../harness';
 import { postBytes, postChunked } from './support/raw-http';
 import { startServer, type ServerUnderTest } from './support/server-under-test';
@@ -22,8 +23,9 @@ describe('payload edge cases over HTTP (nats)', () => {
   let nats: PrivateNatsServer;
   let server: ServerUnderTest;
 
+  // Read from the queue itself: GET /queues serves the coordinator's last sample, which may predate the request.
   const stored = async (domain: string): Promise<number> =>
-    ((await server.http().get('/queues').expect(200)).body.queues as Array<{ domain: string; ready: number }>).filter((q) => q.domain === domain).reduce((n, q) => n + q.ready, 0);
+    (await server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.ready, 0);
 
   beforeAll(async () => {
     nats = await startPrivateNatsServer();
