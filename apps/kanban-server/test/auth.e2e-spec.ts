@@ -39,7 +39,7 @@ describe('Bearer token', () => {
       const response = await server.http()[method](path).send(body);
 
       expect(response.status).toBe(401);
-      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', code: 'unauthorized' });
       expect(response.headers['www-authenticate']).toBe('Bearer realm="kanban"');
     });
 

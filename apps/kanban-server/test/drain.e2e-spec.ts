@@ -25,7 +25,7 @@ describe.each(SERVER_TRANSPORTS)('Drain over HTTP (%s)', (transport) => {
     await server.http().post(`/work/${inFlight.id}/ack`).send({ domain, lease: inFlight.lease }).expect(200);
 
     expect(drain.body).toMatchObject({ queue_draining: true });
-    expect(publish.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('draining') });
+    expect(publish.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', code: 'draining', message: expect.stringContaining('draining') });
     expect(replay.body).toMatchObject({ statusCode: 503 });
     expect(health.body).toMatchObject({ status: 'error', error: { queue: { status: 'down', draining: true } } });
     expect((await server.http().get('/coordinator/health').expect(200)).body).toMatchObject({ queue_draining: true });

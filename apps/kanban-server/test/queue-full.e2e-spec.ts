@@ -23,7 +23,7 @@ describe.each(SERVER_TRANSPORTS)('Queue full over HTTP (%s)', (transport) => {
     await server.http().post('/work').send(workBody({ domain: server.domain('other') })).expect(201);
     const publishedAt = Date.now();
 
-    expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('full') });
+    expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'queue_full', message: expect.stringContaining('full') });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     const queues = await waitFor(async () => {
       const response = await server.http().get('/queues').expect(200);

@@ -23,7 +23,7 @@ describe('Rate limit', () => {
     }
 
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(200));
-    expect(refused?.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining(`at most ${LIMIT} per second`) });
+    expect(refused?.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited', message: expect.stringContaining(`at most ${LIMIT} per second`) });
     expect(Number(refused?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 });
