@@ -73,7 +73,7 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
 
     // Assert
     expect(response.status).toBe(400);
-    expect(response.body).toEqual(expect.objectContaining({ statusCode: 400, fields: [expect.objectContaining({ field: 'domain' })] }));
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 400, code: 'validation_failed', fields: [expect.objectContaining({ field: 'domain' })] }));
   });
 
   it('answers an unknown dead letter with 404', async () => {
@@ -82,7 +82,7 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
 
     // Assert
     expect(response.status).toBe(404);
-    expect(response.body).toEqual(expect.objectContaining({ statusCode: 404 }));
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 404, code: 'dead_letter_not_found' }));
   });
 
   it('answers a full queue with 429 and Retry-After', async () => {
@@ -94,6 +94,7 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
 
     // Assert
     expect(response.status).toBe(429);
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 429, code: 'queue_full' }));
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 
@@ -103,7 +104,7 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
 
     // Assert
     expect(response.status).toBe(500);
-    expect(response.body).toEqual(expect.objectContaining({ statusCode: 500, message: 'Internal server error' }));
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 500, code: 'internal_error', message: 'Internal server error' }));
     expect(response.text).not.toContain('/etc/secret');
     expect(response.text).not.toContain('KanbanConfigError');
   });
@@ -126,7 +127,7 @@ describe("kanban's errors in a user's HTTP controller, with the exported KanbanE
 
     // Assert
     expect(response.status).toBe(503);
-    expect(response.body).toEqual(expect.objectContaining({ statusCode: 503 }));
+    expect(response.body).toEqual(expect.objectContaining({ statusCode: 503, code: 'draining' }));
     expect(response.text).not.toContain('    at ');
   });
 });
