@@ -1,4 +1,5 @@
 import { freePort } from '../../../test/harness';
+import { CapturingLogger } from '../../../test/hardening/support/capturing-logger';
 import { startTestServer, type TestServer } from './support/test-server';
 import { workBody } from './support/work-requests';
 
@@ -12,26 +13,28 @@ function internalsIn(text: string, ...secrets: string[]): string[] {
 describe('Error answers', () => {
   describe('with both brokers unreachable and the outbox full', () => {
     let server: TestServer;
+    const logger = new CapturingLogger();
     let natsUrl: string;
     let rabbitUrl: string;
 
     beforeAll(async () => {
       natsUrl = `nats://127.0.0.1:${await freePort()}`;
       rabbitUrl = `amqp://kanban:hunter2-secret@127.0.0.1:${await freePort()}/`;
-      server = await startTestServer({ KANBAN_NATS_SERVERS: natsUrl, KANBAN_RABBITMQ_URL: rabbitUrl, KANBAN_OUTBOX_MAX_ITEMS: '1' });
+      server = await startTestServer({ KANBAN_NATS_SERVERS: natsUrl, KANBAN_RABBITMQ_URL: rabbitUrl, KANBAN_OUTBOX_MAX_ITEMS: '1' }, 'embedded', logger);
     });
 
     afterAll(async () => {
       await server.close();
     });
 
-    it('answers 503 broker_unavailable with a message that names neither the outbox file nor a broker', async () => {
+    it('answers 503 broker_unavailable with a message that names neither the outbox file nor a broker, and logs what failed', async () => {
       await server.http().post('/work').send(workBody({ domain: 'outage' })).expect(201);
 
       const refused = await server.http().post('/work').send(workBody({ domain: 'outage' })).expect(503);
 
       expect(refused.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'broker_unavailable', message: expect.any(String) });
       expect(internalsIn(refused.text, server.dbPath, 'hunter2')).toEqual([]);
+      expect(logger.lines.filter((line) => line.startsWith('WARN') && line.includes('503') && line.includes(server.dbPath))).toHaveLength(1);
     });
 
     it('shows on /health that publishes wait in the outbox, without its path or the brokers', async () => {
