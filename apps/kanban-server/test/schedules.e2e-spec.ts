@@ -9,7 +9,8 @@ describe('Schedules over HTTP', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Short coordinator rounds: GET /queues serves the latest depth sample.
+    server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' });
   });
 
   afterAll(async () => {
