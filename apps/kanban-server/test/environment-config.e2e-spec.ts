@@ -85,6 +85,17 @@ describe('Environment configuration', () => {
     expect(loadServerConfig({ KANBAN_API_TOKEN: TOKEN }).allowedHosts).toBeUndefined();
   });
 
+  it('reads the NATS stream replicas and a RabbitMQ cluster given as a comma list of URLs', () => {
+    const config = loadServerConfig({
+      KANBAN_NATS_SERVERS: 'nats://a:4222,nats://b:4222,nats://c:4222',
+      KANBAN_NATS_REPLICAS: '3',
+      KANBAN_RABBITMQ_URL: 'amqp://kanban:secret@r1:5672, amqp://kanban:secret@r2:5672,amqp://kanban:secret@r3:5672',
+    });
+
+    expect(config.kanban.nats).toEqual({ servers: ['nats://a:4222', 'nats://b:4222', 'nats://c:4222'], replicas: 3 });
+    expect(config.kanban.rabbitmq).toEqual({ url: 'amqp://kanban:secret@r1:5672,amqp://kanban:secret@r2:5672,amqp://kanban:secret@r3:5672' });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadServerConfig({ KANBAN_API_TOKEN: '', PORT: '', KANBAN_NATS_SERVERS: ' ' })).toMatchObject({ port: 3000, host: '127.0.0.1' });
   });
@@ -117,6 +128,9 @@ describe('Environment configuration', () => {
     ['KANBAN_NATS_SERVERS', 'http://a:4222'],
     ['KANBAN_NATS_SERVERS', 'nats://a:4222,,nats://b'],
     ['KANBAN_RABBITMQ_URL', 'redis://x'],
+    ['KANBAN_RABBITMQ_URL', 'amqp://a:5672,redis://b'],
+    ['KANBAN_NATS_REPLICAS', '0'],
+    ['KANBAN_NATS_REPLICAS', '6'],
     ['KANBAN_HOST', 'a host'],
     ['KANBAN_NATS_NKEY_SEED', 'UA-not-a-seed'],
     ['KANBAN_ALLOWED_HOSTS', 'kanban.example.com:8080'],

@@ -42,6 +42,7 @@ export function natsOptionsFrom(env: ServerEnvironment, problems: EnvironmentPro
   const tls = tlsOptions(readPem(env, 'KANBAN_NATS_TLS_CA', problems), readPem(env, 'KANBAN_NATS_TLS_CERT', problems), readPem(env, 'KANBAN_NATS_TLS_KEY', problems));
   return {
     servers: env.KANBAN_NATS_SERVERS.split(',').map((url) => url.trim()),
+    ...(env.KANBAN_NATS_REPLICAS !== undefined ? { replicas: env.KANBAN_NATS_REPLICAS } : {}),
     ...(env.KANBAN_NATS_USER !== undefined ? { user: env.KANBAN_NATS_USER, pass: env.KANBAN_NATS_PASS } : {}),
     ...(env.KANBAN_NATS_TOKEN !== undefined ? { token: env.KANBAN_NATS_TOKEN } : {}),
     ...(env.KANBAN_NATS_NKEY_SEED !== undefined ? { nkeySeed: env.KANBAN_NATS_NKEY_SEED } : {}),
@@ -49,19 +50,22 @@ export function natsOptionsFrom(env: ServerEnvironment, problems: EnvironmentPro
   };
 }
 
-/** RabbitMQ connection options from KANBAN_RABBITMQ_URL (credentials and vhost inside the URL). */
+/** RabbitMQ connection options from KANBAN_RABBITMQ_URL (credentials and vhost inside the URL; a comma list for a cluster's nodes). */
 export function rabbitMqOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): RabbitMqConnectionOptions | undefined {
   if (!env.KANBAN_RABBITMQ_URL) {
     if (env.KANBAN_RABBITMQ_TLS_CA !== undefined) problems.push({ variable: 'KANBAN_RABBITMQ_TLS_CA', message: 'is set but KANBAN_RABBITMQ_URL is not' });
     return undefined;
   }
-  try {
-    new URL(env.KANBAN_RABBITMQ_URL);
-  } catch {
-    problems.push({ variable: 'KANBAN_RABBITMQ_URL', message: 'is not a valid URL' });
+  const urls = env.KANBAN_RABBITMQ_URL.split(',').map((url) => url.trim());
+  for (const url of urls) {
+    try {
+      new URL(url);
+    } catch {
+      problems.push({ variable: 'KANBAN_RABBITMQ_URL', message: `is not a valid URL (or comma list of URLs): ${redactUrl(url)}` });
+    }
   }
   const tls = tlsOptions(readPem(env, 'KANBAN_RABBITMQ_TLS_CA', problems));
-  return { url: env.KANBAN_RABBITMQ_URL, ...(tls ? { tls } : {}) };
+  return { url: urls.join(','), ...(tls ? { tls } : {}) };
 }
 
 /** A broker URL fit for a log line: user info replaced, so passwords never reach the logs. */

@@ -9,6 +9,8 @@ export const LOOPBACK_HOST = '127.0.0.1';
 export const ALL_INTERFACES_HOST = '0.0.0.0';
 /** @default KANBAN_RATE_LIMIT_PER_SECOND, per client IP */
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 1000;
+/** Most KANBAN_NATS_REPLICAS JetStream accepts for a stream. */
+export const MAX_NATS_REPLICAS = 5;
 /** Shortest KANBAN_API_TOKEN accepted: a guessable token protects nothing. */
 export const MIN_API_TOKEN_LENGTH = 16;
 /** Room in a request body for the fields around `payload` (domain, headers, idempotency key). */

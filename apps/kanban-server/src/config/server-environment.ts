@@ -1,9 +1,10 @@
 import { IntegerVariable, StringVariable } from './environment.decorators';
-import { MIN_API_TOKEN_LENGTH } from './server-config.constants';
+import { MAX_NATS_REPLICAS, MIN_API_TOKEN_LENGTH } from './server-config.constants';
 
 const NATS_URL = String.raw`(?:nats|tls)://[^\s,]+`;
 const NATS_URL_LIST = new RegExp(`^\\s*${NATS_URL}(?:\\s*,\\s*${NATS_URL})*\\s*$`);
-const AMQP_URL = /^amqps?:\/\/\S+$/;
+const AMQP_URL = String.raw`amqps?://[^\s,]+`;
+const AMQP_URL_LIST = new RegExp(`^\\s*${AMQP_URL}(?:\\s*,\\s*${AMQP_URL})*\\s*$`);
 const PRINTABLE = /^[\x21-\x7e]+$/;
 const ANY_TEXT = /^[^\0]+$/;
 const HOST = /^[A-Za-z0-9.:-]+$/;
@@ -41,6 +42,10 @@ export class ServerEnvironment {
   @StringVariable(NATS_URL_LIST, 'must be a comma-separated list of nats:// or tls:// URLs')
   KANBAN_NATS_SERVERS?: string;
 
+  /** JetStream stream replicas: 3 on a three-node cluster keeps every item through the loss of one node. */
+  @IntegerVariable(1, MAX_NATS_REPLICAS)
+  KANBAN_NATS_REPLICAS?: number;
+
   @StringVariable(ANY_TEXT, 'must not be empty')
   KANBAN_NATS_USER?: string;
 
@@ -62,7 +67,8 @@ export class ServerEnvironment {
   @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
   KANBAN_NATS_TLS_KEY?: string;
 
-  @StringVariable(AMQP_URL, 'must be an amqp:// or amqps:// URL')
+  /** One node's URL, or a comma list of a cluster's nodes: the client connects to the first that answers. */
+  @StringVariable(AMQP_URL_LIST, 'must be an amqp:// or amqps:// URL, or a comma-separated list of them')
   KANBAN_RABBITMQ_URL?: string;
 
   @StringVariable(ANY_TEXT, 'must be the path of a PEM file')
@@ -119,5 +125,6 @@ export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment
   'failover.publishTimeoutMs': 'KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS',
   'failover.outboxMaxItems': 'KANBAN_OUTBOX_MAX_ITEMS',
   'nats.servers': 'KANBAN_NATS_SERVERS',
+  'nats.replicas': 'KANBAN_NATS_REPLICAS',
   'rabbitmq.url': 'KANBAN_RABBITMQ_URL',
 };
