@@ -21,7 +21,10 @@ export interface NatsConnectionOptions {
 }
 
 export interface RabbitMqConnectionOptions {
-  /** `amqp://user:pass@host:5672/vhost` or `amqps://…`. */
+  /**
+   * `amqp://user:pass@host:5672/vhost` or `amqps://…`; for a cluster, a comma list of its nodes' URLs:
+   * each (re)connect tries them in turn, starting after the node it last lost.
+   */
   url: string;
   tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
   /** Publishes not confirmed within this time fail. @default 5000 */

@@ -32,6 +32,8 @@ export class RabbitMqConnection {
   private connecting?: Promise<void>;
   private closed = false;
   private lastFailure?: string;
+  /** Index into the endpoint's nodes of the node the next connect tries first. */
+  private firstNode = 0;
 
   constructor(
     private readonly endpoint: RabbitMqEndpoint,
@@ -75,14 +77,15 @@ export class RabbitMqConnection {
   }
 
   private async open(): Promise<void> {
-    let model: ChannelModel;
+    let connected: { model: ChannelModel; node: number };
     try {
-      model = await connect(this.endpoint.url, this.endpoint.socketOptions);
+      connected = await this.connectToAnyNode();
     } catch (error) {
       const failure = this.describeFailure(error);
       this.scheduleReconnect(failure.message);
       throw failure;
     }
+    const { model, node } = connected;
     if (this.closed) {
       await model.close().catch(() => undefined);
       throw new BrokerUnavailableError('rabbitmq', 'transport closed while connecting');
@@ -95,15 +98,37 @@ export class RabbitMqConnection {
     model.on('error', (error: Error) => this.logger.warn(`RabbitMQ connection error: ${this.endpoint.scrub(error.message)}`));
     model.on('blocked', (reason: string) => this.hooks.onBlocked(true, reason));
     model.on('unblocked', () => this.hooks.onBlocked(false));
-    model.once('close', (error?: Error) => this.onClose(model, error));
+    model.once('close', (error?: Error) => this.onClose(model, node, error));
     const version = model.connection.serverProperties.version ?? 'unknown version';
-    this.logger.log(`RabbitMQ connected to ${this.endpoint.redacted} (RabbitMQ ${version}, connection ${generation})`);
+    this.logger.log(`RabbitMQ connected to ${this.endpoint.nodes[node].redacted} (RabbitMQ ${version}, connection ${generation})`);
     await this.hooks.onConnected(model, generation);
   }
 
-  private onClose(model: ChannelModel, error?: Error): void {
+  /**
+   * Tries the nodes in turn, starting with `firstNode`, and returns the first connection. A login
+   * refusal ends the round: every node of one cluster shares its users.
+   * @throws the last node's error when none answers.
+   */
+  private async connectToAnyNode(): Promise<{ model: ChannelModel; node: number }> {
+    const { nodes } = this.endpoint;
+    let lastError: unknown;
+    for (let tried = 0; tried < nodes.length; tried++) {
+      const node = (this.firstNode + tried) % nodes.length;
+      try {
+        return { model: await connect(nodes[node].url, this.endpoint.socketOptions), node };
+      } catch (error) {
+        if (isAuthenticationFailure(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  private onClose(model: ChannelModel, node: number, error?: Error): void {
     if (this.model !== model) return;
     this.model = undefined;
+    // The lost node is tried last: it is most likely still down, and each refused try costs a connect.
+    this.firstNode = (node + 1) % this.endpoint.nodes.length;
     if (this.closed) return;
     const reason = error ? this.endpoint.scrub(error.message) : 'closed by the broker';
     this.logger.warn(`RabbitMQ connection ${this.generation} lost: ${reason}`);
