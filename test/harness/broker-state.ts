@@ -36,6 +36,25 @@ export interface BrokerState {
   docker?: DockerBrokerState;
 }
 
+/** One node of a local cluster. */
+export interface ClusterNodeState {
+  /** NATS server name (`-n`) or RabbitMQ node name (`kanban1@localhost`). */
+  name: string;
+  url: string;
+  port: number;
+  local: LocalBrokerState;
+}
+
+/** A three-node cluster started on loopback by the first spec that asks for it (test/harness/cluster-handle.ts). */
+export interface ClusterState {
+  kind: BrokerKind;
+  nodes: ClusterNodeState[];
+  /** Folder holding every node's folder (and RabbitMQ's shared cookie); removed at teardown. */
+  baseDir: string;
+  /** RabbitMQ: the epmd all nodes register with, so they find each other. */
+  epmd?: { pid: number; port: number; spec: ProcessSpec };
+}
+
 /** What globalSetup found or started; test workers read it and chaos helpers update it. */
 export interface HarnessState {
   startedAt: string;
@@ -44,6 +63,8 @@ export interface HarnessState {
   brokers: Partial<Record<BrokerKind, BrokerState>>;
   /** Why a broker could not be provided, with how to get one; reported when a test asks for it. */
   unavailable: Partial<Record<BrokerKind, string>>;
+  /** Clusters started during the run, by the specs that needed them. */
+  clusters?: Partial<Record<BrokerKind, ClusterState>>;
 }
 
 /** One state file per Jest run lives here (`.tmp/` is git-ignored): runs in parallel in one checkout keep their own brokers. */
@@ -92,5 +113,13 @@ export function updateBrokerState(kind: BrokerKind, change: (broker: BrokerState
   const broker = state?.brokers[kind];
   if (!state || !broker) throw new Error(`No ${kind} broker recorded in ${process.env[HARNESS_STATE_ENV] ?? 'the harness state (globalSetup did not run)'}`);
   change(broker);
+  writeHarnessState(state);
+}
+
+/** Applies `change` to this run's state and saves it. */
+export function updateHarnessState(change: (state: HarnessState) => void): void {
+  const state = readHarnessState();
+  if (!state) throw new Error(`No harness state in ${process.env[HARNESS_STATE_ENV] ?? 'the environment (globalSetup did not run)'}`);
+  change(state);
   writeHarnessState(state);
 }

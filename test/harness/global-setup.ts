@@ -12,6 +12,7 @@ import {
 import { dockerEngineAnswers, startDockerBroker } from './docker-brokers';
 import { startLocalNats } from './local-nats';
 import { startLocalRabbitMq } from './local-rabbitmq';
+import { stopCluster } from './local-cluster';
 import { commandLineOf, isAlive, terminate } from './local-process';
 
 /** Env vars that point the harness at brokers someone else runs. */
@@ -68,6 +69,9 @@ async function reapInterruptedRuns(): Promise<void> {
 }
 
 async function stopBrokers(previous: HarnessState | undefined): Promise<void> {
+  for (const cluster of Object.values(previous?.clusters ?? {})) {
+    if (cluster) await stopCluster(cluster);
+  }
   for (const broker of Object.values(previous?.brokers ?? {})) {
     const local = broker?.local;
     if (!local) continue;

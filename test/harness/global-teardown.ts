@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { readHarnessState, stateFileFor } from './broker-state';
 import { removeDockerBroker } from './docker-brokers';
+import { stopCluster } from './local-cluster';
 import { terminate } from './local-process';
 
 /** Time Jest gets to exit by itself once the brokers are stopped. */
@@ -20,7 +21,7 @@ function failIfStillRunning(): void {
   }, EXIT_GRACE_MS).unref();
 }
 
-/** Jest globalTeardown: stops the brokers globalSetup started (by their recorded ids) and removes their dirs. */
+/** Jest globalTeardown: stops the brokers globalSetup started and the clusters specs started (by their recorded ids) and removes their dirs. */
 export default async function globalTeardown(): Promise<void> {
   failIfStillRunning();
   const state = readHarnessState();
@@ -33,7 +34,8 @@ export default async function globalTeardown(): Promise<void> {
     if (local.epmd) await terminate(local.epmd.pid);
     rmSync(local.baseDir, { recursive: true, force: true });
   });
-  const results = await Promise.allSettled(stops);
+  const clusterStops = Object.values(state.clusters ?? {}).map((cluster) => (cluster ? stopCluster(cluster) : Promise.resolve()));
+  const results = await Promise.allSettled([...stops, ...clusterStops]);
   rmSync(stateFileFor(state.ownerPid), { force: true });
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failures.length > 0) throw new Error(`Stopping test brokers failed: ${failures.map((f) => (f.reason as Error).message).join('; ')}`);

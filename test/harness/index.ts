@@ -7,3 +7,4 @@ export { BROKER_URL_ENV, BROKERS_ENV } from './global-setup';
 export type { BrokerKind, BrokerSource } from './broker-state';
 export { itControllingBrokers } from './chaos-test';
 export { allDeadLetters, type DeadLetterLister } from './all-dead-letters';
+export { natsCluster, rabbitmqCluster, ClusterHandle } from './cluster-handle';

@@ -67,7 +67,9 @@ export async function waitForNatsReady(monitorPort: number, logFile: string, tim
   await waitFor(
     async () => {
       const response = await fetch(`http://127.0.0.1:${monitorPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
-      return response.ok;
+      // The body says what is not ready yet (e.g. a clustered stream still catching up): it ends up in the timeout's message.
+      if (!response.ok) throw new Error(`/healthz ${response.status}: ${(await response.text()).trim()}`);
+      return true;
     },
     { timeoutMs, intervalMs: 100, description: `nats-server /healthz on 127.0.0.1:${monitorPort} (log: ${logFile})` },
   );

@@ -32,37 +32,12 @@ export async function startLocalRabbitMq(extraConfig: readonly string[] = []): P
   if (!rabbitMqInstalled()) throw new Error('rabbitmq-server is not installed (run `bash scripts/install-brokers.sh`)');
   const baseDir = mkdtempSync(join(tmpdir(), 'tps-kanban-rabbitmq-'));
   const home = join(baseDir, 'home');
-  for (const dir of [home, join(baseDir, 'mnesia'), join(baseDir, 'log')]) mkdirSync(dir);
+  mkdirSync(home);
   const configFile = join(baseDir, 'rabbitmq.conf');
-  writeFileSync(configFile, `${[...RABBITMQ_TEST_CONFIG, ...extraConfig].join('\n')}\n`);
-  writeFileSync(join(baseDir, 'enabled_plugins'), '[].\n');
-  writeFileSync(join(baseDir, 'rabbitmq-env.conf'), '');
+  writeRabbitMqTestConfig(configFile, extraConfig);
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
-
-  const env: Record<string, string> = {
-    HOME: home,
-    RABBITMQ_NODENAME: 'rabbit@localhost',
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(port),
-    RABBITMQ_DIST_PORT: String(distPort),
-    RABBITMQ_CONFIG_FILE: configFile,
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(baseDir, 'advanced.config'),
-    RABBITMQ_MNESIA_BASE: join(baseDir, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(baseDir, 'log'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, 'enabled_plugins'),
-    RABBITMQ_CONF_ENV_FILE: join(baseDir, 'rabbitmq-env.conf'),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-    ERL_EPMD_PORT: String(epmdPort),
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-  };
-  const epmdBinary = EPMD_BINARIES.find((path) => existsSync(path)) as string;
-  const epmdSpec: ProcessSpec = {
-    command: epmdBinary,
-    args: ['-address', '127.0.0.1', '-port', String(epmdPort)],
-    env: {},
-    cwd: baseDir,
-    logFile: join(baseDir, 'epmd.log'),
-  };
+  const env = rabbitMqNodeEnv({ baseDir, home, configFile, nodeName: 'rabbit@localhost', port, distPort, epmdPort });
+  const epmdSpec = epmdProcessSpec(baseDir, epmdPort);
   const epmdPid = launch(epmdSpec);
   const spec: ProcessSpec = { command: RABBITMQ_SERVER_BINARY, args: [], env, cwd: baseDir, logFile: join(baseDir, 'rabbitmq-server.log') };
   const local: LocalBrokerState = { pid: 0, spec, baseDir, epmd: { pid: epmdPid, port: epmdPort, spec: epmdSpec } };
@@ -75,6 +50,52 @@ export async function startLocalRabbitMq(extraConfig: readonly string[] = []): P
     throw error;
   }
   return { ...local, port };
+}
+
+/** Where one node keeps its data, and the ports and names it uses: all under `baseDir` except `home` (the cookie's folder) and `configFile`, which nodes of one cluster share. */
+export interface RabbitMqNodeLayout {
+  baseDir: string;
+  home: string;
+  configFile: string;
+  nodeName: string;
+  port: number;
+  distPort: number;
+  epmdPort: number;
+}
+
+/** The environment `rabbitmq-server` and `rabbitmqctl` need for one node: every path in the node's own dirs, loopback only. */
+export function rabbitMqNodeEnv(layout: RabbitMqNodeLayout): Record<string, string> {
+  const { baseDir } = layout;
+  for (const dir of [join(baseDir, 'mnesia'), join(baseDir, 'log')]) mkdirSync(dir, { recursive: true });
+  writeFileSync(join(baseDir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(baseDir, 'rabbitmq-env.conf'), '');
+  return {
+    HOME: layout.home,
+    RABBITMQ_NODENAME: layout.nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(layout.port),
+    RABBITMQ_DIST_PORT: String(layout.distPort),
+    RABBITMQ_CONFIG_FILE: layout.configFile,
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(baseDir, 'advanced.config'),
+    RABBITMQ_MNESIA_BASE: join(baseDir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(baseDir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, 'enabled_plugins'),
+    RABBITMQ_CONF_ENV_FILE: join(baseDir, 'rabbitmq-env.conf'),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_EPMD_PORT: String(layout.epmdPort),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+}
+
+/** A private epmd on `port`: nodes registered with it find each other, and no other Erlang node on the machine. */
+export function epmdProcessSpec(baseDir: string, port: number): ProcessSpec {
+  const command = EPMD_BINARIES.find((path) => existsSync(path)) as string;
+  return { command, args: ['-address', '127.0.0.1', '-port', String(port)], env: {}, cwd: baseDir, logFile: join(baseDir, 'epmd.log') };
+}
+
+/** Writes the test config (a small quorum WAL, file logs) nodes read, with `extraConfig` lines added. */
+export function writeRabbitMqTestConfig(configFile: string, extraConfig: readonly string[] = []): void {
+  writeFileSync(configFile, `${[...RABBITMQ_TEST_CONFIG, ...extraConfig].join('\n')}\n`);
 }
 
 /** Launches the recorded node again: same ports, node name, cookie and mnesia dir. */
@@ -91,6 +112,16 @@ export async function waitForRabbitMqReady(local: LocalBrokerState, timeoutMs = 
     timeoutMs,
     intervalMs: 500,
     description: `rabbitmq-server to start (log: ${local.spec.logFile} and ${local.spec.env.RABBITMQ_LOG_BASE})`,
+  });
+}
+
+/** Runs a rabbitmqctl command against the local node and resolves to what it printed; rejects when it fails. */
+export function rabbitmqctlOutput(local: LocalBrokerState, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(RABBITMQCTL_BINARY, ['-n', local.spec.env.RABBITMQ_NODENAME, ...args], { env: { ...process.env, ...local.spec.env }, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`rabbitmqctl ${args.join(' ')} on ${local.spec.env.RABBITMQ_NODENAME} failed: ${error.message} ${stderr}`));
+      else resolve(stdout);
+    });
   });
 }
 

@@ -8,6 +8,8 @@ export const NATS_DEFAULT_REPLICAS = 1;
 export const NATS_API_TIMEOUT_MS = 5_000;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */
 export const NATS_RECONNECT_TIME_WAIT_MS = 1_000;
+/** With several servers, a lost connection counts as down only after this long without a reconnect to another server. */
+export const NATS_CLUSTER_RECONNECT_GRACE_MS = 2_000;
 export const NATS_RECONNECT_JITTER_MS = 500;
 /** After a reconnect, JetStream is asked this many times (NATS_RECONNECT_TIME_WAIT_MS apart) before status says degraded. */
 export const NATS_JETSTREAM_RECOVERY_CHECKS = 30;

@@ -24,6 +24,7 @@ import {
   NATS_JETSTREAM_RECOVERY_CHECKS,
   NATS_PULL_RECHECK_MS,
   NATS_RECONNECT_TIME_WAIT_MS,
+  NATS_CLUSTER_RECONNECT_GRACE_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
@@ -81,6 +82,7 @@ export class NatsTransport extends KanbanTransport {
   private ready?: Connected;
   private connecting?: Promise<void>;
   private closing?: Promise<void>;
+  private disconnectGrace?: NodeJS.Timeout;
 
   /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects. */
   constructor(
@@ -132,8 +134,12 @@ export class NatsTransport extends KanbanTransport {
       if (this.closing) return;
       if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
-        this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
+        const down = (): void => this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
+        // With a seed list (a cluster), nats.js moves to another server at once: down only if that has not happened in time.
+        if (this.options.servers.length > 1) this.disconnectGrace = setTimeout(down, NATS_CLUSTER_RECONNECT_GRACE_MS).unref();
+        else down();
       } else if (event.type === 'reconnect') {
+        clearTimeout(this.disconnectGrace);
         this.queues.clear();
         for (const feed of this.feeds.values()) feed.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
@@ -167,6 +173,7 @@ export class NatsTransport extends KanbanTransport {
    * drains the connection. While disconnected it closes at once: a drain would wait for a server.
    */
   private async shutdown(): Promise<void> {
+    clearTimeout(this.disconnectGrace);
     await this.connecting?.catch(() => undefined);
     // Items a feed received and never handed out are held by this instance too.
     const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
