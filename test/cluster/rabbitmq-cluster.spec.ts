@@ -23,7 +23,7 @@ describe('RabbitMQ node list', () => {
     // Act
     const app = await createKanbanTestApp({ transport: 'rabbitmq', options: { rabbitmq: { url: `${refusing},${rabbitmqBroker().url}`, queuePrefix: namespace.queuePrefix } } });
     try {
-      const receipt = await app.queue.publish({ priority: 'normal', domain: namespace.domain('nodelist'), payload: { key: 'one' } });
+      const receipt = await app.queue.publish({ priority: 'normal', domain: namespace.domain('nodelist'), payload: { key: 'one' }, deadlineMs: 60_000 });
 
       // Assert
       expect(receipt.broker).toBe('rabbitmq');

@@ -1,10 +1,9 @@
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { HARNESS_STATE_ENV, readHarnessState, updateHarnessState, type BrokerKind, type ClusterNodeState, type ClusterState } from './broker-state';
-import { startLocalNatsCluster } from './local-nats-cluster';
-import { relaunchLocalNats } from './local-nats';
+import { startLocalNatsCluster, waitForNatsClusterNode } from './local-nats-cluster';
 import { startLocalRabbitMqCluster } from './local-rabbitmq-cluster';
 import { relaunchLocalRabbitMq } from './local-rabbitmq';
-import { isAlive, kill9 } from './local-process';
+import { isAlive, kill9, launch } from './local-process';
 import { waitFor } from './wait-for';
 
 /** A RabbitMQ cluster boots and joins in about a minute here; a spec waiting for another worker's start waits that long and more. */
@@ -64,7 +63,7 @@ export class ClusterHandle {
   async restart(name: string): Promise<void> {
     const node = this.node(name);
     if (isAlive(node.local.pid)) throw new Error(`${this.kind} node ${name} still runs (pid ${node.local.pid}); kill it first`);
-    const pid = this.kind === 'nats' ? await relaunchLocalNats(node.local) : await relaunchLocalRabbitMq(node.local);
+    const pid = this.kind === 'nats' ? await relaunchNatsNode(node) : await relaunchLocalRabbitMq(node.local);
     updateHarnessState((state) => {
       const recorded = state.clusters?.[this.kind]?.nodes.find((candidate) => candidate.name === name);
       if (recorded) recorded.local.pid = pid;
@@ -86,6 +85,12 @@ function stateFile(): string {
   const file = process.env[HARNESS_STATE_ENV];
   if (!file) throw new Error(`${HARNESS_STATE_ENV} is not set: the Jest globalSetup of test/harness did not run`);
   return file;
+}
+
+async function relaunchNatsNode(node: ClusterNodeState): Promise<number> {
+  const pid = launch(node.local.spec);
+  await waitForNatsClusterNode(node.local.monitorPort as number, node.local.spec.logFile);
+  return pid;
 }
 
 /** Creates `file` exclusively: true for the one caller that created it. */

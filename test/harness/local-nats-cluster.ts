@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNodeState, ClusterState } from './broker-state';
 import { freePort } from './free-port';
-import { findNatsServerBinary, waitForNatsReady } from './local-nats';
+import { findNatsServerBinary, NATS_READY_TIMEOUT_MS, waitForNatsReady } from './local-nats';
+import { waitFor } from './wait-for';
 import { CLUSTER_SIZE, stopCluster } from './local-cluster';
 import { launch, type ProcessSpec } from './local-process';
 
@@ -40,4 +41,21 @@ export async function startLocalNatsCluster(): Promise<ClusterState> {
     throw error;
   }
   return cluster;
+}
+
+/**
+ * Resolves once a (re)started node has joined the cluster: its /jsz names a meta leader. /healthz
+ * would also wait until every replica it holds is current, and a consumer nothing writes to may stay
+ * "not current" well past a restart, though it serves.
+ */
+export async function waitForNatsClusterNode(monitorPort: number, logFile: string, timeoutMs = NATS_READY_TIMEOUT_MS): Promise<void> {
+  await waitFor(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
+      const jsz = (await response.json()) as { meta_cluster?: { leader?: string } };
+      if (!jsz.meta_cluster?.leader) throw new Error(`no JetStream meta leader yet: ${JSON.stringify(jsz.meta_cluster ?? {})}`);
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, description: `nats-server on monitor port ${monitorPort} to join its cluster (log: ${logFile})` },
+  );
 }
