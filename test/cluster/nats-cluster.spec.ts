@@ -1,4 +1,6 @@
-import { itControllingBrokers, natsCluster, waitFor } from '../harness';
+import type { TransportStatus } from '../../libs/kanban/src';
+import { createKanbanTestApp } from '../library/support/kanban-test-app';
+import { itControllingBrokers, natsCluster, testNamespace, waitFor } from '../harness';
 import { drain } from '../failover/support/drain';
 import { activeBrokerLines } from '../failover/support/switch-lines';
 import { timeUntilTakingPublishes } from '../failover/support/switch-times';
@@ -19,6 +21,30 @@ describe('NATS cluster: three JetStream nodes, R3 streams', () => {
     const stopped = natsCluster().nodes.filter((node) => !natsCluster().isRunning(node.name));
     await Promise.all(stopped.map((node) => natsCluster().restart(node.name)));
   }, CLUSTER_TEST_TIMEOUT_MS);
+
+  it('kill -9 of the node the client is connected to: it moves to another node of the seed list without reporting NATS down', async () => {
+    // Arrange
+    const namespace = testNamespace();
+    const domain = namespace.domain('reconnect');
+    const app = await createKanbanTestApp({ transport: 'nats', options: { nats: { servers: natsCluster().urls, streamPrefix: namespace.streamPrefix, replicas: 3 } } });
+    const states: TransportStatus['state'][] = [];
+    const watching = app.transport.status$.subscribe((status) => states.push(status.state));
+    try {
+      await app.queue.publish({ priority: 'normal', domain, payload: { key: 'before' }, deadlineMs: 60_000 });
+      const connectedTo = /connected to NATS .* \(server (\S+) /.exec(app.logs.join('\n'))?.[1] as string;
+
+      // Act
+      await natsCluster().kill9(connectedTo);
+      await waitFor(() => app.logs.some((line) => line.includes('NATS connection restored')), { timeoutMs: 30_000, description: 'the client to reconnect' });
+
+      // Assert
+      expect(states).not.toContain('down');
+      expect(app.transport.currentStatus.state).toBe('up');
+    } finally {
+      watching.unsubscribe();
+      await app.close();
+    }
+  });
 
   chaos(
     "kill -9 of the stream leader's node under load: every acknowledged item processed, none lost, and publishes are back on NATS at the end",
