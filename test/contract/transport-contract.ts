@@ -3,6 +3,12 @@ import { replayIdempotencyKey, type KanbanTransport, type TransportSettings } fr
 import type { ScheduleDefinition } from '../../libs/kanban/src/scheduler/schedule-coordination.interface';
 import { isMalformed, type DeadLetter, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
 import { DeadLetterNotFoundError, LeaseExpiredError, QueueFullError } from '../../libs/kanban/src/errors';
+import { Registry } from 'prom-client';
+import { KanbanQueue } from '../../libs/kanban/src/queue';
+import { KanbanMetrics } from '../../libs/kanban/src/metrics';
+import { KanbanEvents } from '../../libs/kanban/src/events';
+import { SettleRelay } from '../../libs/kanban/src/relay';
+import { resolveKanbanOptions } from '../../libs/kanban/src/kanban-options';
 import {
   LONG_LEASE_MS,
   SHORT_LEASE_MS,
@@ -76,6 +82,12 @@ async function listAllIds(transport: KanbanTransport, limit: number): Promise<st
 function asDelivery(delivery: Delivery | MalformedDelivery): Delivery {
   if (isMalformed(delivery)) throw new Error(`Expected a decoded delivery, got malformed ${delivery.id}: ${delivery.error}`);
   return delivery;
+}
+
+/** The queue a library user gets, over `transport`, with its metrics in a registry of its own. */
+function queueOver(transport: KanbanTransport, maxAttempts: number): { queue: KanbanQueue; metrics: KanbanMetrics } {
+  const metrics = new KanbanMetrics(new Registry());
+  return { queue: new KanbanQueue(transport, resolveKanbanOptions({ maxAttempts, retryBackoffMs: [100] }), metrics, new KanbanEvents(), new SettleRelay(transport)), metrics };
 }
 
 /**
@@ -661,6 +673,105 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
         expect(await pulling).toEqual([]);
         expect(performance.now() - started).toBeLessThan(5_000);
+      });
+    });
+
+    describe('attempts, extensions and the delivering broker', () => {
+      it('reports the attempt number of the current delivery and refuses it for a stale lease', async () => {
+        const transport = await harness.create(contractSettings());
+        await transport.publish(makeItem());
+        const [first] = await pullExactly(transport, QUEUE, 1);
+        const firstAttempts = await transport.deliveryAttempts(first);
+        await transport.retry(first, 0);
+        const [second] = await pullExactly(transport, QUEUE, 1);
+
+        const secondAttempts = await transport.deliveryAttempts(second);
+
+        expect(firstAttempts).toBe(1);
+        expect(secondAttempts).toBe(2);
+        await expect(transport.deliveryAttempts(first)).rejects.toBeInstanceOf(LeaseExpiredError);
+        await transport.ack(second);
+      });
+
+      it('answers an extension with the lease it granted, never more than was asked for', async () => {
+        const transport = await harness.create(contractSettings());
+        const askedMs = 5_000;
+        await transport.publish(makeItem());
+        const [delivery] = await pullExactly(transport, QUEUE, 1, { leaseMs: SHORT_LEASE_MS });
+
+        const grantedMs = await transport.extendLease(delivery, askedMs);
+
+        expect(grantedMs).toBeGreaterThan(SHORT_LEASE_MS);
+        expect(grantedMs).toBeLessThanOrEqual(askedMs);
+        await transport.ack(delivery);
+      });
+
+      it('names the broker that delivered an item', async () => {
+        const transport = await harness.create(contractSettings());
+        const receipt = await transport.publish(makeItem());
+        const [delivery] = await pullExactly(transport, QUEUE, 1);
+
+        const broker = transport.brokerOf(delivery);
+
+        expect(broker).toBe(receipt.broker);
+        await transport.ack(delivery);
+      });
+    });
+
+    describe("the queue's retry rule", () => {
+      const pullOne = async (queue: KanbanQueue, what: string): Promise<Delivery> => {
+        const [delivery] = await eventually(what, async () => {
+          const pulled = await queue.pull({ ...QUEUE, max: 1, waitMs: 200 });
+          return pulled.length > 0 ? pulled : undefined;
+        });
+        return delivery;
+      };
+
+      it('dead-letters a retried item as max_attempts with the last error after exactly maxAttempts deliveries', async () => {
+        const transport = await harness.create(contractSettings({ maxAttempts: 3 }));
+        const { queue, metrics } = queueOver(transport, 3);
+        const { id } = await queue.publish({ priority: 'normal', domain: DOMAIN, payload: { order: 9 }, deadlineMs: 3_600_000 });
+        const attempts: number[] = [];
+        const outcomes: string[] = [];
+
+        for (let n = 1; n <= 3; n++) {
+          const delivery = await pullOne(queue, `delivery ${n}`);
+          attempts.push(delivery.item.attempts);
+          outcomes.push((await queue.retry(delivery.id, DOMAIN, delivery.lease, 0, `gateway timeout ${n}`)).status);
+        }
+        const afterLast = await queue.pull({ ...QUEUE, max: 10, waitMs: 1_000 });
+
+        expect(attempts).toEqual([1, 2, 3]);
+        expect(outcomes).toEqual(['retrying', 'retrying', 'dead_lettered']);
+        expect(afterLast).toEqual([]);
+        expect(await queue.getDeadLetter(id)).toMatchObject({ id, reason: 'max_attempts', error: 'gateway timeout 3', attempts: 3 });
+        const deadLettered = (await metrics.deadLettered.get()).values;
+        expect(deadLettered.map((v) => [v.labels.reason, v.labels.broker, v.value])).toEqual([['max_attempts', activeBroker(transport), 1]]);
+        await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 0 });
+      });
+
+      it('gives a retry on the last attempt without an error a text that says why it was dead-lettered', async () => {
+        const transport = await harness.create(contractSettings({ maxAttempts: 1 }));
+        const { queue } = queueOver(transport, 1);
+        const { id } = await queue.publish({ priority: 'normal', domain: DOMAIN, payload: 1, deadlineMs: 3_600_000 });
+        const delivery = await pullOne(queue, 'the only delivery');
+
+        const outcome = await queue.retry(delivery.id, DOMAIN, delivery.lease, 0);
+
+        expect(outcome.status).toBe('dead_lettered');
+        expect(await queue.getDeadLetter(id)).toMatchObject({ reason: 'max_attempts', attempts: 1, error: expect.stringContaining('1 of 1') });
+      });
+
+      it('labels an ack in the metrics with the broker that delivered the item', async () => {
+        const transport = await harness.create(contractSettings());
+        const { queue, metrics } = queueOver(transport, 3);
+        const receipt = await queue.publish({ priority: 'normal', domain: DOMAIN, payload: 1, deadlineMs: 3_600_000 });
+        const delivery = await pullOne(queue, 'the delivery');
+
+        await queue.ack(delivery.id, DOMAIN, delivery.lease);
+
+        const acked = (await metrics.acked.get()).values;
+        expect(acked.map((v) => [v.labels.broker, v.value])).toEqual([[receipt.broker, 1]]);
       });
     });
 

@@ -19,7 +19,7 @@ export { RabbitMqTransport } from './transports/rabbitmq';
 export { FailoverTransport, OutboxStore, type FailoverOptions, type OutboxStoreOptions } from './transports/failover';
 export { validatePublishRequest, domainError, priorityError, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_HEADER_COUNT, MAX_HEADER_VALUE_LENGTH } from './validation';
 export { encodeItem, decodeItem, MalformedItemError, newItemId } from './codec';
-export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest } from './queue';
+export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest, type RetryOutcome } from './queue';
 export * from './worker';
 export * from './scheduler';
 export * from './coordinator';

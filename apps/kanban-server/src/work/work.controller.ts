@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
-import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt } from '@tps/kanban';
+import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt, type RetryOutcome } from '@tps/kanban';
 import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto, SettleWorkDto } from './dto';
 import { PullCancellation } from './pull-cancellation';
 import { toPulledItem, type PulledItem } from './pulled-item';
@@ -47,22 +47,19 @@ export class WorkController {
     return { id, status: 'dead_lettered' };
   }
 
-  /** Hands the item back for another attempt after delayMs. */
+  /** Hands the item back for another attempt after delayMs, or dead-letters it as `max_attempts` with `error` when this was its last attempt. */
   @Post(':id/retry')
   @HttpCode(HttpStatus.OK)
-  async retry(@Param('id') id: string, @Body() dto: RetryWorkDto): Promise<{ id: string; status: 'retrying' }> {
-    await this.queue.retry(id, dto.domain, dto.lease, dto.delayMs ?? 0);
-    return { id, status: 'retrying' };
+  async retry(@Param('id') id: string, @Body() dto: RetryWorkDto): Promise<{ id: string; status: RetryOutcome['status'] }> {
+    const outcome = await this.queue.retry(id, dto.domain, dto.lease, dto.delayMs ?? 0, dto.error);
+    return { id, status: outcome.status };
   }
 
-  /** Keeps a long job's lease alive, as JetStream's `working`. */
+  /** Keeps a long job's lease alive, as JetStream's `working`; `leaseExpiresAt` is from the lease the broker granted, which may be shorter than asked (NATS caps it at the consumer's ack wait). */
   @Post(':id/extend')
   @HttpCode(HttpStatus.OK)
   async extend(@Param('id') id: string, @Body() dto: ExtendLeaseDto): Promise<{ id: string; status: 'extended'; leaseExpiresAt: number }> {
-    const leaseMs = dto.leaseMs ?? this.defaultLeaseMs;
-    // Taken before the call: the broker starts the new lease no earlier, so the estimate never overstates it.
-    const from = Date.now();
-    await this.queue.extendLease(id, dto.domain, dto.lease, leaseMs);
-    return { id, status: 'extended', leaseExpiresAt: from + leaseMs };
+    const leaseExpiresAt = await this.queue.extendLease(id, dto.domain, dto.lease, dto.leaseMs ?? this.defaultLeaseMs);
+    return { id, status: 'extended', leaseExpiresAt };
   }
 }

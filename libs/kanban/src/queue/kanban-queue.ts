@@ -31,6 +31,9 @@ export interface PullRequest extends QueueRef {
   signal?: AbortSignal;
 }
 
+/** What `KanbanQueue.retry` did: handed the item back for another attempt, or dead-lettered it (its last attempt was spent). */
+export type RetryOutcome = { status: 'retrying'; attempts: number } | { status: 'dead_lettered'; deadLetter: DeadLetter };
+
 /** Header that links a replayed item to the dead letter it came from. */
 export const REPLAYED_FROM_HEADER = 'kanban-replayed-from';
 const QUEUE_FULL_RETRY_STEP_MS = 50;
@@ -141,7 +144,7 @@ export class KanbanQueue {
     const { ref, publishedAt, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'ack', id, domain, lease });
     await this.transport.ack(ref);
-    const labels = { priority: ref.priority, domain, broker: this.transport.currentStatus.active };
+    const labels = { priority: ref.priority, domain, broker: this.transport.brokerOf(ref) };
     this.metrics.recordAcked(labels, publishedAt);
     this.events.emit({ type: 'acked', id, ...labels });
   }
@@ -157,18 +160,41 @@ export class KanbanQueue {
     return this.deadLetterRef(ref, reason, error);
   }
 
-  /** Returns the item for another attempt after `delayMs`. */
-  async retry(id: string, domain: string, lease: string, delayMs: number): Promise<void> {
+  /**
+   * A failed delivery: the one place that decides between another attempt and the dead-letter
+   * queue, for every settler (a worker whose handler threw, an HTTP worker, a breaker handing back
+   * items it pulled and never ran). While attempts are left, the item comes back after `delayMs`;
+   * once the delivery the transport counts (never the caller) is number `maxAttempts`, it is
+   * dead-lettered as `max_attempts` with `error`. An item handed back unstarted counts as an
+   * attempt too: the broker counted its delivery, so returning it on its last attempt would either
+   * exceed `maxAttempts` or, where the broker enforces the limit (NATS max_deliver), leave it
+   * neither delivered nor dead-lettered.
+   * @param error the last failure, kept with the dead letter.
+   * @throws LeaseExpiredError when the lease lapsed and the item went to another holder.
+   */
+  async retry(id: string, domain: string, lease: string, delayMs: number, error?: string): Promise<RetryOutcome> {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
-    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs });
+    if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs, ...(error !== undefined ? { error } : {}) });
+    const attempts = await this.transport.deliveryAttempts(ref);
+    if (attempts >= this.options.maxAttempts) {
+      const why = error ?? `retried on attempt ${attempts} of ${this.options.maxAttempts}; no attempts left`;
+      return { status: 'dead_lettered', deadLetter: await this.deadLetterRef(ref, 'max_attempts', why) };
+    }
     await this.transport.retry(ref, delayMs);
+    return { status: 'retrying', attempts };
   }
 
-  /** Keeps a long-running delivery's lease alive. */
-  async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<void> {
+  /**
+   * Keeps a long-running delivery's lease alive. Returns the epoch ms the lease now lasts until,
+   * from the length the broker granted (it may cap the request), counted from before the call, so
+   * it never overstates the lease.
+   */
+  async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<number> {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'extendLease', id, domain, lease, leaseMs });
-    await this.transport.extendLease(ref, leaseMs);
+    const from = Date.now();
+    const grantedMs = await this.transport.extendLease(ref, leaseMs);
+    return from + grantedMs;
   }
 
   async depth(): Promise<QueueDepth[]> {
@@ -301,7 +327,7 @@ export class KanbanQueue {
       case 'deadLetter':
         return this.deadLetter(id, domain, lease, settle.reason, settle.error);
       case 'retry':
-        return this.retry(id, domain, lease, settle.delayMs);
+        return this.retry(id, domain, lease, settle.delayMs, settle.error);
       case 'extendLease':
         return this.extendLease(id, domain, lease, settle.leaseMs);
     }

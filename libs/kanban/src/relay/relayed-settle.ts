@@ -19,7 +19,7 @@ interface SettleTarget {
 export type RelayedSettle =
   | (SettleTarget & { op: 'ack' })
   | (SettleTarget & { op: 'deadLetter'; reason: DeadLetterReason; error?: string })
-  | (SettleTarget & { op: 'retry'; delayMs: number })
+  | (SettleTarget & { op: 'retry'; delayMs: number; error?: string })
   | (SettleTarget & { op: 'extendLease'; leaseMs: number });
 
 /** What the holder answers: the settle's result, or the error it threw. */
@@ -50,7 +50,7 @@ function hasOperands(settle: RelayedSettle): boolean {
     case 'deadLetter':
       return typeof settle.reason === 'string' && (settle.error === undefined || typeof settle.error === 'string');
     case 'retry':
-      return nonNegative(settle.delayMs);
+      return nonNegative(settle.delayMs) && (settle.error === undefined || typeof settle.error === 'string');
     case 'extendLease':
       return nonNegative(settle.leaseMs);
     default:

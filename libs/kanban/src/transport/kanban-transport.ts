@@ -83,8 +83,24 @@ export abstract class KanbanTransport {
   /** Returns the item for redelivery after `delayMs`; the next delivery counts as a new attempt. @throws LeaseExpiredError */
   abstract retry(ref: LeaseRef, delayMs: number): Promise<void>;
 
-  /** Extends the lease of a long-running delivery (JetStream `working`). @throws LeaseExpiredError */
-  abstract extendLease(ref: LeaseRef, leaseMs: number): Promise<void>;
+  /**
+   * Extends the lease of a long-running delivery (JetStream `working`) and returns the lease length
+   * the broker granted from now: at most `leaseMs`, less where the broker caps it (NATS: the
+   * consumer's ack wait). @throws LeaseExpiredError
+   */
+  abstract extendLease(ref: LeaseRef, leaseMs: number): Promise<number>;
+
+  /**
+   * The attempt number of the delivery `ref` holds (1 on the first delivery), as the broker or the
+   * store counted it, never as the caller says: the queue decides retry or dead letter from it.
+   * @throws LeaseExpiredError when `ref` is not the current lease of a delivery.
+   */
+  abstract deliveryAttempts(ref: LeaseRef): Promise<number>;
+
+  /** The broker that delivered `ref` (metric labels); a composite transport reads it from the lease. */
+  brokerOf(_ref: LeaseRef): BrokerName {
+    return this.broker;
+  }
 
   /** Moves the item to the dead-letter store. @throws LeaseExpiredError */
   abstract deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter>;

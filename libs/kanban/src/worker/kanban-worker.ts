@@ -16,6 +16,8 @@ import { KanbanNack, KanbanRetry } from './settle-control';
 export const WORKER_PULL_WAIT_MS = 1_000;
 /** Pause after a failed pull (broker down) before the next one. */
 export const WORKER_PULL_ERROR_BACKOFF_MS = 500;
+/** The error kept with an item the breaker handed back unstarted on its last attempt. */
+export const BREAKER_HAND_BACK_ERROR = 'circuit breaker opened before this item ran, on its last attempt';
 
 export type WorkerState = 'running' | 'stopping' | 'stopped' | BreakerState;
 
@@ -266,12 +268,8 @@ export class KanbanWorker {
     }
     const message = describe(error);
     if (!(error instanceof KanbanRetry)) this.onFailure(delivery, message);
-    if (item.attempts >= options.maxAttempts) {
-      this.settle(delivery, () => queue.deadLetter(item.id, item.domain, delivery.lease, 'max_attempts', message));
-      return;
-    }
     const delay = error instanceof KanbanRetry ? error.delayMs : retryDelayMs(options, item.attempts);
-    this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay));
+    this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay, message));
   }
 
   private onFailure(delivery: Delivery, message: string): void {
@@ -285,10 +283,13 @@ export class KanbanWorker {
     }
   }
 
-  /** Circuit open: items pulled but not started go back to the queue at once. */
+  /**
+   * Circuit open: items pulled but not started go back to the queue at once, through the queue's
+   * retry rule, so one on its last attempt is dead-lettered as `max_attempts` (its delivery counted).
+   */
   private returnToQueue(rest: Delivery[]): void {
     for (const delivery of rest) {
-      this.settle(delivery, () => this.deps.queue.retry(delivery.item.id, delivery.item.domain, delivery.lease, 0));
+      this.settle(delivery, () => this.deps.queue.retry(delivery.item.id, delivery.item.domain, delivery.lease, 0, BREAKER_HAND_BACK_ERROR));
     }
     if (rest.length) this.logger.warn(`Returned ${rest.length} unstarted item(s) to the queue because the circuit breaker opened`);
   }

@@ -1,6 +1,8 @@
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MAX_RETRY_DELAY_MS } from '../work.constants';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { MAX_RETRY_DELAY_MS, MAX_RETRY_ERROR_LENGTH } from '../work.constants';
 import { SettleWorkDto } from './settle-work.dto';
+
+const ERROR_MESSAGE = `must be a string of 1 to ${MAX_RETRY_ERROR_LENGTH} characters`;
 
 export class RetryWorkDto extends SettleWorkDto {
   /** Wait before the item is handed out again. @default 0 */
@@ -9,4 +11,11 @@ export class RetryWorkDto extends SettleWorkDto {
   @Min(0, { message: `must be an integer from 0 to ${MAX_RETRY_DELAY_MS}` })
   @Max(MAX_RETRY_DELAY_MS, { message: `must be an integer from 0 to ${MAX_RETRY_DELAY_MS}` })
   delayMs?: number;
+
+  /** Why this attempt failed; kept with the dead letter when it was the last attempt. */
+  @IsOptional()
+  @IsString({ message: ERROR_MESSAGE })
+  @IsNotEmpty({ message: ERROR_MESSAGE })
+  @MaxLength(MAX_RETRY_ERROR_LENGTH, { message: ERROR_MESSAGE })
+  error?: string;
 }

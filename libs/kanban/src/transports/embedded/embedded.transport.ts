@@ -165,9 +165,16 @@ export class EmbeddedTransport extends KanbanTransport {
     this.waiters.notify(ref.priority, ref.domain);
   }
 
-  /** @throws LeaseExpiredError, ItemNotFoundError */
-  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+  /** Grants the whole `leaseMs`. @throws LeaseExpiredError, ItemNotFoundError */
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<number> {
     await this.write((store) => store.items.extendLease(ref, leaseMs) || this.refuse(store, ref));
+    return leaseMs;
+  }
+
+  /** @throws LeaseExpiredError, ItemNotFoundError */
+  async deliveryAttempts(ref: LeaseRef): Promise<number> {
+    const store = this.open();
+    return (store.items.leased(ref) ?? this.refuse(store, ref)).attempts;
   }
 
   /** Moves the item and deletes it in one transaction. @throws LeaseExpiredError, ItemNotFoundError */

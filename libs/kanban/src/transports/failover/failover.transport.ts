@@ -4,7 +4,7 @@ import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, Lea
 import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
-import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
+import type { BrokerName, Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import { KanbanTransport, type TransportStatus } from '../../transport/kanban-transport';
 import { BrokerLink } from './broker-link';
 import { FailoverControlChannel } from './failover-control-channel';
@@ -280,8 +280,18 @@ export class FailoverTransport extends KanbanTransport {
     return this.settle(ref, (transport, inner) => transport.retry(inner, delayMs));
   }
 
-  extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+  extendLease(ref: LeaseRef, leaseMs: number): Promise<number> {
     return this.settle(ref, (transport, inner) => transport.extendLease(inner, leaseMs));
+  }
+
+  deliveryAttempts(ref: LeaseRef): Promise<number> {
+    return this.settle(ref, (transport, inner) => transport.deliveryAttempts(inner));
+  }
+
+  /** The broker named in the lease, which may not be the one taking publishes now. @throws LeaseExpiredError for a lease no failover pull handed out. */
+  override brokerOf(ref: LeaseRef): BrokerName {
+    const { link, inner } = this.delivering(ref);
+    return link.transport.brokerOf(inner);
   }
 
   deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
@@ -290,10 +300,16 @@ export class FailoverTransport extends KanbanTransport {
 
   /** Sends a settle to the broker that delivered the item, available or not: only it can settle it. */
   private async settle<T>(ref: LeaseRef, operation: (transport: KanbanTransport, inner: LeaseRef) => Promise<T>): Promise<T> {
+    const { link, inner } = this.delivering(ref);
+    return link.call((transport) => operation(transport, inner), { detectsOutage: false });
+  }
+
+  /** The link of the broker named in the lease, and that broker's own lease. @throws LeaseExpiredError */
+  private delivering(ref: LeaseRef): { link: BrokerLink; inner: LeaseRef } {
     const { broker, ref: inner } = unwrapLease(ref);
     const link = this.links.find((candidate) => candidate.name === broker);
     if (!link) throw new LeaseExpiredError(ref.id, ref.domain);
-    return link.call((transport) => operation(transport, inner), { detectsOutage: false });
+    return { link, inner };
   }
 
   /** Sweeps each available broker (an unavailable one is swept once it is back); throws only when every one of them failed. */

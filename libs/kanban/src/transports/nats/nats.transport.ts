@@ -505,11 +505,22 @@ export class NatsTransport extends KanbanTransport {
     this.leases.close(ref);
   }
 
-  /** JetStream restarts the delivery's ack wait; the lease runs for at most the consumer's lease length from now. */
-  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+  /**
+   * JetStream restarts the delivery's ack wait, which is fixed per consumer: the lease runs for
+   * `leaseMs` but at most the consumer's lease length (less the safety margin) from now, and that
+   * is what it returns.
+   */
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<number> {
     const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     await this.settle(lease.reply, IN_PROGRESS, `extending the lease of item ${ref.id}`);
-    this.leases.extend(ref, Math.max(1, Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS)));
+    const grantedMs = Math.max(1, Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
+    this.leases.extend(ref, grantedMs);
+    return grantedMs;
+  }
+
+  /** JetStream's delivery count, from the ack subject of the delivery this instance received. @throws LeaseExpiredError */
+  async deliveryAttempts(ref: LeaseRef): Promise<number> {
+    return this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer).info.deliveryCount;
   }
 
   /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */

@@ -246,8 +246,15 @@ export class RabbitMqTransport extends KanbanTransport {
     return this.ladder.count();
   }
 
-  async extendLease(ref: LeaseRef, leaseMs: number): Promise<void> {
+  /** Grants the whole `leaseMs` (keep it below the broker's consumer_timeout). */
+  async extendLease(ref: LeaseRef, leaseMs: number): Promise<number> {
     this.holdings.arm(this.holdings.claim(ref), leaseMs);
+    return leaseMs;
+  }
+
+  /** The count taken at delivery from the copy's carried attempts and the broker's return count. @throws LeaseExpiredError */
+  async deliveryAttempts(ref: LeaseRef): Promise<number> {
+    return this.holdings.claim(ref).attempts;
   }
 
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
