@@ -80,7 +80,11 @@ export abstract class KanbanTransport {
   /** @throws LeaseExpiredError */
   abstract ack(ref: LeaseRef): Promise<void>;
 
-  /** Returns the item for redelivery after `delayMs`; the next delivery counts as a new attempt. @throws LeaseExpiredError */
+  /**
+   * Returns the item for redelivery after `delayMs`; the next delivery counts as a new attempt.
+   * KanbanQueue calls it only while attempts are left (it dead-letters on the last one, from
+   * `deliveryAttempts`). @throws LeaseExpiredError
+   */
   abstract retry(ref: LeaseRef, delayMs: number): Promise<void>;
 
   /**
