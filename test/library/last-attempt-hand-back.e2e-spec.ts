@@ -47,7 +47,7 @@ describe.each(TRANSPORTS)('items handed back on their last attempt (%s)', (trans
     app.pool.start(REFUNDS, 'normal');
     const letters = await waitFor(
       async () => {
-        const found = await app.queue.listDeadLetters({ domain: REFUNDS });
+        const found = (await app.queue.listDeadLetters({ domain: REFUNDS })).items;
         return found.length === ITEMS ? found : undefined;
       },
       { timeoutMs: 15_000, description: `${ITEMS} dead letters` },
