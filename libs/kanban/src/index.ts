@@ -1,4 +1,5 @@
 export * from './kanban.module';
+export * from './kanban-core.module';
 export { type KanbanModuleExtras } from './kanban.module-definition';
 export {
   KANBAN_TRANSPORT,
@@ -22,6 +23,7 @@ export { encodeItem, decodeItem, MalformedItemError, newItemId } from './codec';
 export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest, type RetryOutcome } from './queue';
 export * from './worker';
 export * from './scheduler';
+export * from './canary';
 export * from './coordinator';
 export * from './health';
 export * from './metrics';

@@ -1,6 +1,6 @@
 import type { BrokerName } from '../interfaces/work-item.interface';
 import type { TransportState } from '../transport/kanban-transport';
-import type { CanaryResult } from '../scheduler/canary-result.interface';
+import type { CanaryResult } from '../canary/canary-result.interface';
 
 /** The spec's health shape, plus the broker and canary status. */
 export interface CoordinatorHealth {

@@ -8,7 +8,7 @@ import { KanbanQueue } from '../queue/kanban-queue';
 import { KanbanTransport } from '../transport/kanban-transport';
 import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
 import type { DiscoveredHandler } from '../worker/kanban-handler.explorer';
-import { CanaryTracker } from '../scheduler/canary-tracker';
+import { CanaryTracker } from '../canary/canary-tracker';
 import type { CoordinatorHealth } from './coordinator-health.interface';
 
 /**

@@ -7,7 +7,10 @@ import { QueueHealthIndicator } from './queue.health';
 import { TransportHealthIndicator } from './transport.health';
 import { WorkersHealthIndicator } from './workers.health';
 
-/** Terminus indicators for the broker, the queue and the workers. */
+/**
+ * Terminus indicators for the broker, the queue and the workers. Needs KanbanCoreModule; brings
+ * QueueModule, WorkerModule and CoordinatorModule (the queue indicator reads its depth samples).
+ */
 @Module({
   imports: [TerminusModule, QueueModule, WorkerModule, CoordinatorModule],
   providers: [TransportHealthIndicator, QueueHealthIndicator, WorkersHealthIndicator],

@@ -2,7 +2,11 @@ import { Module } from '@nestjs/common';
 import { SettleRelay } from '../relay';
 import { KanbanQueue } from './kanban-queue';
 
-/** Provides `KanbanQueue` (with the SettleRelay its settles go through); the transport, options, metrics and events come from the global KanbanModule. */
+/**
+ * Provides `KanbanQueue`: publish, pull, settle (through the SettleRelay, for leases another
+ * instance holds), depth and dead letters. Needs KanbanCoreModule (options, transport, metrics,
+ * events). Enough on its own for a producer-only app.
+ */
 @Module({
   providers: [KanbanQueue, SettleRelay],
   exports: [KanbanQueue],

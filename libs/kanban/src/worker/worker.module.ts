@@ -6,6 +6,10 @@ import { KanbanHandlerMetadataAccessor } from './kanban-handler-metadata.accesso
 import { KanbanWorkerPool } from './kanban-worker-pool';
 import { KanbanServer } from './kanban.server';
 
+/**
+ * Provides `KanbanWorkerPool` and `KanbanServer`: finds the app's `@KanbanHandler` methods and runs
+ * workers for them from bootstrap to shutdown. Needs KanbanCoreModule; brings QueueModule.
+ */
 @Module({
   imports: [DiscoveryModule, QueueModule],
   providers: [KanbanServer, KanbanHandlerMetadataAccessor, KanbanHandlerExplorer, KanbanWorkerPool],

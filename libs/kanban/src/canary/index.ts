@@ -1,0 +1,3 @@
+export * from './canary-result.interface';
+export * from './canary-tracker';
+export * from './canary.module';
