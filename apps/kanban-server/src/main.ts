@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { kanbanLoggerFromEnv } from '@tps/kanban';
 import { EnvironmentError, loadServerConfig, redactUrl, type ServerConfig } from './config';
 import { createServerApp } from './create-server-app';
 
@@ -14,6 +15,7 @@ function describeBrokers(config: ServerConfig): string {
 }
 
 async function bootstrap(): Promise<void> {
+  Logger.overrideLogger(kanbanLoggerFromEnv(process.env));
   const config = loadServerConfig(process.env);
   logger.log(`Starting on ${describeBrokers(config)}`);
   const app = await createServerApp(config);

@@ -29,3 +29,4 @@ export * from './health';
 export * from './metrics';
 export * from './events';
 export * from './http';
+export * from './logging';

@@ -6,6 +6,7 @@ import { KanbanHandlerMetadataAccessor } from './kanban-handler-metadata.accesso
 import type { KanbanHandlerOptions } from './kanban-handler.decorator';
 import { KanbanParamsFactory } from './kanban-params.factory';
 import { KanbanServer, handlerPattern } from './kanban.server';
+import { withHandlerErrorFilter } from './with-handler-error-filter';
 
 /** The metadata key `@Payload()` and `@Ctx()` record their params under (Nest keeps its constant out of the public index). */
 const ROUTE_ARGS_METADATA = '__routeArguments__';
@@ -52,7 +53,7 @@ export class KanbanHandlerExplorer implements OnModuleInit {
     if (invalid) throw new KanbanConfigError(`@KanbanHandler on ${name}`, `domain/priority ${invalid}`);
     const callback = this.contextCreator.create(
       instance,
-      instance[method] as (...args: unknown[]) => unknown,
+      withHandlerErrorFilter(instance[method] as (...args: unknown[]) => unknown),
       method,
       ROUTE_ARGS_METADATA,
       new KanbanParamsFactory(),
