@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { waitFor } from '../harness';
+import { dirname, join } from 'node:path';
+import { natsBroker, testNamespace, waitFor } from '../harness';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -14,6 +14,10 @@ const CONSUMER_RUN_TIMEOUT_MS = 60_000;
 const HTTP_APP_STEP_TIMEOUT_MS = 20_000;
 /** Third-party node_modules of each fixture, kept across runs and keyed by the exact versions they hold. */
 const FIXTURE_DEPENDENCY_CACHE = join(tmpdir(), 'tps-kanban-fixture-dependencies');
+/** The Node majors the fixture apps run on besides the one running the tests, fetched from the npm registry's `node` package. */
+const OTHER_NODE_MAJORS = ['24'];
+/** The NATS client packages, pure JavaScript: what an app on a Node without this repo's compiled SQLite binding uses. */
+const NATS_CLIENTS = ['@nats-io/jetstream', '@nats-io/transport-node'];
 /** How long the fixture's slow handler holds an item, so that SIGTERM finds it in flight. */
 const SLOW_ITEM_HOLD_MS = 1_000;
 
@@ -34,6 +38,7 @@ interface PackageJson {
   version: string;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 interface LockFile {
@@ -79,22 +84,51 @@ const NEST_MAJORS = [
       rxjs: '7.8.2',
     },
     degradedHealth: { status: 'ok', queue: { status: 'up', degraded: true } },
+    // A SQLite-only app on Nest 11 installs with --engine-strict on Node 20.19+, as the library's engines say.
+    engineStrict: true,
   },
   {
     major: 'Nest 12',
     peers: Object.fromEntries(CONSUMER_PEERS.map((name) => [name, lockedVersion(name)])),
     degradedHealth: { status: 'degraded', queue: { status: 'degraded' } },
+    // @nestjs/common 12 depends on file-type 22, which declares Node >= 22: Nest 12 itself needs Node 22.
+    engineStrict: false,
   },
 ];
 
+/** The optional peers: broker clients and the SQLite driver, each installed only by apps whose transport uses it. */
+const OPTIONAL_PEERS = ['@nats-io/jetstream', '@nats-io/transport-node', 'amqplib', 'better-sqlite3'];
+
 /**
- * The fixture's dependencies other than the library, with the library's own dependencies at the
- * versions this repo locks, so that better-sqlite3 is the one this repo compiled (its binding is
- * copied in: installs skip scripts so as not to spend minutes compiling SQLite).
+ * The fixture's dependencies other than the library: the library's own dependencies at the
+ * versions this repo locks, and better-sqlite3 for the embedded store the fixtures run on, the one
+ * this repo compiled (its binding is copied in: installs skip scripts so as not to spend minutes
+ * compiling SQLite). No broker client: the fixtures are SQLite-only apps.
  */
 function fixtureDependencies(peers: Record<string, string>): Record<string, string> {
-  const ownDependencies = Object.keys(libraryPackage.dependencies ?? {}).map((name) => [name, lockedVersion(name)]);
+  const ownDependencies = [...Object.keys(libraryPackage.dependencies ?? {}), 'better-sqlite3'].map((name) => [name, lockedVersion(name)]);
   return { ...Object.fromEntries(ownDependencies), ...peers };
+}
+
+/** Every file a declaration file imports, from `entry` down, and the bare package names they import. */
+function declarationImports(entry: string): { files: string[]; packages: string[] } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+      if (!specifier.startsWith('.')) {
+        packages.add(specifier);
+        continue;
+      }
+      const base = join(dirname(file), specifier);
+      const target = [`${base}.d.ts`, join(base, 'index.d.ts')].find((candidate) => existsSync(candidate));
+      if (target) visit(target);
+    }
+  };
+  visit(entry);
+  return { files: [...files], packages: [...packages] };
 }
 
 function writePackageJson(dir: string, dependencies: Record<string, string>): void {
@@ -102,14 +136,14 @@ function writePackageJson(dir: string, dependencies: Record<string, string>): vo
 }
 
 /** Installs the third-party dependencies once, then serves them from the cache for as long as the versions stay the same. */
-function cachedNodeModules(dependencies: Record<string, string>): string {
+function cachedNodeModules(dependencies: Record<string, string>, installFlags: string[]): string {
   const key = createHash('sha256').update(`${process.version}\n${JSON.stringify(dependencies)}`).digest('hex').slice(0, 16);
   const dir = join(FIXTURE_DEPENDENCY_CACHE, key);
   if (existsSync(dir)) return join(dir, 'node_modules');
   mkdirSync(FIXTURE_DEPENDENCY_CACHE, { recursive: true });
   const partial = mkdtempSync(`${dir}.partial-`);
   writePackageJson(partial, dependencies);
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], partial);
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...installFlags], partial);
   const release = join('node_modules', 'better-sqlite3', 'build', 'Release');
   mkdirSync(join(partial, release), { recursive: true });
   copyFileSync(join(ROOT, release, 'better_sqlite3.node'), join(partial, release, 'better_sqlite3.node'));
@@ -118,16 +152,18 @@ function cachedNodeModules(dependencies: Record<string, string>): string {
 }
 
 /** A fresh app directory holding the fixtures, the cached dependencies and the packed library, installed by npm. */
-function installFixtureApp(workDir: string, name: string, tarball: string, peers: Record<string, string>): string {
+function installFixtureApp(workDir: string, name: string, tarball: string, peers: Record<string, string>, engineStrict: boolean): string {
   const appDir = join(workDir, name);
   const dependencies = fixtureDependencies(peers);
+  const installFlags = engineStrict ? ['--engine-strict'] : [];
   mkdirSync(appDir);
-  cpSync(cachedNodeModules(dependencies), join(appDir, 'node_modules'), { recursive: true });
+  cpSync(cachedNodeModules(dependencies, installFlags), join(appDir, 'node_modules'), { recursive: true });
   copyFileSync(tarball, join(appDir, TARBALL_NAME));
   copyFileSync(join(FIXTURES, 'consumer-app', 'main.js'), join(appDir, 'consumer.js'));
   copyFileSync(join(FIXTURES, 'http-app', 'main.js'), join(appDir, 'http-app.js'));
+  copyFileSync(join(FIXTURES, 'missing-peer', 'main.js'), join(appDir, 'missing-peer.js'));
   writePackageJson(appDir, { ...dependencies, '@tps/kanban': `file:./${TARBALL_NAME}` });
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], appDir);
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...installFlags], appDir);
   return appDir;
 }
 
@@ -190,8 +226,8 @@ describe('the library packed with npm pack and installed into a separate Nest ap
   const appDirs = new Map<string, string>();
   const appFor = (major: string): string => {
     if (!appDirs.has(major)) {
-      const { peers } = NEST_MAJORS.find((m) => m.major === major) as (typeof NEST_MAJORS)[number];
-      appDirs.set(major, installFixtureApp(workDir, major.replace(/\W+/g, '-').toLowerCase(), tarball, peers));
+      const { peers, engineStrict } = NEST_MAJORS.find((m) => m.major === major) as (typeof NEST_MAJORS)[number];
+      appDirs.set(major, installFixtureApp(workDir, major.replace(/\W+/g, '-').toLowerCase(), tarball, peers, engineStrict));
     }
     return appDirs.get(major) as string;
   };
@@ -210,16 +246,44 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     expect(libraryPackage).toEqual(expect.objectContaining({ name: '@tps/kanban', version: rootPackage.version }));
   });
 
-  it('holds the compiled library, its declarations, package.json and README, and nothing else', () => {
+  it('holds the compiled library, its declarations, package.json, README and LICENSE, and nothing else', () => {
     // Act
     const files = run('tar', ['tzf', tarball], ROOT).split('\n').filter(Boolean);
 
     // Assert
-    expect(files).toEqual(expect.arrayContaining(['package/package.json', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts']));
-    const unexpected = files.filter((file) => !/^package\/(package\.json|README\.md|dist\/.+\.(js|d\.ts))$/.test(file));
+    expect(files).toEqual(expect.arrayContaining(['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']));
+    expect(readFileSync(join(ROOT, 'libs', 'kanban', 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+    const unexpected = files.filter((file) => !/^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(file));
     expect(unexpected).toEqual([]);
     expect(files.filter((file) => /spec|\.tsbuildinfo$|\.map$/.test(file))).toEqual([]);
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('declares repository, homepage and bugs, and a README with no links into the repository checkout', () => {
+    // Act
+    const readme = readFileSync(join(ROOT, 'libs', 'kanban', 'README.md'), 'utf8');
+
+    // Assert
+    expect(libraryPackage).toEqual(expect.objectContaining({ repository: expect.objectContaining({ url: expect.any(String) }), homepage: expect.any(String), bugs: expect.objectContaining({ url: expect.any(String) }) }));
+    expect(readme.match(/\]\((?!https?:|#)[^)]*\)/g) ?? []).toEqual([]);
+  });
+
+  it('lists the broker clients and better-sqlite3 as optional peers, not as dependencies', () => {
+    // Assert
+    expect(Object.keys(libraryPackage.dependencies ?? {}).filter((name) => OPTIONAL_PEERS.includes(name))).toEqual([]);
+    for (const name of OPTIONAL_PEERS) {
+      expect(libraryPackage.peerDependencies?.[name]).toEqual(expect.any(String));
+      expect(libraryPackage.peerDependenciesMeta?.[name]).toEqual({ optional: true });
+    }
+  });
+
+  it('has public declarations that import no optional peer, so a SQLite-only app type-checks without broker or SQLite types', () => {
+    // Act
+    const { files, packages } = declarationImports(join(ROOT, 'libs', 'kanban', 'dist', 'index.d.ts'));
+
+    // Assert
+    expect(files.length).toBeGreaterThan(10);
+    expect(packages.filter((name) => OPTIONAL_PEERS.includes(name))).toEqual([]);
   });
 
   it('is tested below on every Nest major its peerDependencies advertise', () => {
@@ -252,6 +316,42 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     expect(result.receipt).toEqual({ id: expect.any(String), broker: 'embedded', duplicate: false });
     expect(result.handled).toEqual({ id: result.receipt.id, payload: { orderId: 42 }, attempts: 1, workerId: expect.stringContaining('receipts') });
     expect(result.depth).toEqual([expect.objectContaining({ priority: 'high', domain: 'receipts', ready: 0, inFlight: 0 })]);
+  }, PACK_AND_INSTALL_TIMEOUT_MS);
+
+  it('stops start-up with MissingDependencyError naming amqplib when an app without it is configured for RabbitMQ', () => {
+    // Arrange
+    const appDir = appFor('Nest 12');
+
+    // Act
+    const result = spawnSync(process.execPath, ['missing-peer.js', 'amqp://127.0.0.1:1'], { cwd: appDir, encoding: 'utf8', timeout: CONSUMER_RUN_TIMEOUT_MS });
+
+    // Assert
+    expect(existsSync(join(appDir, 'node_modules', 'amqplib'))).toBe(false);
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout.trim().split('\n').pop() as string)).toEqual({
+      name: 'MissingDependencyError',
+      package: 'amqplib',
+      message: expect.stringContaining('npm install amqplib'),
+    });
+  }, PACK_AND_INSTALL_TIMEOUT_MS);
+
+  // better-sqlite3 compiles against the full Node headers, which only nodejs.org serves: on the
+  // other Node majors the fixture runs on NATS, whose client is JavaScript.
+  it.each(OTHER_NODE_MAJORS)('runs a @KanbanHandler on NATS in the CommonJS app on Node %s', (nodeMajor) => {
+    // Arrange
+    const nest12 = NEST_MAJORS.find((m) => m.major === 'Nest 12') as (typeof NEST_MAJORS)[number];
+    const natsPeers = Object.fromEntries(NATS_CLIENTS.map((name) => [name, lockedVersion(name)]));
+    const appDir = installFixtureApp(workDir, `node-${nodeMajor}`, tarball, { ...nest12.peers, ...natsPeers }, false);
+    const env = { ...process.env, KANBAN_FIXTURE_NATS_SERVERS: natsBroker().url, KANBAN_FIXTURE_STREAM_PREFIX: testNamespace().streamPrefix };
+
+    // Act
+    const stdout = execFileSync('npx', ['-y', '-p', `node@${nodeMajor}`, 'node', 'consumer.js', join(workDir, 'unused.db')], { cwd: appDir, env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+
+    // Assert
+    const result = JSON.parse(stdout.trim().split('\n').pop() as string) as { node: string; receipt: { id: string; broker: string }; handled: { id: string; attempts: number } };
+    expect(result.node).toMatch(new RegExp(`^v${nodeMajor}\\.`));
+    expect(result.receipt).toEqual(expect.objectContaining({ broker: 'nats' }));
+    expect(result.handled).toEqual(expect.objectContaining({ id: result.receipt.id, attempts: 1 }));
   }, PACK_AND_INSTALL_TIMEOUT_MS);
 
   describe.each(NEST_MAJORS)('an HTTP app on $major with the installed tarball', ({ major, peers, degradedHealth }) => {

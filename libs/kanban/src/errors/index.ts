@@ -15,3 +15,4 @@ export * from './schedule-not-found.error';
 export * from './schedule-conflict.error';
 export * from './relay-unanswered.error';
 export * from './store-locked.error';
+export * from './missing-dependency.error';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqliteDriver } from './sqlite-driver';
 import { BrokerUnavailableError, DeadLetterNotFoundError, ItemNotFoundError, LeaseExpiredError } from '../../errors';
 import type {
   DeadLetter,
@@ -84,7 +85,7 @@ export class EmbeddedTransport extends KanbanTransport {
     try {
       mkdirSync(dirname(path), { recursive: true });
       lock = StoreFileLock.acquire(path);
-      db = new Database(path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
+      db = new (sqliteDriver())(path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
       applyEmbeddedSchema(db, path);
     } catch (error) {
       db?.close();

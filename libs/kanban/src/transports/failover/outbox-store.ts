@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqliteDriver } from '../embedded/sqlite-driver';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
 import { BrokerUnavailableError, OutboxFullError, StoreLockedError } from '../../errors';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
@@ -72,7 +73,7 @@ export class OutboxStore {
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       lock = StoreFileLock.acquire(this.path);
-      db = new Database(this.path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
+      db = new (sqliteDriver())(this.path, { timeout: EMBEDDED_BUSY_TIMEOUT_MS });
       db.pragma('journal_mode = WAL');
       // FULL syncs the WAL on every commit: an outbox publish that resolved survives power loss.
       db.pragma('synchronous = FULL');

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, errors as natsErrors, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from './jetstream-client';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { connect, errors as natsErrors, nkeyAuthenticator } from './nats-client';
 import { BrokerUnavailableError, KanbanConfigError } from '../../errors';
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import {

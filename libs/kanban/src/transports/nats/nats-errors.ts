@@ -1,5 +1,5 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
-import { errors as natsErrors } from '@nats-io/transport-node';
+import { JetStreamApiError } from './jetstream-client';
+import { errors as natsErrors } from './nats-client';
 import { BrokerUnavailableError, KanbanError, QueueFullError } from '../../errors';
 import { NATS_QUEUE_FULL_RETRY_AFTER_MS } from './nats.constants';
 

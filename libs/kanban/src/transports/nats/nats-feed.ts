@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createInbox, nanos, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createInbox, nanos } from './nats-client';
 import { BrokerUnavailableError } from '../../errors';
 import { NATS_FEED_REQUEST_EXPIRES_MS } from './nats.constants';
 

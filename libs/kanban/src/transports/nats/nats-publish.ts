@@ -1,5 +1,6 @@
-import { JetStreamApiError, JetStreamError, PubHeaders, type PubAck } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
+import type { PubAck } from '@nats-io/jetstream';
+import { JetStreamApiError, JetStreamError, PubHeaders } from './jetstream-client';
+import { headers } from './nats-client';
 import type { NatsReplies } from './nats-replies';
 
 export interface JetStreamPublish {

@@ -1,4 +1,5 @@
-import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { createInbox } from './nats-client';
 import { BrokerUnavailableError } from '../../errors';
 import { NATS_PULL_ANSWER_TIMEOUT_MS } from './nats.constants';
 

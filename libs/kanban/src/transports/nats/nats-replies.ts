@@ -1,4 +1,5 @@
-import { createInbox, errors as natsErrors, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createInbox, errors as natsErrors } from './nats-client';
 
 const STATUS_NO_RESPONDERS = 503;
 

@@ -1,15 +1,7 @@
 import type { Logger } from '@nestjs/common';
-import {
-  AckPolicy,
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  type ConsumerConfig,
-  type JetStreamManager,
-  type StreamConfig,
-  type StreamInfo,
-} from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { ConsumerConfig, JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
+import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from './jetstream-client';
+import { nanos } from './nats-client';
 import { TopologyConflictError } from '../../errors';
 import type { Priority } from '../../interfaces/work-item.interface';
 import type { TransportSettings } from '../../transport/kanban-transport';

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { Socket } from 'node:net';
-import { connect, type ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import { connect } from './amqp-client';
 import { BrokerUnavailableError } from '../../errors';
 import { isAuthenticationFailure } from './rabbitmq-amqp-errors';
 import type { RabbitMqEndpoint } from './rabbitmq-url';

@@ -1,0 +1,6 @@
+import type * as Amqp from 'amqplib';
+import { exportLazily } from '../optional-dependency';
+
+// `amqplib` is an optional peer dependency, loaded when the RabbitMQ transport first connects.
+export declare const connect: typeof Amqp.connect;
+exportLazily(exports, 'amqplib', 'The RabbitMQ transport', ['connect']);
