@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from './jetstream-client';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { connect, errors as natsErrors, nkeyAuthenticator } from './nats-client';
-import { BrokerUnavailableError, KanbanConfigError } from '../../errors';
+import { BrokerUnavailableError, KanbanConfigError, MissingDependencyError } from '../../errors';
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import {
   NATS_API_TIMEOUT_MS,
@@ -72,6 +72,7 @@ export async function openNatsConnection(options: NatsConnectionOptions, maxMess
   try {
     nc = await connect(natsClientOptions(options));
   } catch (error) {
+    if (error instanceof MissingDependencyError) throw error;
     throw connectError(error, servers, options);
   }
   try {

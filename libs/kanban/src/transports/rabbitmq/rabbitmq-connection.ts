@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { Socket } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import { connect } from './amqp-client';
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerUnavailableError, MissingDependencyError } from '../../errors';
 import { isAuthenticationFailure } from './rabbitmq-amqp-errors';
 import type { RabbitMqEndpoint } from './rabbitmq-url';
 import {
@@ -82,6 +82,8 @@ export class RabbitMqConnection {
     try {
       connected = await this.connectToAnyNode();
     } catch (error) {
+      // Not a broker outage: no reconnect brings the package.
+      if (error instanceof MissingDependencyError) throw error;
       const failure = this.describeFailure(error);
       this.scheduleReconnect(failure.message);
       throw failure;
