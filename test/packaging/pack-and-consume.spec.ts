@@ -343,7 +343,8 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     const nest12 = NEST_MAJORS.find((m) => m.major === 'Nest 12') as (typeof NEST_MAJORS)[number];
     const natsPeers = Object.fromEntries(NATS_CLIENTS.map((name) => [name, lockedVersion(name)]));
     const appDir = installFixtureApp(workDir, `node-${nodeMajor}`, tarball, { ...nest12.peers, ...natsPeers }, false);
-    const env = { ...process.env, KANBAN_FIXTURE_NATS_SERVERS: natsBroker().url, KANBAN_FIXTURE_STREAM_PREFIX: testNamespace().streamPrefix };
+    const namespace = testNamespace();
+    const env = { ...process.env, KANBAN_FIXTURE_NATS_SERVERS: natsBroker().url, KANBAN_FIXTURE_STREAM_PREFIX: namespace.streamPrefix, KANBAN_FIXTURE_DOMAIN: namespace.domain('receipts') };
 
     // Act
     const stdout = execFileSync('npx', ['-y', '-p', `node@${nodeMajor}`, 'node', 'consumer.js', join(workDir, 'unused.db')], { cwd: appDir, env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
