@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqliteDriver } from './sqlite-driver';
 import { StoreLockedError } from '../../errors';
 
 /**
@@ -28,7 +29,7 @@ export class StoreFileLock {
   static acquire(storePath: string): StoreFileLock | undefined {
     if (PRIVATE_DATABASES.has(storePath)) return undefined;
     const lockPath = `${storePath}.lock`;
-    const db = new Database(lockPath, { timeout: 0 });
+    const db = new (sqliteDriver())(lockPath, { timeout: 0 });
     try {
       // EXCLUSIVE locking mode keeps the lock of the first write until the connection closes.
       db.pragma('locking_mode = EXCLUSIVE');

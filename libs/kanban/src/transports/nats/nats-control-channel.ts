@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { createInbox, errors as natsErrors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createInbox, errors as natsErrors } from './nats-client';
 import { RelayUnansweredError } from '../../errors';
 import type { ControlChannel, ControlHandler } from '../../transport/control-channel.interface';
 import { findCause } from './nats-errors';
