@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import { nanos } from '@nats-io/transport-node';
+import { nanos } from './nats-client';
 import { newItemId } from '../../codec/item-id';
 import type { ScheduleLeadership } from '../../scheduler/schedule-coordination.interface';
 import { jsApiCode } from './nats-errors';

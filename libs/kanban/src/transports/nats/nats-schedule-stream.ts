@@ -1,4 +1,5 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType } from './jetstream-client';
 import { jsApiCode, JS_ERR } from './nats-errors';
 
 /**
