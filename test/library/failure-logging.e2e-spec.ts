@@ -26,7 +26,7 @@ describe('a failing item is logged once', () => {
     const { id } = await app.queue.publish({ priority: 'high', domain: 'payments', payload: { amount: 10 }, deadline: inFuture() });
 
     // Act
-    await waitFor(async () => (await app.queue.listDeadLetters({ domain: 'payments' })).length > 0 || undefined, { timeoutMs: 10_000, description: 'the item dead-lettered' });
+    await waitFor(async () => (await app.queue.listDeadLetters({ domain: 'payments' })).items.length > 0 || undefined, { timeoutMs: 10_000, description: 'the item dead-lettered' });
 
     // Assert
     const failureLines = app.logs.filter((line) => line.includes(FAILURE));

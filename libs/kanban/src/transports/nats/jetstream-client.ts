@@ -8,6 +8,7 @@ export declare const JetStreamApiError: typeof Jetstream.JetStreamApiError;
 export declare const JetStreamError: typeof Jetstream.JetStreamError;
 export declare const PubHeaders: typeof Jetstream.PubHeaders;
 export declare const AckPolicy: typeof Jetstream.AckPolicy;
+export declare const DeliverPolicy: typeof Jetstream.DeliverPolicy;
 export declare const DiscardPolicy: typeof Jetstream.DiscardPolicy;
 export declare const RetentionPolicy: typeof Jetstream.RetentionPolicy;
 export declare const StorageType: typeof Jetstream.StorageType;
@@ -18,6 +19,7 @@ exportLazily(exports, '@nats-io/jetstream', 'The NATS transport', [
   'JetStreamError',
   'PubHeaders',
   'AckPolicy',
+  'DeliverPolicy',
   'DiscardPolicy',
   'RetentionPolicy',
   'StorageType',
