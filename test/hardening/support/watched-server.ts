@@ -4,6 +4,15 @@ import { NatsSpy, type SpiedMessage } from './nats-spy';
 import { startServer, type ServerUnderTest } from './server-under-test';
 
 const SENTINEL_DOMAIN = 'sentinel';
+/** What the server sends on its own every second whatever the requests: the schedule mirror and the schedule leadership lease. */
+const SCHEDULE_TRAFFIC = /^(\$JS\.API\.[A-Z.]+\.KANBAN_SCHEDULE(S|_LEADER)(\.|$)|kanban\.schedules\.|kanban\.schedule-leader$)/;
+
+/** Drops the schedule traffic, its replies and its audit advisories; everything a request made the server send stays. */
+function withoutScheduleTraffic(messages: SpiedMessage[]): SpiedMessage[] {
+  const replies = new Set(messages.filter((m) => SCHEDULE_TRAFFIC.test(m.subject) && m.reply).map((m) => m.reply));
+  const audited = (m: SpiedMessage): boolean => m.subject === '$JS.EVENT.ADVISORY.API' && SCHEDULE_TRAFFIC.test((JSON.parse(m.text) as { subject?: string }).subject ?? '');
+  return messages.filter((m) => !SCHEDULE_TRAFFIC.test(m.subject) && !replies.has(m.subject) && !audited(m));
+}
 const SENTINEL_SUBJECT = `kanban.normal.${SENTINEL_DOMAIN}`;
 
 /**
@@ -14,7 +23,7 @@ export interface WatchedServer {
   server: ServerUnderTest;
   /** Position to read the spy from after the requests that follow. */
   mark(): number;
-  /** Publishes a sentinel over HTTP and returns the messages the spy saw since `mark` and before it. */
+  /** Publishes a sentinel over HTTP and returns the messages the spy saw since `mark` and before it, less the schedule traffic. */
   publishedSince(mark: number): Promise<SpiedMessage[]>;
   close(): Promise<void>;
 }
@@ -38,7 +47,7 @@ export async function startWatchedServer(): Promise<WatchedServer> {
     const publishedSince = async (mark: number): Promise<SpiedMessage[]> => {
       const text = randomUUID();
       await started.http().post('/work').send({ priority: 'normal', domain: SENTINEL_DOMAIN, payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
-      return watching.before(mark, SENTINEL_SUBJECT, text);
+      return withoutScheduleTraffic(await watching.before(mark, SENTINEL_SUBJECT, text));
     };
     // Declares the sentinel's stream, so later sentinels are one plain publish each.
     await publishedSince(watching.mark());
