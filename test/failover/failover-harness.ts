@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { TransportSettings } from '../../libs/kanban/src/transport';
 import { FailoverTransport, OutboxStore, type FailoverOptions } from '../../libs/kanban/src/transports/failover';
 import type { NatsTransport } from '../../libs/kanban/src/transports/nats';
@@ -20,6 +21,10 @@ export interface FailoverHarness extends ContractHarness {
   create(settings: TransportSettings, options?: FailoverOptions): Promise<FailoverTransport>;
   reopen(transport: FailoverTransport, settings: TransportSettings): Promise<FailoverTransport>;
   partsOf(transport: FailoverTransport): FailoverParts;
+  /** The stream prefix of the transport's NATS part. */
+  natsPrefixOf(transport: FailoverTransport): string;
+  /** A plain NATS client on the run's server, closed by cleanup. */
+  rawNatsClient(): Promise<NatsConnection>;
   /** Closes the admin connections; for afterAll. */
   dispose(): Promise<void>;
 }
@@ -49,6 +54,8 @@ export function createFailoverHarness(): FailoverHarness {
 
   return {
     partsOf,
+    natsPrefixOf: (transport) => nats.prefixOf(partsOf(transport).nats),
+    rawNatsClient: () => nats.rawClient(),
     async create(settings, options) {
       const dir = mkdtempSync(join(tmpdir(), 'kanban-failover-'));
       dirs.push(dir);

@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
-import { contractSettings, makeItem } from '../contract/contract-helpers';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { isMalformed } from '../../libs/kanban/src/interfaces';
+import { contractSettings, EVENTUALLY_MS, expectDepth, LONG_LEASE_MS, makeItem } from '../contract/contract-helpers';
 import { itControllingBrokers, natsBroker, testNamespace, waitFor } from '../harness';
 import { Ledger } from '../ledger/ledger';
 import { SteadyPublisher } from '../failover/support/steady-publisher';
@@ -22,6 +24,8 @@ const STOP_AT = 500;
 const ITEMS = itemsThroughFreeze(STOP_AT, PUBLISH_RATE_PER_SECOND);
 const PHASE_TIMEOUT_MS = 30_000;
 const chaos = itControllingBrokers('nats');
+const FROZEN_PULL_ITEMS = 60;
+const FROZEN_PULL_PAYLOAD_CHARS = 400_000;
 
 describe('NATS: nats-server frozen (SIGSTOP)', () => {
   afterEach(async () => {
@@ -51,6 +55,40 @@ describe('NATS: nats-server frozen (SIGSTOP)', () => {
     expect((refused as Error).message).toContain('outcome is unknown');
     expect(refusedAfterMs).toBeLessThan(PUBLISH_TIMEOUT_MS + REFUSAL_SLACK_MS);
     expect(receipt).toMatchObject({ broker: 'nats', duplicate: false });
+  });
+
+  chaos('hands out every item of a pull answer the freeze cut in two, as the same attempt', async () => {
+    // Arrange: large items, so the answer is still on its way when the server stops.
+    const transport = await harness.create(contractSettings());
+    const domain = testNamespace().domain('frozenpull');
+    const blob = 'x'.repeat(FROZEN_PULL_PAYLOAD_CHARS);
+    const items = Array.from({ length: FROZEN_PULL_ITEMS }, (_, n) => makeItem({ domain, payload: { n, blob } }));
+    for (const item of items) await transport.publish(item);
+    const jsm = await jetstreamManager(await harness.rawClient());
+    const prefix = harness.prefixOf(transport);
+    const queue = { domain, priority: 'normal' } as const;
+
+    // Act
+    const cutShort = transport.pull(queue, FROZEN_PULL_ITEMS, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+    await waitFor(async () => (await jsm.consumers.info(`${prefix}_NORMAL_${domain}`, `${prefix}_worker`)).num_ack_pending > 0, { timeoutMs: EVENTUALLY_MS, intervalMs: 0, description: 'the pull answered' });
+    await natsBroker().sigstop();
+    const delivered = [...(await cutShort)];
+    await natsBroker().sigcont();
+    for (const delivery of delivered) await transport.ack(delivery);
+    await waitFor(
+      async () => {
+        const batch = await transport.pull(queue, FROZEN_PULL_ITEMS, { leaseMs: LONG_LEASE_MS, waitMs: 200 });
+        for (const delivery of batch) await transport.ack(delivery);
+        delivered.push(...batch);
+        return delivered.length >= FROZEN_PULL_ITEMS;
+      },
+      { timeoutMs: EVENTUALLY_MS, intervalMs: 0, description: `${FROZEN_PULL_ITEMS} deliveries within ${EVENTUALLY_MS} ms of SIGCONT (JetStream's own redelivery comes after ${LONG_LEASE_MS} ms)` },
+    );
+
+    // Assert
+    expect(delivered.map((delivery) => delivery.id).sort()).toEqual(items.map((item) => item.id).sort());
+    expect(delivered.map((delivery) => (isMalformed(delivery) ? undefined : delivery.item.attempts))).toEqual(items.map(() => 1));
+    await expectDepth(transport, 'normal', domain, { ready: 0, inFlight: 0 });
   });
 
   chaos(

@@ -118,6 +118,16 @@ export abstract class KanbanTransport {
   abstract depth(): Promise<QueueDepth[]>;
 
   /**
+   * Resolves when the broker answers, without reading every queue: the failover transport probes
+   * an unavailable broker with it before taking it back, under a short timeout. A transport with a
+   * cheaper check than a depth read overrides it.
+   * @throws BrokerUnavailableError when the broker does not answer.
+   */
+  async probe(): Promise<void> {
+    await this.depth();
+  }
+
+  /**
    * One page, oldest first; `filter.cursor` is a `nextCursor` this transport (or another instance
    * of it on the same brokers) handed out.
    * @throws KanbanValidationError for a cursor it did not hand out

@@ -35,7 +35,7 @@ async function settleWithin<T>(promise: Promise<T>, timeoutMs: number | undefine
  * It becomes unavailable when its status is neither `up` nor `degraded`, or when a publish, pull, declaration or depth
  * read fails for lack of a broker (a publish past its bound included): a frozen broker keeps its
  * connection and its `up` status, and only such failures reveal it. It becomes available again only after
- * FAILOVER_RECOVERY_PROBES consecutive depth reads answered in time, so one good answer in the
+ * FAILOVER_RECOVERY_PROBES consecutive probes (`transport.probe()`) answered in time, so one good answer in the
  * middle of an outage does not pull work back to it. A broker whose first connect failed is asked
  * to connect again every FAILOVER_RECONNECT_INTERVAL_MS (NATS does not retry a failed first connect).
  */
@@ -219,7 +219,7 @@ export class BrokerLink {
 
   private async probe(): Promise<void> {
     this.probing = true;
-    const read = Promise.resolve().then(() => this.transport.depth());
+    const read = Promise.resolve().then(() => this.transport.probe());
     // A probe that timed out keeps the flag until its read ends: one probe in flight at most.
     const done = (): void => {
       this.probing = false;

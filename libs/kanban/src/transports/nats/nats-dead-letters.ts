@@ -60,7 +60,7 @@ export class NatsDeadLetters {
     const items: DeadLetter[] = [];
     try {
       for (;;) {
-        const batch = await pullReady(this.nc, stream, reader, filter.reason ? NATS_DEAD_LETTER_READ_BATCH : limit - items.length);
+        const { messages: batch } = await pullReady(this.nc, stream, reader, filter.reason ? NATS_DEAD_LETTER_READ_BATCH : limit - items.length);
         for (const message of batch) {
           const record = message.json<DeadLetter>();
           if (filter.reason && record.reason !== filter.reason) continue;

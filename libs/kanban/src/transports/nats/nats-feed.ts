@@ -67,7 +67,7 @@ export class NatsFeed {
     private readonly holdMs: number,
     /** Called with messages the feed gives back unhanded (idle, close): the transport releases them. */
     private readonly release: (messages: FedMessage[]) => void,
-    /** Called when the consumer or stream is gone: the transport forgets the declared queue. */
+    /** Called when the consumer or stream is gone, or a request went unanswered: the transport declares the queue again on the next pull. */
     private readonly onGone: () => void,
   ) {}
 
@@ -100,6 +100,16 @@ export class NatsFeed {
       this.waiters.push(waiter);
       this.request();
     });
+  }
+
+  /**
+   * Takes a message the server delivered for another request of this process (the late answer of
+   * a no-wait pull): it waits here for the next pull like one of the feed's own.
+   */
+  park(entry: FedMessage): void {
+    if (this.closed) return this.release([entry]);
+    this.buffer.push(entry);
+    this.scheduleDispatch();
   }
 
   /** Stops the feed: waiting pulls get [], the subscription ends, buffered messages go back through `release`. */
@@ -151,6 +161,8 @@ export class NatsFeed {
     const expiresMs = Math.max(1, Math.min(NATS_FEED_REQUEST_EXPIRES_MS, Math.ceil(longest)));
     const lostTimer = setTimeout(() => {
       this.open = undefined;
+      // Silence also means no consumer behind the subject (`nats consumer rm`): the transport declares the queue again.
+      this.onGone();
       this.request();
     }, expiresMs + LOST_REQUEST_GRACE_MS);
     lostTimer.unref();
@@ -177,11 +189,14 @@ export class NatsFeed {
     if (code && message.data.length === 0) return this.onStatus(code, message.headers?.description ?? '');
     this.buffer.push({ message, arrivedAt: performance.now() });
     if (this.open && --this.open.remaining <= 0) this.endRequest();
-    // Hand out once per burst (one socket read carries many messages), not once per message.
-    if (!this.dispatchScheduled) {
-      this.dispatchScheduled = true;
-      queueMicrotask(() => this.dispatch());
-    }
+    this.scheduleDispatch();
+  }
+
+  /** Hands out once per burst (one socket read carries many messages), not once per message. */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    queueMicrotask(() => this.dispatch());
   }
 
   private onStatus(code: number, description: string): void {

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { createInbox } from './nats-client';
 import { BrokerUnavailableError } from '../../errors';
-import { NATS_PULL_ANSWER_TIMEOUT_MS } from './nats.constants';
+import { NATS_LATE_ANSWER_LISTEN_MS, NATS_PULL_ANSWER_TIMEOUT_MS } from './nats.constants';
 
 const STATUS_NO_MESSAGES = 404;
 const STATUS_REQUEST_TIMEOUT = 408;
@@ -9,36 +9,66 @@ const STATUS_REQUEST_TIMEOUT = 408;
 const STATUS_CONFLICT = 409;
 const STATUS_NO_RESPONDERS = 503;
 
+/** What one no-wait pull request brought. */
+export interface PullAnswer {
+  messages: Msg[];
+  /** False when the server said nothing within the answer timeout: frozen, or no consumer behind the subject (deleted). */
+  answered: boolean;
+}
+
 /**
  * One no-wait pull request on a durable consumer: returns what is ready now, up to `batch`.
  * nats.js' fetch() waits at least a second and cannot take no-wait, so this speaks the pull
- * protocol directly; every message it receives is returned (none is left delivered and unread).
+ * protocol directly. Every message the server delivers for the request reaches the caller: those
+ * that come after the answer timeout (a server that froze while sending the answer, then resumed)
+ * go to `onLate` while the request may still deliver, up to NATS_LATE_ANSWER_LISTEN_MS; without
+ * `onLate` they wait for the consumer's ack wait.
+ * @throws BrokerUnavailableError when JetStream refuses the pull.
  */
-export async function pullReady(nc: NatsConnection, stream: string, consumer: string, batch: number): Promise<Msg[]> {
-  const inbox = createInbox();
-  const subscription = nc.subscribe(inbox);
-  const received: Msg[] = [];
-  const timer = setTimeout(() => subscription.unsubscribe(), NATS_PULL_ANSWER_TIMEOUT_MS);
-  try {
+export function pullReady(nc: NatsConnection, stream: string, consumer: string, batch: number, onLate?: (message: Msg) => void): Promise<PullAnswer> {
+  return new Promise((resolve, reject) => {
+    const inbox = createInbox();
+    const received: Msg[] = [];
+    let answered = false;
+    let settled = false;
+    let delivered = 0;
+    const finish = (error?: Error): void => {
+      clearTimeout(answerTimer);
+      clearTimeout(listenTimer);
+      subscription.unsubscribe();
+      if (settled) return;
+      settled = true;
+      if (error) reject(error);
+      else resolve({ messages: received, answered });
+    };
+    const subscription = nc.subscribe(inbox, {
+      callback: (error, message) => {
+        if (error) return finish(new BrokerUnavailableError('nats', `pull on ${stream} failed: ${error.message}`, { cause: error }));
+        answered = true;
+        const status = statusOf(message);
+        if (status === undefined) {
+          delivered++;
+          if (settled) onLate?.(message);
+          else received.push(message);
+          if (delivered >= batch) finish();
+          return;
+        }
+        if (status === STATUS_NO_MESSAGES || status === STATUS_REQUEST_TIMEOUT) return finish();
+        if (status === STATUS_CONFLICT && !/deleted/i.test(message.headers?.description ?? '')) return finish();
+        if (status === STATUS_NO_RESPONDERS) return finish(new BrokerUnavailableError('nats', `JetStream did not answer a pull on ${stream}`));
+        if (status >= 400) return finish(new BrokerUnavailableError('nats', `pull on ${stream}/${consumer} refused: ${status} ${message.headers?.description ?? ''}`.trim()));
+      },
+    });
+    const answerTimer = setTimeout(() => {
+      settled = true;
+      resolve({ messages: received.splice(0), answered });
+      if (!onLate) finish();
+    }, NATS_PULL_ANSWER_TIMEOUT_MS);
+    const listenTimer = setTimeout(() => finish(), NATS_PULL_ANSWER_TIMEOUT_MS + NATS_LATE_ANSWER_LISTEN_MS);
+    listenTimer.unref();
     // no_wait alone: with `expires` too, servers wait out the expiry on an empty queue.
     nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch, no_wait: true }), { reply: inbox });
-    for await (const message of subscription) {
-      const status = statusOf(message);
-      if (status === undefined) {
-        received.push(message);
-        if (received.length >= batch) break;
-        continue;
-      }
-      if (status === STATUS_NO_MESSAGES || status === STATUS_REQUEST_TIMEOUT) break;
-      if (status === STATUS_CONFLICT && !/deleted/i.test(message.headers?.description ?? '')) break;
-      if (status === STATUS_NO_RESPONDERS) throw new BrokerUnavailableError('nats', `JetStream did not answer a pull on ${stream}`);
-      if (status >= 400) throw new BrokerUnavailableError('nats', `pull on ${stream}/${consumer} refused: ${status} ${message.headers?.description ?? ''}`.trim());
-    }
-    return received;
-  } finally {
-    clearTimeout(timer);
-    subscription.unsubscribe();
-  }
+  });
 }
 
 /** Status messages (no messages, timeout, heartbeat) carry a code and no payload; deliveries do not. */

@@ -30,8 +30,14 @@ export const NATS_PULL_RECHECK_MS = 500;
 export const NATS_FEED_REQUEST_EXPIRES_MS = 2_000;
 /** depth() asks for at most this many consumer infos at a time. */
 export const NATS_DEPTH_CONCURRENCY = 32;
-/** The client stops listening for the answer to a no-wait pull request after this long. */
+/** A no-wait pull request returns what it received after this long without the server's end of answer. */
 export const NATS_PULL_ANSWER_TIMEOUT_MS = 2_000;
+/**
+ * Past that timeout the client listens this long more for the rest of the answer (a server frozen
+ * mid-answer sends it on resuming) and hands it to the next pull; what comes later waits for the
+ * consumer's ack wait.
+ */
+export const NATS_LATE_ANSWER_LISTEN_MS = 60_000;
 /** Dead letters are kept this long at most (limits retention); purge them earlier through the API. */
 export const NATS_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1_000;
 /** Max-deliveries advisories are kept this long for the sweeper to process. */

@@ -359,15 +359,36 @@ export class NatsTransport extends KanbanTransport {
     const key = `${priority}:${domain}`;
     const feed = this.feedFor(key, stream);
     const deadline = Date.now() + options.waitMs;
+    let redeclared = false;
     for (;;) {
       if (this.closing) return [];
-      const fed = await feed.take(max, deadline - Date.now(), options.signal).catch((error: unknown) => {
-        this.queues.delete(key);
-        throw brokerError(error, `pulling from ${stream}`);
-      });
+      let fed: FedMessage[];
+      try {
+        fed = await feed.take(max, deadline - Date.now(), options.signal);
+      } catch (error) {
+        // The consumer or stream is gone: declare it again once and wait on; a second refusal is an outage.
+        if (redeclared) throw brokerError(error, `pulling from ${stream}`);
+        redeclared = true;
+        await this.redeclareQueue(priority, domain, error);
+        continue;
+      }
       const deliveries = await this.handOut(fed, priority, domain, stream, leaseMs);
       if (deliveries.length > 0 || fed.length === 0 || Date.now() >= deadline || options.signal?.aborted) return deliveries;
     }
+  }
+
+  /**
+   * After a pull was refused: forgets the declared queue and declares it again, which recreates a
+   * deleted consumer or stream (`nats consumer rm`, a server that lost its store).
+   * @throws BrokerUnavailableError naming the first failure when JetStream does not answer.
+   */
+  private async redeclareQueue(priority: Priority, domain: string, cause: unknown): Promise<string> {
+    this.queues.delete(`${priority}:${domain}`);
+    const stream = await this.declareQueue(priority, domain).catch((error: unknown) => {
+      throw brokerError(cause, `pulling from ${this.names.workStream(priority, domain)} (declaring it again failed too: ${(error as Error).message})`);
+    });
+    this.logger.warn(`pull from ${stream} refused (${(cause as Error).message}); declared its stream and consumer again`);
+    return stream;
   }
 
   private feedFor(key: string, stream: string): NatsFeed {
@@ -432,16 +453,36 @@ export class NatsTransport extends KanbanTransport {
       const feed = this.feeds.get(`${priorities[i]}:${domain}`);
       if (feed) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
       if (deliveries.length >= max) break;
-      const messages = await pullReady(nc, streams[i], this.names.workConsumer, max - deliveries.length).catch((error: unknown) => {
-        // The stream or consumer may be gone (deleted, server lost its store): the next pull declares it again.
-        this.queues.delete(`${priorities[i]}:${domain}`);
-        throw brokerError(error, `pulling from ${streams[i]}`);
-      });
+      const messages = await this.pullNow(nc, priorities[i], domain, streams[i], max - deliveries.length);
       const arrivedAt = performance.now();
       deliveries.push(...(await this.handOut(messages.map((message) => ({ message, arrivedAt })), priorities[i], domain, streams[i], leaseMs)));
       if (feed && deliveries.length < max) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
     }
     return deliveries;
+  }
+
+  /**
+   * A no-wait pull on one queue. Refused: the stream or consumer may be gone (deleted, a server
+   * that lost its store), so it is declared again and pulled once more. Unanswered: the same may
+   * hold (a pull to a deleted consumer gets no answer), so the next pull declares it again.
+   */
+  private async pullNow(nc: NatsConnection, priority: Priority, domain: string, stream: string, max: number): Promise<Msg[]> {
+    const onLate = (message: Msg): void => this.parkLate(priority, domain, stream, message);
+    const answer = await pullReady(nc, stream, this.names.workConsumer, max, onLate).catch(async (error: unknown) => {
+      const declared = await this.redeclareQueue(priority, domain, error);
+      return pullReady(nc, declared, this.names.workConsumer, max, onLate).catch((retryError: unknown) => {
+        throw brokerError(retryError, `pulling from ${declared}`);
+      });
+    });
+    if (!answer.answered) this.queues.delete(`${priority}:${domain}`);
+    return answer.messages;
+  }
+
+  /** A message that answered a pull after it gave up waiting is delivered all the same: it waits in the queue's feed for the next pull. */
+  private parkLate(priority: Priority, domain: string, stream: string, message: Msg): void {
+    if (this.closing) return this.releaseFed([{ message, arrivedAt: performance.now() }], `an item of ${stream} that arrived after its pull gave up, at close`);
+    this.feedFor(`${priority}:${domain}`, stream).park({ message, arrivedAt: performance.now() });
+    for (const wake of this.waiters) wake();
   }
 
   private async toDelivery(message: Msg, priority: Priority, domain: string, leaseMs: number): Promise<TransportDelivery | undefined> {
@@ -600,7 +641,7 @@ export class NatsTransport extends KanbanTransport {
    */
   private async moveAdvisedExhausted(): Promise<DeadLetter[]> {
     const { nc, jsm, deadLetters } = this.connected();
-    const advisories = await pullReady(nc, this.names.advisoryStream, this.names.advisoryConsumer, NATS_SWEEP_BATCH).catch((error: unknown) => {
+    const { messages: advisories } = await pullReady(nc, this.names.advisoryStream, this.names.advisoryConsumer, NATS_SWEEP_BATCH).catch((error: unknown) => {
       throw brokerError(error, 'reading max-deliveries advisories');
     });
     const moved: DeadLetter[] = [];
@@ -642,7 +683,7 @@ export class NatsTransport extends KanbanTransport {
       const worker = async (): Promise<void> => {
         while (next < nonEmpty.length) {
           const { stream, depth } = nonEmpty[next++];
-          const info = await jsm.consumers.info(stream, this.names.workConsumer);
+          const info = await this.workConsumerInfo(stream, depth.priority, depth.domain);
           depth.ready = info.num_pending;
           depth.inFlight = info.num_ack_pending;
         }
@@ -651,6 +692,29 @@ export class NatsTransport extends KanbanTransport {
       return depths;
     } catch (error) {
       throw brokerError(error, 'reading queue depth');
+    }
+  }
+
+  /** A queue whose consumer was deleted gets it back, so its items are counted and delivered again. */
+  private async workConsumerInfo(stream: string, priority: Priority, domain: string) {
+    const { jsm } = this.connected();
+    try {
+      return await jsm.consumers.info(stream, this.names.workConsumer);
+    } catch (error) {
+      if (jsApiCode(error) !== JS_ERR.consumerNotFound) throw error;
+      this.logger.warn(`consumer ${stream}/${this.names.workConsumer} is missing; declaring it again`);
+      this.queues.delete(`${priority}:${domain}`);
+      await this.declareQueue(priority, domain);
+      return jsm.consumers.info(stream, this.names.workConsumer);
+    }
+  }
+
+  /** One JetStream API round trip: answers without reading any queue, so a missing consumer or many queues cannot hold failback back. */
+  override async probe(): Promise<void> {
+    try {
+      await this.connected().jsm.getAccountInfo();
+    } catch (error) {
+      throw brokerError(error, 'asking JetStream for the account info');
     }
   }
 
