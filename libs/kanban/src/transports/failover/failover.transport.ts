@@ -59,10 +59,9 @@ export interface FailoverStats {
  *   failing outbox rejects (`OutboxFullError` / `BrokerUnavailableError`). A full queue
  *   (`QueueFullError`) or an invalid item is not an outage and is thrown as it is.
  * - availability: see BrokerLink (status, failed calls, recovery after consecutive probes).
- * - pull: both brokers (also one that refuses publishes during a resource alarm), primary
- *   first; a domain pull is strictly high → normal → low within each broker, and the primary's
- *   items come before the fallback's. Leases carry the delivering broker's name, so settles go
- *   back to it.
+ * - pull: both brokers (also one that refuses publishes during a resource alarm), taking turns
+ *   on which is read first; a domain pull is strictly high → normal → low within each broker.
+ *   Leases carry the delivering broker's name, so settles go back to it.
  * - depth, dead letters, stalled sweeps: both brokers (those available) and the outbox.
  * - status: `up` on the primary, `degraded` on the fallback or the outbox, `down` with nowhere to
  *   publish; `active` names where publishes go.
@@ -84,6 +83,8 @@ export class FailoverTransport extends KanbanTransport {
   private readonly publishTimeoutMs: number;
   private started = false;
   private outboxPublishes = 0;
+  /** Counts ready-pulls; which broker a pull reads first rotates with it. */
+  private pullTurn = 0;
   private switchCount = 0;
 
   /** @throws KanbanConfigError when both transports name the same broker (leases could not be routed). */
@@ -229,7 +230,7 @@ export class FailoverTransport extends KanbanTransport {
   }
 
   /**
-   * Takes what is ready on each available broker, primary first; with nothing ready, waits in
+   * Takes what is ready on each available broker (see pullReady for the order); with nothing ready, waits in
    * slices on the broker taking publishes (new work arrives there) and looks at the other between.
    * @throws BrokerUnavailableError when no broker can be pulled from.
    */
@@ -255,10 +256,15 @@ export class FailoverTransport extends KanbanTransport {
     }
   }
 
+  /**
+   * Takes turns on which broker a pull reads first: items left on the fallback by an outage come
+   * out between the primary's instead of waiting behind its whole backlog.
+   */
   private async pullReady(links: BrokerLink[], queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
     const deliveries: TransportDelivery[] = [];
     const failures: BrokerUnavailableError[] = [];
-    for (const link of links) {
+    const first = this.pullTurn++ % links.length;
+    for (const link of [...links.slice(first), ...links.slice(0, first)]) {
       if (deliveries.length >= max) break;
       try {
         const pulled = await link.call((transport) => transport.pull(queue, max - deliveries.length, { ...options, waitMs: 0 }));
