@@ -18,6 +18,11 @@ export interface NatsConnectionOptions {
   streamPrefix?: string;
   /** JetStream storage replicas. @default 1 */
   replicas?: number;
+  /**
+   * A retry delayed this long or longer waits in the delay stream, outside the queue's in-flight
+   * window (max_ack_pending); a shorter one is a delayed NAK. @default 5000
+   */
+  delayStreamMinMs?: number;
 }
 
 export interface RabbitMqConnectionOptions {

@@ -42,6 +42,8 @@ export interface TrackedLease {
   ref: LeaseRef;
   reply: string;
   info: NatsDeliveryInfo;
+  /** Attempts with this delivery: JetStream's delivery count plus those made before a delayed retry moved the item. */
+  attempts: number;
   /** The delivered bytes, kept while the lease is open so dead-lettering needs no extra read. */
   data: Uint8Array;
   /** performance.now() of the delivery: what the stalled sweep measures. */
@@ -74,12 +76,12 @@ export class NatsLeaseRegistry {
 
   constructor(private readonly onLapse: (lease: TrackedLease) => LapseAction) {}
 
-  track(ref: Omit<LeaseRef, 'lease'>, reply: string, info: NatsDeliveryInfo, leaseMs: number, data: Uint8Array): { lease: string; expiresAt: number } {
+  track(ref: Omit<LeaseRef, 'lease'>, reply: string, info: NatsDeliveryInfo, attempts: number, leaseMs: number, data: Uint8Array): { lease: string; expiresAt: number } {
     const now = performance.now();
     const expiresAt = Date.now() + leaseMs;
     // The ack subject names one delivery (delivery sequence, count and time): never handed out twice.
     const lease = reply;
-    const tracked: TrackedLease = { ref: { ...ref, lease }, reply, info, data, deliveredAt: now, deadline: now + leaseMs, expiresAt, closed: false, exhausted: false };
+    const tracked: TrackedLease = { ref: { ...ref, lease }, reply, info, attempts, data, deliveredAt: now, deadline: now + leaseMs, expiresAt, closed: false, exhausted: false };
     this.arm(tracked, leaseMs);
     this.leases.set(lease, tracked);
     return { lease, expiresAt };

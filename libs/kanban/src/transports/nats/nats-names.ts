@@ -1,4 +1,4 @@
-import { SUBJECT_PREFIX } from '../../kanban.constants';
+import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { Priority } from '../../interfaces/work-item.interface';
 
 /** Stream and consumer names and subjects for one stream prefix; the only place they are spelled. */
@@ -53,6 +53,31 @@ export class NatsNames {
   /** `keyHash` is a hex digest: idempotency keys may hold '.', '*' or '>'. */
   idempotencySubject(priority: Priority, domain: string, keyHash: string): string {
     return `${this.root}.idempotency.${priority}.${domain}.${keyHash}`;
+  }
+
+  /** Items retried with a long delay wait here, outside their queue's in-flight window, until due. */
+  get delayStream(): string {
+    return `${this.prefix}_DELAYED`;
+  }
+
+  get delaySubjects(): string {
+    return `${this.root}.delayed.>`;
+  }
+
+  delaySubject(priority: Priority, domain: string): string {
+    return `${this.root}.delayed.${priority}.${domain}`;
+  }
+
+  /** Parses a delay subject back to its queue. */
+  parseDelaySubject(subject: string): { priority: Priority; domain: string } | undefined {
+    const [root, kind, priority, domain, ...rest] = subject.split('.');
+    if (root !== this.root || kind !== 'delayed' || rest.length > 0 || !domain || !(PRIORITIES as readonly string[]).includes(priority)) return undefined;
+    return { priority: priority as Priority, domain };
+  }
+
+  /** The durable consumer every instance shares on the delay stream: it moves due items back. */
+  get delayConsumer(): string {
+    return `${this.prefix}_delayer`;
   }
 
   /** Captures JetStream's max-deliveries advisories for kanban's consumers, so none is missed while no instance listens. */

@@ -9,6 +9,8 @@ export interface JetStreamPublish {
   msgID: string;
   /** The stream kanban declared for the subject; the server refuses the message if another captures it. */
   stream: string;
+  /** Kanban's own headers (attempts carried over, due time). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -19,6 +21,7 @@ export async function publishToJetStream(replies: NatsReplies, publish: JetStrea
   const h = headers();
   h.set(PubHeaders.MsgIdHdr, publish.msgID);
   h.set(PubHeaders.ExpectedStreamHdr, publish.stream);
+  for (const [name, value] of Object.entries(publish.headers ?? {})) h.set(name, value);
   const answer = await replies.request(publish.subject, publish.data, h);
   const ack = answer.json<PubAck & { error?: ConstructorParameters<typeof JetStreamApiError>[0] }>();
   if (ack.error) throw new JetStreamApiError(ack.error);

@@ -8,6 +8,7 @@ import type { TransportSettings } from '../../transport/kanban-transport';
 import {
   NATS_ADVISORY_MAX_AGE_MS,
   NATS_DEAD_LETTER_MAX_AGE_MS,
+  NATS_DELAY_ACK_WAIT_MS,
   NATS_ENVELOPE_OVERHEAD_BYTES,
   NATS_MIN_DUPLICATE_WINDOW_MS,
 } from './nats.constants';
@@ -93,6 +94,26 @@ export class NatsTopology {
       },
       ['max_age'],
     );
+    await this.ensureStream(
+      {
+        name: this.names.delayStream,
+        subjects: [this.names.delaySubjects],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        duplicate_window: this.duplicateWindowNanos,
+        num_replicas: this.replicas,
+      },
+      ['duplicate_window'],
+    );
+    await this.ensureConsumer(this.names.delayStream, {
+      durable_name: this.names.delayConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(NATS_DELAY_ACK_WAIT_MS),
+      // Each not-yet-due item is naked back with its remaining delay: redeliveries are unbounded and every waiting item is pending.
+      max_deliver: -1,
+      max_ack_pending: -1,
+    });
     await this.ensureConsumer(this.names.advisoryStream, {
       durable_name: this.names.advisoryConsumer,
       ack_policy: AckPolicy.Explicit,

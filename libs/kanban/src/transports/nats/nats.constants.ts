@@ -56,3 +56,17 @@ export const NATS_LEADER_RENEWALS_PER_LEASE = 3;
 export const NATS_LEADER_SAFETY_MARGIN_MS = 100;
 /** Shortest wait between two leadership attempts. */
 export const NATS_LEADER_MIN_RETRY_MS = 50;
+/** A retry delayed this long or longer waits in the delay stream instead of as a delayed NAK (NatsConnectionOptions.delayStreamMinMs). */
+export const NATS_DEFAULT_DELAY_STREAM_MIN_MS = 5_000;
+/** The delay consumer's ack wait: the mover settles each message it receives at once. */
+export const NATS_DELAY_ACK_WAIT_MS = 30_000;
+/** Delayed items the mover holds at once; it naks or moves each as it arrives. */
+export const NATS_DELAY_MOVER_BATCH = 256;
+/** A due item its queue refused (full, unavailable) is offered again after this long. */
+export const NATS_DELAY_REQUEUE_RETRY_MS = 1_000;
+/** After the mover's consume loop ended (connection lost, consumer deleted) it starts again after this long. */
+export const NATS_DELAY_MOVER_RESTART_MS = 1_000;
+/** Header of a moved-back item: the attempts it had made before this copy, added to JetStream's delivery count. */
+export const NATS_ATTEMPTS_HEADER = 'Kanban-Attempts';
+/** Header of a delayed item: epoch ms from which it goes back to its queue. */
+export const NATS_DUE_AT_HEADER = 'Kanban-Due-At';

@@ -16,6 +16,8 @@ import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import { KanbanTransport, type TransportSettings } from '../../transport/kanban-transport';
 import { domainError, priorityError } from '../../validation/validate-publish-request';
 import {
+  NATS_ATTEMPTS_HEADER,
+  NATS_DEFAULT_DELAY_STREAM_MIN_MS,
   NATS_DEFAULT_PUBLISH_TIMEOUT_MS,
   NATS_DEPTH_CONCURRENCY,
   NATS_DEFAULT_REPLICAS,
@@ -30,6 +32,7 @@ import {
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
+import { NatsDelays } from './nats-delays';
 import { NatsFeed, type FedMessage } from './nats-feed';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
 import { NatsControlChannel } from './nats-control-channel';
@@ -51,7 +54,13 @@ const IN_PROGRESS = '+WPI';
 const TERM = '+TERM';
 const nak = (delayMs: number): string => `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`;
 
-type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters; replies: NatsReplies };
+type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters; replies: NatsReplies; delays: NatsDelays };
+
+/** Attempts with this delivery: JetStream's delivery count plus the attempts a delayed retry carried over. */
+function attemptsOf(message: Msg, info: NatsDeliveryInfo): number {
+  const carried = Number(message.headers?.get(NATS_ATTEMPTS_HEADER) ?? 0);
+  return info.deliveryCount + (Number.isSafeInteger(carried) && carried > 0 ? carried : 0);
+}
 
 interface MaxDeliveriesAdvisory {
   stream: string;
@@ -73,6 +82,7 @@ export class NatsTransport extends KanbanTransport {
   /** Waiting pulls, woken when this instance releases an item (a release publishes nothing they could hear). */
   private readonly waiters = new Set<() => void>();
   private readonly publishTimeoutMs: number;
+  private readonly delayStreamMinMs: number;
   private readonly queues = new Map<string, Promise<string>>();
   /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
   private readonly feeds = new Map<string, NatsFeed>();
@@ -98,6 +108,7 @@ export class NatsTransport extends KanbanTransport {
     this.names = new NatsNames(prefix);
     this.controlChannel = new NatsControlChannel(this.names, () => this.liveConnection(), this.logger);
     this.publishTimeoutMs = options.publishTimeoutMs ?? NATS_DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.delayStreamMinMs = options.delayStreamMinMs ?? NATS_DEFAULT_DELAY_STREAM_MIN_MS;
   }
 
   connect(): Promise<void> {
@@ -119,7 +130,10 @@ export class NatsTransport extends KanbanTransport {
       this.clients = clients;
       this.topology = topology;
       this.deadLetters = new NatsDeadLetters(clients.nc, clients.js, clients.jsm, this.names, this.publishTimeoutMs);
-      this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies: new NatsReplies(clients.nc, this.publishTimeoutMs) };
+      const replies = new NatsReplies(clients.nc, this.publishTimeoutMs);
+      const delays = new NatsDelays(clients.js, replies, this.names, topology, (priority, domain) => this.declareQueue(priority, domain), this.logger);
+      this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies, delays };
+      delays.start();
     } catch (error) {
       await clients.nc.close().catch(() => undefined);
       throw error;
@@ -180,6 +194,7 @@ export class NatsTransport extends KanbanTransport {
     const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
     this.feeds.clear();
     const held = [...this.leases.closeAll().map((lease) => lease.reply), ...fed.map((entry) => entry.message.reply ?? '').filter((reply) => reply !== '')];
+    const moverStopped = this.ready?.delays.close();
     for (const wake of this.waiters) wake();
     const nc = this.clients?.nc;
     const reachable = nc !== undefined && !nc.isClosed() && this.status.value.state !== 'down';
@@ -198,6 +213,7 @@ export class NatsTransport extends KanbanTransport {
     }
     this.ready?.replies.close();
     this.controlChannel.detach();
+    await moverStopped;
     this.status.next({ state: 'closed', active: 'none' });
   }
 
@@ -491,23 +507,24 @@ export class NatsTransport extends KanbanTransport {
       this.logger.warn(`ignored a message without a JetStream ack subject on ${message.subject}`);
       return undefined;
     }
-    if (info.deliveryCount > this.settings.maxAttempts) {
-      await this.moveExhausted(message, priority, domain, info.deliveryCount - 1);
+    const attempts = attemptsOf(message, info);
+    if (attempts > this.settings.maxAttempts) {
+      await this.moveExhausted(message, priority, domain, attempts - 1);
       return undefined;
     }
     let item: WorkItem;
     try {
-      item = decodeItem(message.data, info.deliveryCount);
+      item = decodeItem(message.data, attempts);
       if (item.domain !== domain || item.priority !== priority) {
         throw new MalformedItemError(`item for ${item.priority}/${item.domain} arrived on ${message.subject}`);
       }
     } catch (error) {
       if (!(error instanceof MalformedItemError)) throw error;
       const id = newItemId();
-      const { lease } = this.leases.track({ id, domain, priority }, message.reply as string, info, leaseMs, message.data);
-      return { id, domain, priority, lease, malformed: true, raw: Buffer.from(message.data).toString('base64'), error: error.message, attempts: info.deliveryCount };
+      const { lease } = this.leases.track({ id, domain, priority }, message.reply as string, info, attempts, leaseMs, message.data);
+      return { id, domain, priority, lease, malformed: true, raw: Buffer.from(message.data).toString('base64'), error: error.message, attempts };
     }
-    const { lease, expiresAt } = this.leases.track({ id: item.id, domain, priority }, message.reply as string, info, leaseMs, message.data);
+    const { lease, expiresAt } = this.leases.track({ id: item.id, domain, priority }, message.reply as string, info, attempts, leaseMs, message.data);
     return { id: item.id, domain, priority, lease, item, leaseExpiresAt: expiresAt };
   }
 
@@ -525,7 +542,7 @@ export class NatsTransport extends KanbanTransport {
    * hold it (still unacked on the server) for the sweep to dead-letter as stalled.
    */
   private onLeaseLapsed(lease: TrackedLease): LapseAction {
-    if (lease.info.deliveryCount >= this.settings.maxAttempts) return 'hold';
+    if (lease.attempts >= this.settings.maxAttempts) return 'hold';
     this.settle(lease.reply, nak(0), `releasing item ${lease.ref.id} after its lease lapsed`).then(
       () => {
         for (const wake of this.waiters) wake();
@@ -541,9 +558,20 @@ export class NatsTransport extends KanbanTransport {
     this.leases.close(ref);
   }
 
+  /**
+   * A short delay is a delayed NAK. From delayStreamMinMs on, the item waits in the delay stream
+   * (stored there first, then the delivery is acked: a crash between leaves it in both places,
+   * never in neither), so it does not count against the queue's max_ack_pending meanwhile.
+   */
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
     const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    await this.settle(lease.reply, nak(delayMs), `returning item ${ref.id} for retry`);
+    if (delayMs < this.delayStreamMinMs) {
+      await this.settle(lease.reply, nak(delayMs), `returning item ${ref.id} for retry`);
+    } else {
+      const { info, attempts, data } = lease;
+      await this.connected().delays.hold({ priority: ref.priority, domain: ref.domain, data, attempts, dueAt: Date.now() + delayMs, msgId: `${info.stream}:${info.streamSeq}:${attempts}` });
+      await this.settle(lease.reply, ACK, `acking item ${ref.id}, held in ${this.names.delayStream} for retry`);
+    }
     this.leases.close(ref);
   }
 
@@ -567,14 +595,14 @@ export class NatsTransport extends KanbanTransport {
 
   /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    const { reply, info, data } = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
-    const record = await this.moveDelivery(ref, reply, info, data, reason, error);
+    const { reply, info, attempts, data } = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
+    const record = await this.moveDelivery(ref, reply, info, attempts, data, reason, error);
     this.leases.close(ref);
     return record;
   }
 
-  private async moveDelivery(ref: LeaseRef, reply: string, info: NatsDeliveryInfo, data: Uint8Array, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
-    const record = { ...this.deadLetterRecord(data, ref.priority, ref.domain, reason, error, info.deliveryCount), id: ref.id };
+  private async moveDelivery(ref: LeaseRef, reply: string, info: NatsDeliveryInfo, attempts: number, data: Uint8Array, reason: DeadLetterReason, error: string | undefined): Promise<DeadLetter> {
+    const record = { ...this.deadLetterRecord(data, ref.priority, ref.domain, reason, error, attempts), id: ref.id };
     await this.connected().deadLetters.add(record, `${info.stream}:${info.streamSeq}`);
     await this.settle(reply, TERM, `terminating dead-lettered item ${ref.id}`);
     return record;
@@ -623,12 +651,12 @@ export class NatsTransport extends KanbanTransport {
 
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
     const moved: DeadLetter[] = [];
-    const lapsedOnLastAttempt = this.leases.exhausted().map((lease) => ({ lease, error: `lease lapsed on its last attempt (${lease.info.deliveryCount})` }));
+    const lapsedOnLastAttempt = this.leases.exhausted().map((lease) => ({ lease, error: `lease lapsed on its last attempt (${lease.attempts})` }));
     const heldTooLong = this.leases.heldLongerThan(stalledAfterMs).map((lease) => ({ lease, error: `unsettled for more than ${stalledAfterMs} ms` }));
     for (const { lease, error } of [...lapsedOnLastAttempt, ...heldTooLong]) {
       const data = lease.data;
       this.leases.close(lease.ref);
-      moved.push(await this.moveDelivery(lease.ref, lease.reply, lease.info, data, 'stalled', error));
+      moved.push(await this.moveDelivery(lease.ref, lease.reply, lease.info, lease.attempts, data, 'stalled', error));
       this.logger.warn(`dead-lettered item ${lease.ref.id} (${lease.ref.priority}/${lease.ref.domain}) as stalled: ${error}`);
     }
     moved.push(...(await this.moveAdvisedExhausted()));
