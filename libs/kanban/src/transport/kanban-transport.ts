@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { DeadLetterNotFoundError } from '../errors';
+import { BrokerUnavailableError, DeadLetterNotFoundError } from '../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../interfaces/delivery.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
@@ -50,6 +50,8 @@ export abstract class KanbanTransport {
   abstract readonly broker: BrokerName;
 
   protected readonly status = new BehaviorSubject<TransportStatus>({ state: 'connecting', active: 'none' });
+  private lifecycleOpening?: Promise<void>;
+  private lifecycleClosing?: Promise<void>;
 
   /** Instance-to-instance requests, so any instance settles any lease; without one, settles run locally only. */
   readonly controlChannel?: ControlChannel;
@@ -64,6 +66,45 @@ export abstract class KanbanTransport {
 
   /** Connects and declares the topology it needs; idempotent. */
   abstract connect(): Promise<void>;
+
+  /**
+   * Lifecycle helpers a subclass may build `connect` / `close` on (`connect() { return
+   * this.connectOnce(() => this.open()); }`), so each transport keeps only what is its own:
+   * - `connectOnce(open)`: one open at a time, shared by concurrent and later callers; a failed
+   *   open is forgotten (the next call tries again) and published as `down` with its message.
+   * - `closeOnce(shutdown)`: runs once, after an open in flight settled, then publishes `closed`.
+   * - `isClosing` / `assertNotClosed()`: the open guard every operation checks.
+   * @throws BrokerUnavailableError from connectOnce after close().
+   */
+  protected connectOnce(open: () => Promise<void>): Promise<void> {
+    if (this.lifecycleClosing) return Promise.reject(new BrokerUnavailableError(this.broker, 'the transport was closed'));
+    this.lifecycleOpening ??= open().catch((error: unknown) => {
+      this.lifecycleOpening = undefined;
+      this.status.next({ state: 'down', active: 'none', detail: (error as Error).message });
+      throw error;
+    });
+    return this.lifecycleOpening;
+  }
+
+  /** See connectOnce. */
+  protected closeOnce(shutdown: () => Promise<void>): Promise<void> {
+    this.lifecycleClosing ??= (async () => {
+      await this.lifecycleOpening?.catch(() => undefined);
+      await shutdown();
+      this.status.next({ state: 'closed', active: 'none' });
+    })();
+    return this.lifecycleClosing;
+  }
+
+  /** True from the first close() on. */
+  protected get isClosing(): boolean {
+    return this.lifecycleClosing !== undefined;
+  }
+
+  /** @throws BrokerUnavailableError once close() was called. */
+  protected assertNotClosed(): void {
+    if (this.lifecycleClosing) throw new BrokerUnavailableError(this.broker, 'the transport was closed');
+  }
 
   /** Stops handing out work and closes connections; idempotent. Unsettled items stay with the broker. */
   abstract close(): Promise<void>;

@@ -78,8 +78,6 @@ export class FailoverTransport extends KanbanTransport {
   private readonly forwarder: OutboxForwarder;
   override readonly controlChannel?: FailoverControlChannel;
   private monitor?: NodeJS.Timeout;
-  private connecting?: Promise<void>;
-  private closing?: Promise<void>;
   private readonly publishTimeoutMs: number;
   private started = false;
   private outboxPublishes = 0;
@@ -126,12 +124,7 @@ export class FailoverTransport extends KanbanTransport {
    * @throws BrokerUnavailableError when none works; a broker's configuration or topology error as it is.
    */
   connect(): Promise<void> {
-    if (this.closing) return Promise.reject(new BrokerUnavailableError(this.broker, 'the transport was closed'));
-    this.connecting ??= this.open().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
+    return this.connectOnce(() => this.open());
   }
 
   private async open(): Promise<void> {
@@ -154,13 +147,11 @@ export class FailoverTransport extends KanbanTransport {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.closeOnce(() => this.shutdown());
   }
 
   /** New work is refused at once; the outbox gets a bounded chance to reach a broker; then each part closes, each step guarded. */
   private async shutdown(): Promise<void> {
-    await this.connecting?.catch(() => undefined);
     clearInterval(this.monitor);
     const steps: Array<[string, () => Promise<unknown> | void]> = [
       ['forward the outbox', () => (this.links.some((link) => link.isAvailable) ? this.forwarder.flush(FAILOVER_CLOSE_FLUSH_TIMEOUT_MS) : undefined)],
@@ -181,7 +172,6 @@ export class FailoverTransport extends KanbanTransport {
       this.logger.warn(`Close: closing the outbox failed: ${(error as Error).message}`);
     }
     if (kept > 0) this.logger.warn(`Closed with ${kept} item(s) kept in the outbox at ${this.outbox.path}; they are forwarded after the next connect`);
-    this.status.next({ state: 'closed', active: 'none' });
   }
 
   /**
@@ -196,7 +186,7 @@ export class FailoverTransport extends KanbanTransport {
 
   /** @throws OutboxFullError, BrokerUnavailableError (outbox unusable), QueueFullError and validation errors from the broker. */
   async publish(item: WorkItem): Promise<PublishReceipt> {
-    if (this.closing) throw new BrokerUnavailableError(this.broker, 'the transport was closed');
+    this.assertNotClosed();
     const receipt = await this.publishToBroker(item);
     if (receipt) return receipt;
     try {
@@ -235,7 +225,7 @@ export class FailoverTransport extends KanbanTransport {
    * @throws BrokerUnavailableError when no broker can be pulled from.
    */
   async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
-    if (this.closing || max < 1) return [];
+    if (this.isClosing || max < 1) return [];
     const deadline = performance.now() + Math.max(0, options.waitMs);
     for (;;) {
       const links = this.pullable();
@@ -243,7 +233,7 @@ export class FailoverTransport extends KanbanTransport {
       const ready = await this.pullReady(links, queue, max, options);
       if (ready.length > 0) return ready;
       const remaining = deadline - performance.now();
-      if (remaining <= 0 || this.closing || options.signal?.aborted) return [];
+      if (remaining <= 0 || this.isClosing || options.signal?.aborted) return [];
       const waitOn = links[0];
       const waited = await waitOn
         .call((transport) => transport.pull(queue, max, { ...options, waitMs: Math.min(remaining, FAILOVER_PULL_WAIT_SLICE_MS) }))
@@ -252,7 +242,7 @@ export class FailoverTransport extends KanbanTransport {
           throw error;
         });
       if (waited.length > 0) return waited.map((delivery) => wrapDelivery(waitOn.name, delivery));
-      if (this.closing) return [];
+      if (this.isClosing) return [];
     }
   }
 
@@ -424,7 +414,7 @@ export class FailoverTransport extends KanbanTransport {
 
   /** Publishes one status per change of where publishes go (TransportLifecycle logs each as one line and sets the active-broker metric). */
   private refreshStatus(): void {
-    if (this.closing || !this.started) return;
+    if (this.isClosing || !this.started) return;
     const next = this.nextStatus();
     const current = this.status.value;
     if (current.state === next.state && current.active === next.active && current.detail === next.detail) return;

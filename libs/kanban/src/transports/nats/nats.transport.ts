@@ -91,8 +91,6 @@ export class NatsTransport extends KanbanTransport {
   private deadLetters?: NatsDeadLetters;
   /** What connected() hands out, built once when the connection opens (it was a new object per call, several per item). */
   private ready?: Connected;
-  private connecting?: Promise<void>;
-  private closing?: Promise<void>;
   private disconnectGrace?: NodeJS.Timeout;
 
   /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects. */
@@ -112,13 +110,7 @@ export class NatsTransport extends KanbanTransport {
   }
 
   connect(): Promise<void> {
-    if (this.closing) return Promise.reject(new BrokerUnavailableError('nats', 'the transport was closed'));
-    this.connecting ??= this.open().catch((error: unknown) => {
-      this.connecting = undefined;
-      this.status.next({ state: 'down', active: 'none', detail: (error as Error).message });
-      throw error;
-    });
-    return this.connecting;
+    return this.connectOnce(() => this.open());
   }
 
   private async open(): Promise<void> {
@@ -146,7 +138,7 @@ export class NatsTransport extends KanbanTransport {
   /** Mirrors the connection into status$; after a reconnect, rechecks JetStream and forgets declared queues (the server may have lost them). */
   private async watchStatus({ nc, jsm }: NatsClients): Promise<void> {
     for await (const event of nc.status()) {
-      if (this.closing) return;
+      if (this.isClosing) return;
       if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
         const down = (): void => this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
@@ -167,7 +159,7 @@ export class NatsTransport extends KanbanTransport {
   /** A restarted server recovers its streams before JetStream answers: asks a few times before calling it degraded. */
   private async jetStreamAnswers(nc: NatsConnection, jsm: NatsClients['jsm']): Promise<boolean> {
     for (let attempt = 1; attempt <= NATS_JETSTREAM_RECOVERY_CHECKS; attempt++) {
-      if (this.closing || nc.isClosed()) return false;
+      if (this.isClosing || nc.isClosed()) return false;
       const answered = await jsm.getAccountInfo().then(
         () => true,
         () => false,
@@ -179,8 +171,7 @@ export class NatsTransport extends KanbanTransport {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.closeOnce(() => this.shutdown());
   }
 
   /**
@@ -189,7 +180,6 @@ export class NatsTransport extends KanbanTransport {
    */
   private async shutdown(): Promise<void> {
     clearTimeout(this.disconnectGrace);
-    await this.connecting?.catch(() => undefined);
     // Items a feed received and never handed out are held by this instance too.
     const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
     this.feeds.clear();
@@ -214,7 +204,6 @@ export class NatsTransport extends KanbanTransport {
     this.ready?.replies.close();
     this.controlChannel.detach();
     await moverStopped;
-    this.status.next({ state: 'closed', active: 'none' });
   }
 
   /** Schedules in a last-value stream, leadership as a lease record JetStream expires (see nats-schedule-*.ts). */
@@ -228,12 +217,12 @@ export class NatsTransport extends KanbanTransport {
 
   /** The connection while it is usable: what relayed settles travel on. */
   private liveConnection(): NatsConnection | undefined {
-    if (this.closing || !this.ready || this.status.value.state === 'down') return undefined;
+    if (this.isClosing || !this.ready || this.status.value.state === 'down') return undefined;
     return this.ready.nc;
   }
 
   private connected(): Connected {
-    if (this.closing) throw new BrokerUnavailableError('nats', 'the transport was closed');
+    this.assertNotClosed();
     if (!this.ready) throw new BrokerUnavailableError('nats', 'not connected; call connect() first');
     // Fail fast while reconnecting instead of letting nats.js buffer the call until its timeout: a failover transport switches sooner.
     if (this.status.value.state === 'down') throw new BrokerUnavailableError('nats', this.status.value.detail ?? 'disconnected from NATS');
@@ -347,7 +336,7 @@ export class NatsTransport extends KanbanTransport {
     const deadline = Date.now() + options.waitMs;
     const wakeSubject = queue.priority ? this.names.workSubject(queue.priority, queue.domain) : `${SUBJECT_PREFIX}.*.${queue.domain}`;
     for (;;) {
-      if (this.closing) return [];
+      if (this.isClosing) return [];
       const deliveries = await this.pullRound(nc, priorities, streams, queue.domain, max, leaseMs);
       const remaining = deadline - Date.now();
       if (deliveries.length > 0 || remaining <= 0 || options.signal?.aborted) return deliveries;
@@ -377,7 +366,7 @@ export class NatsTransport extends KanbanTransport {
     const deadline = Date.now() + options.waitMs;
     let redeclared = false;
     for (;;) {
-      if (this.closing) return [];
+      if (this.isClosing) return [];
       let fed: FedMessage[];
       try {
         fed = await feed.take(max, deadline - Date.now(), options.signal);
@@ -443,7 +432,7 @@ export class NatsTransport extends KanbanTransport {
     const deliveries: TransportDelivery[] = [];
     for (const entry of fed) {
       const lease = Math.floor(Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS - (performance.now() - entry.arrivedAt)));
-      if (lease < 1 || this.closing) {
+      if (lease < 1 || this.isClosing) {
         this.releaseFed([entry], `an item of ${stream} that waited out its lease before a pull took it`);
         continue;
       }
@@ -496,7 +485,7 @@ export class NatsTransport extends KanbanTransport {
 
   /** A message that answered a pull after it gave up waiting is delivered all the same: it waits in the queue's feed for the next pull. */
   private parkLate(priority: Priority, domain: string, stream: string, message: Msg): void {
-    if (this.closing) return this.releaseFed([{ message, arrivedAt: performance.now() }], `an item of ${stream} that arrived after its pull gave up, at close`);
+    if (this.isClosing) return this.releaseFed([{ message, arrivedAt: performance.now() }], `an item of ${stream} that arrived after its pull gave up, at close`);
     this.feedFor(`${priority}:${domain}`, stream).park({ message, arrivedAt: performance.now() });
     for (const wake of this.waiters) wake();
   }
