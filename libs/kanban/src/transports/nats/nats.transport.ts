@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { errors as natsErrors, nanos } from './nats-client';
-import { decodeItem, encodeItem, MalformedItemError } from '../../codec/item-codec';
+import { errors as natsErrors } from './nats-client';
+import { decodeItem, encodeItem } from '../../codec/item-codec';
 import { newItemId } from '../../codec/item-id';
 import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, TopologyConflictError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
@@ -12,11 +11,9 @@ import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../i
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
-import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
+import { SUBJECT_PREFIX } from '../../kanban.constants';
 import { KanbanTransport, type TransportSettings } from '../../transport/kanban-transport';
-import { domainError, priorityError } from '../../validation/validate-publish-request';
 import {
-  NATS_ATTEMPTS_HEADER,
   NATS_DEFAULT_DELAY_STREAM_MIN_MS,
   NATS_DEFAULT_PUBLISH_TIMEOUT_MS,
   NATS_DEPTH_CONCURRENCY,
@@ -25,42 +22,31 @@ import {
   NATS_ENVELOPE_OVERHEAD_BYTES,
   NATS_LEASE_SAFETY_MARGIN_MS,
   NATS_JETSTREAM_RECOVERY_CHECKS,
-  NATS_PULL_RECHECK_MS,
   NATS_RECONNECT_TIME_WAIT_MS,
   NATS_CLUSTER_RECONNECT_GRACE_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
+import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDelays } from './nats-delays';
-import { NatsFeed, type FedMessage } from './nats-feed';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
 import { NatsControlChannel } from './nats-control-channel';
 import { NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
 import { publishToJetStream } from './nats-publish';
+import { NatsPuller } from './nats-puller';
 import { NatsReplies } from './nats-replies';
-import { publishedOrTimeout, pullReady } from './nats-pull';
-import { NATS_ACK_PENDING_PULLS, NatsTopology } from './nats-topology';
+import { ACK, IN_PROGRESS, nak, TERM } from './nats-settle-verbs';
+import { pullReady } from './nats-pull';
+import { NatsTopology } from './nats-topology';
 import { NatsScheduleLeadership } from './nats-schedule-leadership';
 import { NatsScheduleStore } from './nats-schedule-store';
 import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 
 const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
-/** JetStream's settle vocabulary, sent as requests so the server confirms each one (double ack). */
-const ACK = '+ACK';
-const IN_PROGRESS = '+WPI';
-const TERM = '+TERM';
-const nak = (delayMs: number): string => `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`;
-
 type Connected = NatsClients & { topology: NatsTopology; deadLetters: NatsDeadLetters; replies: NatsReplies; delays: NatsDelays };
-
-/** Attempts with this delivery: JetStream's delivery count plus the attempts a delayed retry carried over. */
-function attemptsOf(message: Msg, info: NatsDeliveryInfo): number {
-  const carried = Number(message.headers?.get(NATS_ATTEMPTS_HEADER) ?? 0);
-  return info.deliveryCount + (Number.isSafeInteger(carried) && carried > 0 ? carried : 0);
-}
 
 interface MaxDeliveriesAdvisory {
   stream: string;
@@ -79,17 +65,13 @@ export class NatsTransport extends KanbanTransport {
   private readonly names: NatsNames;
   override readonly controlChannel: NatsControlChannel;
   private readonly leases = new NatsLeaseRegistry((lease) => this.onLeaseLapsed(lease));
-  /** Waiting pulls, woken when this instance releases an item (a release publishes nothing they could hear). */
-  private readonly waiters = new Set<() => void>();
   private readonly publishTimeoutMs: number;
   private readonly delayStreamMinMs: number;
-  private readonly queues = new Map<string, Promise<string>>();
-  /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
-  private readonly feeds = new Map<string, NatsFeed>();
+  private readonly queues = new NatsDeclaredQueues(() => this.connected().topology);
+  private readonly puller: NatsPuller;
   private clients?: NatsClients;
-  private topology?: NatsTopology;
   private deadLetters?: NatsDeadLetters;
-  /** What connected() hands out, built once when the connection opens (it was a new object per call, several per item). */
+  /** What connected() hands out, built once when the connection opens. */
   private ready?: Connected;
   private disconnectGrace?: NodeJS.Timeout;
 
@@ -107,6 +89,18 @@ export class NatsTransport extends KanbanTransport {
     this.controlChannel = new NatsControlChannel(this.names, () => this.liveConnection(), this.logger);
     this.publishTimeoutMs = options.publishTimeoutMs ?? NATS_DEFAULT_PUBLISH_TIMEOUT_MS;
     this.delayStreamMinMs = options.delayStreamMinMs ?? NATS_DEFAULT_DELAY_STREAM_MIN_MS;
+    this.puller = new NatsPuller({
+      names: this.names,
+      settings,
+      leases: this.leases,
+      queues: this.queues,
+      logger: this.logger,
+      publishTimeoutMs: this.publishTimeoutMs,
+      connected: () => this.connected().nc,
+      rawConnection: () => this.clients?.nc,
+      isClosing: () => this.isClosing,
+      moveExhausted: (message, priority, domain, attempts) => this.moveExhausted(message, priority, domain, attempts),
+    });
   }
 
   connect(): Promise<void> {
@@ -120,10 +114,9 @@ export class NatsTransport extends KanbanTransport {
       const topology = new NatsTopology(clients.jsm, this.names, this.settings, this.options.replicas ?? NATS_DEFAULT_REPLICAS, this.logger);
       await topology.ensureShared();
       this.clients = clients;
-      this.topology = topology;
       this.deadLetters = new NatsDeadLetters(clients.nc, clients.js, clients.jsm, this.names, this.publishTimeoutMs);
       const replies = new NatsReplies(clients.nc, this.publishTimeoutMs);
-      const delays = new NatsDelays(clients.js, replies, this.names, topology, (priority, domain) => this.declareQueue(priority, domain), this.logger);
+      const delays = new NatsDelays(clients.js, replies, this.names, topology, (priority, domain) => this.queues.declare(priority, domain), this.logger);
       this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies, delays };
       delays.start();
     } catch (error) {
@@ -148,7 +141,7 @@ export class NatsTransport extends KanbanTransport {
       } else if (event.type === 'reconnect') {
         clearTimeout(this.disconnectGrace);
         this.queues.clear();
-        for (const feed of this.feeds.values()) feed.reset();
+        this.puller.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
         this.logger.log(`NATS connection restored; JetStream ${jetStreamUp ? 'available' : 'not available'}`);
         this.status.next(jetStreamUp ? { state: 'up', active: 'nats' } : { state: 'degraded', active: 'none', detail: 'connected to NATS but JetStream does not answer' });
@@ -181,11 +174,9 @@ export class NatsTransport extends KanbanTransport {
   private async shutdown(): Promise<void> {
     clearTimeout(this.disconnectGrace);
     // Items a feed received and never handed out are held by this instance too.
-    const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
-    this.feeds.clear();
+    const fed = this.puller.close();
     const held = [...this.leases.closeAll().map((lease) => lease.reply), ...fed.map((entry) => entry.message.reply ?? '').filter((reply) => reply !== '')];
     const moverStopped = this.ready?.delays.close();
-    for (const wake of this.waiters) wake();
     const nc = this.clients?.nc;
     const reachable = nc !== undefined && !nc.isClosed() && this.status.value.state !== 'down';
     if (nc && reachable) {
@@ -230,28 +221,7 @@ export class NatsTransport extends KanbanTransport {
   }
 
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
-    await this.declareQueue(priority, domain);
-  }
-
-  /** Declares the queue's stream and consumer once per connection; resolves to the stream name. */
-  private declareQueue(priority: Priority, domain: string): Promise<string> {
-    const errors = [
-      { field: 'priority', message: priorityError(priority) },
-      { field: 'domain', message: domainError(domain) },
-    ].filter((error): error is { field: string; message: string } => error.message !== undefined);
-    if (errors.length > 0) return Promise.reject(new KanbanValidationError(errors));
-    const key = `${priority}:${domain}`;
-    let declared = this.queues.get(key);
-    if (!declared) {
-      declared = Promise.resolve()
-        .then(() => this.connected().topology.ensureWorkQueue(priority, domain))
-        .catch((error: unknown) => {
-          this.queues.delete(key);
-          throw error;
-        });
-      this.queues.set(key, declared);
-    }
-    return declared;
+    await this.queues.declare(priority, domain);
   }
 
   async publish(item: WorkItem): Promise<PublishReceipt> {
@@ -261,15 +231,15 @@ export class NatsTransport extends KanbanTransport {
     if (bytes.length > topology.maxMessageBytes) {
       throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
     }
-    let stream = await this.declareQueue(item.priority, item.domain);
+    let stream = await this.queues.declare(item.priority, item.domain);
     let ack;
     try {
       ack = await this.publishOnce(stream, item, bytes);
     } catch (error) {
       // A deleted stream answers nothing: declare it again once, then give up with a typed error.
       if (!findCause(error, natsErrors.NoRespondersError) && jsApiCode(error) !== JS_ERR.streamNotFound) throw this.publishFailure(error, queue);
-      this.queues.delete(`${item.priority}:${item.domain}`);
-      stream = await this.declareQueue(item.priority, item.domain);
+      this.queues.forget(item.priority, item.domain);
+      stream = await this.queues.declare(item.priority, item.domain);
       ack = await this.publishOnce(stream, item, bytes).catch((retryError: unknown) => {
         throw this.publishFailure(retryError, queue);
       });
@@ -326,195 +296,8 @@ export class NatsTransport extends KanbanTransport {
     }
   }
 
-  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
-    const { nc } = this.connected();
-    if (max < 1) return [];
-    const priorities = queue.priority ? [queue.priority] : [...PRIORITIES];
-    const streams = await Promise.all(priorities.map((priority) => this.declareQueue(priority, queue.domain)));
-    const leaseMs = Math.max(1, Math.min(options.leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
-    if (queue.priority && options.waitMs > 0) return this.pullFed(queue.priority, queue.domain, streams[0], max, leaseMs, options);
-    const deadline = Date.now() + options.waitMs;
-    const wakeSubject = queue.priority ? this.names.workSubject(queue.priority, queue.domain) : `${SUBJECT_PREFIX}.*.${queue.domain}`;
-    for (;;) {
-      if (this.isClosing) return [];
-      const deliveries = await this.pullRound(nc, priorities, streams, queue.domain, max, leaseMs);
-      const remaining = deadline - Date.now();
-      if (deliveries.length > 0 || remaining <= 0 || options.signal?.aborted) return deliveries;
-      await this.waitForWork(nc, wakeSubject, Math.min(remaining, NATS_PULL_RECHECK_MS), options.signal);
-    }
-  }
-
-  /** Until a publish on the queue, a release by this instance, the recheck interval, an abort or close. */
-  private async waitForWork(nc: NatsConnection, subject: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
-    const woken = new AbortController();
-    const wake = (): void => woken.abort();
-    this.waiters.add(wake);
-    try {
-      await publishedOrTimeout(nc, subject, maxWaitMs, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
-    } finally {
-      this.waiters.delete(wake);
-    }
-  }
-
-  /**
-   * A waiting pull on one queue: served by the queue's feed (one standing pull request shared by
-   * this instance's waiting pulls; JetStream pushes each item as it is stored).
-   */
-  private async pullFed(priority: Priority, domain: string, stream: string, max: number, leaseMs: number, options: PullOptions): Promise<TransportDelivery[]> {
-    const key = `${priority}:${domain}`;
-    const feed = this.feedFor(key, stream);
-    const deadline = Date.now() + options.waitMs;
-    let redeclared = false;
-    for (;;) {
-      if (this.isClosing) return [];
-      let fed: FedMessage[];
-      try {
-        fed = await feed.take(max, deadline - Date.now(), options.signal);
-      } catch (error) {
-        // The consumer or stream is gone: declare it again once and wait on; a second refusal is an outage.
-        if (redeclared) throw brokerError(error, `pulling from ${stream}`);
-        redeclared = true;
-        await this.redeclareQueue(priority, domain, error);
-        continue;
-      }
-      const deliveries = await this.handOut(fed, priority, domain, stream, leaseMs);
-      if (deliveries.length > 0 || fed.length === 0 || Date.now() >= deadline || options.signal?.aborted) return deliveries;
-    }
-  }
-
-  /**
-   * After a pull was refused: forgets the declared queue and declares it again, which recreates a
-   * deleted consumer or stream (`nats consumer rm`, a server that lost its store).
-   * @throws BrokerUnavailableError naming the first failure when JetStream does not answer.
-   */
-  private async redeclareQueue(priority: Priority, domain: string, cause: unknown): Promise<string> {
-    this.queues.delete(`${priority}:${domain}`);
-    const stream = await this.declareQueue(priority, domain).catch((error: unknown) => {
-      throw brokerError(cause, `pulling from ${this.names.workStream(priority, domain)} (declaring it again failed too: ${(error as Error).message})`);
-    });
-    this.logger.warn(`pull from ${stream} refused (${(cause as Error).message}); declared its stream and consumer again`);
-    return stream;
-  }
-
-  private feedFor(key: string, stream: string): NatsFeed {
-    let feed = this.feeds.get(key);
-    if (!feed) {
-      feed = new NatsFeed(
-        this.connected().nc,
-        stream,
-        this.names.workConsumer,
-        this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
-        this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS,
-        (messages) => this.releaseFed(messages, `${messages.length} item(s) of ${stream} that waited out their lease before a pull took them`),
-        () => this.queues.delete(key),
-      );
-      this.feeds.set(key, feed);
-    }
-    return feed;
-  }
-
-  /** Gives items this instance received but will not hand out back to the queue (JetStream redelivers them after their ack wait if this fails). */
-  private releaseFed(messages: FedMessage[], why: string): void {
-    const nc = this.clients?.nc;
-    if (!nc || nc.isClosed() || messages.length === 0) return;
-    void Promise.allSettled(messages.map(({ message }) => nc.request(message.reply as string, nak(0), { timeout: this.publishTimeoutMs }))).then((results) => {
-      const failed = results.filter((result) => result.status === 'rejected').length;
-      if (failed > 0) this.logger.warn(`releasing ${why}: ${failed} of ${messages.length} failed; JetStream redelivers them after their ack wait`);
-      for (const wake of this.waiters) wake();
-    });
-  }
-
-  /**
-   * Turns received messages into deliveries under a lease. JetStream's ack wait started when the
-   * message arrived, so the lease is shortened by the time it waited here.
-   */
-  private async handOut(fed: FedMessage[], priority: Priority, domain: string, stream: string, leaseMs: number): Promise<TransportDelivery[]> {
-    const deliveries: TransportDelivery[] = [];
-    for (const entry of fed) {
-      const lease = Math.floor(Math.min(leaseMs, this.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS - (performance.now() - entry.arrivedAt)));
-      if (lease < 1 || this.isClosing) {
-        this.releaseFed([entry], `an item of ${stream} that waited out its lease before a pull took it`);
-        continue;
-      }
-      // One message failing (its dead-lettering, say) must not strand the rest of the batch, which is already delivered.
-      const delivery = await this.toDelivery(entry.message, priority, domain, lease).catch((error: unknown) => {
-        this.logger.warn(`could not hand out a delivery from ${stream}: ${(error as Error).message}; JetStream redelivers it after its ack wait`);
-        return undefined;
-      });
-      if (delivery) deliveries.push(delivery);
-    }
-    return deliveries;
-  }
-
-  /**
-   * One pass in strict priority order: high fills the batch first, then normal, then low. Items a
-   * queue's feed already holds go first; the no-wait pull takes what is ready on the server; then
-   * the feed is read again, because what the server had pushed to the feed's standing request
-   * arrives before the answer to the no-wait pull.
-   */
-  private async pullRound(nc: NatsConnection, priorities: Priority[], streams: string[], domain: string, max: number, leaseMs: number): Promise<TransportDelivery[]> {
-    const deliveries: TransportDelivery[] = [];
-    for (let i = 0; i < priorities.length && deliveries.length < max; i++) {
-      const feed = this.feeds.get(`${priorities[i]}:${domain}`);
-      if (feed) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
-      if (deliveries.length >= max) break;
-      const messages = await this.pullNow(nc, priorities[i], domain, streams[i], max - deliveries.length);
-      const arrivedAt = performance.now();
-      deliveries.push(...(await this.handOut(messages.map((message) => ({ message, arrivedAt })), priorities[i], domain, streams[i], leaseMs)));
-      if (feed && deliveries.length < max) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
-    }
-    return deliveries;
-  }
-
-  /**
-   * A no-wait pull on one queue. Refused: the stream or consumer may be gone (deleted, a server
-   * that lost its store), so it is declared again and pulled once more. Unanswered: the same may
-   * hold (a pull to a deleted consumer gets no answer), so the next pull declares it again.
-   */
-  private async pullNow(nc: NatsConnection, priority: Priority, domain: string, stream: string, max: number): Promise<Msg[]> {
-    const onLate = (message: Msg): void => this.parkLate(priority, domain, stream, message);
-    const answer = await pullReady(nc, stream, this.names.workConsumer, max, onLate).catch(async (error: unknown) => {
-      const declared = await this.redeclareQueue(priority, domain, error);
-      return pullReady(nc, declared, this.names.workConsumer, max, onLate).catch((retryError: unknown) => {
-        throw brokerError(retryError, `pulling from ${declared}`);
-      });
-    });
-    if (!answer.answered) this.queues.delete(`${priority}:${domain}`);
-    return answer.messages;
-  }
-
-  /** A message that answered a pull after it gave up waiting is delivered all the same: it waits in the queue's feed for the next pull. */
-  private parkLate(priority: Priority, domain: string, stream: string, message: Msg): void {
-    if (this.isClosing) return this.releaseFed([{ message, arrivedAt: performance.now() }], `an item of ${stream} that arrived after its pull gave up, at close`);
-    this.feedFor(`${priority}:${domain}`, stream).park({ message, arrivedAt: performance.now() });
-    for (const wake of this.waiters) wake();
-  }
-
-  private async toDelivery(message: Msg, priority: Priority, domain: string, leaseMs: number): Promise<TransportDelivery | undefined> {
-    const info = parseAckSubject(message.reply ?? '');
-    if (!info) {
-      this.logger.warn(`ignored a message without a JetStream ack subject on ${message.subject}`);
-      return undefined;
-    }
-    const attempts = attemptsOf(message, info);
-    if (attempts > this.settings.maxAttempts) {
-      await this.moveExhausted(message, priority, domain, attempts - 1);
-      return undefined;
-    }
-    let item: WorkItem;
-    try {
-      item = decodeItem(message.data, attempts);
-      if (item.domain !== domain || item.priority !== priority) {
-        throw new MalformedItemError(`item for ${item.priority}/${item.domain} arrived on ${message.subject}`);
-      }
-    } catch (error) {
-      if (!(error instanceof MalformedItemError)) throw error;
-      const id = newItemId();
-      const { lease } = this.leases.track({ id, domain, priority }, message.reply as string, info, attempts, leaseMs, message.data);
-      return { id, domain, priority, lease, malformed: true, raw: Buffer.from(message.data).toString('base64'), error: error.message, attempts };
-    }
-    const { lease, expiresAt } = this.leases.track({ id: item.id, domain, priority }, message.reply as string, info, attempts, leaseMs, message.data);
-    return { id: item.id, domain, priority, lease, item, leaseExpiresAt: expiresAt };
+  pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    return this.puller.pull(queue, max, options);
   }
 
   /** A delivery past maxAttempts means every lease lapsed: dead-letter it as stalled instead of handing it out. */
@@ -533,9 +316,7 @@ export class NatsTransport extends KanbanTransport {
   private onLeaseLapsed(lease: TrackedLease): LapseAction {
     if (lease.attempts >= this.settings.maxAttempts) return 'hold';
     this.settle(lease.reply, nak(0), `releasing item ${lease.ref.id} after its lease lapsed`).then(
-      () => {
-        for (const wake of this.waiters) wake();
-      },
+      () => this.puller.wake(),
       (error: unknown) => this.logger.warn(`${(error as Error).message}; JetStream redelivers it after its ack wait`),
     );
     return 'release';
@@ -720,8 +501,8 @@ export class NatsTransport extends KanbanTransport {
     } catch (error) {
       if (jsApiCode(error) !== JS_ERR.consumerNotFound) throw error;
       this.logger.warn(`consumer ${stream}/${this.names.workConsumer} is missing; declaring it again`);
-      this.queues.delete(`${priority}:${domain}`);
-      await this.declareQueue(priority, domain);
+      this.queues.forget(priority, domain);
+      await this.queues.declare(priority, domain);
       return jsm.consumers.info(stream, this.names.workConsumer);
     }
   }
