@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { isMalformed, type Delivery, type TransportDelivery } from '../../libs/kanban/src/interfaces';
+import { KanbanConfigError } from '../../libs/kanban/src/errors';
+import { NatsTransport } from '../../libs/kanban/src/transports/nats';
 import { NATS_ACK_PENDING_PULLS } from '../../libs/kanban/src/transports/nats/nats-topology';
 import { contractSettings, depthOf, eventually, LONG_LEASE_MS, makeItem, pullExactly, SHORT_LEASE_MS } from '../contract/contract-helpers';
 import { testNamespace } from '../harness';
@@ -18,6 +20,15 @@ function asDelivery(delivery: TransportDelivery): Delivery {
 
 describe('NATS: retries with a long delay', () => {
   afterEach(() => harness.cleanup());
+
+  it('refuses a negative delayStreamMinMs at construction, naming the option', () => {
+    // Act
+    const build = (): NatsTransport => new NatsTransport({ servers: ['nats://127.0.0.1:4222'], delayStreamMinMs: -1 }, contractSettings());
+
+    // Assert
+    expect(build).toThrow(KanbanConfigError);
+    expect(build).toThrow(/nats\.delayStreamMinMs/);
+  });
 
   it('keep a full in-flight window of items retried with a 24 h delay from blocking the rest of the queue', async () => {
     // Arrange: the consumer allows workerPullSize × NATS_ACK_PENDING_PULLS deliveries unacknowledged.

@@ -75,7 +75,7 @@ export class NatsTransport extends KanbanTransport {
   private ready?: Connected;
   private disconnectGrace?: NodeJS.Timeout;
 
-  /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects. */
+  /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects, or a negative delayStreamMinMs. */
   constructor(
     private readonly options: NatsConnectionOptions,
     private readonly settings: TransportSettings,
@@ -89,6 +89,9 @@ export class NatsTransport extends KanbanTransport {
     this.controlChannel = new NatsControlChannel(this.names, () => this.liveConnection(), this.logger);
     this.publishTimeoutMs = options.publishTimeoutMs ?? NATS_DEFAULT_PUBLISH_TIMEOUT_MS;
     this.delayStreamMinMs = options.delayStreamMinMs ?? NATS_DEFAULT_DELAY_STREAM_MIN_MS;
+    if (!Number.isFinite(this.delayStreamMinMs) || this.delayStreamMinMs < 0) {
+      throw new KanbanConfigError('nats.delayStreamMinMs', `must be a number of milliseconds >= 0, got ${JSON.stringify(options.delayStreamMinMs)}`);
+    }
     this.puller = new NatsPuller({
       names: this.names,
       settings,
