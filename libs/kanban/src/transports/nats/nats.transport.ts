@@ -11,12 +11,10 @@ import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../i
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
 import type { Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
-import { SUBJECT_PREFIX } from '../../kanban.constants';
 import { KanbanTransport, type TransportSettings } from '../../transport/kanban-transport';
 import {
   NATS_DEFAULT_DELAY_STREAM_MIN_MS,
   NATS_DEFAULT_PUBLISH_TIMEOUT_MS,
-  NATS_DEPTH_CONCURRENCY,
   NATS_DEFAULT_REPLICAS,
   NATS_DEFAULT_STREAM_PREFIX,
   NATS_ENVELOPE_OVERHEAD_BYTES,
@@ -29,6 +27,7 @@ import {
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsDeclaredQueues } from './nats-declared-queues';
+import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
 import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
 import { NatsControlChannel } from './nats-control-channel';
@@ -69,6 +68,7 @@ export class NatsTransport extends KanbanTransport {
   private readonly delayStreamMinMs: number;
   private readonly queues = new NatsDeclaredQueues(() => this.connected().topology);
   private readonly puller: NatsPuller;
+  private readonly depthReader: NatsDepth;
   private clients?: NatsClients;
   private deadLetters?: NatsDeadLetters;
   /** What connected() hands out, built once when the connection opens. */
@@ -92,6 +92,7 @@ export class NatsTransport extends KanbanTransport {
     if (!Number.isFinite(this.delayStreamMinMs) || this.delayStreamMinMs < 0) {
       throw new KanbanConfigError('nats.delayStreamMinMs', `must be a number of milliseconds >= 0, got ${JSON.stringify(options.delayStreamMinMs)}`);
     }
+    this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.logger);
     this.puller = new NatsPuller({
       names: this.names,
       settings,
@@ -466,48 +467,7 @@ export class NatsTransport extends KanbanTransport {
   }
 
   async depth(): Promise<QueueDepth[]> {
-    const { jsm } = this.connected();
-    try {
-      // The stream list (up to 256 streams per API request) carries each stream's message count. A work-queue
-      // stream holds exactly its items that are waiting or in flight, so an empty one needs no consumer info;
-      // only non-empty queues cost a request for the ready / in-flight split, at most NATS_DEPTH_CONCURRENCY at a time.
-      const depths: QueueDepth[] = [];
-      const nonEmpty: { stream: string; depth: QueueDepth }[] = [];
-      for await (const info of jsm.streams.list(`${SUBJECT_PREFIX}.>`)) {
-        const queue = this.names.parseWorkStream(info.config.name);
-        if (!queue) continue;
-        const depth: QueueDepth = { broker: this.broker, priority: queue.priority, domain: queue.domain, ready: 0, inFlight: 0 };
-        depths.push(depth);
-        if (info.state.messages > 0) nonEmpty.push({ stream: info.config.name, depth });
-      }
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < nonEmpty.length) {
-          const { stream, depth } = nonEmpty[next++];
-          const info = await this.workConsumerInfo(stream, depth.priority, depth.domain);
-          depth.ready = info.num_pending;
-          depth.inFlight = info.num_ack_pending;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(NATS_DEPTH_CONCURRENCY, nonEmpty.length) }, worker));
-      return depths;
-    } catch (error) {
-      throw brokerError(error, 'reading queue depth');
-    }
-  }
-
-  /** A queue whose consumer was deleted gets it back, so its items are counted and delivered again. */
-  private async workConsumerInfo(stream: string, priority: Priority, domain: string) {
-    const { jsm } = this.connected();
-    try {
-      return await jsm.consumers.info(stream, this.names.workConsumer);
-    } catch (error) {
-      if (jsApiCode(error) !== JS_ERR.consumerNotFound) throw error;
-      this.logger.warn(`consumer ${stream}/${this.names.workConsumer} is missing; declaring it again`);
-      this.queues.forget(priority, domain);
-      await this.queues.declare(priority, domain);
-      return jsm.consumers.info(stream, this.names.workConsumer);
-    }
+    return this.depthReader.read();
   }
 
   /** One JetStream API round trip: answers without reading any queue, so a missing consumer or many queues cannot hold failback back. */
