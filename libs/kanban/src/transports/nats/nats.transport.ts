@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { errors as natsErrors } from './nats-client';
-import { decodeItem, encodeItem } from '../../codec/item-codec';
+import { decodeItem } from '../../codec/item-codec';
 import { newItemId } from '../../codec/item-id';
-import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, TopologyConflictError } from '../../errors';
+import { BrokerUnavailableError, KanbanConfigError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
@@ -29,11 +27,11 @@ import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
-import { brokerError, findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
+import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import { NatsControlChannel } from './nats-control-channel';
 import { NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
-import { publishToJetStream } from './nats-publish';
+import { NatsPublisher } from './nats-publisher';
 import { NatsPuller } from './nats-puller';
 import { NatsReplies } from './nats-replies';
 import { ACK, IN_PROGRESS, nak, TERM } from './nats-settle-verbs';
@@ -68,6 +66,7 @@ export class NatsTransport extends KanbanTransport {
   private readonly delayStreamMinMs: number;
   private readonly queues = new NatsDeclaredQueues(() => this.connected().topology);
   private readonly puller: NatsPuller;
+  private readonly publisher: NatsPublisher;
   private readonly depthReader: NatsDepth;
   private clients?: NatsClients;
   private deadLetters?: NatsDeadLetters;
@@ -92,6 +91,7 @@ export class NatsTransport extends KanbanTransport {
     if (!Number.isFinite(this.delayStreamMinMs) || this.delayStreamMinMs < 0) {
       throw new KanbanConfigError('nats.delayStreamMinMs', `must be a number of milliseconds >= 0, got ${JSON.stringify(options.delayStreamMinMs)}`);
     }
+    this.publisher = new NatsPublisher({ names: this.names, queues: this.queues, logger: this.logger, publishTimeoutMs: this.publishTimeoutMs, connected: () => this.connected() });
     this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.logger);
     this.puller = new NatsPuller({
       names: this.names,
@@ -228,76 +228,8 @@ export class NatsTransport extends KanbanTransport {
     await this.queues.declare(priority, domain);
   }
 
-  async publish(item: WorkItem): Promise<PublishReceipt> {
-    const { topology } = this.connected();
-    const queue = this.names.workSubject(item.priority, item.domain);
-    const bytes = encodeItem(item);
-    if (bytes.length > topology.maxMessageBytes) {
-      throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
-    }
-    let stream = await this.queues.declare(item.priority, item.domain);
-    let ack;
-    try {
-      ack = await this.publishOnce(stream, item, bytes);
-    } catch (error) {
-      // A deleted stream answers nothing: declare it again once, then give up with a typed error.
-      if (!findCause(error, natsErrors.NoRespondersError) && jsApiCode(error) !== JS_ERR.streamNotFound) throw this.publishFailure(error, queue);
-      this.queues.forget(item.priority, item.domain);
-      stream = await this.queues.declare(item.priority, item.domain);
-      ack = await this.publishOnce(stream, item, bytes).catch((retryError: unknown) => {
-        throw this.publishFailure(retryError, queue);
-      });
-    }
-    if (ack.duplicate) return { id: await this.originalId(stream, ack.seq, item), broker: this.broker, duplicate: true };
-    if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
-    return { id: item.id, broker: this.broker, duplicate: false };
-  }
-
-  private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
-    return publishToJetStream(this.connected().replies, {
-      subject: this.names.workSubject(item.priority, item.domain),
-      data: bytes,
-      msgID: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
-      stream,
-    });
-  }
-
-  private publishFailure(error: unknown, queue: string) {
-    if (jsApiCode(error) === JS_ERR.wrongStream) {
-      return new TopologyConflictError('nats', `subject ${queue}`, `it is captured by a stream other than the one kanban declared (${(error as Error).message})`);
-    }
-    return publishError(error, queue, this.publishTimeoutMs);
-  }
-
-  /**
-   * The id of the item a duplicate publish was folded into: read from the stored message while it
-   * waits, else from the idempotency record written after the first publish. Limitation: when the
-   * first item was already consumed and its publisher died before recording it, the id is unknown
-   * and the receipt carries the id this publish would have had.
-   */
-  private async originalId(stream: string, seq: number, item: WorkItem): Promise<string> {
-    const { jsm } = this.connected();
-    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    const fromStream = stored ? this.tryDecode(stored.data)?.id : undefined;
-    if (fromStream) return fromStream;
-    const record = await jsm.streams.getMessage(this.names.idempotencyStream, { last_by_subj: this.idempotencySubject(item) }).catch(() => null);
-    if (record) return record.string();
-    this.logger.warn(`duplicate publish of idempotency key in ${item.domain}: original item no longer stored, returning ${item.id}`);
-    return item.id;
-  }
-
-  private idempotencySubject(item: WorkItem): string {
-    const hash = createHash('sha256').update(item.idempotencyKey ?? '').digest('hex');
-    return this.names.idempotencySubject(item.priority, item.domain, hash);
-  }
-
-  /** Best effort: the item is already stored, so a failure here only costs the duplicate's id later. */
-  private async recordIdempotency(item: WorkItem): Promise<void> {
-    try {
-      await this.connected().js.publish(this.idempotencySubject(item), item.id, { timeout: this.publishTimeoutMs });
-    } catch (error) {
-      this.logger.warn(`could not record idempotency key of item ${item.id}: ${(error as Error).message}`);
-    }
+  publish(item: WorkItem): Promise<PublishReceipt> {
+    return this.publisher.publish(item);
   }
 
   pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {

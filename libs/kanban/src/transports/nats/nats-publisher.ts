@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@nestjs/common';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { errors as natsErrors } from '@nats-io/transport-node';
+import { decodeItem, encodeItem } from '../../codec/item-codec';
+import { KanbanValidationError, TopologyConflictError } from '../../errors';
+import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
+import type { NatsDeclaredQueues } from './nats-declared-queues';
+import { findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
+import type { NatsNames } from './nats-names';
+import { publishToJetStream } from './nats-publish';
+import type { NatsReplies } from './nats-replies';
+import type { NatsTopology } from './nats-topology';
+
+/** What the publisher needs from its transport. */
+export interface NatsPublisherContext {
+  names: NatsNames;
+  queues: NatsDeclaredQueues;
+  logger: Logger;
+  publishTimeoutMs: number;
+  /** The connected clients, checked: throws BrokerUnavailableError when closed or disconnected. */
+  connected(): { js: JetStreamClient; jsm: JetStreamManager; replies: NatsReplies; topology: NatsTopology };
+}
+
+/** The id a stored message carries, if it decodes. */
+function idOf(data: Uint8Array): string | undefined {
+  try {
+    return decodeItem(data, 0).id;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Publishing for the NATS transport: an item goes to its queue's stream under `Nats-Msg-Id` (its
+ * id, or its idempotency key), and resolves on the PubAck only.
+ */
+export class NatsPublisher {
+  constructor(private readonly context: NatsPublisherContext) {}
+
+  /**
+   * Resolves on the PubAck. A duplicate (same Nats-Msg-Id inside the window) answers with the first item's id.
+   * @throws KanbanValidationError, QueueFullError, TopologyConflictError, BrokerUnavailableError
+   */
+  async publish(item: WorkItem): Promise<PublishReceipt> {
+    const { topology } = this.context.connected();
+    const queue = this.context.names.workSubject(item.priority, item.domain);
+    const bytes = encodeItem(item);
+    if (bytes.length > topology.maxMessageBytes) {
+      throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
+    }
+    let stream = await this.context.queues.declare(item.priority, item.domain);
+    let ack;
+    try {
+      ack = await this.publishOnce(stream, item, bytes);
+    } catch (error) {
+      // A deleted stream answers nothing: declare it again once, then give up with a typed error.
+      if (!findCause(error, natsErrors.NoRespondersError) && jsApiCode(error) !== JS_ERR.streamNotFound) throw this.publishFailure(error, queue);
+      this.context.queues.forget(item.priority, item.domain);
+      stream = await this.context.queues.declare(item.priority, item.domain);
+      ack = await this.publishOnce(stream, item, bytes).catch((retryError: unknown) => {
+        throw this.publishFailure(retryError, queue);
+      });
+    }
+    if (ack.duplicate) return { id: await this.originalId(stream, ack.seq, item), broker: 'nats', duplicate: true };
+    if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
+    return { id: item.id, broker: 'nats', duplicate: false };
+  }
+
+  private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
+    return publishToJetStream(this.context.connected().replies, {
+      subject: this.context.names.workSubject(item.priority, item.domain),
+      data: bytes,
+      msgID: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
+      stream,
+    });
+  }
+
+  private publishFailure(error: unknown, queue: string) {
+    if (jsApiCode(error) === JS_ERR.wrongStream) {
+      return new TopologyConflictError('nats', `subject ${queue}`, `it is captured by a stream other than the one kanban declared (${(error as Error).message})`);
+    }
+    return publishError(error, queue, this.context.publishTimeoutMs);
+  }
+
+  /**
+   * The id of the item a duplicate publish was folded into: read from the stored message while it
+   * waits, else from the idempotency record written after the first publish. Limitation: when the
+   * first item was already consumed and its publisher died before recording it, the id is unknown
+   * and the receipt carries the id this publish would have had.
+   */
+  private async originalId(stream: string, seq: number, item: WorkItem): Promise<string> {
+    const { jsm } = this.context.connected();
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    const fromStream = stored ? idOf(stored.data) : undefined;
+    if (fromStream) return fromStream;
+    const record = await jsm.streams.getMessage(this.context.names.idempotencyStream, { last_by_subj: this.idempotencySubject(item) }).catch(() => null);
+    if (record) return record.string();
+    this.context.logger.warn(`duplicate publish of idempotency key in ${item.domain}: original item no longer stored, returning ${item.id}`);
+    return item.id;
+  }
+
+  private idempotencySubject(item: WorkItem): string {
+    const hash = createHash('sha256').update(item.idempotencyKey ?? '').digest('hex');
+    return this.context.names.idempotencySubject(item.priority, item.domain, hash);
+  }
+
+  /** Best effort: the item is already stored, so a failure here only costs the duplicate's id later. */
+  private async recordIdempotency(item: WorkItem): Promise<void> {
+    try {
+      await this.context.connected().js.publish(this.idempotencySubject(item), item.id, { timeout: this.context.publishTimeoutMs });
+    } catch (error) {
+      this.context.logger.warn(`could not record idempotency key of item ${item.id}: ${(error as Error).message}`);
+    }
+  }
+}
