@@ -78,7 +78,13 @@ describe('failover: a NATS work consumer deleted (nats consumer rm)', () => {
 
     // Act
     await natsBroker().sigstop();
-    const during = await transport.publish(makeItem({ domain: other }));
+    const during = await waitFor(
+      async () => {
+        const receipt = await transport.publish(makeItem({ domain: other }));
+        return receipt.broker === 'rabbitmq' ? receipt : undefined;
+      },
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 0, description: 'a publish taken by RabbitMQ while NATS is frozen' },
+    );
     await natsBroker().sigcont();
     await waitFor(() => (transport.currentStatus.active === 'nats' ? true : undefined), { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 50, description: 'failback to NATS' });
     const acked = await consumeAll(transport, [gone], new Set(stuck.map((item) => item.id)));
