@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { performance } from 'node:perf_hooks';
 import { isMalformed, type Delivery, type TransportDelivery } from '../../libs/kanban/src/interfaces';
 import { KanbanConfigError } from '../../libs/kanban/src/errors';
@@ -49,10 +50,11 @@ describe('NATS: retries with a long delay', () => {
 
     // Assert
     expect(next.id).toBe(fresh.id);
-    expect(await depthOf(transport, 'normal', domain)).toEqual({ ready: 0, inFlight: 0 });
+    // The delayed items are not lost: depth counts them in flight, as it would a delayed NAK.
+    expect(await depthOf(transport, 'normal', domain)).toEqual({ ready: 0, inFlight: window });
   });
 
-  it('returns an item retried with a delay when due, outside the in-flight window meanwhile, with attempts + 1 each time', async () => {
+  it('returns an item retried with a delay when due, outside the consumer\'s ack-pending window meanwhile (depth counts it in flight), with attempts + 1 each time', async () => {
     // Arrange
     const transport = await harness.create(contractSettings(), { delayStreamMinMs: DELAY_STREAM_MIN_MS });
     const domain = testNamespace().domain('delayback');
@@ -60,11 +62,14 @@ describe('NATS: retries with a long delay', () => {
     const item = makeItem({ domain, payload: { order: 9 }, headers: { tenant: 'acme' } });
     await transport.publish(item);
     const [first] = await pullExactly(transport, queue, 1);
+    const jsm = await jetstreamManager(await harness.rawClient());
+    const prefix = harness.prefixOf(transport);
 
     // Act
     const retriedAt = performance.now();
     await transport.retry(first, SHORT_DELAY_MS);
     const whileDelayed = await depthOf(transport, 'normal', domain);
+    const ackPendingWhileDelayed = (await jsm.consumers.info(`${prefix}_NORMAL_${domain}`, `${prefix}_worker`)).num_ack_pending;
     const early = await transport.pull(queue, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
     const [second] = await pullExactly(transport, queue, 1, { waitMs: 5_000 });
     const elapsed = performance.now() - retriedAt;
@@ -73,7 +78,8 @@ describe('NATS: retries with a long delay', () => {
     await transport.ack(third);
 
     // Assert
-    expect(whileDelayed).toEqual({ ready: 0, inFlight: 0 });
+    expect(whileDelayed).toEqual({ ready: 0, inFlight: 1 });
+    expect(ackPendingWhileDelayed).toBe(0);
     expect(early).toEqual([]);
     expect(elapsed).toBeGreaterThanOrEqual(SHORT_DELAY_MS - 25);
     expect(asDelivery(second).item).toEqual({ ...item, attempts: 2 });

@@ -46,9 +46,33 @@ export class NatsDepth {
         }
       };
       await Promise.all(Array.from({ length: Math.min(NATS_DEPTH_CONCURRENCY, nonEmpty.length) }, worker));
+      await this.addDelayed(jsm, depths);
       return depths;
     } catch (error) {
       throw brokerError(error, 'reading queue depth');
+    }
+  }
+
+  /**
+   * Items waiting out a long retry delay in the delay stream count as in flight for their queue,
+   * as a delayed NAK does on the work consumer: not ready, and not lost.
+   */
+  private async addDelayed(jsm: JetStreamManager, depths: QueueDepth[]): Promise<void> {
+    const info = await jsm.streams.info(this.names.delayStream, { subjects_filter: this.names.delaySubjects }).catch((error: unknown) => {
+      // Deleted under us: nothing waits there (the delay mover declares it again).
+      if (jsApiCode(error) === JS_ERR.streamNotFound) return undefined;
+      throw error;
+    });
+    if (!info) return;
+    for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+      const queue = this.names.parseDelaySubject(subject);
+      if (!queue) continue;
+      let depth = depths.find((row) => row.priority === queue.priority && row.domain === queue.domain);
+      if (!depth) {
+        depth = { broker: 'nats', priority: queue.priority, domain: queue.domain, ready: 0, inFlight: 0 };
+        depths.push(depth);
+      }
+      depth.inFlight += count;
     }
   }
 
