@@ -296,7 +296,8 @@ export class NatsTransport extends KanbanTransport {
 
   /** JetStream's delivery count, from the ack subject of the delivery this instance received. @throws LeaseExpiredError */
   async deliveryAttempts(ref: LeaseRef): Promise<number> {
-    return this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer).info.deliveryCount;
+    // JetStream's count restarts when a long retry comes back from the delay stream: the lease holds it plus the attempts carried over.
+    return this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer).attempts;
   }
 
   /** Stores the dead letter and waits for its PubAck, then terminates the delivery: a crash between leaves the item in both places, never in neither. */
