@@ -294,9 +294,8 @@ export class NatsTransport extends KanbanTransport {
     return grantedMs;
   }
 
-  /** JetStream's delivery count, from the ack subject of the delivery this instance received. @throws LeaseExpiredError */
+  /** Attempts of the delivery this instance received: JetStream's delivery count plus those a delayed retry carried. @throws LeaseExpiredError */
   async deliveryAttempts(ref: LeaseRef): Promise<number> {
-    // JetStream's count restarts when a long retry comes back from the delay stream: the lease holds it plus the attempts carried over.
     return this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer).attempts;
   }
 
