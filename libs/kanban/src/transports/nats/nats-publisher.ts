@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { errors as natsErrors } from '@nats-io/transport-node';
+import { errors as natsErrors } from './nats-client';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
 import { KanbanValidationError, TopologyConflictError } from '../../errors';
 import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';

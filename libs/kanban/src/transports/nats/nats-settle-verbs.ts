@@ -1,4 +1,4 @@
-import { nanos } from '@nats-io/transport-node';
+import { nanos } from './nats-client';
 
 /** JetStream's settle vocabulary, sent as requests so the server confirms each one (double ack). */
 export const ACK = '+ACK';
