@@ -96,10 +96,12 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
    */
   async scheduleCanary(domain: string, payload: unknown): Promise<CanaryResult> {
     const jobId = `canary-${newItemId()}`;
-    const receipt = await this.queue.publish({ priority: 'high', domain, payload, deadlineMs: CANARY_DEADLINE_MS, headers: { [CANARY_HEADER]: jobId } });
-    const result: CanaryResult = { jobId, itemId: receipt.id, domain, broker: receipt.broker, publishedAt: Date.now(), status: 'pending' };
-    this.canaries.track(result);
-    this.logger.log(`Canary ${jobId} published to ${domain} as ${receipt.id}`);
+    const publishedAt = Date.now();
+    const result = await this.canaries.follow(async () => {
+      const receipt = await this.queue.publish({ priority: 'high', domain, payload, deadlineMs: CANARY_DEADLINE_MS, headers: { [CANARY_HEADER]: jobId } });
+      return { jobId, itemId: receipt.id, domain, broker: receipt.broker, publishedAt, status: 'pending' as const };
+    });
+    this.logger.log(`Canary ${jobId} published to ${domain} as ${result.itemId}`);
     return { ...result };
   }
 
