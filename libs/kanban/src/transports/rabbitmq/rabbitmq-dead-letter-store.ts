@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { BrokerUnavailableError, DeadLetterNotFoundError } from '../../errors';
+import { BrokerUnavailableError, DeadLetterNotFoundError, TopologyConflictError } from '../../errors';
 import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type PublishReceipt, type WorkItem } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { cursorAt, positionAfter } from '../../transport/dead-letter-cursor';
@@ -41,6 +41,8 @@ export class RabbitMqDeadLetterStore {
   private model?: ChannelModel;
   /** Set once the legacy queue was found empty or absent on this connection. */
   private legacyMoved = false;
+  /** The log's declaration on this connection; dropped when it fails, so the next operation declares again. */
+  private logDeclared?: Promise<void>;
   private readonly index = new RabbitMqDeadLetterIndex();
   private readonly tail: RabbitMqDeadLetterTail;
 
@@ -49,6 +51,7 @@ export class RabbitMqDeadLetterStore {
     private readonly settings: TransportSettings,
     private readonly publisher: RabbitMqPublisher,
     private readonly logger: Logger,
+    private readonly declareLog: () => Promise<void>,
   ) {
     this.tail = new RabbitMqDeadLetterTail(names, this.index, logger);
   }
@@ -56,10 +59,12 @@ export class RabbitMqDeadLetterStore {
   attach(model: ChannelModel): void {
     this.model = model;
     this.legacyMoved = false;
+    this.logDeclared = undefined;
   }
 
   detach(): void {
     this.model = undefined;
+    this.logDeclared = undefined;
     this.tail.stop('the connection to RabbitMQ was lost');
   }
 
@@ -200,7 +205,33 @@ export class RabbitMqDeadLetterStore {
     await this.appendAndAwait(token, { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.sync }, token);
   }
 
+  /**
+   * Declares the log as the connection opens. A log declared with other arguments stops the
+   * connection (TopologyConflictError); a log that does not answer yet (RabbitMQ 3.10 can take long
+   * to bring a stream back after a kill -9) is declared again on first use, and meanwhile only
+   * dead-letter operations fail.
+   */
+  async prepare(): Promise<void> {
+    try {
+      await this.ensureLog();
+    } catch (error) {
+      if (error instanceof TopologyConflictError) throw error;
+      this.logger.warn(`RabbitMQ dead-letter log ${this.names.deadLetterLog} does not answer yet (${(error as Error).message}): work goes on, dead-letter operations fail until it does`);
+    }
+  }
+
+  /** Declares the log once per connection before its first use. */
+  private async ensureLog(): Promise<void> {
+    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected');
+    this.logDeclared ??= this.declareLog().catch((error: unknown) => {
+      this.logDeclared = undefined;
+      throw error;
+    });
+    await this.logDeclared;
+  }
+
   private async appendAndAwait(messageId: string, headers: Record<string, unknown>, token: string = randomUUID()): Promise<void> {
+    await this.ensureLog();
     if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected');
     await this.tail.follow(this.model);
     const { seen, cancel } = this.tail.expect(token, RABBITMQ_DEAD_LETTER_SYNC_TIMEOUT_MS);
@@ -214,6 +245,7 @@ export class RabbitMqDeadLetterStore {
   }
 
   private async append(body: Buffer, messageId: string, headers: Record<string, unknown>): Promise<void> {
+    await this.ensureLog();
     const log = this.names.deadLetterLog;
     await this.publisher.publish({ exchange: '', routingKey: log, queue: log }, body, { messageId, headers });
   }
@@ -293,6 +325,7 @@ export class RabbitMqDeadLetterStore {
   }
 
   private async openChannel(): Promise<Channel> {
+    await this.ensureLog();
     if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected');
     const channel = await this.model.createChannel().catch((error: unknown) => {
       throw asKanbanError(error, 'opening a dead-letter channel');

@@ -56,17 +56,24 @@ export class RabbitMqTopology {
     };
   }
 
-  /** The exchanges, the intake queue, the delay ladder's due queue and the dead-letter log (a stream). */
+  /** The exchanges, the intake queue and the delay ladder's due queue. */
   declareBase(): Promise<void> {
     return this.serialized(async (channel) => {
       await this.declareExchanges(channel);
       for (const queue of [this.names.intakeQueue, this.names.delayDueQueue]) {
         await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.storeQueueArguments() }));
       }
-      const log = this.names.deadLetterLog;
-      await this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } }));
       await this.declare(`binding ${this.names.intakeQueue}`, () => channel.bindQueue(this.names.intakeQueue, this.names.deadLetterExchange, ''));
     });
+  }
+
+  /**
+   * The dead-letter log (a stream). Declared apart from the base: RabbitMQ 3.10 can take a stream
+   * a long time to come back after a kill -9 of its node, and work must flow meanwhile.
+   */
+  declareDeadLetterLog(): Promise<void> {
+    const log = this.names.deadLetterLog;
+    return this.serialized((channel) => this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } })));
   }
 
   /**

@@ -114,7 +114,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.controlChannel = new RabbitMqControlChannel(this.names, this.logger);
     this.publisher = new RabbitMqPublisher(options.publishTimeoutMs ?? RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, this.logger);
     this.topology = new RabbitMqTopology(this.names, settings, this.logger);
-    this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.logger);
+    this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.logger, () => this.topology.declareDeadLetterLog());
     this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
     this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
     this.consuming = new RabbitMqConnection(
@@ -440,6 +440,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.puller.attach(model);
     try {
       await this.topology.declareBase();
+      await this.deadLetters.prepare();
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
       await this.ladder.start();
     } catch (error) {
