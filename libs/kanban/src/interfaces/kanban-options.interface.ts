@@ -23,6 +23,8 @@ export interface NatsConnectionOptions {
    * window (max_ack_pending); a shorter one is a delayed NAK. @default 5000
    */
   delayStreamMinMs?: number;
+  /** A work queue this process has not pulled from for this long closes its standing pull (subscription); the next pull opens it again. @default 60000 */
+  releaseIdleAfterMs?: number;
 }
 
 export interface RabbitMqConnectionOptions {
@@ -36,6 +38,8 @@ export interface RabbitMqConnectionOptions {
   publishTimeoutMs?: number;
   /** Prefix of every exchange and queue kanban declares (`{prefix}.kanban.…`), to keep apps or tests apart on one vhost. Unset: no prefix. */
   queuePrefix?: string;
+  /** A work queue this process has not pulled from for this long gives back what it prefetched and closes its consumer and channel; the next pull opens them again. @default 30000 */
+  releaseIdleAfterMs?: number;
 }
 
 export interface EmbeddedStoreOptions {

@@ -57,6 +57,9 @@ export class NatsFeed {
   private holdTimer?: NodeJS.Timeout;
   private dispatchScheduled = false;
   private closed = false;
+  /** Pulls using the feed right now: a feed in use is never released. */
+  pulls = 0;
+  lastUsedAt = performance.now();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -71,8 +74,22 @@ export class NatsFeed {
     private readonly onGone: () => void,
   ) {}
 
+  /** Whether the feed holds a subscription on the connection. */
+  get subscribed(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  /**
+   * Whether closing the feed loses nothing and strands no pull: none uses or waits on it, it holds
+   * nothing, and no pull request is open (the server could still push to it) or about to be.
+   */
+  get releasable(): boolean {
+    return this.pulls === 0 && this.waiters.length === 0 && this.buffer.length === 0 && this.open === undefined && this.reissueTimer === undefined;
+  }
+
   /** Messages buffered now, up to `max`, without waiting. */
   takeBuffered(max: number): FedMessage[] {
+    this.lastUsedAt = performance.now();
     return max > 0 && this.buffer.length > 0 ? this.buffer.splice(0, max) : [];
   }
 
@@ -82,6 +99,7 @@ export class NatsFeed {
    * @throws BrokerUnavailableError when JetStream refuses the pull (consumer deleted, no responders).
    */
   take(max: number, waitMs: number, signal?: AbortSignal): Promise<FedMessage[]> {
+    this.lastUsedAt = performance.now();
     const ready = this.takeBuffered(max);
     if (ready.length > 0 || this.closed || waitMs <= 0 || signal?.aborted) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
@@ -107,6 +125,7 @@ export class NatsFeed {
    * a no-wait pull): it waits here for the next pull like one of the feed's own.
    */
   park(entry: FedMessage): void {
+    this.lastUsedAt = performance.now();
     if (this.closed) return this.release([entry]);
     this.buffer.push(entry);
     this.scheduleDispatch();

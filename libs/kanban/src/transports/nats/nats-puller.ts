@@ -7,7 +7,7 @@ import type { PullOptions, QueueRef, TransportDelivery } from '../../interfaces/
 import type { Priority, WorkItem } from '../../interfaces/work-item.interface';
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport/kanban-transport';
-import { NATS_ATTEMPTS_HEADER, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
+import { NATS_ATTEMPTS_HEADER, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
 import { brokerError } from './nats-errors';
 import { NatsFeed, type FedMessage } from './nats-feed';
@@ -25,6 +25,8 @@ export interface NatsPullerContext {
   queues: NatsDeclaredQueues;
   logger: Logger;
   publishTimeoutMs: number;
+  /** A queue's feed nobody used for this long is closed (NatsConnectionOptions.releaseIdleAfterMs). */
+  releaseIdleAfterMs: number;
   /** The connection, checked: throws BrokerUnavailableError when closed or disconnected. */
   connected(): NatsConnection;
   /** The connection as it is, for releasing items during close. */
@@ -52,8 +54,19 @@ export class NatsPuller {
   private readonly waiters = new Set<() => void>();
   /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
   private readonly feeds = new Map<string, NatsFeed>();
+  private readonly idleTimer: NodeJS.Timeout;
 
-  constructor(private readonly context: NatsPullerContext) {}
+  constructor(private readonly context: NatsPullerContext) {
+    // Checked at least twice per idle time, so a feed is released at most half an idle time late.
+    const checkEveryMs = Math.max(1, Math.min(NATS_IDLE_CHECK_MS, Math.ceil(context.releaseIdleAfterMs / 2)));
+    this.idleTimer = setInterval(() => this.releaseIdleFeeds(), checkEveryMs);
+    this.idleTimer.unref();
+  }
+
+  /** Subscriptions the queues' feeds hold on the connection. */
+  openSubscriptions(): number {
+    return [...this.feeds.values()].filter((feed) => feed.subscribed).length;
+  }
 
   /** Wakes the waiting pulls: an item this instance released is ready again. */
   wake(): void {
@@ -67,6 +80,7 @@ export class NatsPuller {
 
   /** Ends the waiting pulls and the feeds; returns what the feeds held unhanded (the transport releases it). */
   close(): FedMessage[] {
+    clearInterval(this.idleTimer);
     const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
     this.feeds.clear();
     this.wake();
@@ -110,6 +124,16 @@ export class NatsPuller {
    */
   private async pullFed(priority: Priority, domain: string, stream: string, max: number, leaseMs: number, options: PullOptions): Promise<TransportDelivery[]> {
     const feed = this.feedFor(priority, domain, stream);
+    feed.pulls++;
+    try {
+      return await this.pullFromFeed(feed, priority, domain, stream, max, leaseMs, options);
+    } finally {
+      feed.pulls--;
+      feed.lastUsedAt = performance.now();
+    }
+  }
+
+  private async pullFromFeed(feed: NatsFeed, priority: Priority, domain: string, stream: string, max: number, leaseMs: number, options: PullOptions): Promise<TransportDelivery[]> {
     const deadline = Date.now() + options.waitMs;
     let redeclared = false;
     for (;;) {
@@ -159,6 +183,21 @@ export class NatsPuller {
       this.feeds.set(key, feed);
     }
     return feed;
+  }
+
+  /**
+   * Closes the feeds of queues nobody pulled from for the idle time (domains are many, and each
+   * feed holds a subscription); the next pull opens one again. A feed holding items or an open
+   * pull request is left for a later check: its items go to the next pull or back after their hold.
+   */
+  private releaseIdleFeeds(): void {
+    const now = performance.now();
+    for (const [key, feed] of this.feeds) {
+      if (now - feed.lastUsedAt < this.context.releaseIdleAfterMs || !feed.releasable) continue;
+      this.feeds.delete(key);
+      this.releaseFed(feed.close(), `items of the idle feed ${key}`);
+      this.context.logger.debug(`Released the idle feed of ${key}`);
+    }
   }
 
   /** Gives items this instance received but will not hand out back to the queue (JetStream redelivers them after their ack wait if this fails). */

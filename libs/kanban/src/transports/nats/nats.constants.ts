@@ -26,6 +26,10 @@ export const NATS_ENVELOPE_OVERHEAD_BYTES = 64 * 1024;
 export const NATS_LEASE_SAFETY_MARGIN_MS = 250;
 /** A waiting pull rechecks the queues at least this often (nak-delayed items become ready without a publish). */
 export const NATS_PULL_RECHECK_MS = 500;
+/** Default of releaseIdleAfterMs: a queue's feed (its subscription) nobody used for this long is closed; the next pull opens it again. */
+export const NATS_RELEASE_IDLE_AFTER_MS = 60_000;
+/** Idle feeds are looked for at most this far apart. */
+export const NATS_IDLE_CHECK_MS = 5_000;
 /** A standing pull request (NatsFeed) expires after at most this long and is renewed while pulls wait. */
 export const NATS_FEED_REQUEST_EXPIRES_MS = 2_000;
 /** depth() asks for at most this many consumer infos at a time. */

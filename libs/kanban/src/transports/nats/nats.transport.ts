@@ -19,6 +19,7 @@ import {
   NATS_LEASE_SAFETY_MARGIN_MS,
   NATS_JETSTREAM_RECOVERY_CHECKS,
   NATS_RECONNECT_TIME_WAIT_MS,
+  NATS_RELEASE_IDLE_AFTER_MS,
   NATS_CLUSTER_RECONNECT_GRACE_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
@@ -91,6 +92,10 @@ export class NatsTransport extends KanbanTransport {
     if (!Number.isFinite(this.delayStreamMinMs) || this.delayStreamMinMs < 0) {
       throw new KanbanConfigError('nats.delayStreamMinMs', `must be a number of milliseconds >= 0, got ${JSON.stringify(options.delayStreamMinMs)}`);
     }
+    const releaseIdleAfterMs = options.releaseIdleAfterMs ?? NATS_RELEASE_IDLE_AFTER_MS;
+    if (!Number.isFinite(releaseIdleAfterMs) || releaseIdleAfterMs <= 0) {
+      throw new KanbanConfigError('nats.releaseIdleAfterMs', `must be a number of milliseconds > 0, got ${JSON.stringify(options.releaseIdleAfterMs)}`);
+    }
     this.publisher = new NatsPublisher({ names: this.names, queues: this.queues, logger: this.logger, publishTimeoutMs: this.publishTimeoutMs, connected: () => this.connected() });
     this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.logger);
     this.puller = new NatsPuller({
@@ -100,6 +105,7 @@ export class NatsTransport extends KanbanTransport {
       queues: this.queues,
       logger: this.logger,
       publishTimeoutMs: this.publishTimeoutMs,
+      releaseIdleAfterMs,
       connected: () => this.connected().nc,
       rawConnection: () => this.clients?.nc,
       isClosing: () => this.isClosing,
@@ -230,6 +236,11 @@ export class NatsTransport extends KanbanTransport {
 
   publish(item: WorkItem): Promise<PublishReceipt> {
     return this.publisher.publish(item);
+  }
+
+  /** Subscriptions this process holds open for work queues: queues idle for `releaseIdleAfterMs` hold none. */
+  openQueueSubscriptions(): number {
+    return this.puller.openSubscriptions();
   }
 
   pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {

@@ -65,6 +65,10 @@ export class RabbitMqQueueConsumer {
    */
   private readonly inTransit = new Map<string, number>();
   lastPullAt = performance.now();
+  /** Pulls using this queue right now: a queue in use is never released. */
+  pulls = 0;
+  /** Deliveries received on the current channel and not settled yet (buffered, leased or being moved): closing the channel would requeue them. */
+  private unsettled = 0;
   /** The broker did not answer this queue's last basic.consume (RABBITMQ_CONSUME_TIMEOUT_MS): a quorum queue without a leader, most likely. */
   unanswered = false;
 
@@ -85,6 +89,27 @@ export class RabbitMqQueueConsumer {
 
   get active(): boolean {
     return this.lanes.length > 0;
+  }
+
+  /**
+   * Whether the queue's channel can close with nothing lost: no consumer subscribed or starting, no
+   * pull using it, nothing buffered and nothing received on the channel left unsettled.
+   */
+  get releasable(): boolean {
+    return (
+      this.pulls === 0 &&
+      this.lanes.length === 0 &&
+      this.starting === undefined &&
+      this.opening === undefined &&
+      this.buffer.length === 0 &&
+      this.waiters.size === 0 &&
+      this.unsettled === 0
+    );
+  }
+
+  /** Whether this queue holds a channel on the connection (open or opening). */
+  get channelOpen(): boolean {
+    return this.channel !== undefined || this.opening !== undefined;
   }
 
   attach(model: ChannelModel): void {
@@ -206,6 +231,7 @@ export class RabbitMqQueueConsumer {
     // At full prefetch the broker was holding back; a requeued message is ready again.
     if (delivery.lane.unsettled >= this.prefetch || how !== 'ack') this.mayBeOwed = true;
     delivery.lane.unsettled--;
+    this.unsettled--;
     return true;
   }
 
@@ -356,6 +382,7 @@ export class RabbitMqQueueConsumer {
     }
     lane.received++;
     lane.unsettled++;
+    this.unsettled++;
     if (this.inTransit.size > 0 && typeof message.properties.messageId === 'string') this.inTransit.delete(message.properties.messageId);
     if (this.owed > 0) this.owed--;
     this.buffer.push({ message, channel, lane, queue: this });
@@ -397,6 +424,7 @@ export class RabbitMqQueueConsumer {
     this.channel = undefined;
     this.lanes = [];
     this.buffer = [];
+    this.unsettled = 0;
     this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
     this.mayBeOwed = false;
     this.owed = 0;

@@ -51,7 +51,7 @@ export const RABBITMQ_CONSUMER_FILL_TIMEOUT_MS = 1_000;
  * added because every consumer was at full prefetch.
  */
 export const RABBITMQ_PULL_FILL_WINDOW_MS = 1_000;
-/** A queue nobody pulled for this long gives its prefetched items back and cancels its consumers (RabbitMQ closes channels that hold deliveries past `consumer_timeout`). */
+/** Default of releaseIdleAfterMs: a queue nobody pulled for this long gives its prefetched items back and cancels its consumers (RabbitMQ closes channels that hold deliveries past `consumer_timeout`), then closes its channel once nothing on it is leased. */
 export const RABBITMQ_CONSUMER_IDLE_MS = 30_000;
 /** How often idle consumers are looked for. */
 export const RABBITMQ_CONSUMER_IDLE_CHECK_MS = 5_000;

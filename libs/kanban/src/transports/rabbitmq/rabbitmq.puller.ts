@@ -13,7 +13,6 @@ import type { RabbitMqTopology } from './rabbitmq-topology';
 import {
   RABBITMQ_CONSUMER_CREDIT_PULLS,
   RABBITMQ_CONSUMER_IDLE_CHECK_MS,
-  RABBITMQ_CONSUMER_IDLE_MS,
   RABBITMQ_MAX_PREFETCH,
   RABBITMQ_PULL_FILL_WINDOW_MS,
 } from './rabbitmq.constants';
@@ -60,11 +59,20 @@ export class RabbitMqPuller {
     private readonly holdings: RabbitMqHoldings,
     private readonly host: RabbitMqPullerHost,
     private readonly logger: Logger,
+    /** A queue not pulled from for this long is released (RabbitMqConnectionOptions.releaseIdleAfterMs). */
+    private readonly releaseIdleAfterMs: number,
   ) {
+    // Checked at least twice per idle time, so a queue is released at most half an idle time late.
+    const checkEveryMs = Math.max(1, Math.min(RABBITMQ_CONSUMER_IDLE_CHECK_MS, Math.ceil(releaseIdleAfterMs / 2)));
     this.idleTimer = setInterval(() => {
       this.releaseIdleConsumers().catch((error: unknown) => this.logger.warn(`Releasing idle consumers failed: ${(error as Error).message}`));
-    }, RABBITMQ_CONSUMER_IDLE_CHECK_MS);
+    }, checkEveryMs);
     this.idleTimer.unref();
+  }
+
+  /** Channels the work queues' consumers hold on the connection. */
+  openChannels(): number {
+    return [...this.consumers.values()].filter((consumer) => consumer.channelOpen).length;
   }
 
   /** The consumer of a work queue, if this process pulled from it. */
@@ -114,6 +122,18 @@ export class RabbitMqPuller {
     if (this.host.isClosing() || max < 1) return [];
     if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
     const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
+    for (const consumer of consumers) consumer.pulls++;
+    try {
+      return await this.pullFrom(consumers, max, options);
+    } finally {
+      for (const consumer of consumers) {
+        consumer.pulls--;
+        consumer.lastPullAt = performance.now();
+      }
+    }
+  }
+
+  private async pullFrom(consumers: RabbitMqQueueConsumer[], max: number, options: PullOptions): Promise<TransportDelivery[]> {
     const deadline = performance.now() + Math.max(0, options.waitMs);
     const deliveries: TransportDelivery[] = [];
     let fillUntil: number | undefined;
@@ -252,14 +272,28 @@ export class RabbitMqPuller {
     });
   }
 
-  /** Gives back what idle queues prefetched, so other processes can take it and the broker's consumer timeout never fires. */
+  /**
+   * Idle queues give back what they prefetched, so other processes can take it and the broker's
+   * consumer timeout never fires; then, once nothing received on it is unsettled, the queue's
+   * channel closes and its consumer is forgotten (domains are many), and the next pull opens them again.
+   */
   private async releaseIdleConsumers(): Promise<void> {
-    const now = performance.now();
-    for (const consumer of this.consumers.values()) {
-      if (!consumer.active || consumer.hasWaiters || now - consumer.lastPullAt < RABBITMQ_CONSUMER_IDLE_MS) continue;
-      await consumer.cancel();
-      await this.handBack(consumer);
+    for (const [name, consumer] of this.consumers) {
+      if (!this.isIdle(consumer)) continue;
+      if (consumer.active) {
+        await consumer.cancel();
+        await this.handBack(consumer);
+      }
+      // Checked again after the awaits: a pull may have come meanwhile.
+      if (!this.isIdle(consumer) || !consumer.releasable || this.consumers.get(name) !== consumer) continue;
+      this.consumers.delete(name);
+      await consumer.close();
+      this.logger.debug(`Released the idle consumer channel of ${name}`);
     }
+  }
+
+  private isIdle(consumer: RabbitMqQueueConsumer): boolean {
+    return consumer.pulls === 0 && !consumer.hasWaiters && performance.now() - consumer.lastPullAt >= this.releaseIdleAfterMs;
   }
 
   /** Gives back what the consumer prefetched and nobody pulled: a copy that counts no attempt, then the original is acked. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
 import { encodeItem, newItemId } from '../../codec';
-import { BrokerUnavailableError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../../errors';
+import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../../errors';
 import {
   type DeadLetter,
   type DeadLetterFilter,
@@ -34,7 +34,7 @@ import { RabbitMqPuller } from './rabbitmq.puller';
 import type { ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
-import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
+import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
 
 /**
  * RabbitMQ transport: durable quorum queues `kanban.{priority}.{domain}` (optionally prefixed),
@@ -103,13 +103,17 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
   private closing?: Promise<void>;
 
-  /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://. */
+  /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://, or a releaseIdleAfterMs that is not > 0. */
   constructor(
     options: RabbitMqConnectionOptions,
     private readonly settings: TransportSettings,
   ) {
     super();
     const endpoint = rabbitMqEndpoint(options);
+    const releaseIdleAfterMs = options.releaseIdleAfterMs ?? RABBITMQ_CONSUMER_IDLE_MS;
+    if (!Number.isFinite(releaseIdleAfterMs) || releaseIdleAfterMs <= 0) {
+      throw new KanbanConfigError('rabbitmq.releaseIdleAfterMs', `must be a number of milliseconds > 0, got ${JSON.stringify(options.releaseIdleAfterMs)}`);
+    }
     this.names = new RabbitMqNames(options.queuePrefix);
     this.controlChannel = new RabbitMqControlChannel(this.names, this.logger);
     this.publisher = new RabbitMqPublisher(options.publishTimeoutMs ?? RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, this.logger);
@@ -149,6 +153,7 @@ export class RabbitMqTransport extends KanbanTransport {
         handBackCopy: (delivery, attemptsBefore) => this.replaceWithCopy(delivery, attemptsBefore, 'release'),
       },
       this.logger,
+      releaseIdleAfterMs,
     );
   }
 
@@ -297,6 +302,11 @@ export class RabbitMqTransport extends KanbanTransport {
       rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + delayed, inFlight: this.holdings.inFlightOf(consumer) });
     }
     return rows;
+  }
+
+  /** Channels this process holds open for work queues: queues idle for `releaseIdleAfterMs` hold none. */
+  openQueueChannels(): number {
+    return this.puller.openChannels();
   }
 
   async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
