@@ -71,7 +71,7 @@ export abstract class KanbanTransport {
    * Lifecycle helpers a subclass may build `connect` / `close` on (`connect() { return
    * this.connectOnce(() => this.open()); }`), so each transport keeps only what is its own:
    * - `connectOnce(open)`: one open at a time, shared by concurrent and later callers; a failed
-   *   open is forgotten (the next call tries again) and published as `down` with its message.
+   *   open is forgotten (the next call tries again) and published as `statusAfterFailedOpen` says.
    * - `closeOnce(shutdown)`: runs once, after an open in flight settled, then publishes `closed`.
    * - `isClosing` / `assertNotClosed()`: the open guard every operation checks.
    * @throws BrokerUnavailableError from connectOnce after close().
@@ -80,10 +80,19 @@ export abstract class KanbanTransport {
     if (this.lifecycleClosing) return Promise.reject(new BrokerUnavailableError(this.broker, 'the transport was closed'));
     this.lifecycleOpening ??= open().catch((error: unknown) => {
       this.lifecycleOpening = undefined;
-      this.status.next({ state: 'down', active: 'none', detail: (error as Error).message });
+      this.status.next(this.statusAfterFailedOpen(error as Error));
       throw error;
     });
     return this.lifecycleOpening;
+  }
+
+  /**
+   * What status$ says after a failed open: `down` with the error's message. A transport whose
+   * status says more than the error (a broker that connected but refused its topology is
+   * `degraded`) overrides it.
+   */
+  protected statusAfterFailedOpen(error: Error): TransportStatus {
+    return { state: 'down', active: 'none', detail: error.message };
   }
 
   /** See connectOnce. */

@@ -20,7 +20,7 @@ import type {
   TransportDelivery,
   WorkItem,
 } from '../../interfaces';
-import { KanbanTransport, type TransportSettings } from '../../transport';
+import { KanbanTransport, type TransportSettings, type TransportStatus } from '../../transport';
 import { EMBEDDED_BUSY_TIMEOUT_MS, EMBEDDED_TIMER_SLACK_MS } from './embedded.constants';
 import { EmbeddedDeadLetterStore } from './embedded-dead-letter-store';
 import { EmbeddedItemStore, type EmbeddedItemRow } from './embedded-item-store';
@@ -66,7 +66,6 @@ export class EmbeddedTransport extends KanbanTransport {
   private readonly waiters = new EmbeddedPullWaiters();
   private readonly knownQueues = new Set<string>();
   private store?: OpenStore;
-  private closed = false;
 
   constructor(
     private readonly options: EmbeddedStoreOptions,
@@ -75,10 +74,12 @@ export class EmbeddedTransport extends KanbanTransport {
     super();
   }
 
-  /** @throws BrokerUnavailableError when the file cannot be opened; StoreLockedError when another process has it open; TopologyConflictError when a newer schema wrote it. */
-  async connect(): Promise<void> {
-    if (this.store) return;
-    if (this.closed) throw new BrokerUnavailableError(this.broker, 'this transport was closed; create a new one');
+  /** @throws BrokerUnavailableError when the file cannot be opened or the transport was closed; StoreLockedError when another process has it open; TopologyConflictError when a newer schema wrote it. */
+  connect(): Promise<void> {
+    return this.connectOnce(() => this.open());
+  }
+
+  private async open(): Promise<void> {
     const { path } = this.options;
     let lock: StoreFileLock | undefined;
     let db: Database.Database | undefined;
@@ -90,9 +91,7 @@ export class EmbeddedTransport extends KanbanTransport {
     } catch (error) {
       db?.close();
       lock?.release();
-      const failure = toKanbanError(error);
-      this.status.next({ state: 'down', active: 'none', detail: `cannot open ${path}: ${failure.message}` });
-      throw failure;
+      throw toKanbanError(error);
     }
     const boot = randomUUID();
     this.store = {
@@ -106,10 +105,16 @@ export class EmbeddedTransport extends KanbanTransport {
     this.logger.log(`Embedded store open at ${path} (boot ${boot})`);
   }
 
+  protected override statusAfterFailedOpen(error: Error): TransportStatus {
+    return { state: 'down', active: 'none', detail: `cannot open ${this.options.path}: ${error.message}` };
+  }
+
   /** Ends waiting pulls with nothing, commits writes already queued, then closes the file. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    return this.closeOnce(() => this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.waiters.wakeAll();
     const store = this.store;
     this.store = undefined;
@@ -121,7 +126,6 @@ export class EmbeddedTransport extends KanbanTransport {
         store.lock?.release();
       }
     }
-    this.status.next({ state: 'closed', active: 'none' });
     this.logger.log(`Embedded store at ${this.options.path} closed`);
   }
 
@@ -144,10 +148,10 @@ export class EmbeddedTransport extends KanbanTransport {
     if (!(limit >= 1)) return [];
     const deadline = performance.now() + options.waitMs;
     for (;;) {
-      if (this.closed || options.signal?.aborted) return [];
+      if (this.isClosing || options.signal?.aborted) return [];
       const deliveries = await this.write((store) => store.items.take(queue, limit, options.leaseMs));
       const now = performance.now();
-      if (deliveries.length > 0 || now >= deadline || this.closed || options.signal?.aborted) return deliveries;
+      if (deliveries.length > 0 || now >= deadline || this.isClosing || options.signal?.aborted) return deliveries;
       const nextHoldEnd = this.store?.items.nextHoldEnd(queue) ?? Infinity;
       const wakeAt = Math.min(deadline, nextHoldEnd + EMBEDDED_TIMER_SLACK_MS);
       await this.waiters.wait(queue, Math.ceil(wakeAt - now), options.signal);
@@ -174,7 +178,7 @@ export class EmbeddedTransport extends KanbanTransport {
 
   /** @throws LeaseExpiredError, ItemNotFoundError */
   async deliveryAttempts(ref: LeaseRef): Promise<number> {
-    const store = this.open();
+    const store = this.opened();
     return (store.items.leased(ref) ?? this.refuse(store, ref)).attempts;
   }
 
@@ -200,17 +204,17 @@ export class EmbeddedTransport extends KanbanTransport {
   }
 
   async depth(): Promise<QueueDepth[]> {
-    return this.open().items.depth();
+    return this.opened().items.depth();
   }
 
   /** Oldest first by row; see EmbeddedDeadLetterStore.list. */
   async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {
-    return this.open().deadLetters.list(filter);
+    return this.opened().deadLetters.list(filter);
   }
 
   /** @throws DeadLetterNotFoundError */
   async getDeadLetter(id: string): Promise<DeadLetter> {
-    const deadLetter = this.open().deadLetters.get(id);
+    const deadLetter = this.opened().deadLetters.get(id);
     if (!deadLetter) throw new DeadLetterNotFoundError(id);
     return deadLetter;
   }
@@ -245,17 +249,19 @@ export class EmbeddedTransport extends KanbanTransport {
   }
 
   private write<T>(write: (store: OpenStore) => T): Promise<T> {
-    const store = this.store;
-    if (!store) return Promise.reject(this.unavailable());
+    let store: OpenStore;
+    try {
+      store = this.opened();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return store.batcher.run(() => write(store));
   }
 
-  private open(): OpenStore {
-    if (!this.store) throw this.unavailable();
+  /** @throws BrokerUnavailableError once close() was called, or before connect(). */
+  private opened(): OpenStore {
+    this.assertNotClosed();
+    if (!this.store) throw new BrokerUnavailableError(this.broker, 'call connect() first');
     return this.store;
-  }
-
-  private unavailable(): BrokerUnavailableError {
-    return new BrokerUnavailableError(this.broker, this.closed ? 'the transport is closed' : 'call connect() first');
   }
 }

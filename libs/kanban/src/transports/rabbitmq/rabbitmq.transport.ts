@@ -101,7 +101,6 @@ export class RabbitMqTransport extends KanbanTransport {
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
-  private closing?: Promise<void>;
 
   /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://, or a releaseIdleAfterMs that is not > 0. */
   constructor(
@@ -145,7 +144,7 @@ export class RabbitMqTransport extends KanbanTransport {
       this.topology,
       this.holdings,
       {
-        isClosing: () => this.closing !== undefined,
+        isClosing: () => this.isClosing,
         ensureQueue: (priority, domain) => this.ensureQueue(priority, domain),
         isDeclared: (queue) => this.knownQueues.has(queue),
         onUnanswered: (queue, message) => this.noteUnanswered(queue, message),
@@ -163,19 +162,26 @@ export class RabbitMqTransport extends KanbanTransport {
    * rejects, and keeps reconnecting in the background (status$ says so).
    * @throws BrokerUnavailableError, TopologyConflictError
    */
-  async connect(): Promise<void> {
-    if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
+  connect(): Promise<void> {
+    return this.connectOnce(() => this.open());
+  }
+
+  private async open(): Promise<void> {
     const [consuming, publishing] = await Promise.allSettled([this.consuming.start(), this.publishing.start()]);
     if (consuming.status === 'rejected' && !this.consuming.isConnected) this.consumeTrouble = { state: 'down', detail: `${(consuming.reason as Error).message}; reconnecting` };
     if (publishing.status === 'rejected' && !this.publishing.isConnected) this.publishTrouble = `${(publishing.reason as Error).message}; reconnecting`;
-    this.refreshStatus();
     if (consuming.status === 'rejected') throw consuming.reason;
     if (publishing.status === 'rejected') throw publishing.reason;
+    this.refreshStatus();
+  }
+
+  /** The connections' own account: a broker that refused the topology is degraded, one that came back meanwhile is up. */
+  protected override statusAfterFailedOpen(): TransportStatus {
+    return this.derivedStatus();
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.closeOnce(() => this.shutdown());
   }
 
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
@@ -204,7 +210,7 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   async publish(item: WorkItem): Promise<PublishReceipt> {
-    this.assertOpen();
+    this.assertNotClosed();
     const send = (): Promise<void> => this.send(item);
     if (item.idempotencyKey !== undefined) return this.idempotency.publishOnce(item.domain, item.idempotencyKey, item.id, send);
     await send();
@@ -358,7 +364,7 @@ export class RabbitMqTransport extends KanbanTransport {
 
   /** A queue that did not answer basic.consume in time: the transport is degraded (not down: the connection and other queues work) until it answers. */
   private noteUnanswered(queue: string, message: string): void {
-    if (this.closing) return;
+    if (this.isClosing) return;
     // Every pull waiting on the subscription reports the same failure: log it once until the queue answers.
     if (this.unanswered.get(queue) !== message) this.logger.error(message);
     this.unanswered.set(queue, message);
@@ -523,7 +529,6 @@ export class RabbitMqTransport extends KanbanTransport {
     }
     this.holdings.clear();
     this.controlChannel.detach();
-    this.status.next({ state: 'closed', active: 'none' });
   }
 
   /**
@@ -531,26 +536,26 @@ export class RabbitMqTransport extends KanbanTransport {
    * broker blocks publishing; degraded but publishing while a declaration failed or a queue does
    * not answer basic.consume (only that queue is affected); else up.
    */
-  private refreshStatus(): void {
-    if (this.closing) return;
+  private derivedStatus(): TransportStatus {
     const connected = this.ready && this.publishing.isConnected;
     const [unanswered] = this.unanswered.values();
-    let next: TransportStatus;
     const trouble = this.consumeTrouble ?? (this.publishTrouble ? { state: 'down' as const, detail: this.publishTrouble } : undefined);
-    if (!connected) next = trouble ? { state: trouble.state, active: 'none', detail: trouble.detail } : { state: 'connecting', active: 'none' };
-    else if (this.blockedBy) next = { state: 'degraded', active: 'none', detail: `broker blocked publishing (${this.blockedBy}); pulls and acks go on` };
-    else if (unanswered) next = { state: 'degraded', active: this.broker, detail: unanswered };
-    else next = { state: 'up', active: this.broker };
+    if (!connected) return trouble ? { state: trouble.state, active: 'none', detail: trouble.detail } : { state: 'connecting', active: 'none' };
+    if (this.blockedBy) return { state: 'degraded', active: 'none', detail: `broker blocked publishing (${this.blockedBy}); pulls and acks go on` };
+    if (unanswered) return { state: 'degraded', active: this.broker, detail: unanswered };
+    return { state: 'up', active: this.broker };
+  }
+
+  /** Publishes derivedStatus when it changed; from close() on, status is the lifecycle's. */
+  private refreshStatus(): void {
+    if (this.isClosing) return;
+    const next = this.derivedStatus();
     const current = this.status.value;
     if (current.state !== next.state || current.active !== next.active || current.detail !== next.detail) this.status.next(next);
   }
 
-  private assertOpen(): void {
-    if (this.closing) throw new BrokerUnavailableError('rabbitmq', 'transport is closed');
-  }
-
   private assertConnected(): void {
-    this.assertOpen();
+    this.assertNotClosed();
     if (!this.consuming.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
   }
 }
