@@ -43,6 +43,7 @@ describe('embedded store file', () => {
 
     await expect(transport.connect()).rejects.toBeInstanceOf(TopologyConflictError);
     expect(transport.currentStatus.state).toBe('down');
+    expect(transport.currentStatus.detail).toContain(`cannot open ${path}`);
   });
 
   it('does not reconnect once closed', async () => {

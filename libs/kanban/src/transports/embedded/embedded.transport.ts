@@ -105,6 +105,7 @@ export class EmbeddedTransport extends KanbanTransport {
     this.logger.log(`Embedded store open at ${path} (boot ${boot})`);
   }
 
+  /** Names the file: health output then says which store would not open. */
   protected override statusAfterFailedOpen(error: Error): TransportStatus {
     return { state: 'down', active: 'none', detail: `cannot open ${this.options.path}: ${error.message}` };
   }
