@@ -82,7 +82,14 @@ export async function createKanbanTestApp(setup: KanbanTestAppOptions = {}): Pro
     .setLogger(new CapturingLogger(logs))
     .compile();
   Logger.overrideLogger(new CapturingLogger(logs));
-  await module.init();
+  try {
+    await module.init();
+  } catch (error) {
+    // A start-up refused after the transport connected (a bad declared schedule) leaves its timers running unless closed.
+    await module.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   let closed = false;
   return {
     kind,
