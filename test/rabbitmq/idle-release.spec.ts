@@ -1,8 +1,8 @@
 import { contractSettings, eventually, makeItem, publishAll, pullExactly } from '../contract/contract-helpers';
 import { createRabbitMqHarness } from './rabbitmq-test-harness';
 
-/** Short enough that the test waits well under a second for the release. */
-const RELEASE_IDLE_AFTER_MS = 300;
+/** Short enough that the test waits a few seconds for the release, long enough that a loaded machine opens all three queues first. */
+const RELEASE_IDLE_AFTER_MS = 2_000;
 const DOMAINS = ['idle-a', 'idle-b', 'idle-c'];
 
 describe('RabbitMQ idle queue resources', () => {
@@ -13,7 +13,9 @@ describe('RabbitMQ idle queue resources', () => {
   it('closes the consumers and channels of queues nobody pulled for the idle time, and a later pull subscribes again', async () => {
     // Arrange
     const transport = await harness.create(contractSettings(), { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
-    for (const domain of DOMAINS) await transport.pull({ domain, priority: 'normal' }, 1, { leaseMs: 1_000, waitMs: 0 });
+    // Declared first and pulled together: the three queues open within the idle time of each other.
+    for (const domain of DOMAINS) await transport.ensureQueue('normal', domain);
+    await Promise.all(DOMAINS.map((domain) => transport.pull({ domain, priority: 'normal' }, 1, { leaseMs: 1_000, waitMs: 0 })));
     expect(transport.openQueueChannels()).toBe(DOMAINS.length);
 
     // Act
