@@ -1,3 +1,4 @@
+import type { ScheduleDefinition } from './schedule-coordination.interface';
 import type { Priority } from '../interfaces/work-item.interface';
 
 /** What a periodic tick does while its queue is above the high watermark. */
@@ -36,16 +37,8 @@ export interface ScheduleDeclaration extends ScheduleOptions {
   payload?: unknown;
 }
 
-export interface ScheduleStatus {
-  jobId: string;
-  kind: 'interval' | 'cron';
-  priority: Priority;
-  domain: string;
-  intervalMs?: number;
-  cron?: string;
-  deadlineMs: number;
-  whenBusy: BusyBehavior;
-  catchUp: CatchUpPolicy;
+/** A schedule's definition (less its payload) and what this instance saw of its ticks. */
+export interface ScheduleStatus extends Omit<ScheduleDefinition, 'payload'> {
   /** Ticks this instance handled as leader: always published + skipped + failed. */
   ticks: number;
   published: number;
