@@ -3,7 +3,9 @@ const esmPackages = ['@nestjs', '@willsoto', 'uid', 'iterare', 'path-to-regexp',
 
 module.exports = {
   rootDir: '.',
-  testEnvironment: 'node',
+  /** Nest log lines are shown only for a failed test (test/harness/held-logs-environment.js). */
+  testEnvironment: '<rootDir>/test/harness/held-logs-environment.js',
+  setupFilesAfterEnv: ['<rootDir>/test/harness/held-logger.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],

@@ -51,6 +51,8 @@ export class RabbitMqControlChannel implements ControlChannel {
       this.listening = false;
       if (this.served) await this.listen(channel);
     } catch (error) {
+      // A connection detached meanwhile (closed or lost) was already reported; the next one's attach opens the channel.
+      if (this.model !== model) return;
       this.logger.error(`RabbitMQ relay channel could not be opened (${(error as Error).message}): settles of this instance's leases at other instances are refused until it reconnects`);
     }
   }

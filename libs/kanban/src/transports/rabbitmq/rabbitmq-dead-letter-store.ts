@@ -330,7 +330,10 @@ export class RabbitMqDeadLetterStore {
     const channel = await this.model.createChannel().catch((error: unknown) => {
       throw asKanbanError(error, 'opening a dead-letter channel');
     });
-    channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ dead-letter channel error: ${error.message}`));
+    // A missing queue also rejects the operation that met it, whose caller decides (an absent legacy queue is the normal case).
+    channel.on('error', (error: Error) => {
+      if (amqpReplyCode(error) !== AMQP_NOT_FOUND) this.logger.warn(`RabbitMQ dead-letter channel error: ${error.message}`);
+    });
     return channel;
   }
 }
