@@ -1,6 +1,7 @@
 import * as constants from './kanban.constants';
 import { KanbanConfigError } from './errors';
 import { DEFAULT_SCHEDULE_LEASE_MS } from './scheduler/scheduler.constants';
+import { DEFAULT_COORDINATOR_LEASE_MS } from './coordinator/coordinator.constants';
 import type { TransportSettings } from './transport/kanban-transport';
 import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
 
@@ -21,6 +22,7 @@ const POSITIVE_INTEGERS = [
   'highWatermark',
   'dedupWindowMs',
   'scheduleLeaseMs',
+  'coordinatorLeaseMs',
 ] as const;
 
 /**
@@ -51,6 +53,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     startWorkers: true,
     schedules: [],
     scheduleLeaseMs: DEFAULT_SCHEDULE_LEASE_MS,
+    coordinatorLeaseMs: DEFAULT_COORDINATOR_LEASE_MS,
     ...stripUndefined(options),
     embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
     failover: stripUndefined(options.failover ?? {}),

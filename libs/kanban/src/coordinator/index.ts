@@ -1,3 +1,4 @@
 export * from './kanban-coordinator';
 export * from './coordinator-health.interface';
 export * from './coordinator.module';
+export * from './coordinator.constants';

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DEPTH_SAMPLE_COUNT, KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
 import { KanbanValidationError } from '../errors';
@@ -9,11 +10,17 @@ import { KanbanTransport } from '../transport/kanban-transport';
 import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
 import type { DiscoveredHandler } from '../worker/kanban-handler.explorer';
 import { CanaryTracker } from '../canary/canary-tracker';
-import type { CoordinatorHealth } from './coordinator-health.interface';
+import { SettleRelay } from '../relay/settle-relay';
+import type { FleetCoordination, FleetInstance } from '../transport/fleet-membership.interface';
+import type { CoordinatorHealth, FleetHealth } from './coordinator-health.interface';
+import { FLEET_MEMBER_TTL_ROUNDS } from './coordinator.constants';
+import { fleetShare } from './fleet-share';
 
 /**
- * Watches the queues every coordinatorCheckIntervalMs: samples depth, autoscales workers between
- * minWorkers and maxWorkers, and dead-letters stalled items. Drains on shutdown.
+ * Watches the queues every coordinatorCheckIntervalMs: samples depth, announces this instance to
+ * the fleet and reads the fleet back, autoscales its share of the workers the shared depth needs
+ * (between minWorkers and maxWorkers), and, while it holds the coordinator lease, dead-letters
+ * stalled items for the whole fleet. Drains on shutdown, leaving the fleet first.
  */
 @Injectable()
 export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicationShutdown, OnModuleDestroy {
@@ -25,6 +32,14 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private checking?: Promise<void>;
   private manualTarget?: number;
   private draining?: Promise<void>;
+  /** Undefined when the transport keeps no fleet (embedded, custom): the fleet is this instance. */
+  private readonly fleet?: FleetCoordination;
+  /** The other instances as last read from the broker; this one is added from its own figures. */
+  private others: FleetInstance[] = [];
+  /** Only the first failed fleet read of a streak is logged, not one per round while the broker is away. */
+  private fleetFailing = false;
+  private leftFleet = false;
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly queue: KanbanQueue,
@@ -33,14 +48,19 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     private readonly canaries: CanaryTracker,
     @Inject(KANBAN_TRANSPORT) private readonly transport: KanbanTransport,
     @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
-  ) {}
+    private readonly relay: SettleRelay,
+  ) {
+    this.fleet = transport.fleetCoordination({ memberTtlMs: FLEET_MEMBER_TTL_ROUNDS * options.coordinatorCheckIntervalMs, leaseMs: options.coordinatorLeaseMs });
+  }
 
   onApplicationBootstrap(): void {
+    this.fleet?.leadership.start();
     this.timer = setInterval(() => void this.check(), this.options.coordinatorCheckIntervalMs);
     this.timer.unref();
-    // Readers of the samples (health, GET /queues) get real figures from the start, not after a first interval.
+    // Readers of the samples (health, GET /queues) and the other instances get real figures from the start, not after a first interval.
     this.checking = this.sampleDepth()
       .catch((error: unknown) => this.logger.error(`First depth sample failed: ${(error as Error).message}`))
+      .then(() => this.refreshFleet())
       .finally(() => (this.checking = undefined));
   }
 
@@ -73,7 +93,14 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       broker: { active: status.active, state: status.state },
       open_circuit_breakers: this.pool.status().filter((w) => w.state === 'open' || w.state === 'half_open').length,
       canaries: this.canaries.results(),
+      fleet: this.fleetHealth(),
     };
+  }
+
+  /** True while this instance sweeps stalled items for the fleet (it holds the coordinator lease, or it is the fleet alone). */
+  isSweepLeader(): boolean {
+    if (this.leftFleet) return false;
+    return this.fleet ? this.fleet.leadership.isLeader() : true;
   }
 
   /**
@@ -105,12 +132,16 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     this.manualTarget = undefined;
   }
 
-  /** Refuses new work, lets in-flight work finish, then stops the workers. Idempotent. */
+  /**
+   * Refuses new work, leaves the fleet (the others take over its share and, if it held it, the
+   * sweep), lets in-flight work finish, then stops the workers. Idempotent.
+   */
   drainQueue(): Promise<void> {
     this.draining ??= (async () => {
       this.queue.stopIntake();
       clearInterval(this.timer);
       await this.checking;
+      await this.leaveFleet();
       await this.pool.stopAll();
       this.logger.log('Drained: in-flight work finished and workers stopped');
     })();
@@ -127,11 +158,76 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private async runCheck(): Promise<void> {
     try {
       await this.sampleDepth();
-      await this.queue.sweepStalled();
+      await this.refreshFleet();
+      if (this.isSweepLeader()) {
+        await this.queue.sweepStalled();
+        this.metrics.stalledSweeps.inc();
+      }
       if (!this.queue.isDraining) await this.autoscale();
     } catch (error) {
       this.logger.error(`Coordinator check failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Announces this instance and reads the others back; on a failure the last view stays and the next round tries again. */
+  private async refreshFleet(): Promise<void> {
+    if (!this.fleet || this.leftFleet) return;
+    try {
+      await this.fleet.membership.announce(this.selfRecord());
+      const members = await this.fleet.membership.members();
+      this.others = members.filter((member) => member.id !== this.relay.holder);
+      if (this.fleetFailing) this.logger.log('Fleet membership readable again');
+      this.fleetFailing = false;
+    } catch (error) {
+      if (!this.fleetFailing) this.logger.warn(`Fleet membership unavailable (autoscaling on the last view of ${this.others.length + 1} instance(s)): ${(error as Error).message}`);
+      this.fleetFailing = true;
+    }
+  }
+
+  private async leaveFleet(): Promise<void> {
+    if (!this.fleet || this.leftFleet) return;
+    this.leftFleet = true;
+    try {
+      await this.fleet.membership.leave(this.relay.holder);
+    } catch (error) {
+      this.logger.warn(`Fleet membership not withdrawn (it lapses after ${FLEET_MEMBER_TTL_ROUNDS} rounds): ${(error as Error).message}`);
+    }
+    await this.fleet.leadership.close();
+    this.logger.log(`Left the fleet: ${this.others.length} other instance(s) take over`);
+  }
+
+  /** What this instance announces: its own figures, read now. */
+  private selfRecord(): FleetInstance {
+    const status = this.transport.currentStatus;
+    const depth = this.samples.at(-1);
+    return {
+      id: this.relay.holder,
+      host: hostname(),
+      pid: process.pid,
+      started_at: this.startedAt,
+      current_workers: this.pool.currentWorkers(),
+      target_workers: this.targetWorkers(),
+      draining: this.queue.isDraining,
+      broker: { active: status.active, state: status.state },
+      last_sample: depth !== undefined && this.latestDepthAt !== undefined ? { depth, at: this.latestDepthAt } : null,
+      sweep_leader: this.isSweepLeader(),
+      announced_at: Date.now(),
+    };
+  }
+
+  private fleetHealth(): FleetHealth {
+    const instances = this.leftFleet ? [...this.others] : [this.selfRecord(), ...this.others];
+    return {
+      instances,
+      sweep_leader: instances.find((instance) => instance.sweep_leader)?.id ?? null,
+      total_workers: instances.reduce((sum, instance) => sum + instance.current_workers, 0),
+      depth: this.samples.at(-1) ?? null,
+    };
+  }
+
+  /** Ids of the instances sharing the work: the live, non-draining ones, this one included. */
+  private sharingIds(): string[] {
+    return [this.relay.holder, ...this.others.filter((member) => !member.draining).map((member) => member.id)];
   }
 
   private async sampleDepth(): Promise<void> {
@@ -172,12 +268,16 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     return handlers.reduce((n, handler) => n + this.wantedWorkers(handler).wanted, 0);
   }
 
-  /** One worker per scaleUpDepthPerWorker items of backlog, within [max(minWorkers, 1), maxWorkers]. */
+  /**
+   * One worker per scaleUpDepthPerWorker items of the shared backlog across the fleet, this
+   * instance taking its share (see fleetShare), within [max(minWorkers, 1), maxWorkers].
+   */
   private wantedWorkers(handler: DiscoveredHandler): { wanted: number; backlog: number } {
     const backlog = this.latestDepth
       .filter((q) => q.domain === handler.domain && (!handler.priority || q.priority === handler.priority))
       .reduce((sum, q) => sum + q.ready, 0);
     const { minWorkers, maxWorkers, scaleUpDepthPerWorker } = this.options;
-    return { wanted: Math.min(maxWorkers, Math.max(minWorkers, 1, Math.ceil(backlog / scaleUpDepthPerWorker))), backlog };
+    const share = fleetShare(Math.ceil(backlog / scaleUpDepthPerWorker), this.sharingIds(), this.relay.holder);
+    return { wanted: Math.min(maxWorkers, Math.max(minWorkers, 1, share)), backlog };
   }
 }

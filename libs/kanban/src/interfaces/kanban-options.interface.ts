@@ -114,6 +114,8 @@ export interface KanbanModuleOptions {
   schedules?: ScheduleDeclaration[];
   /** Schedule leadership lease: a dead leader's ticks resume within this plus one interval. @default 3000 */
   scheduleLeaseMs?: number;
+  /** Lease of the instance that sweeps stalled items for the fleet: if it dies, another sweeps within this plus one check interval. @default 3000 */
+  coordinatorLeaseMs?: number;
 }
 
 /** Options with every default filled in, validated. */

@@ -18,6 +18,8 @@ export class KanbanMetrics {
   readonly deadLettered: Counter<'priority' | 'domain' | 'broker' | 'reason'>;
   readonly circuitBreakerOpen: Gauge<'priority' | 'domain' | 'worker'>;
   readonly activeBroker: Gauge<'broker'>;
+  /** Stalled sweeps this instance ran: only the fleet's coordinator leader sweeps. */
+  readonly stalledSweeps: Counter;
 
   constructor(@Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry) {
     const registers = [registry];
@@ -30,6 +32,7 @@ export class KanbanMetrics {
     this.deadLettered = new Counter({ name: names.METRIC_DEAD_LETTERED_TOTAL, help: 'Items moved to the dead-letter queue', labelNames: ['priority', 'domain', 'broker', 'reason'], registers });
     this.circuitBreakerOpen = new Gauge({ name: names.METRIC_CIRCUIT_BREAKER_OPEN, help: '1 while a worker circuit breaker is open', labelNames: ['priority', 'domain', 'worker'], registers });
     this.activeBroker = new Gauge({ name: names.METRIC_ACTIVE_BROKER, help: '1 for the broker that takes publishes now', labelNames: ['broker'], registers });
+    this.stalledSweeps = new Counter({ name: names.METRIC_STALLED_SWEEPS_TOTAL, help: 'Stalled-item sweeps this instance ran as the fleet\'s coordinator leader', registers });
   }
 
   recordPublished(labels: QueueLabels): void {

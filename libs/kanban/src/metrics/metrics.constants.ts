@@ -10,5 +10,6 @@ export const METRIC_ACKED_TOTAL = 'kanban_acked_total';
 export const METRIC_DEAD_LETTERED_TOTAL = 'kanban_dead_lettered_total';
 export const METRIC_CIRCUIT_BREAKER_OPEN = 'kanban_circuit_breaker_open';
 export const METRIC_ACTIVE_BROKER = 'kanban_active_broker';
+export const METRIC_STALLED_SWEEPS_TOTAL = 'kanban_stalled_sweeps_total';
 
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];

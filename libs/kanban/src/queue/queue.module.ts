@@ -9,6 +9,6 @@ import { KanbanQueue } from './kanban-queue';
  */
 @Module({
   providers: [KanbanQueue, SettleRelay],
-  exports: [KanbanQueue],
+  exports: [KanbanQueue, SettleRelay],
 })
 export class QueueModule {}

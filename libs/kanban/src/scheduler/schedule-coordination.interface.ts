@@ -1,5 +1,6 @@
 import type { Priority } from '../interfaces/work-item.interface';
 import type { BusyBehavior, CatchUpPolicy } from './schedule.interface';
+import type { LeaseLeadership } from '../transport/lease-leadership.interface';
 
 /** What a schedule is, as stored: enough for any instance to rebuild and fire it after a restart. */
 export interface ScheduleDefinition {
@@ -28,19 +29,10 @@ export interface ScheduleStore {
 }
 
 /**
- * Which instance fires ticks, decided by the broker (a lease it expires), never by the instances
- * among themselves. At most one instance holds it at a time, up to the clock drift inside a lease;
- * the tick's idempotency key removes a double published across a hand-over.
+ * Which instance fires ticks: a lease of its own (see LeaseLeadership); the tick's idempotency key
+ * removes a double published across a hand-over.
  */
-export interface ScheduleLeadership {
-  /** Starts competing for the lease in the background. */
-  start(): void;
-  isLeader(): boolean;
-  /** Grows by one each time this instance wins the lease. */
-  readonly epoch: number;
-  /** Stops competing and gives the lease up if held. */
-  close(): Promise<void>;
-}
+export type ScheduleLeadership = LeaseLeadership;
 
 /** A transport's schedule storage and leadership; see `KanbanTransport.scheduleCoordination`. */
 export interface ScheduleCoordination {

@@ -6,6 +6,7 @@ import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, WorkItem } from '../interfaces/work-item.interface';
 import type { ControlChannel } from './control-channel.interface';
 import type { ScheduleCoordination } from '../scheduler/schedule-coordination.interface';
+import type { FleetCoordination, FleetSettings } from './fleet-membership.interface';
 
 /** The options every transport needs, derived once from the module options. */
 export interface TransportSettings {
@@ -196,6 +197,15 @@ export abstract class KanbanTransport {
    * process that created them and every instance fires its own, deduplicated by idempotency key.
    */
   scheduleCoordination(_leaseMs: number): ScheduleCoordination | undefined {
+    return undefined;
+  }
+
+  /**
+   * The fleet's membership and coordinator lease on this broker, so instances sharing it see each
+   * other and one of them sweeps. Optional: without it (the default, and the embedded store, whose
+   * file one process at a time may open) the fleet is this instance alone and it sweeps.
+   */
+  fleetCoordination(_settings: FleetSettings): FleetCoordination | undefined {
     return undefined;
   }
 

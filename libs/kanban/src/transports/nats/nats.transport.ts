@@ -38,7 +38,9 @@ import { NatsReplies } from './nats-replies';
 import { ACK, IN_PROGRESS, nak, TERM } from './nats-settle-verbs';
 import { pullReady } from './nats-pull';
 import { NatsTopology } from './nats-topology';
-import { NatsScheduleLeadership } from './nats-schedule-leadership';
+import { NatsLeaseLeadership } from './nats-lease-leadership';
+import { NatsFleetMembership } from './nats-fleet-membership';
+import type { FleetCoordination, FleetSettings } from '../../transport/fleet-membership.interface';
 import { NatsScheduleStore } from './nats-schedule-store';
 import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 
@@ -212,7 +214,16 @@ export class NatsTransport extends KanbanTransport {
     const replicas = this.options.replicas ?? NATS_DEFAULT_REPLICAS;
     return {
       store: new NatsScheduleStore(() => this.connected(), this.names.prefix, replicas),
-      leadership: new NatsScheduleLeadership(() => this.connected(), this.names.prefix, replicas, leaseMs),
+      leadership: new NatsLeaseLeadership(() => this.connected(), this.names.prefix, 'schedule', replicas, leaseMs),
+    };
+  }
+
+  /** The fleet as a last-value stream of member records JetStream expires, the coordinator lease as the schedules' (see nats-fleet-membership.ts). */
+  override fleetCoordination(settings: FleetSettings): FleetCoordination {
+    const replicas = this.options.replicas ?? NATS_DEFAULT_REPLICAS;
+    return {
+      membership: new NatsFleetMembership(() => this.connected(), this.names.prefix, replicas, settings.memberTtlMs),
+      leadership: new NatsLeaseLeadership(() => this.connected(), this.names.prefix, 'coordinator', replicas, settings.leaseMs),
     };
   }
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { nanos } from './nats-client';
 import { newItemId } from '../../codec/item-id';
-import type { ScheduleLeadership } from '../../scheduler/schedule-coordination.interface';
+import type { LeaseLeadership } from '../../transport/lease-leadership.interface';
 import { jsApiCode } from './nats-errors';
 import { ensureLastValueStream } from './nats-schedule-stream';
 import type { NatsScheduleClients } from './nats-schedule-store';
@@ -12,15 +12,18 @@ import { NATS_LEADER_MIN_RETRY_MS, NATS_LEADER_RENEWALS_PER_LEASE, NATS_LEADER_S
 const WRONG_LAST_SEQUENCE = 10071;
 
 /**
- * Schedule leadership as a NATS KV-style lease: one record on `{root}.schedule-leader` in a
- * stream whose `max_age` is the lease, so JetStream itself expires a dead leader's record.
+ * The leadership lease named `lease` ('schedule', 'coordinator') as a NATS KV-style lease: one
+ * record on `{root}.{lease}-leader` in a stream `{prefix}_{LEASE}_LEADER` whose `max_age` is the
+ * lease, so JetStream itself expires a dead leader's record.
  * Taking the lease is a publish expecting no record (last subject sequence 0), renewing it a
  * publish expecting our own record's sequence: compare-and-set done by the server. A leader
  * counts itself leader until `leaseMs - margin` after its last successful write, so it steps
  * down before the record can expire and another instance take over.
  */
-export class NatsScheduleLeadership implements ScheduleLeadership {
-  private readonly logger = new Logger('ScheduleLeadership');
+export class NatsLeaseLeadership implements LeaseLeadership {
+  private readonly logger: Logger;
+  /** 'Schedule leadership', for log lines. */
+  private readonly label: string;
   private readonly id = newItemId();
   private readonly stream: string;
   private readonly subject: string;
@@ -38,11 +41,15 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
   constructor(
     private readonly clients: () => NatsScheduleClients,
     prefix: string,
+    lease: string,
     private readonly replicas: number,
     private readonly leaseMs: number,
   ) {
-    this.stream = `${prefix}_SCHEDULE_LEADER`;
-    this.subject = `${prefix.toLowerCase()}.schedule-leader`;
+    const title = `${lease[0].toUpperCase()}${lease.slice(1)}`;
+    this.logger = new Logger(`${title}Leadership`);
+    this.label = `${title} leadership`;
+    this.stream = `${prefix}_${lease.toUpperCase()}_LEADER`;
+    this.subject = `${prefix.toLowerCase()}.${lease}-leader`;
     this.renewMs = Math.max(Math.floor(leaseMs / NATS_LEADER_RENEWALS_PER_LEASE), NATS_LEADER_MIN_RETRY_MS);
   }
 
@@ -64,7 +71,7 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
       // Handing over at once instead of after the lease: the next leader need not wait it out.
       await this.clients().jsm.streams.purge(this.stream, { filter: this.subject, seq: this.sequence + 1 });
     } catch (error) {
-      this.logger.warn(`Schedule leadership not released (it lapses after ${this.leaseMs} ms): ${(error as Error).message}`);
+      this.logger.warn(`${this.label} not released (it lapses after ${this.leaseMs} ms): ${(error as Error).message}`);
     }
   }
 
@@ -85,7 +92,7 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
       const ack = await js.publish(this.subject, this.id, { expect: { lastSubjectSequence: this.isLeader() ? this.sequence : 0 } });
       if (!this.isLeader()) {
         this.epoch++;
-        this.logger.log(`Schedule leadership taken by ${this.id}`);
+        this.logger.log(`${this.label} taken by ${this.id}`);
       }
       this.sequence = ack.seq;
       this.leaderUntil = started + this.leaseMs - NATS_LEADER_SAFETY_MARGIN_MS;
@@ -94,11 +101,11 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
     } catch (error) {
       if (jsApiCode(error) !== WRONG_LAST_SEQUENCE) {
         this.ready = undefined;
-        if (!this.failing) this.logger.warn(`Schedule leadership rounds failing (a leader steps down when its lease runs out): ${(error as Error).message}`);
+        if (!this.failing) this.logger.warn(`${this.label} rounds failing (a leader steps down when its lease runs out): ${(error as Error).message}`);
         this.failing = true;
         return this.renewMs;
       }
-      if (this.isLeader()) this.logger.warn(`Schedule leadership lost by ${this.id}: another instance holds the lease`);
+      if (this.isLeader()) this.logger.warn(`${this.label} lost by ${this.id}: another instance holds the lease`);
       this.leaderUntil = 0;
       this.failing = false;
       return this.untilLeaseLapses();
@@ -113,7 +120,7 @@ export class NatsScheduleLeadership implements ScheduleLeadership {
       const lapsesIn = record.time.getTime() + this.leaseMs - Date.now() + NATS_LEADER_SAFETY_MARGIN_MS;
       return Math.min(Math.max(lapsesIn, NATS_LEADER_MIN_RETRY_MS), this.renewMs);
     } catch (error) {
-      this.logger.warn(`Schedule leader record unreadable: ${(error as Error).message}`);
+      this.logger.warn(`${this.label} record unreadable: ${(error as Error).message}`);
       return this.renewMs;
     }
   }
