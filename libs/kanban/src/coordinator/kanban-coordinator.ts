@@ -39,6 +39,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   /** Only the first failed fleet read of a streak is logged, not one per round while the broker is away. */
   private fleetFailing = false;
   private leftFleet = false;
+  private readonly shrinking = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
 
   constructor(
@@ -142,7 +143,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       clearInterval(this.timer);
       await this.checking;
       await this.leaveFleet();
-      await this.pool.stopAll();
+      await Promise.all([this.pool.stopAll(), ...this.shrinking]);
       this.logger.log('Drained: in-flight work finished and workers stopped');
     })();
     return this.draining;
@@ -255,11 +256,24 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     for (const handler of this.pool.handlers) {
       const { wanted, backlog } = this.wantedWorkers(handler);
       const current = this.pool.workerCount(handler.pattern);
-      if (wanted !== current) {
-        this.logger.log(`Autoscale ${handler.pattern}: ${current} -> ${wanted} workers (backlog ${backlog})`);
-        await this.pool.scale(handler.pattern, wanted);
-      }
+      if (wanted === current) continue;
+      this.logger.log(`Autoscale ${handler.pattern}: ${current} -> ${wanted} workers (backlog ${backlog})`);
+      if (wanted > current) await this.pool.scale(handler.pattern, wanted);
+      else this.shrinkInBackground(handler.pattern, wanted);
     }
+  }
+
+  /**
+   * Workers leaving finish their in-flight items without holding up the round: a long handler
+   * would otherwise stop this instance's announcements and drop it from the fleet. The drain
+   * waits for them.
+   */
+  private shrinkInBackground(pattern: string, count: number): void {
+    const shrinking = this.pool
+      .scale(pattern, count)
+      .catch((error: unknown) => this.logger.error(`Scaling ${pattern} down to ${count} failed: ${(error as Error).message}`))
+      .finally(() => this.shrinking.delete(shrinking));
+    this.shrinking.add(shrinking);
   }
 
   private targetWorkers(): number {

@@ -3,6 +3,8 @@ import { BrokerUnavailableError, KanbanError } from '../../errors';
 /** AMQP reply codes kanban reacts to (AMQP 0-9-1 spec, section 1.9). */
 export const AMQP_ACCESS_REFUSED = 403;
 export const AMQP_NOT_FOUND = 404;
+/** An exclusive queue another connection holds. */
+export const AMQP_RESOURCE_LOCKED = 405;
 export const AMQP_PRECONDITION_FAILED = 406;
 
 /** The reply code amqplib attaches to errors caused by a channel or connection close from the broker. */

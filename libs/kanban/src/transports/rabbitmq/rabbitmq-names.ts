@@ -59,6 +59,21 @@ export class RabbitMqNames {
     return this.name(`${SUBJECT_PREFIX}.relay.${holder}`);
   }
 
+  /** Fanout exchange every instance announces itself on; each reads the fleet from its own queue bound to it. */
+  get fleetExchange(): string {
+    return this.name(`${SUBJECT_PREFIX}.fleet`);
+  }
+
+  /** Exclusive, auto-deleted queue where the instance `id` receives the fleet's announcements. */
+  fleetQueue(id: string): string {
+    return this.name(`${SUBJECT_PREFIX}.fleet.${id}`);
+  }
+
+  /** Exclusive queue whose holder (one connection at a time) is the fleet's coordinator leader. */
+  get coordinatorLeaderQueue(): string {
+    return this.name(`${SUBJECT_PREFIX}.coordinator-leader`);
+  }
+
   /** Reads (priority, domain) back from a routing key; undefined for anything that is not a kanban subject. */
   parseRoutingKey(routingKey: string): { priority: Priority; domain: string } | undefined {
     const [prefix, priority, domain, ...rest] = routingKey.split('.');

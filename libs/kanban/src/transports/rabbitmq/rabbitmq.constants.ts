@@ -133,3 +133,5 @@ export const RABBITMQ_BROKER_HEADERS = [
   'x-last-death-queue',
   'x-last-death-reason',
 ] as const;
+/** Attempts per lease to take a leadership queue another instance holds: a killed holder is replaced within one lease. */
+export const RABBITMQ_LEADER_ATTEMPTS_PER_LEASE = 3;

@@ -21,6 +21,9 @@ import { PRIORITIES } from '../../kanban.constants';
 import { KanbanTransport, type TransportSettings, type TransportStatus } from '../../transport';
 import { domainError, priorityError } from '../../validation';
 import { RabbitMqConnection } from './rabbitmq-connection';
+import { RabbitMqFleetMembership } from './rabbitmq-fleet-membership';
+import { RabbitMqLeaseLeadership } from './rabbitmq-lease-leadership';
+import type { FleetCoordination, FleetSettings } from '../../transport/fleet-membership.interface';
 import { RabbitMqControlChannel } from './rabbitmq-control-channel';
 import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
@@ -101,6 +104,9 @@ export class RabbitMqTransport extends KanbanTransport {
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
+  /** The publishing connection while it is open: the fleet's channels live on it, as the relay's do. */
+  private publishingModel?: ChannelModel;
+  private fleet?: { membership: RabbitMqFleetMembership; leadership: RabbitMqLeaseLeadership };
 
   /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://, or a releaseIdleAfterMs that is not > 0. */
   constructor(
@@ -154,6 +160,26 @@ export class RabbitMqTransport extends KanbanTransport {
       this.logger,
       releaseIdleAfterMs,
     );
+  }
+
+  /**
+   * The fleet as heartbeats on a fanout exchange, each instance reading them from its own queue;
+   * the coordinator lease as an exclusive queue the broker deletes with its holder's connection
+   * (see rabbitmq-fleet-membership.ts, rabbitmq-lease-leadership.ts). One per transport: later
+   * calls get the first one.
+   */
+  override fleetCoordination(settings: FleetSettings): FleetCoordination {
+    if (!this.fleet) {
+      this.fleet = {
+        membership: new RabbitMqFleetMembership(this.names, settings.memberTtlMs, this.logger),
+        leadership: new RabbitMqLeaseLeadership(this.names.coordinatorLeaderQueue, 'Coordinator leadership', settings.leaseMs, this.logger),
+      };
+      if (this.publishingModel) {
+        this.fleet.membership.attach(this.publishingModel);
+        this.fleet.leadership.attach(this.publishingModel);
+      }
+    }
+    return this.fleet;
   }
 
   /**
@@ -486,12 +512,16 @@ export class RabbitMqTransport extends KanbanTransport {
     this.publisher.attach(model);
     this.publishTrouble = undefined;
     this.refreshStatus();
+    this.publishingModel = model;
+    this.fleet?.membership.attach(model);
+    this.fleet?.leadership.attach(model);
     await this.controlChannel.attach(model);
   }
 
   private onPublishingDisconnected(reason: string): void {
     this.publisher.detach();
     this.controlChannel.detach();
+    this.detachFleet();
     // A new connection starts unblocked; the broker says so again if the alarm is still on.
     this.blockedBy = undefined;
     this.publishTrouble = `publishing connection lost (${reason}); reconnecting`;
@@ -530,10 +560,17 @@ export class RabbitMqTransport extends KanbanTransport {
     this.holdings.clear();
   }
 
-  /** The relay lets go of the connection first, so the close it causes is not reported as a failure. */
+  /** The relay and the fleet let go of the connection first, so the close it causes is not reported as a failure. */
   private closeConnections(): Promise<unknown> {
     this.controlChannel.detach();
+    this.detachFleet();
     return Promise.all([this.consuming.close(), this.publishing.close()]);
+  }
+
+  private detachFleet(): void {
+    this.publishingModel = undefined;
+    this.fleet?.membership.detach();
+    this.fleet?.leadership.detach();
   }
 
   /**
