@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { replayIdempotencyKey, type KanbanTransport, type TransportSettings } from '../../libs/kanban/src/transport';
+import { replayIdempotencyKey, type FleetInstance, type KanbanTransport, type TransportSettings } from '../../libs/kanban/src/transport';
 import type { ScheduleDefinition } from '../../libs/kanban/src/scheduler/schedule-coordination.interface';
 import { isMalformed, type DeadLetter, type Delivery, type MalformedDelivery, type Priority } from '../../libs/kanban/src/interfaces';
 import { DeadLetterNotFoundError, LeaseExpiredError, QueueFullError } from '../../libs/kanban/src/errors';
@@ -43,6 +43,8 @@ export interface ContractHarness {
 
 const DOMAIN = 'orders';
 const SCHEDULE_LEASE_MS = 2_000;
+/** Long enough that a record does not lapse during the test, short enough for a lease that is taken at once. */
+const FLEET_SETTINGS = { memberTtlMs: 60_000, leaseMs: 2_000 };
 const QUEUE = { domain: DOMAIN, priority: 'normal' } as const;
 
 const PULL_SIZE = contractSettings().workerPullSize;
@@ -841,6 +843,28 @@ export function describeTransportContract(name: string, harness: ContractHarness
         expect(leadership.epoch).toBe(1);
         await leadership.close();
         expect(leadership.isLeader()).toBe(false);
+      });
+    });
+
+    describe('fleet coordination (optional hook)', () => {
+      it('lists an announced instance until it leaves, and makes the one instance competing for the coordinator lease its leader', async () => {
+        const transport = await harness.create(contractSettings());
+        const fleet = transport.fleetCoordination(FLEET_SETTINGS);
+        // A transport without the hook is a fleet of one: nothing to check here.
+        if (!fleet) return;
+        const instance: FleetInstance = { id: `contract${Date.now()}`, host: 'contract-host', pid: 4242, started_at: 1, current_workers: 2, target_workers: 3, draining: false, broker: { active: transport.broker, state: 'up' }, last_sample: { depth: 5, at: 2 }, sweep_leader: false, announced_at: 3 };
+
+        await fleet.membership.announce(instance);
+        const listed = await eventually('the announced instance', async () => (await fleet.membership.members()).find((member) => member.id === instance.id));
+        await fleet.membership.leave(instance.id);
+        const afterLeaving = (await fleet.membership.members()).map((member) => member.id);
+        fleet.leadership.start();
+        await eventually('the coordinator lease', async () => (fleet.leadership.isLeader() ? true : undefined));
+        await fleet.leadership.close();
+
+        expect(listed).toEqual(instance);
+        expect(afterLeaving).not.toContain(instance.id);
+        expect(fleet.leadership.isLeader()).toBe(false);
       });
     });
   });

@@ -1,10 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Type } from '@nestjs/common';
 import { KanbanHandler, type KanbanModuleOptions } from '@tps/kanban';
-import { waitFor } from '../harness';
-import { createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from '../library/support/kanban-test-app';
+import { rabbitmqBroker, waitFor } from '../harness';
+import { createKanbanTestApp, inFuture, namespace, type KanbanTestApp, type KanbanTestAppOptions } from '../library/support/kanban-test-app';
 
-const WORK = namespace.domain('fleet-work');
-const SPARE = namespace.domain('fleet-spare');
 const INSTANCES = 3;
 const BACKLOG = 120;
 const DEPTH_PER_WORKER = 10;
@@ -27,12 +25,16 @@ const FLEET_OPTIONS: KanbanModuleOptions = {
 let openGate: () => void = () => undefined;
 let gate = new Promise<void>((resolve) => (openGate = resolve));
 
-@Injectable()
-class GatedConsumer {
-  @KanbanHandler({ priority: 'normal', domain: WORK })
-  async handle(): Promise<void> {
-    await gate;
+/** A consumer of `domain` whose handler waits for the gate; one domain per fleet, as NATS and failover share the stream prefix. */
+function gatedConsumer(domain: string): Type {
+  @Injectable()
+  class GatedConsumer {
+    @KanbanHandler({ priority: 'normal', domain })
+    async handle(): Promise<void> {
+      await gate;
+    }
   }
+  return GatedConsumer;
 }
 
 async function sweepsOf(app: KanbanTestApp): Promise<number> {
@@ -49,19 +51,19 @@ function fleetAgrees(apps: KanbanTestApp[]): boolean {
   });
 }
 
-/** What one instance alone would run for the backlog ready now on the broker. */
-async function soloTarget(app: KanbanTestApp): Promise<number> {
-  const ready = (await app.queue.depth()).filter((row) => row.domain === WORK).reduce((sum, row) => sum + row.ready, 0);
+/** What one instance alone would run for the backlog of `domain` ready now on the broker. */
+async function soloTarget(app: KanbanTestApp, domain: string): Promise<number> {
+  const ready = (await app.queue.depth()).filter((row) => row.domain === domain).reduce((sum, row) => sum + row.ready, 0);
   return Math.min(MAX_WORKERS, Math.max(1, Math.ceil(ready / DEPTH_PER_WORKER)));
 }
 
 /** Resolves with the targets once they hold steady across the apps, add up to the solo target and are running. */
-async function settledTargets(apps: KanbanTestApp[]): Promise<{ targets: number[]; solo: number }> {
+async function settledTargets(apps: KanbanTestApp[], domain: string): Promise<{ targets: number[]; solo: number }> {
   return waitFor(
     async () => {
       const healths = apps.map((app) => app.coordinator.getHealth());
       const targets = healths.map((health) => health.target_workers);
-      const solo = await soloTarget(apps[0]);
+      const solo = await soloTarget(apps[0], domain);
       const running = healths.every((health) => health.current_workers === health.target_workers);
       return running && targets.reduce((a, b) => a + b, 0) === solo ? { targets, solo } : undefined;
     },
@@ -69,13 +71,22 @@ async function settledTargets(apps: KanbanTestApp[]): Promise<{ targets: number[
   );
 }
 
-describe.each(['nats', 'rabbitmq'] as const)('the coordinator as a fleet of three instances (%s)', (transport) => {
+/** Each fleet's apps: the broker alone, or the failover pair (NATS primary, RabbitMQ fallback). */
+const FLEETS: Record<string, () => KanbanTestAppOptions> = {
+  nats: () => ({ transport: 'nats', options: FLEET_OPTIONS }),
+  rabbitmq: () => ({ transport: 'rabbitmq', options: FLEET_OPTIONS }),
+  failover: () => ({ transport: 'nats', options: { ...FLEET_OPTIONS, rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } } }),
+};
+
+describe.each(Object.entries(FLEETS))('the coordinator as a fleet of three instances (%s)', (name, fleet) => {
+  const WORK = namespace.domain(`work-${name}`);
+  const SPARE = namespace.domain(`spare-${name}`);
   let apps: KanbanTestApp[] = [];
   let drained: Promise<void> | undefined;
 
   beforeAll(async () => {
     gate = new Promise<void>((resolve) => (openGate = resolve));
-    apps = await Promise.all(Array.from({ length: INSTANCES }, () => createKanbanTestApp({ transport, providers: [GatedConsumer], options: FLEET_OPTIONS })));
+    apps = await Promise.all(Array.from({ length: INSTANCES }, () => createKanbanTestApp({ ...fleet(), providers: [gatedConsumer(WORK)] })));
   }, 60_000);
 
   afterAll(async () => {
@@ -108,7 +119,7 @@ describe.each(['nats', 'rabbitmq'] as const)('the coordinator as a fleet of thre
     await Promise.all(Array.from({ length: BACKLOG }, (_, i) => apps[i % INSTANCES].queue.publish({ priority: 'normal', domain: WORK, payload: i, deadline: inFuture(600_000) })));
 
     // Act
-    const { targets, solo } = await settledTargets(apps);
+    const { targets, solo } = await settledTargets(apps, WORK);
 
     // Assert
     expect(solo).toBeGreaterThanOrEqual(INSTANCES);
@@ -124,7 +135,7 @@ describe.each(['nats', 'rabbitmq'] as const)('the coordinator as a fleet of thre
     // Act
     drained = leaves.coordinator.drainQueue();
     await waitFor(() => fleetAgrees([stays, alsoStays]), { timeoutMs: 10_000, intervalMs: 20, description: 'two instances agreeing on the fleet' });
-    const { targets, solo } = await settledTargets([stays, alsoStays]);
+    const { targets, solo } = await settledTargets([stays, alsoStays], WORK);
     const receipt = await stays.queue.publish({ priority: 'normal', domain: SPARE, payload: 'after the drain', deadline: inFuture() });
     const [delivery] = await waitFor(async () => {
       const pulled = await alsoStays.queue.pull({ domain: SPARE, max: 1, waitMs: 500 });

@@ -8,7 +8,11 @@ export class CoordinatorController {
 
   constructor(private readonly coordinator: KanbanCoordinator) {}
 
-  /** The spec's shape: current_workers, target_workers, queue_depth_samples, queue_draining, timestamp. */
+  /**
+   * The spec's shape for this instance (current_workers, target_workers, queue_depth_samples,
+   * queue_draining, timestamp) and `fleet`: the live instances, the sweep leader, total workers
+   * and depth, as the coordinator last read them (no broker call per request).
+   */
   @Get('health')
   health(): CoordinatorHealth {
     return this.coordinator.getHealth();

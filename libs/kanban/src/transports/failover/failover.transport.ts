@@ -19,6 +19,8 @@ import { listChained } from './chained-dead-letters';
 import { OutboxForwarder } from './outbox-forwarder';
 import type { OutboxStore } from './outbox-store';
 import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
+import type { FleetCoordination, FleetSettings } from '../../transport/fleet-membership.interface';
+import { failoverFleet } from './failover-fleet';
 
 export interface FailoverOptions {
   /**
@@ -205,6 +207,14 @@ export class FailoverTransport extends KanbanTransport {
    */
   override scheduleCoordination(leaseMs: number): ScheduleCoordination | undefined {
     return this.primary.transport.scheduleCoordination(leaseMs);
+  }
+
+  /** The fleet and its coordinator lease on both brokers, read from the primary while it is available (see failover-fleet.ts). */
+  override fleetCoordination(settings: FleetSettings): FleetCoordination | undefined {
+    const primary = this.primary.transport.fleetCoordination(settings);
+    const fallback = this.fallback.transport.fleetCoordination(settings);
+    if (!primary || !fallback) return primary ?? fallback;
+    return failoverFleet(primary, fallback, () => this.primary.isAvailable);
   }
 
   /** The first available broker that takes the item, primary first; undefined when none did. */
