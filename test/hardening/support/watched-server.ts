@@ -4,8 +4,8 @@ import { NatsSpy, type SpiedMessage } from './nats-spy';
 import { startServer, type ServerUnderTest } from './server-under-test';
 
 const SENTINEL_DOMAIN = 'sentinel';
-/** What the server sends on its own every second whatever the requests: the schedule mirror and the schedule leadership lease. */
-const SCHEDULE_TRAFFIC = /^(\$JS\.API\.[A-Z.]+\.KANBAN_SCHEDULE(S|_LEADER)(\.|$)|kanban\.schedules\.|kanban\.schedule-leader$)/;
+/** What the server sends on its own whatever the requests: the schedule mirror, the schedule and coordinator leadership leases, the fleet announcement. */
+const SCHEDULE_TRAFFIC = /^(\$JS\.API\.[A-Z.]+\.KANBAN_(SCHEDULES|SCHEDULE_LEADER|COORDINATOR_LEADER|FLEET)(\.|$)|kanban\.schedules\.|kanban\.(schedule|coordinator)-leader$|kanban\.fleet\.)/;
 
 /** Drops the schedule traffic, its replies and its audit advisories; everything a request made the server send stays. */
 function withoutScheduleTraffic(messages: SpiedMessage[]): SpiedMessage[] {
