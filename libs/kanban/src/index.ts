@@ -14,6 +14,8 @@ export * from './errors';
 export { resolveKanbanOptions, transportSettingsFrom } from './kanban-options';
 export { KanbanTransport, type TransportSettings, type TransportState, type TransportStatus } from './transport/kanban-transport';
 export type { ControlChannel, ControlHandler } from './transport/control-channel.interface';
+export type { FleetCoordination, FleetInstance, FleetMembership, FleetSettings } from './transport/fleet-membership.interface';
+export type { LeaseLeadership } from './transport/lease-leadership.interface';
 // From its file, not the folder's index: that one also re-exports the schema, whose declarations need better-sqlite3's types.
 export { EmbeddedTransport } from './transports/embedded/embedded.transport';
 export { NatsTransport } from './transports/nats';

@@ -1,4 +1,3 @@
 export * from './kanban-coordinator';
 export * from './coordinator-health.interface';
 export * from './coordinator.module';
-export * from './coordinator.constants';
