@@ -56,7 +56,8 @@ export class RabbitMqFleetMembership implements FleetMembership {
     this.seen.delete(id);
     if (!channel) return;
     this.publish(channel, { type: 'leave', id });
-    await channel.close();
+    // The leave is on its way; a channel that fails to close goes with the connection.
+    await channel.close().catch((error: unknown) => this.logger.warn(`RabbitMQ fleet channel not closed after leaving: ${(error as Error).message}`));
   }
 
   /** The channel with this instance's queue bound and consumed, opened once per connection. */
