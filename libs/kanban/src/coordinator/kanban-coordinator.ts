@@ -11,10 +11,11 @@ import { KanbanWorkerPool } from '../worker/kanban-worker-pool';
 import type { DiscoveredHandler } from '../worker/kanban-handler.explorer';
 import { CanaryTracker } from '../canary/canary-tracker';
 import { SettleRelay } from '../relay/settle-relay';
-import type { FleetCoordination, FleetInstance } from '../transport/fleet-membership.interface';
-import type { CoordinatorHealth, FleetHealth } from './coordinator-health.interface';
+import type { FleetInstance } from '../transport/fleet-membership.interface';
+import type { CoordinatorHealth } from './coordinator-health.interface';
 import { FLEET_MEMBER_TTL_ROUNDS } from './coordinator.constants';
 import { fleetShare } from './fleet-share';
+import { FleetView } from './fleet-view';
 
 /**
  * Watches the queues every coordinatorCheckIntervalMs: samples depth, announces this instance to
@@ -32,13 +33,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private checking?: Promise<void>;
   private manualTarget?: number;
   private draining?: Promise<void>;
-  /** Undefined when the transport keeps no fleet (embedded, custom): the fleet is this instance. */
-  private readonly fleet?: FleetCoordination;
-  /** The other instances as last read from the broker; this one is added from its own figures. */
-  private others: FleetInstance[] = [];
-  /** Only the first failed fleet read of a streak is logged, not one per round while the broker is away. */
-  private fleetFailing = false;
-  private leftFleet = false;
+  private readonly fleet: FleetView;
   private readonly shrinking = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
 
@@ -51,17 +46,18 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
     private readonly relay: SettleRelay,
   ) {
-    this.fleet = transport.fleetCoordination({ memberTtlMs: FLEET_MEMBER_TTL_ROUNDS * options.coordinatorCheckIntervalMs, leaseMs: options.coordinatorLeaseMs });
+    const coordination = transport.fleetCoordination({ memberTtlMs: FLEET_MEMBER_TTL_ROUNDS * options.coordinatorCheckIntervalMs, leaseMs: options.coordinatorLeaseMs });
+    this.fleet = new FleetView(relay.holder, coordination, this.logger);
   }
 
   onApplicationBootstrap(): void {
-    this.fleet?.leadership.start();
+    this.fleet.start();
     this.timer = setInterval(() => void this.check(), this.options.coordinatorCheckIntervalMs);
     this.timer.unref();
     // Readers of the samples (health, GET /queues) and the other instances get real figures from the start, not after a first interval.
     this.checking = this.sampleDepth()
       .catch((error: unknown) => this.logger.error(`First depth sample failed: ${(error as Error).message}`))
-      .then(() => this.refreshFleet())
+      .then(() => this.fleet.refresh(this.selfRecord()))
       .finally(() => (this.checking = undefined));
   }
 
@@ -94,14 +90,13 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       broker: { active: status.active, state: status.state },
       open_circuit_breakers: this.pool.status().filter((w) => w.state === 'open' || w.state === 'half_open').length,
       canaries: this.canaries.results(),
-      fleet: this.fleetHealth(),
+      fleet: this.fleet.health(this.selfRecord(), this.samples.at(-1) ?? null),
     };
   }
 
   /** True while this instance sweeps stalled items for the fleet (it holds the coordinator lease, or it is the fleet alone). */
   isSweepLeader(): boolean {
-    if (this.leftFleet) return false;
-    return this.fleet ? this.fleet.leadership.isLeader() : true;
+    return this.fleet.isSweepLeader();
   }
 
   /**
@@ -142,7 +137,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       this.queue.stopIntake();
       clearInterval(this.timer);
       await this.checking;
-      await this.leaveFleet();
+      await this.fleet.leave();
       await Promise.all([this.pool.stopAll(), ...this.shrinking]);
       this.logger.log('Drained: in-flight work finished and workers stopped');
     })();
@@ -159,7 +154,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private async runCheck(): Promise<void> {
     try {
       await this.sampleDepth();
-      await this.refreshFleet();
+      await this.fleet.refresh(this.selfRecord());
       if (this.isSweepLeader()) {
         await this.queue.sweepStalled();
         this.metrics.stalledSweeps.inc();
@@ -168,33 +163,6 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     } catch (error) {
       this.logger.error(`Coordinator check failed: ${(error as Error).message}`);
     }
-  }
-
-  /** Announces this instance and reads the others back; on a failure the last view stays and the next round tries again. */
-  private async refreshFleet(): Promise<void> {
-    if (!this.fleet || this.leftFleet) return;
-    try {
-      await this.fleet.membership.announce(this.selfRecord());
-      const members = await this.fleet.membership.members();
-      this.others = members.filter((member) => member.id !== this.relay.holder);
-      if (this.fleetFailing) this.logger.log('Fleet membership readable again');
-      this.fleetFailing = false;
-    } catch (error) {
-      if (!this.fleetFailing) this.logger.warn(`Fleet membership unavailable (autoscaling on the last view of ${this.others.length + 1} instance(s)): ${(error as Error).message}`);
-      this.fleetFailing = true;
-    }
-  }
-
-  private async leaveFleet(): Promise<void> {
-    if (!this.fleet || this.leftFleet) return;
-    this.leftFleet = true;
-    try {
-      await this.fleet.membership.leave(this.relay.holder);
-    } catch (error) {
-      this.logger.warn(`Fleet membership not withdrawn (it lapses after ${FLEET_MEMBER_TTL_ROUNDS} rounds): ${(error as Error).message}`);
-    }
-    await this.fleet.leadership.close();
-    this.logger.log(`Left the fleet: ${this.others.length} other instance(s) take over`);
   }
 
   /** What this instance announces: its own figures, read now. */
@@ -214,21 +182,6 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       sweep_leader: this.isSweepLeader(),
       announced_at: Date.now(),
     };
-  }
-
-  private fleetHealth(): FleetHealth {
-    const instances = this.leftFleet ? [...this.others] : [this.selfRecord(), ...this.others];
-    return {
-      instances,
-      sweep_leader: instances.find((instance) => instance.sweep_leader)?.id ?? null,
-      total_workers: instances.reduce((sum, instance) => sum + instance.current_workers, 0),
-      depth: this.samples.at(-1) ?? null,
-    };
-  }
-
-  /** Ids of the instances sharing the work: the live, non-draining ones, this one included. */
-  private sharingIds(): string[] {
-    return [this.relay.holder, ...this.others.filter((member) => !member.draining).map((member) => member.id)];
   }
 
   private async sampleDepth(): Promise<void> {
@@ -291,7 +244,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
       .filter((q) => q.domain === handler.domain && (!handler.priority || q.priority === handler.priority))
       .reduce((sum, q) => sum + q.ready, 0);
     const { minWorkers, maxWorkers, scaleUpDepthPerWorker } = this.options;
-    const share = fleetShare(Math.ceil(backlog / scaleUpDepthPerWorker), this.sharingIds(), this.relay.holder);
+    const share = fleetShare(Math.ceil(backlog / scaleUpDepthPerWorker), this.fleet.sharingIds(), this.relay.holder);
     return { wanted: Math.min(maxWorkers, Math.max(minWorkers, 1, share)), backlog };
   }
 }
