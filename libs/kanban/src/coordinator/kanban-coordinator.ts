@@ -36,6 +36,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private readonly fleet: FleetView;
   private readonly shrinking = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
+  private readonly host = hostname();
 
   constructor(
     private readonly queue: KanbanQueue,
@@ -171,7 +172,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
     const depth = this.samples.at(-1);
     return {
       id: this.relay.holder,
-      host: hostname(),
+      host: this.host,
       pid: process.pid,
       started_at: this.startedAt,
       current_workers: this.pool.currentWorkers(),
