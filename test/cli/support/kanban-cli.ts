@@ -1,0 +1,36 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const REPO = resolve(__dirname, '../../..');
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+/** The file `npx kanban` runs: the bin of apps/kanban-cli/package.json. */
+export const KANBAN_BIN = join(REPO, 'apps', 'kanban-cli', 'bin', 'kanban.js');
+/** Generous: a run is one or a few HTTP calls, but the machine is shared. */
+const RUN_TIMEOUT_MS = 30_000;
+
+/** Compiles the CLI as `npm ci` does (the root `prepare` script), so the bin runs the sources under test. */
+export function buildCli(): void {
+  execFileSync(process.execPath, [TSC, '-p', join(REPO, 'apps', 'kanban-cli', 'tsconfig.app.json')], { cwd: REPO, stdio: 'pipe' });
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `kanban …args` as a child process with exactly `env` (plus PATH): a token or URL in the
+ * developer's own environment never leaks into a test.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((done) => {
+    execFile(process.execPath, [KANBAN_BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, timeout: RUN_TIMEOUT_MS }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The CLI's documented exit codes (apps/kanban-cli/README.md), restated here so a change to them fails a test. */
+export const EXIT = { ok: 0, usage: 1, notFound: 2, auth: 3, unavailable: 4, rejected: 5 } as const;
