@@ -1,0 +1,57 @@
+import type { CliError } from '../errors';
+import type { CliIo } from './cli-io.interface';
+
+const REDACTED = '***';
+
+/**
+ * Everything the CLI prints goes through here: results to stdout (a table, or JSON with `--json`),
+ * notes, progress and errors to stderr. The token is masked in every line, whatever its source.
+ */
+export class Output {
+  constructor(
+    private readonly io: CliIo,
+    readonly json: boolean,
+    private readonly secret?: string,
+  ) {}
+
+  /** The command's answer: `value` as JSON with `--json`, else the human rendering. */
+  result(value: unknown, human: () => string): void {
+    this.write(this.io.stdout, this.json ? JSON.stringify(value, null, 2) : human());
+  }
+
+  /** One compact JSON line (a frame of `top --json`). */
+  jsonLine(value: unknown): void {
+    this.write(this.io.stdout, JSON.stringify(value));
+  }
+
+  /** Text for people on stdout, as it is (help, frames). */
+  text(text: string): void {
+    this.write(this.io.stdout, text);
+  }
+
+  /** A note beside the result, on stderr so that stdout stays the result. */
+  note(text: string): void {
+    this.write(this.io.stderr, text);
+  }
+
+  error(error: CliError): void {
+    this.write(this.io.stderr, this.json ? JSON.stringify({ error: error.toJSON() }) : `kanban: ${error.message}`);
+  }
+
+  get stderrIsTerminal(): boolean {
+    return this.io.stderr.isTTY === true;
+  }
+
+  /** Raw text on stderr without a newline (a progress bar redrawn in place). */
+  rawNote(text: string): void {
+    this.io.stderr.write(this.redact(text));
+  }
+
+  private write(stream: NodeJS.WriteStream, text: string): void {
+    stream.write(`${this.redact(text).replace(/\n$/, '')}\n`);
+  }
+
+  private redact(text: string): string {
+    return this.secret ? text.split(this.secret).join(REDACTED) : text;
+  }
+}
