@@ -10,6 +10,6 @@ export const workersSetCommand: Command = {
   async run({ api, out, input }) {
     const count = input.parseInteger('<count>', input.onePositional('count'), 0);
     const health = await api.post<CoordinatorHealth>('/coordinator/workers', { count });
-    out.result(health, () => `workers: target ${health.target_workers} per handler, ${health.current_workers} running; autoscaling paused`);
+    out.result(health, () => `workers set to ${count} per handler: ${health.current_workers} running, ${health.target_workers} targeted in all; autoscaling paused`);
   },
 };
