@@ -19,6 +19,7 @@ type Lookup = { command: Command; rest: string[] } | { help: string; exitCode: n
 /** The command named by the leading words: `kanban dlq replay …` is ['dlq', 'replay']. */
 function lookup(argv: string[]): Lookup {
   const [first, second] = argv;
+  if (first.startsWith('-')) throw new UsageError(`unknown option ${first} before the command: kanban <command> [options]`, '');
   const single = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
   if (single) return { command: single, rest: argv.slice(1) };
   const group = COMMANDS.filter((c) => c.words.length === 2 && c.words[0] === first);
@@ -43,7 +44,7 @@ function parse(command: Command, rest: string[]): { values: Record<string, strin
 
 /**
  * Runs one command line and resolves to the exit code; every error is printed here, once, with the
- * token masked.
+ * token masked. An error that is no CliError is a bug in the CLI: reported, exit code 6.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let out = new Output(io, argv.includes('--json'));
@@ -76,7 +77,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     out = new Output(io, values.json === true, settings.token);
     return (await command.run({ api: new KanbanApiClient(settings), out, input, io })) ?? ExitCode.ok;
   } catch (error) {
-    if (!(error instanceof CliError)) throw error;
+    if (!(error instanceof CliError)) {
+      out.unexpected(error);
+      return ExitCode.serverError;
+    }
     out.error(error);
     return error.exitCode;
   }

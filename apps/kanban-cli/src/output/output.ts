@@ -38,6 +38,11 @@ export class Output {
     this.write(this.io.stderr, this.json ? JSON.stringify({ error: error.toJSON() }) : `kanban: ${error.message}`);
   }
 
+  /** A failure the CLI did not foresee: its stack helps a bug report. */
+  unexpected(error: unknown): void {
+    this.write(this.io.stderr, `kanban: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
   get stderrIsTerminal(): boolean {
     return this.io.stderr.isTTY === true;
   }
