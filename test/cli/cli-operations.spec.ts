@@ -1,6 +1,6 @@
 import { waitFor } from '../harness';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
-import { EXIT, buildCli, runCli, type CliRun } from './support/kanban-cli';
+import { EXIT, buildCli, runCli, spawnCli, type CliRun } from './support/kanban-cli';
 
 /** Short, so `/queues` (the coordinator's latest sample) shows a publish within a poll or two. */
 const SAMPLE_ENV = { KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '200' };
@@ -117,6 +117,20 @@ describe('kanban against a server on the embedded store', () => {
     const frames = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(frames).toHaveLength(2);
     expect(frames[1]).toMatchObject({ health: { open_circuit_breakers: 0 }, queues: { queues: expect.arrayContaining([expect.objectContaining({ domain, ready: 1 })]) } });
+  });
+
+  it('`kanban top` without --iterations runs until Ctrl-C (SIGINT), then exits 0', async () => {
+    const top = spawnCli(['top', '--interval', '0.2'], env);
+    try {
+      await waitFor(() => top.stdout().includes('kanban top'), { timeoutMs: QUEUES_TIMEOUT_MS, description: 'the first frame of kanban top' });
+
+      top.child.kill('SIGINT');
+      const exit = await top.exited;
+
+      expect(exit).toEqual({ code: EXIT.ok, signal: null });
+    } finally {
+      if (top.child.exitCode === null && top.child.signalCode === null) top.child.kill('SIGKILL');
+    }
   });
 
   // Last: a drain is irreversible until the server restarts.

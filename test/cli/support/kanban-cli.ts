@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -43,6 +43,22 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       done({ code, stdout, stderr });
     });
   });
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** stdout so far. */
+  stdout: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `kanban …args` and leaves it running (a `top` to interrupt), with exactly `env` (plus PATH). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [KANBAN_BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  return { child, stdout: () => stdout, exited };
 }
 
 /** The CLI's documented exit codes (apps/kanban-cli/README.md), restated here so a change to them fails a test. */
