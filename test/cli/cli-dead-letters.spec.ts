@@ -78,7 +78,9 @@ describe('kanban dlq: list, show, replay and purge dead letters against a real s
     const pulled = await server.http().post('/work/pull').send({ domain, max: BULK_LETTERS, waitMs: 5_000 }).expect(200);
 
     expect(run.code).toBe(EXIT.ok);
-    expect(run.stderr).toContain(`${BULK_LETTERS}/${BULK_LETTERS}`);
+    const progress = run.stderr.trim().split('\n').map((line) => JSON.parse(line).progress);
+    expect(progress[0]).toEqual({ action: 'replay', done: 0, total: BULK_LETTERS });
+    expect(progress.at(-1)).toEqual({ action: 'replay', done: BULK_LETTERS, total: BULK_LETTERS });
     const result = JSON.parse(run.stdout);
     expect(result.replayed.map((r: { id: string }) => r.id).sort()).toEqual([...ids].sort());
     expect(result).toMatchObject({ gone: [], remaining: 0 });
@@ -112,7 +114,7 @@ describe('kanban dlq: list, show, replay and purge dead letters against a real s
     expect(refused.stderr).toContain('--yes');
     expect(lettersAfterRefusal).toEqual(ids);
     expect(purged.code).toBe(EXIT.ok);
-    expect(purged.stderr).toContain(`${BULK_LETTERS}/${BULK_LETTERS}`);
+    expect(purged.stderr.trim().split('\n').at(-1)).toBe(`purge ${BULK_LETTERS}/${BULK_LETTERS} (100%)`);
     expect(purged.stdout).toContain(`purged ${BULK_LETTERS} of ${BULK_LETTERS}`);
     expect(await lettersOf(domain)).toEqual([]);
   });

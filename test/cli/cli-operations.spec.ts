@@ -134,18 +134,33 @@ describe('kanban against a server on the embedded store', () => {
   });
 
   // Last: a drain is irreversible until the server restarts.
-  it('drains the server: publishes are refused from then on (exit 4) and health says so', async () => {
+  it('drains the server: publishes and replays are refused from then on (exit 4), a bulk replay stops keeping every letter, and health says so', async () => {
+    const domain = server.domain('drained-letters');
+    const letters: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const item = (await server.http().post('/work').send({ priority: 'normal', domain, payload: n, deadlineMs: 60_000 }).expect(201)).body;
+      const [pulled] = (await server.http().post('/work/pull').send({ domain, waitMs: 5_000 }).expect(200)).body;
+      await server.http().post(`/work/${pulled.id}/nack`).send({ domain, lease: pulled.lease, reason: 'declined' }).expect(200);
+      letters.push(item.id);
+    }
+
     const drain = await runCli(['drain'], env);
     const publish = await runCli(['publish', '--domain', server.domain('late'), '--payload', '1'], env);
+    const replay = await runCli(['dlq', 'replay', '--all', '--domain', domain, '--json'], env);
     const health = await waitFor(async () => {
       const run = await runCli(['health'], env);
       return run.code === EXIT.unavailable ? run : undefined;
     }, { timeoutMs: QUEUES_TIMEOUT_MS, description: 'health down while draining' });
+    const kept = (await server.http().get('/dead-letters').query({ domain }).expect(200)).body.items.map((letter: { id: string }) => letter.id);
 
     expect(drain.code).toBe(EXIT.ok);
     expect(drain.stdout).toContain('draining');
     expect(publish.code).toBe(EXIT.unavailable);
     expect(publish.stderr).toContain('draining');
+    expect(replay.code).toBe(EXIT.unavailable);
+    expect(JSON.parse(replay.stdout).replayed).toEqual([]);
+    expect(JSON.parse(replay.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ error: { status: 503, code: 'draining' } });
+    expect(kept).toEqual(letters);
     expect(health.stdout).toMatch(/^status\s+error$/m);
   });
 });

@@ -5,7 +5,8 @@ const REDACTED = '***';
 
 /**
  * Everything the CLI prints goes through here: results to stdout (a table, or JSON with `--json`),
- * notes, progress and errors to stderr. The token is masked in every line, whatever its source.
+ * notes, progress and errors to stderr (with `--json`, only JSON lines). The token is masked in
+ * every line, whatever its source.
  */
 export class Output {
   constructor(
@@ -29,9 +30,14 @@ export class Output {
     this.write(this.io.stdout, text);
   }
 
-  /** A note beside the result, on stderr so that stdout stays the result. */
+  /** A note for people beside the result, on stderr; left out with `--json`, whose result says the same. */
   note(text: string): void {
-    this.write(this.io.stderr, text);
+    if (!this.json) this.write(this.io.stderr, text);
+  }
+
+  /** One compact JSON line on stderr (progress with `--json`, where every stderr line is JSON). */
+  jsonNote(value: unknown): void {
+    this.write(this.io.stderr, JSON.stringify(value));
   }
 
   error(error: CliError): void {

@@ -6,7 +6,7 @@ const LOG_STEPS = 10;
 
 /**
  * Progress of a bulk operation on stderr: a bar redrawn in place on a terminal, a line per tenth
- * otherwise (CI logs, pipes). stdout keeps only the result.
+ * otherwise (CI logs, pipes), a JSON line per tenth with `--json`. stdout keeps only the result.
  */
 export class ProgressBar {
   private done = 0;
@@ -29,13 +29,13 @@ export class ProgressBar {
 
   /** Ends the bar's line on a terminal. */
   finish(): void {
-    if (this.out.stderrIsTerminal) this.out.rawNote('\n');
+    if (this.out.stderrIsTerminal && !this.out.json) this.out.rawNote('\n');
   }
 
   private draw(): void {
     const fraction = this.total === 0 ? 1 : this.done / this.total;
     const counts = `${this.done}/${this.total} (${Math.floor(fraction * 100)}%)`;
-    if (this.out.stderrIsTerminal) {
+    if (this.out.stderrIsTerminal && !this.out.json) {
       const filled = Math.round(fraction * BAR_WIDTH);
       this.out.rawNote(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${counts}`);
       return;
@@ -43,6 +43,7 @@ export class ProgressBar {
     const step = Math.floor(fraction * LOG_STEPS);
     if (step === this.loggedStep) return;
     this.loggedStep = step;
-    this.out.note(`${this.label} ${counts}`);
+    if (this.out.json) this.out.jsonNote({ progress: { action: this.label, done: this.done, total: this.total } });
+    else this.out.note(`${this.label} ${counts}`);
   }
 }
