@@ -57,6 +57,7 @@ describe('kanban CLI: help, usage errors, tokens and exit codes', () => {
     const unknownOption = await runCli(['queues', '--colour'], env);
     const missingArgument = await runCli(['workers', 'set'], env);
     const notANumber = await runCli(['workers', 'set', 'many'], env);
+    const dotSegment = await runCli(['dlq', 'purge', '..'], { ...env, KANBAN_API_TOKEN: TOKEN });
 
     expect(unknownCommand.code).toBe(EXIT.usage);
     expect(unknownCommand.stderr).toContain('kanban dlq --help');
@@ -64,6 +65,8 @@ describe('kanban CLI: help, usage errors, tokens and exit codes', () => {
     expect(unknownOption.stderr).toContain('--colour');
     expect(missingArgument.code).toBe(EXIT.usage);
     expect(notANumber.code).toBe(EXIT.usage);
+    // `..` would resolve the URL to another route (DELETE /) instead of naming a dead letter.
+    expect(dotSegment.code).toBe(EXIT.usage);
   });
 
   it('sends KANBAN_API_TOKEN as the bearer token: without it or with a wrong one exits 3 (auth), and never prints it', async () => {

@@ -5,7 +5,8 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 /** A command's parsed options and arguments, read through typed accessors that raise UsageError. */
 export class CommandInput {
   constructor(
-    private readonly command: string,
+    /** The command's words, e.g. `dlq replay`. */
+    readonly command: string,
     private readonly values: Values,
     readonly positionals: string[],
   ) {}

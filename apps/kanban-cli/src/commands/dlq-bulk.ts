@@ -1,6 +1,6 @@
 import { ApiError } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.constants';
-import type { KanbanApiClient } from '../http';
+import { pathSegment, type KanbanApiClient } from '../http';
 import { ProgressBar, type Output } from '../output';
 import type { CommandInput } from './command-input';
 import type { OptionSpec } from './command.interface';
@@ -29,7 +29,9 @@ export async function selectDeadLetters(api: KanbanApiClient, input: CommandInpu
   if (!input.flag('all')) {
     if (input.positionals.length === 0) throw input.usage('name the dead letters by id, or give --all');
     if (input.string('domain') !== undefined || input.string('reason') !== undefined) throw input.usage('--domain and --reason select with --all');
-    return { ids: [...new Set(input.positionals)], all: false };
+    const ids = [...new Set(input.positionals)];
+    for (const id of ids) pathSegment(id, 'dead letter id', input.command);
+    return { ids, all: false };
   }
   if (input.positionals.length > 0) throw input.usage('give ids or --all, not both');
   const letters = await allDeadLetters(api, { domain: input.string('domain'), reason: input.string('reason') });

@@ -1,3 +1,4 @@
+import { pathSegment } from '../http';
 import type { Command } from './command.interface';
 import { SELECTION_OPTIONS, bulkExitCode, progressFor, runBulk, selectDeadLetters } from './dlq-bulk';
 
@@ -16,7 +17,7 @@ export const dlqPurgeCommand: Command = {
     const outcome = await runBulk(
       selection.ids,
       async (id) => {
-        await api.delete(`/dead-letters/${encodeURIComponent(id)}`);
+        await api.delete(`/dead-letters/${pathSegment(id, 'dead letter id', 'dlq purge')}`);
         return id;
       },
       progressFor(out, selection, 'purge'),

@@ -1,3 +1,4 @@
+import { pathSegment } from '../http';
 import { renderTable } from '../output';
 import type { Command } from './command.interface';
 import { SELECTION_OPTIONS, bulkExitCode, progressFor, runBulk, selectDeadLetters } from './dlq-bulk';
@@ -21,7 +22,7 @@ export const dlqReplayCommand: Command = {
     const outcome = await runBulk(
       selection.ids,
       async (id): Promise<Replayed> => {
-        const receipt = await api.post<{ id: string; broker: string }>(`/dead-letters/${encodeURIComponent(id)}/replay`);
+        const receipt = await api.post<{ id: string; broker: string }>(`/dead-letters/${pathSegment(id, 'dead letter id', 'dlq replay')}/replay`);
         return { id, itemId: receipt.id, broker: receipt.broker };
       },
       progressFor(out, selection, 'replay'),

@@ -1,3 +1,4 @@
+import { pathSegment } from '../http';
 import { formatTime, renderFields } from '../output';
 import type { Command } from './command.interface';
 import type { DeadLetter } from './dlq-views';
@@ -25,7 +26,7 @@ export const dlqShowCommand: Command = {
   options: {},
   async run({ api, out, input }) {
     const id = input.onePositional('dead letter id');
-    const letter = await api.get<DeadLetter>(`/dead-letters/${encodeURIComponent(id)}`);
+    const letter = await api.get<DeadLetter>(`/dead-letters/${pathSegment(id, 'dead letter id', 'dlq show')}`);
     out.result(letter, () => details(letter));
   },
 };

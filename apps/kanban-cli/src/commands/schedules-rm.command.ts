@@ -1,3 +1,4 @@
+import { pathSegment } from '../http';
 import type { Command } from './command.interface';
 
 export const schedulesRmCommand: Command = {
@@ -8,7 +9,7 @@ export const schedulesRmCommand: Command = {
   options: {},
   async run({ api, out, input }) {
     const jobId = input.onePositional('jobId');
-    await api.delete(`/schedules/${encodeURIComponent(jobId)}`);
+    await api.delete(`/schedules/${pathSegment(jobId, 'jobId', 'schedules rm')}`);
     out.result({ jobId, removed: true }, () => `removed ${jobId}`);
   },
 };

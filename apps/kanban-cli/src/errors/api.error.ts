@@ -18,7 +18,7 @@ function exitCodeOf(status: number): ExitCodeValue {
 }
 
 function describe(status: number, body: ApiErrorBody): string {
-  const message = Array.isArray(body.message) ? body.message.join('; ') : (body.message ?? `HTTP ${status}`);
+  const message = Array.isArray(body.message) ? body.message.join('; ') : (body.message ?? 'an error without a kanban error body');
   return `${message} (${status}${body.code ? ` ${body.code}` : ''})`;
 }
 

@@ -68,6 +68,7 @@ export class KanbanApiClient {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
 
     let response: Response;
+    let body: Body;
     try {
       response = await fetch(url, {
         method,
@@ -75,10 +76,10 @@ export class KanbanApiClient {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
+      body = await readBody(response);
     } catch (error) {
       throw new ServerUnreachableError(this.displayUrl, reasonOf(error, this.settings.timeoutMs));
     }
-    const body = await readBody(response);
     if (response.ok || options.acceptStatuses?.includes(response.status)) {
       if (!body.readable) throw new UnreadableAnswerError(`${method} ${url.pathname}`, response.status);
       return { status: response.status, body: body.value as T };
