@@ -1,3 +1,4 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '../harness';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
 import { EXIT, buildCli, runCli } from './support/kanban-cli';
@@ -109,6 +110,23 @@ describe('kanban CLI: help, usage errors, tokens and exit codes', () => {
     expect(run.code).toBe(EXIT.rejected);
     expect(run.stderr).toContain('domain');
     expect(run.stderr).toContain('priority');
+  });
+
+  it('exits 4 (unavailable) after --timeout-ms when the server accepts but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((listening) => silent.listen(0, '127.0.0.1', listening));
+    const { port } = silent.address() as { port: number };
+
+    try {
+      const run = await runCli(['queues', '--url', `http://127.0.0.1:${port}`, '--timeout-ms', '300']);
+
+      expect(run.code).toBe(EXIT.unavailable);
+      expect(run.stderr).toContain('no answer within 300 ms');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((closed) => silent.close(closed));
+    }
   });
 
   it('exits 4 (unavailable) when nothing listens at --url', async () => {

@@ -1,4 +1,4 @@
-/** The process's streams and environment, passed in so that nothing else reaches for `process`. */
+/** The streams and environment a command line runs with: the process's own, handed down from main.ts. */
 export interface CliIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
