@@ -1,6 +1,7 @@
 import { pathSegment } from '../http';
 import type { Command } from './command.interface';
-import { SELECTION_OPTIONS, bulkExitCode, progressFor, runBulk, selectDeadLetters } from './dlq-bulk';
+import { bulkExitCode, progressFor, runBulk } from './dlq-bulk';
+import { SELECTION_OPTIONS, selectDeadLetters } from './dlq-selection';
 
 export const dlqPurgeCommand: Command = {
   words: ['dlq', 'purge'],

@@ -1,7 +1,8 @@
 import { pathSegment } from '../http';
 import { renderTable } from '../output';
 import type { Command } from './command.interface';
-import { SELECTION_OPTIONS, bulkExitCode, progressFor, runBulk, selectDeadLetters } from './dlq-bulk';
+import { bulkExitCode, progressFor, runBulk } from './dlq-bulk';
+import { SELECTION_OPTIONS, selectDeadLetters } from './dlq-selection';
 
 interface Replayed {
   /** The dead letter's id. */
