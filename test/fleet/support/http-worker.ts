@@ -49,9 +49,9 @@ export class HttpWorker {
     this.stopping = true;
   }
 
-  /** Pulls and works until stopped. */
+  /** Pulls and works until stopped (or no instance is left). */
   async run(): Promise<void> {
-    while (!this.stopping) {
+    while (!this.stopping && this.fleet.live().length > 0) {
       const at = this.fleet.pick();
       let answer: HttpAnswer<PulledItem[]>;
       try {
@@ -64,11 +64,9 @@ export class HttpWorker {
         this.book.unexpected.push(`pull at ${at.name}: ${answer.status} ${JSON.stringify(answer.body)}`);
         continue;
       }
+      // Worked side by side, so the time a lease is held does not grow with the batch.
       this.held = answer.body.length;
-      for (const item of answer.body) {
-        await this.work(this.book.issue(item, at));
-        this.held--;
-      }
+      await Promise.all(answer.body.map((item) => this.work(this.book.issue(item, at)).finally(() => this.held--)));
     }
   }
 

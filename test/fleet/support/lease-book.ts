@@ -16,6 +16,8 @@ export type SettleOp = 'ack' | 'retry' | 'extend';
 export interface LeaseRecord {
   item: PulledItem;
   holder: FleetInstance;
+  /** performance.now() when the worker got it. */
+  at: number;
   /** An ack or retry of it was answered 200: the item left this delivery. */
   settled: boolean;
 }
@@ -54,7 +56,7 @@ export class LeaseBook {
   private lastDelivery = 0;
 
   issue(item: PulledItem, holder: FleetInstance): LeaseRecord {
-    const lease = { item, holder, settled: false };
+    const lease = { item, holder, at: performance.now(), settled: false };
     this.leases.push(lease);
     this.lastDelivery = Date.now();
     return lease;
