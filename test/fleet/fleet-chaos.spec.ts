@@ -15,14 +15,16 @@ import { LeaseBook, type SettleRecord } from './support/lease-book';
 
 const INSTANCES = 3;
 const WORKERS = 8;
-const ITEMS = 240;
-const PUBLISH_RATE_PER_SECOND = 30;
+const ITEMS = 180;
+const PUBLISH_RATE_PER_SECOND = 24;
 const PUBLISH_IN_FLIGHT = 16;
 /** The victim is killed once this many items were processed, while a worker is on one of its leases and a settle is being relayed to it. */
 const KILL_AFTER_PROCESSED = 40;
-const KILL_TIMEOUT_MS = 30_000;
+/** Bounds for a loaded two-CPU machine (three servers, eight workers, the brokers), not expected durations. */
+const KILL_TIMEOUT_MS = 60_000;
 /** The dead instance's leases come back after the lease (NATS: the consumer's ack wait, 11 s here); RabbitMQ requeues them at once. */
-const DRAIN_TIMEOUT_MS = 40_000;
+const DRAIN_TIMEOUT_MS = 90_000;
+const CASE_TIMEOUT_MS = 300_000;
 const ITEM_DEADLINE_MS = 600_000;
 
 /**
@@ -40,9 +42,9 @@ const SERVER_ENV = {
 };
 
 /** Most items are acked; a tenth of first attempts are retried, a tenth of items are extended first; every settle goes to another instance than the holder. */
-const PLAN: Omit<WorkerPlan, 'domain'> = { pullMax: 4, pullWaitMs: 500, workMinMs: 5, workMaxMs: 40, retryShare: 0.1, retryDelayMs: 200, extendShare: 0.1 };
+const PLAN: Omit<WorkerPlan, 'domain'> = { pullMax: 4, pullWaitMs: 500, workMinMs: 5, workMaxMs: 80, retryShare: 0.1, retryDelayMs: 200, extendShare: 0.1 };
 
-const BROKERS: Record<string, (namespace: TestNamespace) => Omit<FleetServerConfig, 'env'> & { env: Record<string, string> }> = {
+const BROKERS: Record<string, (namespace: TestNamespace) => FleetServerConfig> = {
   nats: (namespace) => ({ env: { KANBAN_NATS_SERVERS: natsBroker().url }, streamPrefix: namespace.streamPrefix }),
   rabbitmq: (namespace) => ({ env: { KANBAN_RABBITMQ_URL: rabbitmqBroker().url }, queuePrefix: namespace.queuePrefix }),
 };
@@ -174,5 +176,5 @@ describe.each(Object.keys(BROKERS))('fleet chaos: kill -9 of one of three server
     expect(sentToDeadHolder.length).toBeGreaterThan(0);
     expect(sentToDeadHolder.filter((record) => !refusedAsDead(record)).map((record) => `${record.op} ${record.lease.item.payload.key}: ${record.status} ${record.code}`)).toEqual([]);
     expect({ processedAfterAck200: book.processedAfterAck200(), ackedTwice: book.ackedTwice() }).toEqual({ processedAfterAck200: [], ackedTwice: [] });
-  }, 150_000);
+  }, CASE_TIMEOUT_MS);
 });
