@@ -146,6 +146,9 @@ describe.each(Object.keys(BROKERS))('fleet chaos: kill -9 of one of three server
     // Assert
     // What the victim held at the kill: each lease it handed out (some reached their worker only after the kill) that no ack or retry settled; none can be settled after it.
     const heldAtKill = book.unsettledBy(victim).map((lease) => lease.item.payload.key);
+    // And what its delay-ladder mover may have been moving (RabbitMQ): items a retry put in the ladder before the kill and not yet back.
+    const inLadderAtKill = book.inLadderAt(killedAt).filter((key) => !heldAtKill.includes(key));
+    const ladderCopies = ledger.duplicatedKeys().filter((key) => inLadderAtKill.includes(key));
     const redelivered = heldAtKill.filter((key) => book.leases.some((lease) => lease.item.payload.key === key && lease.holder !== victim));
     const backAfterMs = Math.max(0, ...book.leases.filter((lease) => lease.holder !== victim && heldAtKill.includes(lease.item.payload.key)).map((lease) => lease.at - killedAt));
     const sentToDeadHolder = book.settles.filter((record) => record.lease.holder === victim && record.sentAt > killedAt && !record.unreached);
@@ -156,6 +159,8 @@ describe.each(Object.keys(BROKERS))('fleet chaos: kill -9 of one of three server
         heldAtKill: heldAtKill.length,
         relaysAtKill,
         workedOnAtKill: workedOnAtKill.length,
+        inLadderAtKill: inLadderAtKill.length,
+        ladderCopies: ladderCopies.length,
         redelivered: redelivered.length,
         backAfterMs: Math.round(backAfterMs),
         settlesToDeadHolder: sentToDeadHolder.length,
@@ -171,10 +176,14 @@ describe.each(Object.keys(BROKERS))('fleet chaos: kill -9 of one of three server
     expect(ledger.summary()).toMatchObject({ lost: 0, unexpected: 0, deadLettered: 0 });
     expect(ledger.summary().processed).toBe(acknowledged + recovered);
     expect(workedOnAtKill.filter((key) => !redelivered.includes(key) || ledger.attemptsOf(key).length === 0)).toEqual([]);
-    expect(ledger.duplicatedKeys().filter((key) => !heldAtKill.includes(key))).toEqual([]);
-    expect(ledger.summary().duplicates).toBeLessThanOrEqual(heldAtKill.length);
+    expect(ledger.duplicatedKeys().filter((key) => !heldAtKill.includes(key) && !inLadderAtKill.includes(key))).toEqual([]);
+    expect(ledger.summary().duplicates).toBeLessThanOrEqual(heldAtKill.length + inLadderAtKill.length);
+    // A move the victim did not finish leaves a second copy of the item: it repeats its attempt number (a redelivery would not).
+    expect(ladderCopies.filter((key) => new Set(ledger.attemptsOf(key)).size === ledger.attemptsOf(key).length)).toEqual([]);
+    // JetStream deduplicates the mover's republish (and retries this short are a delayed NAK): no copies there.
+    if (broker === 'nats') expect(ladderCopies).toEqual([]);
     expect(sentToDeadHolder.length).toBeGreaterThan(0);
     expect(sentToDeadHolder.filter((record) => !refusedAsDead(record)).map((record) => `${record.op} ${record.lease.item.payload.key}: ${record.status} ${record.code}`)).toEqual([]);
-    expect({ processedAfterAck200: book.processedAfterAck200(), ackedTwice: book.ackedTwice() }).toEqual({ processedAfterAck200: [], ackedTwice: [] });
+    expect(book.leasedAfterAck200(new Set(ladderCopies))).toEqual([]);
   }, CASE_TIMEOUT_MS);
 });

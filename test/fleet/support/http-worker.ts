@@ -79,10 +79,13 @@ export class HttpWorker {
       await this.settle(lease, 'retry', { ...body, delayMs: this.plan.retryDelayMs, error: 'chaos: asked for another attempt' });
       return;
     }
-    if (roll < this.plan.retryShare + this.plan.extendShare) await this.settle(lease, 'extend', body);
-    const processing = this.book.process(item.payload.key, item.attempts);
+    if (roll < this.plan.retryShare + this.plan.extendShare) {
+      const extended = await this.settle(lease, 'extend', body);
+      // The lease is lost (its holder died, or it lapsed): the item goes to another worker, so this one must not process it.
+      if (extended?.status !== 200) return;
+    }
     this.ledger.process(item.payload.key, item.attempts);
-    processing.ackStatus = (await this.settle(lease, 'ack', body))?.status;
+    await this.settle(lease, 'ack', body);
   }
 
   /** Sends the settle to an instance other than the holder; one that cannot be reached passes it to the next. */

@@ -35,23 +35,16 @@ export interface SettleRecord {
   unreached?: boolean;
 }
 
-/** One processing by a worker, and the status its ack was answered with. */
-export interface ProcessingRecord {
-  attempts: number;
-  ackStatus?: number;
-}
-
 /**
- * What the HTTP workers saw: every lease with its holder, every settle with its route and answer,
- * every processing with its ack's answer. Read by the test at the kill (what the victim held) and
- * at the end (how settles to a dead holder were answered, whether a 200 was followed by a repeat).
+ * What the HTTP workers saw: every lease with its holder and every settle with its route and
+ * answer. Read by the test at the kill (what the victim held) and at the end (how settles to a
+ * dead holder were answered, whether an item came back after an ack answered 200).
  */
 export class LeaseBook {
   readonly leases: LeaseRecord[] = [];
   readonly settles: SettleRecord[] = [];
   /** Requests answered with a status the protocol does not have for them. */
   readonly unexpected: string[] = [];
-  private readonly processings = new Map<string, ProcessingRecord[]>();
   /** Epoch ms of the last pull that handed out items. */
   private lastDelivery = 0;
 
@@ -81,14 +74,6 @@ export class LeaseBook {
     Object.assign(record, { answeredAt: performance.now(), unreached: true });
   }
 
-  process(key: string, attempts: number): ProcessingRecord {
-    const record: ProcessingRecord = { attempts };
-    const seen = this.processings.get(key);
-    if (seen) seen.push(record);
-    else this.processings.set(key, [record]);
-    return record;
-  }
-
   /** Leases `holder` handed out that no ack or retry has settled yet. */
   unsettledBy(holder: FleetInstance): LeaseRecord[] {
     return this.leases.filter((lease) => lease.holder === holder && !lease.settled);
@@ -105,13 +90,30 @@ export class LeaseBook {
     return this.settles.filter((record) => record.lease.holder === holder && record.via !== holder && record.answeredAt === undefined);
   }
 
-  /** Keys whose ack was answered 200 and that were processed again afterwards. */
-  processedAfterAck200(): string[] {
-    return [...this.processings].filter(([, records]) => records.slice(0, -1).some((record) => record.ackStatus === 200)).map(([key]) => key);
+  /**
+   * Keys handed out again after an ack of theirs was answered 200: an acknowledged settle must
+   * end the item. `except` names keys that may legitimately exist twice (copies), checked apart.
+   */
+  leasedAfterAck200(except: ReadonlySet<string> = new Set()): string[] {
+    const acked = new Map<string, number>();
+    for (const record of this.settles) {
+      const key = record.lease.item.payload.key;
+      if (record.op === 'ack' && record.status === 200 && record.answeredAt !== undefined) acked.set(key, Math.min(acked.get(key) ?? Infinity, record.answeredAt));
+    }
+    const keys = this.leases.filter((lease) => lease.at > (acked.get(lease.item.payload.key) ?? Infinity)).map((lease) => lease.item.payload.key);
+    return [...new Set(keys)].filter((key) => !except.has(key));
   }
 
-  /** Keys whose ack was answered 200 more than once. */
-  ackedTwice(): string[] {
-    return [...this.processings].filter(([, records]) => records.filter((record) => record.ackStatus === 200).length > 1).map(([key]) => key);
+  /**
+   * Keys a delayed retry had put in the broker's delay ladder before `at` (performance.now()) and
+   * that no worker had got back by then: a mover of any instance, the victim's included, may have
+   * been moving them back to their queue at that moment.
+   */
+  inLadderAt(at: number): string[] {
+    const keys = this.settles
+      .filter((record) => record.op === 'retry' && record.status === 200 && record.sentAt < at)
+      .filter((record) => !this.leases.some((lease) => lease.item.payload.key === record.lease.item.payload.key && lease.at > record.sentAt && lease.at < at))
+      .map((record) => record.lease.item.payload.key);
+    return [...new Set(keys)];
   }
 }
