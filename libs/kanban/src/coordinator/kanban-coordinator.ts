@@ -238,12 +238,14 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * One worker per scaleUpDepthPerWorker items of the shared backlog across the fleet, this
-   * instance taking its share (see fleetShare), within [max(minWorkers, 1), maxWorkers].
+   * instance taking its share (see fleetShare), within [max(minWorkers, 1), maxWorkers]; a
+   * handler's `concurrency` is fixed.
    */
   private wantedWorkers(handler: DiscoveredHandler): { wanted: number; backlog: number } {
     const backlog = this.latestDepth
       .filter((q) => q.domain === handler.domain && (!handler.priority || q.priority === handler.priority))
       .reduce((sum, q) => sum + q.ready, 0);
+    if (handler.policy.concurrency !== undefined) return { wanted: handler.policy.concurrency, backlog };
     const { minWorkers, maxWorkers, scaleUpDepthPerWorker } = this.options;
     const share = fleetShare(Math.ceil(backlog / scaleUpDepthPerWorker), this.fleet.sharingIds(), this.relay.holder);
     return { wanted: Math.min(maxWorkers, Math.max(minWorkers, 1, share)), backlog };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
 import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, LeaseExpiredError, QueueFullError, type FieldError } from '../errors';
@@ -18,10 +18,10 @@ import { KanbanTransport, replayIdempotencyKey } from '../transport/kanban-trans
 import { validatePublishRequest, domainError, priorityError } from '../validation';
 import { KanbanMetrics } from '../metrics/kanban-metrics';
 import { KanbanEvents } from '../events/kanban-events';
-import { leaseMsFor } from '../kanban-options';
 import { SettleRelay, type RelayedSettle } from '../relay';
 import { fromLeaseHandle, toLeaseHandle } from './lease-handle';
 import { DomainRegistry } from './domain-registry';
+import { QueuePolicyRegistry } from './queue-policy.registry';
 
 export interface PullRequest extends QueueRef {
   /** @default workerPullSize */
@@ -55,8 +55,8 @@ function checkedDeadLetterId(id: string): string {
 export class KanbanQueue {
   private readonly logger = new Logger(KanbanQueue.name);
   private draining = false;
-  private readonly leaseMs: number;
   private readonly domains: DomainRegistry;
+  private readonly policies: QueuePolicyRegistry;
 
   constructor(
     @Inject(KANBAN_TRANSPORT) private readonly transport: KanbanTransport,
@@ -64,8 +64,10 @@ export class KanbanQueue {
     private readonly metrics: KanbanMetrics,
     private readonly events: KanbanEvents,
     private readonly relay: SettleRelay,
+    /** The handlers' per-queue rules; without it every queue follows the module's options. */
+    @Optional() policies?: QueuePolicyRegistry,
   ) {
-    this.leaseMs = leaseMsFor(options);
+    this.policies = policies ?? new QueuePolicyRegistry(options);
     relay.serve((settle) => this.settleHere(settle));
     this.domains = new DomainRegistry(options.maxDomains, async () => (await this.transport.depth()).map((queue) => queue.domain));
   }
@@ -100,15 +102,16 @@ export class KanbanQueue {
     if (domain) errors.push({ field: 'domain', message: domain });
     if (request.priority !== undefined && priorityError(request.priority)) errors.push({ field: 'priority', message: priorityError(request.priority) as string });
     const max = request.max ?? this.options.workerPullSize;
-    if (!Number.isSafeInteger(max) || max < 1 || max > this.options.workerPullSize * 100) {
-      errors.push({ field: 'max', message: `must be an integer from 1 to ${this.options.workerPullSize * 100}` });
+    const maxPull = this.policies.maxPullSize * 100;
+    if (!Number.isSafeInteger(max) || max < 1 || max > maxPull) {
+      errors.push({ field: 'max', message: `must be an integer from 1 to ${maxPull}` });
     }
     if (errors.length) throw new KanbanValidationError(errors);
     await this.domains.admit(request.domain);
     if (request.priority) await this.transport.ensureQueue(request.priority, request.domain);
 
     const deliveries = await this.transport.pull({ domain: request.domain, priority: request.priority }, max, {
-      leaseMs: this.leaseMs,
+      leaseMs: this.policies.leaseMsFor(request.priority, request.domain),
       waitMs: request.waitMs ?? 0,
       signal: request.signal,
     });
@@ -164,7 +167,8 @@ export class KanbanQueue {
    * A failed delivery: the one place that decides between another attempt and the dead-letter
    * queue, for every settler (a worker whose handler threw, an HTTP worker, a breaker handing back
    * items it pulled and never ran). While attempts are left, the item comes back after `delayMs`;
-   * once the delivery the transport counts (never the caller) is number `maxAttempts`, it is
+   * once the delivery the transport counts (never the caller) is number `maxAttempts` (the queue's
+   * handler's, else the module's), it is
    * dead-lettered as `max_attempts` with `error`. An item handed back unstarted counts as an
    * attempt too: the broker counted its delivery, so returning it on its last attempt would either
    * exceed `maxAttempts` or, where the broker enforces the limit (NATS max_deliver), leave it
@@ -176,8 +180,9 @@ export class KanbanQueue {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs, ...(error !== undefined ? { error } : {}) });
     const attempts = await this.transport.deliveryAttempts(ref);
-    if (attempts >= this.options.maxAttempts) {
-      const why = error ?? `retried on attempt ${attempts} of ${this.options.maxAttempts}; no attempts left`;
+    const maxAttempts = this.policies.maxAttemptsFor(ref.priority, domain);
+    if (attempts >= maxAttempts) {
+      const why = error ?? `retried on attempt ${attempts} of ${maxAttempts}; no attempts left`;
       return { status: 'dead_lettered', deadLetter: await this.deadLetterRef(ref, 'max_attempts', why) };
     }
     await this.transport.retry(ref, delayMs);
@@ -188,9 +193,11 @@ export class KanbanQueue {
    * Keeps a long-running delivery's lease alive. Returns the epoch ms the lease now lasts until,
    * from the length the broker granted (it may cap the request), counted from before the call, so
    * it never overstates the lease.
+   * @param leaseMs @default the lease a pull of the item's queue hands out
    */
-  async extendLease(id: string, domain: string, lease: string, leaseMs = this.leaseMs): Promise<number> {
+  async extendLease(id: string, domain: string, lease: string, leaseMs?: number): Promise<number> {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
+    leaseMs ??= this.policies.leaseMsFor(ref.priority, domain);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'extendLease', id, domain, lease, leaseMs });
     const from = Date.now();
     const grantedMs = await this.transport.extendLease(ref, leaseMs);

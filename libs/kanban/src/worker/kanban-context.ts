@@ -25,7 +25,7 @@ export class KanbanContext extends BaseRpcContext<[Delivery, AbortController, st
     return this.args[2];
   }
 
-  /** Aborted when the handler exceeds workerProcessTimeoutMs; long handlers should stop then. */
+  /** Aborted when the handler exceeds its processTimeoutMs (workerProcessTimeoutMs by default); long handlers should stop then. */
   getSignal(): AbortSignal {
     return this.args[1].signal;
   }

@@ -1,7 +1,10 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
-import { KanbanConfigError } from '../errors';
-import { domainError, priorityError } from '../validation';
+import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
+import { KANBAN_OPTIONS } from '../kanban.constants';
+import { QueuePolicyRegistry } from '../queue/queue-policy.registry';
+import { resolveHandlerPolicy, type HandlerPolicy } from './handler-policy';
+import { queueRuleOf } from './kanban-handler-rules.scanner';
 import { KanbanHandlerMetadataAccessor } from './kanban-handler-metadata.accessor';
 import type { KanbanHandlerOptions } from './kanban-handler.decorator';
 import { KanbanParamsFactory } from './kanban-params.factory';
@@ -15,6 +18,7 @@ export interface DiscoveredHandler extends KanbanHandlerOptions {
   pattern: string;
   /** `Class.method`, for logs. */
   name: string;
+  policy: HandlerPolicy;
 }
 
 /** Finds `@KanbanHandler` methods on providers and controllers at start-up and registers them with the KanbanServer. */
@@ -29,6 +33,8 @@ export class KanbanHandlerExplorer implements OnModuleInit {
     private readonly accessor: KanbanHandlerMetadataAccessor,
     private readonly contextCreator: ExternalContextCreator,
     private readonly server: KanbanServer,
+    private readonly policies: QueuePolicyRegistry,
+    @Inject(KANBAN_OPTIONS) private readonly options: KanbanResolvedOptions,
   ) {}
 
   get handlers(): readonly DiscoveredHandler[] {
@@ -49,8 +55,8 @@ export class KanbanHandlerExplorer implements OnModuleInit {
 
   private register(instance: Record<string, unknown>, method: string, options: KanbanHandlerOptions): void {
     const name = `${instance.constructor.name}.${method}`;
-    const invalid = domainError(options.domain) ?? (options.priority !== undefined ? priorityError(options.priority) : undefined);
-    if (invalid) throw new KanbanConfigError(`@KanbanHandler on ${name}`, `domain/priority ${invalid}`);
+    const policy = resolveHandlerPolicy(name, options, this.options);
+    this.policies.add(queueRuleOf(name, options, policy));
     const callback = this.contextCreator.create(
       instance,
       withHandlerErrorFilter(instance[method] as (...args: unknown[]) => unknown),
@@ -64,7 +70,7 @@ export class KanbanHandlerExplorer implements OnModuleInit {
     );
     const pattern = handlerPattern(options.domain, options.priority);
     this.server.register(pattern, callback);
-    this.found.push({ ...options, pattern, name });
+    this.found.push({ domain: options.domain, priority: options.priority, pattern, name, policy });
     this.logger.log(`Handler ${name} consumes ${pattern}`);
   }
 }

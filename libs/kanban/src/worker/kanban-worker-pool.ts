@@ -35,7 +35,7 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
   onApplicationBootstrap(): void {
     for (const handler of this.explorer.handlers) this.groups.set(handler.pattern, { handler, workers: [], nextId: 1 });
     if (!this.options.startWorkers) return;
-    for (const group of this.groups.values()) this.resize(group, Math.max(this.options.minWorkers, 1));
+    for (const group of this.groups.values()) this.resize(group, group.handler.policy.concurrency ?? Math.max(this.options.minWorkers, 1));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -47,11 +47,11 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     return [...this.groups.values()].map((g) => g.handler);
   }
 
-  /** Starts workers for a handler's queue (at least `count`, restarting stopped ones). @throws KanbanError when no handler consumes it. */
+  /** Starts workers for a handler's queue (at least `count`, or its `concurrency`, restarting stopped ones). @throws KanbanError when no handler consumes it. */
   start(domain: string, priority?: Priority, count = 1): void {
     const group = this.group(domain, priority);
     for (const worker of group.workers) worker.start();
-    this.resize(group, Math.max(count, group.workers.length));
+    this.resize(group, Math.max(group.handler.policy.concurrency ?? count, group.workers.length));
   }
 
   /** Stops every worker of a handler's queue after its in-flight items finish. */
@@ -90,10 +90,12 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
     return this.groups.get(pattern)?.workers.length ?? 0;
   }
 
-  /** Sets the worker count of one handler's group. */
+  /** Sets the worker count of one handler's group; a handler with `concurrency` runs that many or none. */
   async scale(pattern: string, count: number): Promise<void> {
     const group = this.groups.get(pattern);
     if (!group) throw new KanbanError(`No @KanbanHandler consumes ${pattern}`, { pattern });
+    const { concurrency } = group.handler.policy;
+    if (concurrency !== undefined && count > 0) count = concurrency;
     if (count >= group.workers.length) this.resize(group, count);
     else await this.shrink(group, count);
   }

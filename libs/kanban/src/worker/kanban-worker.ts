@@ -3,9 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LeaseExpiredError } from '../errors';
 import type { Delivery } from '../interfaces/delivery.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
-import { leaseMsFor, retryDelayMs } from '../kanban-options';
+import { leaseMsFor } from '../kanban-options';
 import type { KanbanMetrics } from '../metrics/kanban-metrics';
 import type { KanbanQueue } from '../queue/kanban-queue';
+import { backoffDelayMs } from './backoff';
+import { collectBatch } from './batch-collector';
+import { batchResults } from './batch-results';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
 import { KanbanContext } from './kanban-context';
 import type { DiscoveredHandler } from './kanban-handler.explorer';
@@ -42,8 +45,9 @@ export interface WorkerDeps {
 type Outcome = { kind: 'done'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
 
 /**
- * One pull loop: pulls up to workerPullSize items, runs them one at a time through the handler,
- * settles each exactly once, and pulls again. Never holds more than the pull size.
+ * One pull loop: pulls up to the handler's pull size, runs the items one at a time through the
+ * handler (a batch handler: all at once), settles each exactly once, and pulls again. Never holds
+ * more than the pull size. Every limit is the handler's policy (its options, else the module's).
  *
  * Settles are pipelined: an item's ack (nack, retry, dead-letter) is started when its handler
  * finishes and the next item's handler starts without waiting for it; every settle of a batch has
@@ -77,8 +81,14 @@ export class KanbanWorker {
     private readonly deps: WorkerDeps,
   ) {
     this.logger = new Logger(`KanbanWorker ${id}`);
-    this.breaker = new CircuitBreaker(deps.options.circuitBreakerThreshold, deps.options.circuitBreakerCooldownMs);
-    this.leaseMs = leaseMsFor(deps.options);
+    const { circuitBreaker, processTimeoutMs } = handler.policy;
+    // `circuitBreaker: false`: a breaker no run of failures reaches.
+    this.breaker = circuitBreaker ? new CircuitBreaker(circuitBreaker.threshold, circuitBreaker.cooldownMs) : new CircuitBreaker(Number.POSITIVE_INFINITY, 0);
+    this.leaseMs = leaseMsFor({ ...deps.options, workerProcessTimeoutMs: processTimeoutMs });
+  }
+
+  private get timeoutMs(): number {
+    return this.handler.policy.processTimeoutMs;
   }
 
   get isRunning(): boolean {
@@ -134,18 +144,15 @@ export class KanbanWorker {
         await sleep(WORKER_PULL_ERROR_BACKOFF_MS);
         continue;
       }
-      const batch = await this.pullBatch(breaker === 'half_open' ? 1 : this.deps.options.workerPullSize);
+      const batch = await this.pullBatch(breaker === 'half_open' ? 1 : this.handler.policy.pullSize);
       this.batch = batch;
       this.started = 0;
       try {
-        for (let i = 0; i < batch.length; i++) {
-          if (this.breaker.state === 'open') {
-            this.started = batch.length;
-            this.returnToQueue(batch.slice(i));
-            break;
-          }
-          this.started = i + 1;
-          await this.process(batch[i]);
+        if (this.handler.policy.batch) {
+          this.started = batch.length;
+          await this.processBatch(batch);
+        } else {
+          await this.processEach(batch);
         }
       } finally {
         // Every settle of this batch lands before the next pull (or before stop() resolves).
@@ -160,14 +167,20 @@ export class KanbanWorker {
     this.looping = false;
   }
 
-  private async pullBatch(max: number): Promise<Delivery[]> {
+  private pullBatch(max: number): Promise<Delivery[]> {
+    const { batch } = this.handler.policy;
+    if (!batch) return this.pullOnce(max, WORKER_PULL_WAIT_MS);
+    return collectBatch((n, waitMs) => this.pullOnce(n, waitMs), max, batch.waitMs, WORKER_PULL_WAIT_MS, () => this.running);
+  }
+
+  private async pullOnce(max: number, waitMs: number): Promise<Delivery[]> {
     this.pullAbort = new AbortController();
     try {
       return await this.deps.queue.pull({
         domain: this.handler.domain,
         priority: this.handler.priority,
         max,
-        waitMs: WORKER_PULL_WAIT_MS,
+        waitMs,
         signal: this.pullAbort.signal,
       });
     } catch (error) {
@@ -185,31 +198,66 @@ export class KanbanWorker {
     }
   }
 
+  private async processEach(batch: Delivery[]): Promise<void> {
+    for (let i = 0; i < batch.length; i++) {
+      if (this.breaker.state === 'open') {
+        this.started = batch.length;
+        this.returnToQueue(batch.slice(i));
+        return;
+      }
+      this.started = i + 1;
+      await this.process(batch[i]);
+    }
+  }
+
   private async process(delivery: Delivery): Promise<void> {
-    const { item } = delivery;
-    if (item.deadline <= Date.now()) {
-      this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'deadline_exceeded', 'deadline passed while waiting in the worker'));
-      return;
-    }
-    await this.keepLeaseForRun(delivery);
-    const outcome = await this.runHandler(delivery);
+    if (this.expired(delivery)) return;
+    await this.keepLeaseForRun([delivery]);
+    const abort = new AbortController();
+    const outcome = await this.runHandler(delivery.item.payload, new KanbanContext([delivery, abort, this.id]), abort);
     if (outcome.kind === 'done') return this.onResult(delivery, outcome.value);
-    if (outcome.kind === 'timeout') {
-      this.onFailure(delivery, `handler exceeded ${this.deps.options.workerProcessTimeoutMs} ms`);
-      this.settle(delivery, () =>
-        this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'processing_timeout', `handler ran longer than ${this.deps.options.workerProcessTimeoutMs} ms`),
-      );
-      return;
-    }
+    if (outcome.kind === 'timeout') return this.onTimedOut(delivery);
     this.onError(delivery, outcome.error);
   }
 
-  /** Items wait their turn in the batch; make sure the lease outlives this item's run plus half the grace. */
-  private async keepLeaseForRun(delivery: Delivery): Promise<void> {
-    const timeout = this.deps.options.workerProcessTimeoutMs;
-    if (delivery.leaseExpiresAt - Date.now() >= timeout + (this.leaseMs - timeout) / 2) return;
-    await this.settle(delivery, () => this.deps.queue.extendLease(delivery.item.id, delivery.item.domain, delivery.lease, this.leaseMs));
-    // The extension is the one settle the handler waits for: the item's run must start under the longer lease.
+  /**
+   * One handler call for the whole batch (expired items dead-lettered first), then each item
+   * settled by its own result; a throw or a timeout settles every item by that.
+   */
+  private async processBatch(deliveries: Delivery[]): Promise<void> {
+    const live = deliveries.filter((delivery) => !this.expired(delivery));
+    if (live.length === 0) return;
+    await this.keepLeaseForRun(live);
+    const abort = new AbortController();
+    const contexts = live.map((delivery) => new KanbanContext([delivery, abort, this.id]));
+    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort);
+    if (outcome.kind === 'timeout') return live.forEach((delivery) => this.onTimedOut(delivery));
+    if (outcome.kind === 'error') return live.forEach((delivery) => this.onError(delivery, outcome.error));
+    const results = batchResults(outcome.value, live.length);
+    live.forEach((delivery, i) => (results[i] instanceof Error ? this.onError(delivery, results[i]) : this.onResult(delivery, results[i])));
+  }
+
+  /** Dead-letters an item whose deadline passed while it waited in the worker; true when it did. */
+  private expired(delivery: Delivery): boolean {
+    const { item } = delivery;
+    if (item.deadline > Date.now()) return false;
+    this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'deadline_exceeded', 'deadline passed while waiting in the worker'));
+    return true;
+  }
+
+  private onTimedOut(delivery: Delivery): void {
+    const { item } = delivery;
+    this.onFailure(delivery, `handler exceeded ${this.timeoutMs} ms`);
+    this.settle(delivery, () => this.deps.queue.deadLetter(item.id, item.domain, delivery.lease, 'processing_timeout', `handler ran longer than ${this.timeoutMs} ms`));
+  }
+
+  /** Items wait their turn (or for a batch to fill); make sure each lease outlives the run plus half the grace. */
+  private async keepLeaseForRun(deliveries: Delivery[]): Promise<void> {
+    const timeout = this.timeoutMs;
+    const short = deliveries.filter((delivery) => delivery.leaseExpiresAt - Date.now() < timeout + (this.leaseMs - timeout) / 2);
+    if (short.length === 0) return;
+    for (const delivery of short) this.settle(delivery, () => this.deps.queue.extendLease(delivery.item.id, delivery.item.domain, delivery.lease, this.leaseMs));
+    // The extensions are the one settle the handler waits for: the run must start under the longer leases.
     await this.settled();
   }
 
@@ -218,16 +266,14 @@ export class KanbanWorker {
    * abort signal made only if the handler asks for it or the run times out: a timer, a promise
    * race and an AbortSignal per item were 5 % of the CPU time of a no-op handler.
    */
-  private runHandler(delivery: Delivery): Promise<Outcome> {
-    const abort = new AbortController();
-    const context = new KanbanContext([delivery, abort, this.id]);
+  private runHandler(payload: unknown, context: KanbanContext | KanbanContext[], abort: AbortController): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       this.onTimeout = () => {
         abort.abort();
         resolve({ kind: 'timeout' });
       };
       this.armHandlerTimer();
-      this.deps.server.dispatch(this.handler.pattern, delivery.item.payload, context).then(
+      this.deps.server.dispatch(this.handler.pattern, payload, context).then(
         (value) => resolve({ kind: 'done', value }),
         (error: unknown) => resolve({ kind: 'error', error }),
       );
@@ -241,7 +287,7 @@ export class KanbanWorker {
       this.handlerTimer.refresh();
       return;
     }
-    this.handlerTimer = setTimeout(() => this.onTimeout?.(), this.deps.options.workerProcessTimeoutMs);
+    this.handlerTimer = setTimeout(() => this.onTimeout?.(), this.timeoutMs);
   }
 
   private onResult(delivery: Delivery, value: unknown): void {
@@ -257,7 +303,7 @@ export class KanbanWorker {
 
   private onError(delivery: Delivery, error: unknown): void {
     const { item } = delivery;
-    const { queue, options } = this.deps;
+    const { queue } = this.deps;
     if (error instanceof KanbanNack) {
       this.settle(delivery, () => queue.nack(item.id, item.domain, delivery.lease, error.reason));
       return;
@@ -268,7 +314,7 @@ export class KanbanWorker {
     }
     const message = describe(error);
     if (!(error instanceof KanbanRetry)) this.onFailure(delivery, message);
-    const delay = error instanceof KanbanRetry ? error.delayMs : retryDelayMs(options, item.attempts);
+    const delay = error instanceof KanbanRetry ? error.delayMs : backoffDelayMs(this.handler.policy.backoff, item.attempts);
     this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay, message));
   }
 
@@ -279,7 +325,7 @@ export class KanbanWorker {
     this.logger.warn(`Item ${delivery.item.id} failed (attempt ${delivery.item.attempts}, consecutive failure ${count}): ${message}`);
     if (opened) {
       this.setBreakerMetric(1);
-      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.deps.options.circuitBreakerCooldownMs} ms, or reset it through the coordinator`);
+      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.handler.policy.circuitBreaker ? this.handler.policy.circuitBreaker.cooldownMs : 0} ms, or reset it through the coordinator`);
     }
   }
 

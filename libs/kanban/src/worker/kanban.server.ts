@@ -43,8 +43,8 @@ export class KanbanServer extends Server implements CustomTransportStrategy {
     this.addHandler(pattern, handler);
   }
 
-  /** Runs the handler for `pattern` through Nest's RPC pipeline and resolves with its result. */
-  async dispatch(pattern: string, payload: unknown, context: KanbanContext): Promise<unknown> {
+  /** Runs the handler for `pattern` through Nest's RPC pipeline and resolves with its result (a batch handler gets arrays). */
+  async dispatch(pattern: string, payload: unknown, context: KanbanContext | KanbanContext[]): Promise<unknown> {
     // Exact lookup first: getHandlerByPattern() tries JSON.parse on the pattern (a thrown SyntaxError per item for `kanban.x.y`).
     const handler = this.messageHandlers.get(pattern) ?? this.getHandlerByPattern(pattern);
     if (!handler) throw new KanbanError(`No @KanbanHandler for ${pattern}`, { pattern });
