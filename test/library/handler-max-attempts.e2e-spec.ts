@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { KanbanContext, KanbanHandler } from '@tps/kanban';
+import { waitFor } from '../harness';
+import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
+
+const LEDGER = namespace.domain('ledger');
+const PAYOUTS = namespace.domain('payouts');
+const MODULE_MAX_ATTEMPTS = 2;
+
+const ledgerAttempts: number[] = [];
+
+@Injectable()
+class LedgerConsumer {
+  @KanbanHandler({ priority: 'normal', domain: LEDGER, maxAttempts: 5, backoff: { type: 'fixed', delayMs: 0 } })
+  handle(@Payload() _payload: unknown, @Ctx() context: KanbanContext) {
+    ledgerAttempts.push(context.getAttempts());
+    throw new Error('ledger locked');
+  }
+}
+
+/** Never started here: its items are worked by an HTTP-like worker through KanbanQueue.pull and retry. */
+@Injectable()
+class PayoutConsumer {
+  @KanbanHandler({ priority: 'high', domain: PAYOUTS, maxAttempts: 4 })
+  handle(@Payload() _payload: unknown) {}
+}
+
+describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (transport) => {
+  let app: KanbanTestApp;
+
+  beforeAll(async () => {
+    ledgerAttempts.length = 0;
+    app = await createKanbanTestApp({
+      transport,
+      providers: [LedgerConsumer, PayoutConsumer],
+      options: { maxAttempts: MODULE_MAX_ATTEMPTS, retryBackoffMs: [0], startWorkers: false, autoscale: false, coordinatorCheckIntervalMs: 60_000 },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('dead-letters a failing item of a maxAttempts 5 handler after exactly 5 deliveries (module: 2)', async () => {
+    // Arrange
+    const { id } = await app.queue.publish({ priority: 'normal', domain: LEDGER, payload: { entry: 1 }, deadline: inFuture() });
+
+    // Act
+    app.pool.start(LEDGER, 'normal');
+    const [letter] = await waitFor(async () => {
+      const found = (await app.queue.listDeadLetters({ domain: LEDGER })).items;
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 20_000, description: 'the ledger item dead-lettered' });
+    await app.pool.stop(LEDGER, 'normal');
+
+    // Assert
+    expect(letter).toMatchObject({ id, reason: 'max_attempts', attempts: 5, error: 'ledger locked' });
+    expect(ledgerAttempts).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("applies the handler's maxAttempts 4 to retries through KanbanQueue.retry, as POST /work/:id/retry does", async () => {
+    // Arrange
+    const { id } = await app.queue.publish({ priority: 'high', domain: PAYOUTS, payload: { amount: 5 }, deadline: inFuture() });
+    const outcomes: string[] = [];
+
+    // Act
+    for (let delivery = 1; delivery <= 4; delivery++) {
+      const [item] = await app.queue.pull({ domain: PAYOUTS, priority: 'high', max: 1, waitMs: 5_000 });
+      expect(item).toMatchObject({ id, item: { attempts: delivery } });
+      const outcome = await app.queue.retry(item.item.id, PAYOUTS, item.lease, 0, `bank refused (${delivery})`);
+      outcomes.push(outcome.status);
+    }
+
+    // Assert
+    expect(outcomes).toEqual(['retrying', 'retrying', 'retrying', 'dead_lettered']);
+    const letter = await app.queue.getDeadLetter(id);
+    expect(letter).toMatchObject({ reason: 'max_attempts', attempts: 4, error: 'bank refused (4)' });
+    expect(await app.queue.pull({ domain: PAYOUTS, priority: 'high', max: 1, waitMs: 0 })).toEqual([]);
+  });
+});
