@@ -6,6 +6,7 @@ import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestAp
 
 const LEDGER = namespace.domain('ledger');
 const PAYOUTS = namespace.domain('payouts');
+const AUDITS = namespace.domain('audits');
 const MODULE_MAX_ATTEMPTS = 2;
 
 const ledgerAttempts: number[] = [];
@@ -26,6 +27,13 @@ class PayoutConsumer {
   handle(@Payload() _payload: unknown) {}
 }
 
+/** This queue's maxAttempts is 1 (the module's 2, the transport's 5 for LedgerConsumer), with a 200 ms lease; worked by an HTTP-like worker that dies. */
+@Injectable()
+class AuditConsumer {
+  @KanbanHandler({ priority: 'low', domain: AUDITS, maxAttempts: 1, processTimeoutMs: 100 })
+  handle(@Payload() _payload: unknown) {}
+}
+
 describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (transport) => {
   let app: KanbanTestApp;
 
@@ -33,8 +41,8 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
     ledgerAttempts.length = 0;
     app = await createKanbanTestApp({
       transport,
-      providers: [LedgerConsumer, PayoutConsumer],
-      options: { maxAttempts: MODULE_MAX_ATTEMPTS, retryBackoffMs: [0], startWorkers: false, autoscale: false, coordinatorCheckIntervalMs: 60_000 },
+      providers: [LedgerConsumer, PayoutConsumer, AuditConsumer],
+      options: { maxAttempts: MODULE_MAX_ATTEMPTS, retryBackoffMs: [0], deadLetterTimeoutMs: 60_000, startWorkers: false, autoscale: false, coordinatorCheckIntervalMs: 60_000 },
     });
   });
   afterAll(() => app.close());
@@ -74,5 +82,22 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
     const letter = await app.queue.getDeadLetter(id);
     expect(letter).toMatchObject({ reason: 'max_attempts', attempts: 4, error: 'bank refused (4)' });
     expect(await app.queue.pull({ domain: PAYOUTS, priority: 'high', max: 1, waitMs: 0 })).toEqual([]);
+  });
+
+  it("dead-letters as stalled an item whose lease lapsed on its handler's last attempt, where the broker allows more", async () => {
+    // Arrange
+    const { id } = await app.queue.publish({ priority: 'low', domain: AUDITS, payload: { audit: 1 }, deadline: inFuture() });
+    const [first] = await app.queue.pull({ domain: AUDITS, priority: 'low', max: 1, waitMs: 5_000 });
+
+    // Act: the worker holding the item dies; its lease lapses and the broker delivers the item again.
+    const letter = await waitFor(async () => {
+      const again = await app.queue.pull({ domain: AUDITS, priority: 'low', max: 1, waitMs: 200 });
+      if (again.length > 0) return { redelivered: again[0].item.attempts };
+      return (await app.queue.listDeadLetters({ domain: AUDITS })).items[0];
+    }, { timeoutMs: 15_000, description: 'the audit item redelivered or dead-lettered' });
+
+    // Assert
+    expect(first.item).toMatchObject({ id, attempts: 1 });
+    expect(letter).toMatchObject({ id, reason: 'stalled', attempts: 2 });
   });
 });

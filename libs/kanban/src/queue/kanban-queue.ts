@@ -119,13 +119,15 @@ export class KanbanQueue {
     const failures: unknown[] = [];
     const now = Date.now();
     for (const delivery of deliveries) {
-      if (!isMalformed(delivery) && delivery.item.deadline > now) {
+      if (!isMalformed(delivery) && delivery.item.deadline > now && !this.pastLastAttempt(delivery)) {
         usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, this.relay.holder, delivery.lease) });
         continue;
       }
       const [reason, error] = isMalformed(delivery)
         ? (['malformed', delivery.error] as const)
-        : (['deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`] as const);
+        : delivery.item.deadline <= now
+          ? (['deadline_exceeded', `deadline ${new Date(delivery.item.deadline).toISOString()} passed before delivery`] as const)
+          : (['stalled', `lease lapsed on the last of ${this.policies.maxAttemptsFor(delivery.priority, delivery.domain)} attempts`] as const);
       try {
         await this.deadLetterRef(delivery, reason, error);
       } catch (failure) {
@@ -137,6 +139,14 @@ export class KanbanQueue {
     }
     if (usable.length === 0 && failures.length > 0) throw failures[0];
     return usable;
+  }
+
+  /**
+   * A delivery past its queue's maxAttempts: a lease lapsed on the last attempt of a handler whose
+   * maxAttempts is below the transport's (built for the largest of the app's handlers).
+   */
+  private pastLastAttempt(delivery: Delivery): boolean {
+    return delivery.item.attempts > this.policies.maxAttemptsFor(delivery.priority, delivery.domain);
   }
 
   /**
