@@ -18,7 +18,7 @@ export class CircuitBreaker {
 
   constructor(
     private readonly threshold: number,
-    private readonly cooldownMs: number,
+    readonly cooldownMs: number,
   ) {}
 
   get state(): BreakerState {

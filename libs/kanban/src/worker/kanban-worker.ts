@@ -325,7 +325,7 @@ export class KanbanWorker {
     this.logger.warn(`Item ${delivery.item.id} failed (attempt ${delivery.item.attempts}, consecutive failure ${count}): ${message}`);
     if (opened) {
       this.setBreakerMetric(1);
-      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.handler.policy.circuitBreaker ? this.handler.policy.circuitBreaker.cooldownMs : 0} ms, or reset it through the coordinator`);
+      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.breaker.cooldownMs} ms, or reset it through the coordinator`);
     }
   }
 
