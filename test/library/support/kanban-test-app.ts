@@ -80,7 +80,12 @@ export async function createKanbanTestApp(setup: KanbanTestAppOptions = {}): Pro
     controllers: setup.controllers ?? [],
   })
     .setLogger(new CapturingLogger(logs))
-    .compile();
+    .compile()
+    .catch((error: unknown) => {
+      // Refused while building the providers (bad handler options): nothing connected, only the store's directory to remove.
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
   Logger.overrideLogger(new CapturingLogger(logs));
   try {
     await module.init();
