@@ -7,6 +7,8 @@ import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestAp
 const LEDGER = namespace.domain('ledger');
 const PAYOUTS = namespace.domain('payouts');
 const AUDITS = namespace.domain('audits');
+const REFUNDS = namespace.domain('refunds');
+const refundRuns: number[] = [];
 const MODULE_MAX_ATTEMPTS = 2;
 
 const ledgerAttempts: number[] = [];
@@ -34,14 +36,25 @@ class AuditConsumer {
   handle(@Payload() _payload: unknown) {}
 }
 
+/** maxAttempts 1 and a breaker that opens on the first failure: the items it pulled and never ran go back through the queue's rule. */
+@Injectable()
+class RefundConsumer {
+  @KanbanHandler({ priority: 'normal', domain: REFUNDS, maxAttempts: 1, pullSize: 3, circuitBreaker: { threshold: 1, cooldownMs: 60_000 } })
+  handle(@Payload() payload: { n: number }) {
+    refundRuns.push(payload.n);
+    throw new Error('refund service down');
+  }
+}
+
 describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (transport) => {
   let app: KanbanTestApp;
 
   beforeAll(async () => {
     ledgerAttempts.length = 0;
+    refundRuns.length = 0;
     app = await createKanbanTestApp({
       transport,
-      providers: [LedgerConsumer, PayoutConsumer, AuditConsumer],
+      providers: [LedgerConsumer, PayoutConsumer, AuditConsumer, RefundConsumer],
       options: { maxAttempts: MODULE_MAX_ATTEMPTS, retryBackoffMs: [0], deadLetterTimeoutMs: 60_000, startWorkers: false, autoscale: false, coordinatorCheckIntervalMs: 60_000 },
     });
   });
@@ -99,5 +112,24 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
     // Assert
     expect(first.item).toMatchObject({ id, attempts: 1 });
     expect(letter).toMatchObject({ id, reason: 'stalled', attempts: 2 });
+  });
+
+  it("dead-letters the items a breaker hands back on the handler's last attempt (maxAttempts 1, module 2), running none of them", async () => {
+    // Arrange
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) ids.push((await app.queue.publish({ priority: 'normal', domain: REFUNDS, payload: { n }, deadline: inFuture() })).id);
+
+    // Act
+    app.pool.start(REFUNDS, 'normal');
+    const letters = await waitFor(async () => {
+      const found = (await app.queue.listDeadLetters({ domain: REFUNDS })).items;
+      return found.length === 3 ? found : undefined;
+    }, { timeoutMs: 15_000, description: '3 refund dead letters' });
+    await app.pool.stop(REFUNDS, 'normal');
+
+    // Assert
+    expect(refundRuns).toHaveLength(1);
+    expect(letters.map((l) => l.id).sort()).toEqual([...ids].sort());
+    expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === 1)).toBe(true);
   });
 });
