@@ -14,14 +14,18 @@ import { withHandlerErrorFilter } from './with-handler-error-filter';
 /** The metadata key `@Payload()` and `@Ctx()` record their params under (Nest keeps its constant out of the public index). */
 const ROUTE_ARGS_METADATA = '__routeArguments__';
 
-export interface DiscoveredHandler extends KanbanHandlerOptions {
+export interface DiscoveredHandler extends Pick<KanbanHandlerOptions, 'domain' | 'priority'> {
   pattern: string;
   /** `Class.method`, for logs. */
   name: string;
   policy: HandlerPolicy;
 }
 
-/** Finds `@KanbanHandler` methods on providers and controllers at start-up and registers them with the KanbanServer. */
+/**
+ * Finds `@KanbanHandler` methods on providers and controllers at start-up and registers them with
+ * the KanbanServer, with the policy their options give; their queue rules were read before the
+ * transport was built, except for handlers on factory providers, added here within its limits.
+ */
 @Injectable()
 export class KanbanHandlerExplorer implements OnModuleInit {
   private readonly logger = new Logger('KanbanHandlerExplorer');
