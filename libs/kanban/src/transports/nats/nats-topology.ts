@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { ConsumerConfig, JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
+import type { ConsumerConfig, ConsumerInfo, JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
 import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from './jetstream-client';
 import { nanos } from './nats-client';
 import { TopologyConflictError } from '../../errors';
@@ -12,6 +12,7 @@ import {
   NATS_ENVELOPE_OVERHEAD_BYTES,
   NATS_MIN_DUPLICATE_WINDOW_MS,
 } from './nats.constants';
+import type { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 
@@ -33,6 +34,7 @@ export class NatsTopology {
     private readonly names: NatsNames,
     private readonly settings: TransportSettings,
     private readonly replicas: number,
+    private readonly alignment: NatsConsumerAlignment,
     private readonly logger: Logger,
   ) {}
 
@@ -122,9 +124,14 @@ export class NatsTopology {
     });
   }
 
+  /**
+   * Declares the queue's stream and consumer; on a replicated stream, also has the consumer led by
+   * the stream's leader (see NatsConsumerAlignment). Runs on first use and again after a reconnect
+   * or a lost pull, which is when leaders may have moved.
+   */
   async ensureWorkQueue(priority: Priority, domain: string): Promise<string> {
     const stream = this.names.workStream(priority, domain);
-    await this.ensureStream(
+    const streamInfo = await this.ensureStream(
       {
         name: stream,
         subjects: [this.names.workSubject(priority, domain)],
@@ -140,7 +147,7 @@ export class NatsTopology {
       ['max_msgs', 'max_msg_size', 'duplicate_window'],
     );
     const backoff = this.workBackoffMs();
-    await this.ensureConsumer(stream, {
+    const consumerInfo = await this.ensureConsumer(stream, {
       durable_name: this.names.workConsumer,
       ack_policy: AckPolicy.Explicit,
       ack_wait: nanos(backoff[0]),
@@ -149,16 +156,18 @@ export class NatsTopology {
       max_deliver: this.settings.maxAttempts + 1,
       max_ack_pending: this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
     });
+    if (this.replicas > 1) await this.alignment.align(stream, this.names.workConsumer, streamInfo?.cluster?.leader, consumerInfo?.cluster?.leader);
     return stream;
   }
 
-  private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[]): Promise<void> {
+  /** @returns the stream's info as read, or undefined when it was just created. */
+  private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[]): Promise<StreamInfo | undefined> {
     let info = await this.streamInfo(config.name);
     if (!info) {
       try {
         await this.jsm.streams.add(config);
         this.logger.log(`created JetStream stream ${config.name} on ${config.subjects.join(', ')}`);
-        return;
+        return undefined;
       } catch (error) {
         if (jsApiCode(error) === JS_ERR.subjectsOverlap || /overlap/i.test((error as Error).message)) {
           throw new TopologyConflictError('nats', `stream ${config.name}`, `its subjects ${config.subjects.join(', ')} are already captured by another stream`);
@@ -170,10 +179,11 @@ export class NatsTopology {
     }
     this.assertCompatible(info, config);
     const changed = updatable.filter((key) => JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
-    if (changed.length === 0) return;
+    if (changed.length === 0) return info;
     try {
       await this.jsm.streams.update(config.name, { ...info.config, ...Object.fromEntries(changed.map((key) => [key, config[key]])) });
       this.logger.log(`updated JetStream stream ${config.name}: ${changed.join(', ')}`);
+      return info;
     } catch (error) {
       throw new TopologyConflictError('nats', `stream ${config.name}`, `updating ${changed.join(', ')} was refused (${(error as Error).message})`);
     }
@@ -196,9 +206,10 @@ export class NatsTopology {
     }
   }
 
-  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  /** @returns the consumer's info as read, or undefined when it was just created. */
+  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<ConsumerInfo | undefined> {
     const name = config.durable_name;
-    let info;
+    let info: ConsumerInfo | undefined;
     try {
       info = await this.jsm.consumers.info(stream, name);
     } catch (error) {
@@ -208,7 +219,7 @@ export class NatsTopology {
       try {
         await this.jsm.consumers.add(stream, config);
         this.logger.log(`created JetStream consumer ${stream}/${name}`);
-        return;
+        return undefined;
       } catch (error) {
         // Work-queue streams take one consumer per subject: someone else's consumer is a conflict.
         throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, (error as Error).message);
@@ -219,10 +230,11 @@ export class NatsTopology {
     }
     const updatable = ['ack_wait', 'backoff', 'max_deliver', 'max_ack_pending'] as const;
     const changed = updatable.filter((key) => config[key] !== undefined && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
-    if (changed.length === 0) return;
+    if (changed.length === 0) return info;
     try {
       await this.jsm.consumers.update(stream, name, Object.fromEntries(changed.map((key) => [key, config[key]])));
       this.logger.log(`updated JetStream consumer ${stream}/${name}: ${changed.join(', ')}`);
+      return info;
     } catch (error) {
       throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, `updating ${changed.join(', ')} was refused (${(error as Error).message})`);
     }

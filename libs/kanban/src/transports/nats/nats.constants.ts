@@ -6,6 +6,10 @@ export const NATS_DEFAULT_CONNECTION_NAME = 'tps-kanban';
 export const NATS_DEFAULT_REPLICAS = 1;
 /** JetStream API calls (stream/consumer info, message get) that take longer fail. */
 export const NATS_API_TIMEOUT_MS = 5_000;
+/** Step-downs of a work consumer's leader, at most, to have it led by its stream's leader (see nats-consumer-alignment.ts). */
+export const NATS_CONSUMER_ALIGN_ATTEMPTS = 6;
+/** How often a consumer without a leader (just after a step-down) is asked for its new one. */
+export const NATS_LEADER_POLL_MS = 100;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */
 export const NATS_RECONNECT_TIME_WAIT_MS = 1_000;
 /** With several servers, a lost connection counts as down only after this long without a reconnect to another server. */

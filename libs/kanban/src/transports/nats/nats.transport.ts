@@ -25,6 +25,7 @@ import {
 } from './nats.constants';
 import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
+import { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
@@ -123,7 +124,8 @@ export class NatsTransport extends KanbanTransport {
     this.status.next({ state: 'connecting', active: 'none' });
     const clients = await openNatsConnection(this.options, this.settings.maxPayloadBytes + NATS_ENVELOPE_OVERHEAD_BYTES, this.logger);
     try {
-      const topology = new NatsTopology(clients.jsm, this.names, this.settings, this.options.replicas ?? NATS_DEFAULT_REPLICAS, this.logger);
+      const alignment = new NatsConsumerAlignment(clients.nc, clients.jsm, this.logger);
+      const topology = new NatsTopology(clients.jsm, this.names, this.settings, this.options.replicas ?? NATS_DEFAULT_REPLICAS, alignment, this.logger);
       await topology.ensureShared();
       this.clients = clients;
       this.deadLetters = new NatsDeadLetters(clients.nc, clients.js, clients.jsm, this.names, this.publishTimeoutMs);
