@@ -20,7 +20,7 @@ describe('R3 stream on nats-server 2.9: kill -9 of both followers under publishe
     await Promise.all(stopped.map((node) => natsCluster().restart(node.name)));
   }, CLUSTER_TEST_TIMEOUT_MS);
 
-  it('raw JetStream: the old leader keeps the publishes it never acknowledged at sequences the new leader acknowledged for others', async () => {
+  it('raw JetStream, no kanban: on 2.9 the old leader keeps the publishes it never acknowledged at the sequences the new leader acknowledged for others', async () => {
     // Arrange
     const namespace = testNamespace();
     const stream = `DIVERGE_${namespace.streamPrefix}`;
@@ -31,6 +31,7 @@ describe('R3 stream on nats-server 2.9: kill -9 of both followers under publishe
     for (let i = 1; i <= 3; i++) await jetstream(all).publish(subject, `before-${i}`);
     const oldLeader = await leaderOf(jsm, stream);
     const followers = natsCluster().nodes.filter((node) => node.name !== oldLeader).map((node) => node.name);
+    const serverVersion = all.info?.version ?? '';
     await all.close();
     const toOldLeader = await connectNats({ servers: [natsCluster().node(oldLeader).url], maxReconnectAttempts: 0 });
     const unacknowledged: string[] = [];
@@ -58,15 +59,14 @@ describe('R3 stream on nats-server 2.9: kill -9 of both followers under publishe
       }
       signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
       const followerJsm = await jetstreamManager(toFollowers);
-      const newLeader = await leaderOf(followerJsm, stream);
       await moveLeader(toFollowers, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, async () => (await followerJsm.streams.info(stream)).cluster?.leader, oldLeader);
       const readFromOldLeader = await Promise.all(acknowledged.map(async ({ seq }) => (await followerJsm.streams.getMessage(stream, { seq }))?.string()));
 
       // Assert
-      console.log(
-        JSON.stringify({ oldLeader, newLeader, unacknowledged, acknowledged, readFromOldLeader, jsz: await Promise.all(natsCluster().nodes.map((node) => streamStateAt(node.local.monitorPort as number, stream))) }),
-      );
-      expect(readFromOldLeader).toEqual(acknowledged.map(({ body }) => body));
+      expect(unacknowledged.sort()).toEqual(Array.from({ length: STALE_MESSAGES }, (_, i) => `unacknowledged-${i + 1}`));
+      // The defect kanban works around (NatsConsumerAlignment); a server that keeps its replicas consistent reads back what it acknowledged.
+      const expected = serverVersion.startsWith('2.9.') ? unacknowledged : acknowledged.map(({ body }) => body);
+      expect(readFromOldLeader).toEqual(expected);
     } finally {
       signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
       await toFollowers?.close();
@@ -153,11 +153,4 @@ async function moveLeader(nc: NatsConnection, stepDownSubject: string, leader: (
     },
     { timeoutMs: 90_000, intervalMs: 1_000, description: `${node} to lead (${stepDownSubject})` },
   );
-}
-
-async function streamStateAt(monitorPort: number, stream: string): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz?streams=true`);
-  const jsz = (await response.json()) as { server_name: string; account_details?: { stream_detail?: { name: string; state: unknown }[] }[] };
-  const detail = jsz.account_details?.flatMap((account) => account.stream_detail ?? []).find((candidate) => candidate.name === stream);
-  return { server: jsz.server_name, state: detail?.state };
 }

@@ -23,8 +23,9 @@ export class NatsConsumerAlignment {
 
   /**
    * Asks the consumer's leader to step down until the stream's leader leads it (another replica
-   * takes over at random), at most NATS_CONSUMER_ALIGN_ATTEMPTS times; then goes on with a warning.
-   * @throws BrokerUnavailableError when JetStream does not answer.
+   * takes over at random), at most NATS_CONSUMER_ALIGN_ATTEMPTS times. Best effort: when that does
+   * not work out, or JetStream does not answer, it logs a warning and the queue is used as it is,
+   * because failing the declaration would fail publishes over to the fallback broker for it.
    */
   async align(stream: string, consumer: string, streamLeader: string | undefined, consumerLeader: string | undefined): Promise<void> {
     if (!streamLeader || !consumerLeader || streamLeader === consumerLeader) return;
@@ -41,7 +42,8 @@ export class NatsConsumerAlignment {
         }
       }
     } catch (error) {
-      throw brokerError(error, `moving the leader of consumer ${stream}/${consumer} to ${streamLeader}`);
+      this.logger.warn(`${brokerError(error, `moving the leader of consumer ${stream}/${consumer} from ${current} to ${streamLeader}`).message}; pulling from it as it is`);
+      return;
     }
     this.logger.warn(`consumer ${stream}/${consumer} is led by ${current}, its stream by ${streamLeader}, after ${NATS_CONSUMER_ALIGN_ATTEMPTS} step-downs; pulling from it as it is`);
   }
