@@ -21,26 +21,29 @@ export class NatsDepth {
    * Ready and in-flight items per queue. The stream list (up to 256 streams per API request)
    * carries each stream's message count. A work-queue stream holds exactly its items that are
    * waiting or in flight, so an empty one needs no consumer info; only non-empty queues cost a
-   * request for the ready / in-flight split, at most NATS_DEPTH_CONCURRENCY at a time.
+   * request for the ready / in-flight split, at most NATS_DEPTH_CONCURRENCY at a time. A queue whose
+   * consumer and stream have different leaders is forgotten, so its next pull aligns them.
    * @throws BrokerUnavailableError when JetStream does not answer.
    */
   async read(): Promise<QueueDepth[]> {
     const jsm = this.jsm();
     try {
       const depths: QueueDepth[] = [];
-      const nonEmpty: { stream: string; depth: QueueDepth }[] = [];
+      const nonEmpty: { stream: string; leader?: string; depth: QueueDepth }[] = [];
       for await (const info of jsm.streams.list(`${SUBJECT_PREFIX}.>`)) {
         const queue = this.names.parseWorkStream(info.config.name);
         if (!queue) continue;
         const depth: QueueDepth = { broker: 'nats', priority: queue.priority, domain: queue.domain, ready: 0, inFlight: 0 };
         depths.push(depth);
-        if (info.state.messages > 0) nonEmpty.push({ stream: info.config.name, depth });
+        if (info.state.messages > 0) nonEmpty.push({ stream: info.config.name, leader: info.cluster?.leader, depth });
       }
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < nonEmpty.length) {
-          const { stream, depth } = nonEmpty[next++];
+          const { stream, leader, depth } = nonEmpty[next++];
           const info = await this.workConsumerInfo(jsm, stream, depth.priority, depth.domain);
+          // Led from another node than its stream: the next pull declares the queue again, which moves the consumer (NatsConsumerAlignment).
+          if (leader && info.cluster?.leader && info.cluster.leader !== leader) this.queues.forget(depth.priority, depth.domain);
           depth.ready = info.num_pending;
           depth.inFlight = info.num_ack_pending;
         }
