@@ -10,7 +10,7 @@ const INTERVAL_MS = 200;
 /** How long every instance stays down in the catch-up scenario: several ticks are missed. */
 const OUTAGE_MS = 5 * INTERVAL_MS;
 
-describe.each(['embedded', 'nats'] as const)('schedules persist across restarts (%s)', (transport) => {
+describe.each(['embedded', 'nats', 'rabbitmq'] as const)('schedules persist across restarts (%s)', (transport) => {
   let dir: string;
   const apps: KanbanTestApp[] = [];
   const start = (): Promise<KanbanTestApp> =>
