@@ -18,6 +18,12 @@ export class RabbitMqNames {
   readonly delayDueQueue: string;
   /** Quorum queue earlier versions kept dead letters in; what is left there is moved to the log. */
   readonly legacyDeadLetterQueue: string;
+  /** Quorum queue with a single active consumer holding the schedule leadership token. */
+  readonly scheduleLeaderQueue: string;
+  /** Stream of schedule definitions and their removals, folded by every instance. */
+  readonly scheduleLog: string;
+  /** Stream of fired tick times (with an age limit), folded by every instance. */
+  readonly scheduleTickLog: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
@@ -26,6 +32,9 @@ export class RabbitMqNames {
     this.deadLetterLog = this.name(`${SUBJECT_PREFIX}.dead-letter-log`);
     this.delayDueQueue = this.name(`${SUBJECT_PREFIX}.delay.due`);
     this.legacyDeadLetterQueue = this.name(`${SUBJECT_PREFIX}.dead-letters`);
+    this.scheduleLeaderQueue = this.name(`${SUBJECT_PREFIX}.schedule-leader`);
+    this.scheduleLog = this.name(`${SUBJECT_PREFIX}.schedules`);
+    this.scheduleTickLog = this.name(`${SUBJECT_PREFIX}.schedule-ticks`);
   }
 
   /**

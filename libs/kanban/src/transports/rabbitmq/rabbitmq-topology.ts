@@ -5,7 +5,7 @@ import type { Priority } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText, asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
-import { RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
+import { RABBITMQ_SCHEDULE_TICK_MAX_AGE, RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES, RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
 
 /** RabbitMQ 4 gives quorum queues a delivery limit of 20 unless told otherwise; -1 means none (3.x reads -1 as "dead-letter on the first return"). */
 const UNLIMITED_DELIVERIES_SINCE_MAJOR = 4;
@@ -74,6 +74,30 @@ export class RabbitMqTopology {
   declareDeadLetterLog(): Promise<void> {
     const log = this.names.deadLetterLog;
     return this.serialized((channel) => this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } })));
+  }
+
+  /**
+   * What schedules need: the leadership queue (quorum, one active consumer, at most one waiting
+   * token: a token offered while one waits is refused), the definitions stream (kept whole) and
+   * the tick stream (records older than RABBITMQ_SCHEDULE_TICK_MAX_AGE may go).
+   */
+  declareSchedules(): Promise<void> {
+    const { scheduleLeaderQueue, scheduleLog, scheduleTickLog } = this.names;
+    return this.serialized(async (channel) => {
+      await this.declare(`queue ${scheduleLeaderQueue}`, () =>
+        channel.assertQueue(scheduleLeaderQueue, {
+          durable: true,
+          arguments: { ...this.storeQueueArguments(), 'x-single-active-consumer': true, 'x-max-length': 1, 'x-overflow': 'reject-publish' },
+        }),
+      );
+      await this.declare(`stream ${scheduleLog}`, () => channel.assertQueue(scheduleLog, { durable: true, arguments: { 'x-queue-type': 'stream' } }));
+      await this.declare(`stream ${scheduleTickLog}`, () =>
+        channel.assertQueue(scheduleTickLog, {
+          durable: true,
+          arguments: { 'x-queue-type': 'stream', 'x-max-age': RABBITMQ_SCHEDULE_TICK_MAX_AGE, 'x-stream-max-segment-size-bytes': RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES },
+        }),
+      );
+    });
   }
 
   /**

@@ -69,6 +69,22 @@ export const RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS = 10_000;
 export const RABBITMQ_REPLAY_CLAIM_MS = 30_000;
 /** How often a replay that lost the claim looks whether the winner removed the letter. */
 export const RABBITMQ_REPLAY_POLL_MS = 20;
+/** How long a schedule store read waits for its stream's reader to reach a record appended for it. */
+export const RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS = 10_000;
+/** Records a schedule stream's reader may hold unacknowledged (a stream consumer needs a prefetch). */
+export const RABBITMQ_SCHEDULE_READ_PREFETCH = 1_000;
+/**
+ * Age after which the tick stream may drop records (`x-max-age`, whole segments only): a schedule
+ * whose last tick is older than this may lose it, and then catches up nothing after an outage.
+ */
+export const RABBITMQ_SCHEDULE_TICK_MAX_AGE = '7D';
+/** Segment size of the tick stream: retention drops whole segments, so they are kept small enough to roll. */
+export const RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES = 8_000_000;
+/**
+ * How often an instance (re)joins the leadership queue when it is not consuming it, and offers a
+ * token when it is not the leader, so a token lost (a purge while nobody held it) is replaced.
+ */
+export const RABBITMQ_SCHEDULE_LEADER_ROUND_MS = 2_000;
 /** Broker-dead-lettered messages converted into records by one sweep. */
 export const RABBITMQ_INTAKE_BATCH_MAX = 1_000;
 /** Longest error text stored with a dead letter: AMQP header tables are limited to 64 KiB in total. */

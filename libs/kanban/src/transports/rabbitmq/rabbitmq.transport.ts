@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
 import { encodeItem, newItemId } from '../../codec';
-import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../../errors';
+import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, LeaseExpiredError, TopologyConflictError, type FieldError } from '../../errors';
 import {
   type DeadLetter,
   type DeadLetterFilter,
@@ -18,6 +18,7 @@ import {
   type WorkItem,
 } from '../../interfaces';
 import { PRIORITIES } from '../../kanban.constants';
+import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 import { KanbanTransport, type TransportSettings, type TransportStatus } from '../../transport';
 import { domainError, priorityError } from '../../validation';
 import { RabbitMqConnection } from './rabbitmq-connection';
@@ -34,6 +35,8 @@ import { copyHeaders } from './rabbitmq-message';
 import { RabbitMqNames } from './rabbitmq-names';
 import { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqPuller } from './rabbitmq.puller';
+import { RabbitMqScheduleLeadership } from './rabbitmq-schedule-leadership';
+import { RabbitMqScheduleStore } from './rabbitmq-schedule-store';
 import type { ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
@@ -107,6 +110,10 @@ export class RabbitMqTransport extends KanbanTransport {
   /** The publishing connection while it is open: the fleet's channels live on it, as the relay's do. */
   private publishingModel?: ChannelModel;
   private fleet?: { membership: RabbitMqFleetMembership; leadership: RabbitMqLeaseLeadership };
+  private readonly scheduleStore: RabbitMqScheduleStore;
+  private readonly scheduleLeadership: RabbitMqScheduleLeadership;
+  /** Set once the scheduler asked for coordination: from then on each connection declares the schedule queues first. */
+  private schedulesWanted = false;
 
   /** @throws KanbanConfigError for a URL that is not amqp:// or amqps://, or a releaseIdleAfterMs that is not > 0. */
   constructor(
@@ -126,6 +133,8 @@ export class RabbitMqTransport extends KanbanTransport {
     this.deadLetters = new RabbitMqDeadLetterStore(this.names, settings, this.publisher, this.logger, () => this.topology.declareDeadLetterLog());
     this.idempotency = new RabbitMqIdempotencyWindow(settings.dedupWindowMs);
     this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
+    this.scheduleStore = new RabbitMqScheduleStore(this.names, this.publisher, this.logger, () => this.topology.declareSchedules());
+    this.scheduleLeadership = new RabbitMqScheduleLeadership(this.names, this.publisher, () => this.topology.declareSchedules());
     this.consuming = new RabbitMqConnection(
       endpoint,
       {
@@ -275,6 +284,17 @@ export class RabbitMqTransport extends KanbanTransport {
     }
     // Requeued, the original would exceed its delivery limit and be dead-lettered by the broker.
     await this.replaceWithCopy(lease.delivery, lease.attempts, 'reject');
+  }
+
+  /**
+   * Schedules on RabbitMQ's own primitives: definitions and last ticks in streams every instance
+   * folds (RabbitMqScheduleStore), leadership as the token of a single-active-consumer queue
+   * (RabbitMqScheduleLeadership). The broker decides leadership by the holder's connection, not by
+   * a lease, so `leaseMs` is not used.
+   */
+  override scheduleCoordination(): ScheduleCoordination {
+    this.schedulesWanted = true;
+    return { store: this.scheduleStore, leadership: this.scheduleLeadership };
   }
 
   /** Items waiting out a retry delay, across every queue and instance (they are in no work queue's depth). */
@@ -480,9 +500,11 @@ export class RabbitMqTransport extends KanbanTransport {
     this.deadLetters.attach(model);
     this.ladder.attach(model);
     this.puller.attach(model);
+    this.scheduleStore.attach(model);
     try {
       await this.topology.declareBase();
       await this.deadLetters.prepare();
+      await this.prepareSchedules();
       for (const { priority, domain } of this.knownQueues.values()) await this.topology.declareWorkQueue(priority, domain);
       await this.ladder.start();
     } catch (error) {
@@ -495,6 +517,22 @@ export class RabbitMqTransport extends KanbanTransport {
     this.consumeTrouble = undefined;
     this.refreshStatus();
     this.puller.wake();
+    this.scheduleLeadership.attach(model);
+  }
+
+  /**
+   * Declares the schedule queues as the connection opens, long before a kill -9 could strand a
+   * quorum queue declared a moment earlier (see the README). Only a conflict stops the connection;
+   * a queue that does not answer yet is declared again on first use.
+   */
+  private async prepareSchedules(): Promise<void> {
+    if (!this.schedulesWanted) return;
+    try {
+      await this.topology.declareSchedules();
+    } catch (error) {
+      if (error instanceof TopologyConflictError) throw error;
+      this.logger.warn(`RabbitMQ schedule queues do not answer yet (${(error as Error).message}): schedules wait until they do`);
+    }
   }
 
   private onConsumingDisconnected(reason: string): void {
@@ -503,6 +541,8 @@ export class RabbitMqTransport extends KanbanTransport {
     this.deadLetters.detach();
     this.ladder.detach();
     this.puller.detach();
+    this.scheduleStore.detach(`the connection to RabbitMQ was lost (${reason})`);
+    this.scheduleLeadership.detach();
     this.consumeTrouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
@@ -542,6 +582,7 @@ export class RabbitMqTransport extends KanbanTransport {
       ['cancel consumers', () => this.puller.stop()],
       ['hand back prefetched items', () => this.puller.handBackAll()],
       ['close channels', () => this.puller.closeChannels()],
+      ['hand over schedule leadership', () => this.scheduleLeadership.close()],
       ['close connections', () => this.closeConnections()],
     ];
     for (const [step, run] of steps) {
@@ -558,6 +599,7 @@ export class RabbitMqTransport extends KanbanTransport {
       }
     }
     this.holdings.clear();
+    this.scheduleStore.detach('the transport closed');
   }
 
   /** The relay and the fleet let go of the connection first, so the close it causes is not reported as a failure. */
