@@ -102,6 +102,9 @@ export function createRabbitMqHarness(): RabbitMqHarness {
             names.legacyDeadLetterQueue,
             names.intakeQueue,
             names.delayDueQueue,
+            names.scheduleLeaderQueue,
+            names.scheduleLog,
+            names.scheduleTickLog,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),
             ...[...seen].flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.delayTally(priority, domain)])),
           ];
