@@ -29,7 +29,9 @@ describe('RabbitMQ schedule leadership (single active consumer)', () => {
   it('makes exactly one of three consuming instances the leader, and hands over to the next as each leader closes', async () => {
     // Arrange
     const first = await harness.create(contractSettings());
-    const transports = [first, ...(await Promise.all(Array.from({ length: INSTANCES - 1 }, () => harness.peer(first, contractSettings()) as Promise<RabbitMqTransport>)))];
+    const peers = Array.from({ length: INSTANCES - 1 }, () => harness.sibling(first, contractSettings()));
+    await Promise.all(peers.map((peer) => peer.connect()));
+    const transports = [first, ...peers];
     const leaderships: ScheduleLeadership[] = transports.map((transport) => transport.scheduleCoordination(LEASE_MS).leadership);
     leaderships.forEach((leadership) => leadership.start());
 

@@ -17,7 +17,9 @@ const EMPTY = Buffer.alloc(0);
  * and keeps it unacknowledged, and holding it is being the leader. When the holder's channel or
  * connection goes (close, kill -9: the kernel closes the socket and the broker sees it at once; a
  * lost host: after two missed heartbeats), the broker requeues the token and makes the next
- * consumer active, which receives it: no lease to wait out and no clock involved. Instances offer
+ * consumer active, which receives it: no lease to wait out and no clock involved. The transport
+ * attaches it to its publishing connection, so once the broker dropped the holder's connection
+ * nothing the old leader publishes is accepted. Instances offer
  * a token now and then while they do not lead; the queue keeps at most one waiting (reject-publish),
  * so a token lost to a purge is replaced and extra ones stay queued behind the held one.
  */
@@ -42,7 +44,7 @@ export class RabbitMqScheduleLeadership implements ScheduleLeadership {
     private readonly declare: () => Promise<void>,
   ) {}
 
-  /** A new consuming connection: competing instances join again at once. */
+  /** A new publishing connection (the leader publishes ticks on the connection that holds the token): competing instances join again at once. */
   attach(model: ChannelModel): void {
     this.model = model;
     if (this.competing) this.next(0);

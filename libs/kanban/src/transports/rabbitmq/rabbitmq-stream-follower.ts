@@ -15,8 +15,8 @@ interface Waiter {
 }
 
 /**
- * Reads a stream from its first record and keeps following it, handing each record to `apply` in
- * stream order, once. Started again (a new connection, a channel the broker closed) it resumes
+ * Reads a stream from its first record and keeps following it, handing each record and its offset
+ * to `apply` in stream order, once. Started again (a new connection, a channel the broker closed) it resumes
  * after the last record it applied, so the stream is read once per process. A record carrying a
  * token (header `x-kanban-token`) wakes whoever waits for it: the way an instance knows it has
  * applied everything appended before a record of its own.
@@ -31,7 +31,7 @@ export class RabbitMqStreamFollower {
   constructor(
     private readonly stream: string,
     private readonly prefetch: number,
-    private readonly apply: (message: ConsumeMessage) => void,
+    private readonly apply: (message: ConsumeMessage, offset: number) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -127,7 +127,7 @@ export class RabbitMqStreamFollower {
     // A read resumed at an offset starts at the beginning of that offset's chunk.
     if (offset === undefined || offset < this.nextOffset) return;
     this.nextOffset = offset + 1;
-    this.apply(message);
+    this.apply(message, offset);
     const token = stringHeader(headers, RABBITMQ_HEADERS.token);
     const waiter = token === undefined ? undefined : this.waiters.get(token);
     if (token !== undefined && waiter) {

@@ -292,7 +292,7 @@ export class RabbitMqTransport extends KanbanTransport {
    * (RabbitMqScheduleLeadership). The broker decides leadership by the holder's connection, not by
    * a lease, so `leaseMs` is not used.
    */
-  override scheduleCoordination(): ScheduleCoordination {
+  override scheduleCoordination(_leaseMs: number): ScheduleCoordination {
     this.schedulesWanted = true;
     return { store: this.scheduleStore, leadership: this.scheduleLeadership };
   }
@@ -517,7 +517,6 @@ export class RabbitMqTransport extends KanbanTransport {
     this.consumeTrouble = undefined;
     this.refreshStatus();
     this.puller.wake();
-    this.scheduleLeadership.attach(model);
   }
 
   /**
@@ -542,12 +541,15 @@ export class RabbitMqTransport extends KanbanTransport {
     this.ladder.detach();
     this.puller.detach();
     this.scheduleStore.detach(`the connection to RabbitMQ was lost (${reason})`);
-    this.scheduleLeadership.detach();
     this.consumeTrouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
 
-  /** Relayed settles publish requests and answers, so their channel lives on the publishing connection too. */
+  /**
+   * Relayed settles publish requests and answers, so their channel lives on the publishing connection too.
+   * So does the schedule leader's token: the broker hands the token on only once it dropped this
+   * connection, and from then on nothing the old leader publishes is accepted.
+   */
   private async onPublishingConnected(model: ChannelModel): Promise<void> {
     this.publisher.attach(model);
     this.publishTrouble = undefined;
@@ -555,6 +557,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.publishingModel = model;
     this.fleet?.membership.attach(model);
     this.fleet?.leadership.attach(model);
+    this.scheduleLeadership.attach(model);
     await this.controlChannel.attach(model);
   }
 
@@ -562,6 +565,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.publisher.detach();
     this.controlChannel.detach();
     this.detachFleet();
+    this.scheduleLeadership.detach();
     // A new connection starts unblocked; the broker says so again if the alarm is still on.
     this.blockedBy = undefined;
     this.publishTrouble = `publishing connection lost (${reason}); reconnecting`;
