@@ -45,8 +45,8 @@ export const tickKey = (jobId: string, tickTime: number): string => `schedule:${
  * Periodic and cron publishing on kanban's own SchedulerRegistry, with backpressure: while the
  * target queue is above highWatermark a tick is skipped or the interval stretched.
  *
- * When the transport offers schedule coordination (NATS, embedded, failover), schedules are kept
- * on the broker or store and reloaded on start, every instance mirrors them, and only the
+ * When the transport offers schedule coordination (NATS, RabbitMQ, embedded, failover), schedules
+ * are kept on the broker or store and reloaded on start, every instance mirrors them, and only the
  * instance holding the broker's leadership lease fires ticks. Tick times are the same on every
  * instance (multiples of the interval, or the cron times), so a hand-over neither skips nor
  * repeats one, and the tick's idempotency key removes a double published across it.
