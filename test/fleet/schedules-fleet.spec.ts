@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { natsBroker, rabbitmqBroker, testNamespace, waitFor } from '../harness';
-import { ChildApp } from '../chaos/support/child-app';
+import type { ChildApp } from '../chaos/support/child-app';
 import type { ScheduleInstanceConfig } from './fixtures/schedule-instance';
+import { drainTicks, startScheduleFleet } from './support/schedule-fleet';
 
-/** Relative to test/chaos/fixtures, where ChildApp looks. */
-const FIXTURE = '../../fleet/fixtures/schedule-instance.ts';
 const INSTANCES = 3;
 const INTERVAL_MS = 500;
 const LEASE_MS = 1_500;
@@ -27,15 +26,7 @@ function startFleet(broker: Broker, name: string): { children: ChildApp[]; confi
   const brokers: ScheduleInstanceConfig['brokers'] =
     broker === 'nats' ? { nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix } } : { rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } };
   const config: ScheduleInstanceConfig = { brokers, domain: namespace.domain('ticks'), name, intervalMs: INTERVAL_MS, scheduleLeaseMs: LEASE_MS };
-  return { children: Array.from({ length: INSTANCES }, () => new ChildApp(FIXTURE, config)), config };
-}
-
-/** Pulls every item of the domain through `reader` and returns their tick times. */
-async function drainTicks(reader: ChildApp): Promise<number[]> {
-  const before = reader.count('drain-done');
-  reader.send('drain');
-  await reader.waitForLine('drain-done', 30_000, before + 1);
-  return reader.linesOf('tick').map(([, time]) => Number(time));
+  return { children: startScheduleFleet(config, INSTANCES), config };
 }
 
 describe.each(['nats', 'rabbitmq'] as const)('schedules across a fleet of three instances on %s', (broker) => {
