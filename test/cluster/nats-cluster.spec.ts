@@ -47,7 +47,7 @@ describe('NATS cluster: three JetStream nodes, R3 streams', () => {
   });
 
   chaos(
-    "kill -9 of the stream leader's node under load: every acknowledged item processed, none lost, and publishes are back on NATS at the end",
+    "kill -9 of the stream leader's node under load: every acknowledged item processed, none lost, and no publish fails over to RabbitMQ while a quorum stands",
     async () => {
       // Arrange
       const items = 3_000;
@@ -68,7 +68,9 @@ describe('NATS cluster: three JetStream nodes, R3 streams', () => {
         const summary = ledger.summary();
         console.log(ledger.line("NATS cluster: kill -9 of the stream leader's node", { items, killed: leader, inFlightAtFault: fault.inFlight, repeatedAttempts: ledger.repeatedAttempts() }));
         expect(summary).toMatchObject({ attempted: items, acknowledged: items, processed: items, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
-        expect(activeBrokerLines(app.logs).at(-1)).toBe('nats');
+        // Two of three nodes stood throughout: a stream leader election is waited out on NATS, never failed over.
+        expect(summary.byBroker).toEqual({ nats: items });
+        expect(activeBrokerLines(app.logs)).toEqual(['nats']);
       } finally {
         await run.close();
       }

@@ -8,6 +8,7 @@ export * from './draining.error';
 export * from './domain-limit.error';
 export * from './broker-unavailable.error';
 export * from './broker-blocked.error';
+export * from './queue-unavailable.error';
 export * from './outbox-full.error';
 export * from './kanban-config.error';
 export * from './topology-conflict.error';

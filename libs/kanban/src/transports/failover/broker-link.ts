@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from 'rxjs';
-import { BrokerBlockedError, BrokerUnavailableError } from '../../errors';
+import { BrokerBlockedError, BrokerUnavailableError, QueueUnavailableError } from '../../errors';
 import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import type { KanbanTransport, TransportStatus } from '../../transport/kanban-transport';
 import { FAILOVER_PROBE_TIMEOUT_MS, FAILOVER_RECONNECT_INTERVAL_MS, FAILOVER_RECOVERY_PROBES } from './failover.constants';
@@ -32,8 +32,8 @@ async function settleWithin<T>(promise: Promise<T>, timeoutMs: number | undefine
  * only while its status names it active (one queue not answering), not while it names none (a
  * RabbitMQ resource alarm blocks publishing: draining its queues is what clears the alarm).
  *
- * It becomes unavailable when its status is neither `up` nor `degraded`, or when a publish, pull, declaration or depth
- * read fails for lack of a broker (a publish past its bound included): a frozen broker keeps its
+ * It becomes unavailable when its status is neither `up` nor `degraded`, or when a publish, pull or depth
+ * read fails for lack of a broker (a publish past its bound included; a QueueUnavailableError is not that): a frozen broker keeps its
  * connection and its `up` status, and only such failures reveal it. It becomes available again only after
  * FAILOVER_RECOVERY_PROBES consecutive probes (`transport.probe()`) answered in time, so one good answer in the
  * middle of an outage does not pull work back to it. A broker whose first connect failed is asked
@@ -139,7 +139,8 @@ export class BrokerLink {
       if (detectsOutage) this.markUnavailable(error.message);
       throw error;
     }
-    if (detectsOutage && outcome.error instanceof BrokerUnavailableError) this.markUnavailable(outcome.error.message);
+    // One queue not answering (a stream electing its leader) leaves the broker in service; its publishes decide within their bound.
+    if (detectsOutage && outcome.error instanceof BrokerUnavailableError && !(outcome.error instanceof QueueUnavailableError)) this.markUnavailable(outcome.error.message);
     throw outcome.error;
   }
 

@@ -178,10 +178,14 @@ export class FailoverTransport extends KanbanTransport {
 
   /**
    * Declares the queue on each available broker (RabbitMQ's quorum queues then exist long before an
-   * outage needs them). A broker unavailable now declares it on first use.
+   * outage needs them). A broker unavailable now declares it on first use. A declaration that fails
+   * does not take a broker out of service: a JetStream stream electing its leader refuses it for
+   * seconds while the broker works, and the publish or pull that follows decides, within its bound.
    */
   async ensureQueue(priority: Priority, domain: string): Promise<void> {
-    const results = await Promise.allSettled(this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), { timeoutMs: this.boundFor(link) })));
+    const results = await Promise.allSettled(
+      this.available().map((link) => link.call((transport) => transport.ensureQueue(priority, domain), { timeoutMs: this.boundFor(link), detectsOutage: false })),
+    );
     const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof BrokerUnavailableError));
     if (refusal) throw refusal.reason;
   }

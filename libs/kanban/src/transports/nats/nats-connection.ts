@@ -91,6 +91,25 @@ export async function openNatsConnection(options: NatsConnectionOptions, maxMess
   }
 }
 
+/** Whether the server the connection is on answers a ping within `timeoutMs` (a frozen or dead one does not). */
+export async function serverAnswers(nc: NatsConnection, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      nc.rtt().then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function connectError(error: unknown, servers: string, options: NatsConnectionOptions): BrokerUnavailableError {
   if (findCause(error, natsErrors.AuthorizationError) || /authoriz|authenticat/i.test((error as Error)?.message ?? '')) {
     const credential = options.nkeySeed ? 'nkey' : options.token !== undefined ? 'token' : options.user !== undefined ? `user '${options.user}' and password` : 'no credentials';

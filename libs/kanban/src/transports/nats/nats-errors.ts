@@ -14,6 +14,8 @@ export const JS_ERR = {
   sequenceNotFound: 10057,
   /** Expected-stream mismatch: the subject is captured by a stream kanban did not create for it. */
   wrongStream: 10060,
+  /** The JetStream meta group has no leader (quorum lost, or one being elected). */
+  clusterUnavailable: 10008,
 } as const;
 
 export function jsApiCode(error: unknown): number | undefined {
@@ -27,6 +29,22 @@ export function findCause<T extends Error>(error: unknown, type: abstract new (.
     if (current instanceof type) return current;
   }
   return undefined;
+}
+
+/**
+ * What a stream without a leader answers while JetStream elects one (or a deleted stream, declared
+ * again on the next attempt): nothing, no responders, a leaderless meta group, or a request lost
+ * with the connection to a server that died.
+ */
+export function mayAnswerSoon(error: unknown): boolean {
+  const code = jsApiCode(error);
+  return (
+    findCause(error, natsErrors.NoRespondersError) !== undefined ||
+    findCause(error, natsErrors.TimeoutError) !== undefined ||
+    findCause(error, natsErrors.ConnectionError) !== undefined ||
+    code === JS_ERR.streamNotFound ||
+    code === JS_ERR.clusterUnavailable
+  );
 }
 
 /** A stream or account out of room answers with these texts (codes differ across server versions). */

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors } from './nats-client';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
 import { KanbanValidationError, TopologyConflictError } from '../../errors';
 import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
-import { findCause, jsApiCode, JS_ERR, publishError } from './nats-errors';
+import { findCause, jsApiCode, JS_ERR, mayAnswerSoon, publishError } from './nats-errors';
 import type { NatsNames } from './nats-names';
+import { NATS_PUBLISH_RETRY_INTERVAL_MS } from './nats.constants';
 import { publishToJetStream } from './nats-publish';
 import type { NatsReplies } from './nats-replies';
 import type { NatsTopology } from './nats-topology';
@@ -20,6 +23,20 @@ export interface NatsPublisherContext {
   publishTimeoutMs: number;
   /** The connected clients, checked: throws BrokerUnavailableError when closed or disconnected. */
   connected(): { js: JetStreamClient; jsm: JetStreamManager; replies: NatsReplies; topology: NatsTopology };
+}
+
+/** `attempt`, or a TimeoutError once `deadline` (performance.now() time) has passed; the attempt runs on (a late PubAck is deduplicated). */
+async function beforeDeadline<T>(attempt: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new natsErrors.TimeoutError()), Math.max(0, deadline - performance.now()));
+  });
+  attempt.catch(() => undefined);
+  try {
+    return await Promise.race([attempt, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The id a stored message carries, if it decodes. */
@@ -40,6 +57,8 @@ export class NatsPublisher {
 
   /**
    * Resolves on the PubAck. A duplicate (same Nats-Msg-Id inside the window) answers with the first item's id.
+   * A publish that found no stream leader is sent again (see NATS_PUBLISH_RETRY_INTERVAL_MS) until
+   * publishTimeoutMs has passed since the call; only then does it fail.
    * @throws KanbanValidationError, QueueFullError, TopologyConflictError, BrokerUnavailableError
    */
   async publish(item: WorkItem): Promise<PublishReceipt> {
@@ -49,22 +68,31 @@ export class NatsPublisher {
     if (bytes.length > topology.maxMessageBytes) {
       throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
     }
-    let stream = await this.context.queues.declare(item.priority, item.domain);
-    let ack;
-    try {
-      ack = await this.publishOnce(stream, item, bytes);
-    } catch (error) {
-      // A deleted stream answers nothing: declare it again once, then give up with a typed error.
-      if (!findCause(error, natsErrors.NoRespondersError) && jsApiCode(error) !== JS_ERR.streamNotFound) throw this.publishFailure(error, queue);
-      this.context.queues.forget(item.priority, item.domain);
-      stream = await this.context.queues.declare(item.priority, item.domain);
-      ack = await this.publishOnce(stream, item, bytes).catch((retryError: unknown) => {
-        throw this.publishFailure(retryError, queue);
-      });
+    const deadline = performance.now() + this.context.publishTimeoutMs;
+    for (let retried = false; ; retried = true) {
+      let sent: { stream: string; ack: PubAck };
+      try {
+        sent = await beforeDeadline(this.declareAndPublish(item, bytes), deadline);
+      } catch (error) {
+        if (!mayAnswerSoon(error) || performance.now() + NATS_PUBLISH_RETRY_INTERVAL_MS >= deadline) throw this.publishFailure(error, queue);
+        // A deleted stream answers like a leaderless one: the next attempt declares it again.
+        if (findCause(error, natsErrors.NoRespondersError) || jsApiCode(error) === JS_ERR.streamNotFound) this.context.queues.forget(item.priority, item.domain);
+        await sleep(NATS_PUBLISH_RETRY_INTERVAL_MS);
+        continue;
+      }
+      if (sent.ack.duplicate) {
+        const id = await this.originalId(sent.stream, sent.ack.seq, item);
+        // The item's own earlier attempt, stored though its answer never came, is not a duplicate publish.
+        return { id, broker: 'nats', duplicate: !(retried && id === item.id) };
+      }
+      if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
+      return { id: item.id, broker: 'nats', duplicate: false };
     }
-    if (ack.duplicate) return { id: await this.originalId(stream, ack.seq, item), broker: 'nats', duplicate: true };
-    if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
-    return { id: item.id, broker: 'nats', duplicate: false };
+  }
+
+  private async declareAndPublish(item: WorkItem, bytes: Uint8Array): Promise<{ stream: string; ack: PubAck }> {
+    const stream = await this.context.queues.declare(item.priority, item.domain);
+    return { stream, ack: await this.publishOnce(stream, item, bytes) };
   }
 
   private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {

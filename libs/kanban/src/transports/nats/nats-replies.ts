@@ -53,6 +53,14 @@ export class NatsReplies {
     });
   }
 
+  /**
+   * The connection to the server dropped: what was written to it may never be answered, so every
+   * waiting request fails now (a ConnectionError, outcome unknown) instead of at its timeout.
+   */
+  connectionLost(): void {
+    this.failAll(new natsErrors.ConnectionError('connection to the NATS server lost before the answer came; outcome unknown'));
+  }
+
   /** Rejects what still waits (the connection is closing). */
   close(): void {
     this.failAll(new natsErrors.ClosedConnectionError());

@@ -1,5 +1,13 @@
 /** A publish that JetStream has not acknowledged within this time fails (and fails over). */
 export const NATS_DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
+/**
+ * A publish that found no stream leader (no responders, no answer, its connection lost mid-request)
+ * is sent again this long after, with the same Nats-Msg-Id, until its publish timeout has passed:
+ * a JetStream cluster elects a new stream leader within seconds of losing one.
+ */
+export const NATS_PUBLISH_RETRY_INTERVAL_MS = 250;
+/** A queue call that found no stream leader counts as the queue's trouble, not the broker's, when the server answers a ping within this time. */
+export const NATS_SERVER_PING_TIMEOUT_MS = 1_000;
 /** Name prefix of the streams and consumers kanban creates. */
 export const NATS_DEFAULT_STREAM_PREFIX = 'KANBAN';
 export const NATS_DEFAULT_CONNECTION_NAME = 'tps-kanban';

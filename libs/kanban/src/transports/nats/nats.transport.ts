@@ -3,7 +3,7 @@ import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { decodeItem } from '../../codec/item-codec';
 import { newItemId } from '../../codec/item-id';
-import { BrokerUnavailableError, KanbanConfigError } from '../../errors';
+import { BrokerUnavailableError, KanbanConfigError, QueueUnavailableError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
@@ -21,15 +21,16 @@ import {
   NATS_RECONNECT_TIME_WAIT_MS,
   NATS_RELEASE_IDLE_AFTER_MS,
   NATS_CLUSTER_RECONNECT_GRACE_MS,
+  NATS_SERVER_PING_TIMEOUT_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
-import { openNatsConnection, redactServers, type NatsClients } from './nats-connection';
+import { openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
-import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
+import { brokerError, jsApiCode, JS_ERR, mayAnswerSoon } from './nats-errors';
 import { NatsControlChannel } from './nats-control-channel';
 import { NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
@@ -148,6 +149,7 @@ export class NatsTransport extends KanbanTransport {
       if (this.isClosing) return;
       if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
+        this.ready?.replies.connectionLost();
         const down = (): void => this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
         // With a seed list (a cluster), nats.js moves to another server at once: down only if that has not happened in time.
         if (this.options.servers.length > 1) this.disconnectGrace = setTimeout(down, NATS_CLUSTER_RECONNECT_GRACE_MS).unref();
@@ -256,8 +258,24 @@ export class NatsTransport extends KanbanTransport {
     return this.puller.openSubscriptions();
   }
 
-  pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
-    return this.puller.pull(queue, max, options);
+  /** @throws QueueUnavailableError while the queue's stream or consumer has no leader (see queueOrBrokerFailure). */
+  async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    try {
+      return await this.puller.pull(queue, max, options);
+    } catch (error) {
+      throw await this.queueOrBrokerFailure(error, queue.priority ? this.names.workStream(queue.priority, queue.domain) : queue.domain);
+    }
+  }
+
+  /**
+   * A JetStream call that found no stream or consumer leader while the server itself answers is
+   * the queue's trouble (a leader is being elected after a cluster node died), not an outage.
+   */
+  private async queueOrBrokerFailure(error: unknown, queue: string): Promise<unknown> {
+    const nc = this.ready?.nc;
+    if (!(error instanceof BrokerUnavailableError) || !mayAnswerSoon(error) || !nc || this.status.value.state !== 'up') return error;
+    if (!(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS))) return error;
+    return new QueueUnavailableError('nats', queue, error.message, { cause: error });
   }
 
   /** A delivery past maxAttempts means every lease lapsed: dead-letter it as stalled instead of handing it out. */
@@ -422,8 +440,13 @@ export class NatsTransport extends KanbanTransport {
     return moved;
   }
 
+  /** @throws QueueUnavailableError while a queue's stream or consumer has no leader. */
   async depth(): Promise<QueueDepth[]> {
-    return this.depthReader.read();
+    try {
+      return await this.depthReader.read();
+    } catch (error) {
+      throw await this.queueOrBrokerFailure(error, 'depth');
+    }
   }
 
   /** One JetStream API round trip: answers without reading any queue, so a missing consumer or many queues cannot hold failback back. */

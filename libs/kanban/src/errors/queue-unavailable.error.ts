@@ -1,0 +1,11 @@
+import { BrokerUnavailableError } from './broker-unavailable.error';
+
+/**
+ * The broker answers, but one queue does not for now (a JetStream stream or consumer electing its
+ * leader after a cluster node died): the broker stays in service. Try again shortly.
+ */
+export class QueueUnavailableError extends BrokerUnavailableError {
+  constructor(broker: string, queue: string, detail: string, options?: { cause?: unknown }) {
+    super(broker, `queue ${queue} does not answer for now (${detail})`, options);
+  }
+}
