@@ -2,7 +2,8 @@ import { BrokerUnavailableError } from './broker-unavailable.error';
 
 /**
  * The broker answers, but one queue does not for now (a JetStream stream or consumer electing its
- * leader after a cluster node died): the broker stays in service. Try again shortly.
+ * leader after a cluster node died, or a call cut while the client moves to another node): the
+ * broker stays in service, its status says when it is down. Try again shortly.
  */
 export class QueueUnavailableError extends BrokerUnavailableError {
   constructor(broker: string, queue: string, detail: string, options?: { cause?: unknown }) {

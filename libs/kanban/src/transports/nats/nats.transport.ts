@@ -78,6 +78,8 @@ export class NatsTransport extends KanbanTransport {
   /** What connected() hands out, built once when the connection opens. */
   private ready?: Connected;
   private disconnectGrace?: NodeJS.Timeout;
+  /** Between a lost connection and the reconnect: with a seed list, status stays `up` for NATS_CLUSTER_RECONNECT_GRACE_MS meanwhile. */
+  private reconnecting = false;
 
   /** @throws KanbanConfigError for a stream prefix JetStream cannot use in names and subjects, or a negative delayStreamMinMs. */
   constructor(
@@ -149,6 +151,7 @@ export class NatsTransport extends KanbanTransport {
       if (this.isClosing) return;
       if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
+        this.reconnecting = true;
         this.ready?.replies.connectionLost();
         const down = (): void => this.status.next({ state: 'down', active: 'none', detail: 'disconnected from NATS, reconnecting' });
         // With a seed list (a cluster), nats.js moves to another server at once: down only if that has not happened in time.
@@ -156,6 +159,9 @@ export class NatsTransport extends KanbanTransport {
         else down();
       } else if (event.type === 'reconnect') {
         clearTimeout(this.disconnectGrace);
+        this.reconnecting = false;
+        // nats.js drops what was written while no server was connected: those requests get no answer.
+        this.ready?.replies.connectionLost();
         this.queues.clear();
         this.puller.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
@@ -269,12 +275,14 @@ export class NatsTransport extends KanbanTransport {
 
   /**
    * A JetStream call that found no stream or consumer leader while the server itself answers is
-   * the queue's trouble (a leader is being elected after a cluster node died), not an outage.
+   * the queue's trouble (a leader is being elected after a cluster node died), not an outage; so is
+   * one cut by the move to another server of the seed list, which status reports as down if it
+   * does not happen within its grace.
    */
   private async queueOrBrokerFailure(error: unknown, queue: string): Promise<unknown> {
     const nc = this.ready?.nc;
     if (!(error instanceof BrokerUnavailableError) || !mayAnswerSoon(error) || !nc || this.status.value.state !== 'up') return error;
-    if (!(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS))) return error;
+    if (!this.reconnecting && !(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS))) return error;
     return new QueueUnavailableError('nats', queue, error.message, { cause: error });
   }
 
