@@ -8,3 +8,4 @@ export type { BrokerKind, BrokerSource } from './broker-state';
 export { itControllingBrokers } from './chaos-test';
 export { allDeadLetters, type DeadLetterLister } from './all-dead-letters';
 export { natsCluster, rabbitmqCluster, ClusterHandle } from './cluster-handle';
+export { NetnsNatsCluster, type NetnsNatsNode } from './netns-nats-cluster';

@@ -8,7 +8,7 @@ import { waitFor } from './wait-for';
 import { CLUSTER_SIZE, stopCluster } from './local-cluster';
 import { launch, type ProcessSpec } from './local-process';
 
-const NATS_CLUSTER_NAME = 'kanban';
+export const NATS_CLUSTER_NAME = 'kanban';
 
 /**
  * Starts a three-node JetStream cluster on loopback: nats-server with a name, a route to each
@@ -48,14 +48,14 @@ export async function startLocalNatsCluster(): Promise<ClusterState> {
  * would also wait until every replica it holds is current, and a consumer nothing writes to may stay
  * "not current" well past a restart, though it serves.
  */
-export async function waitForNatsClusterNode(monitorPort: number, logFile: string, timeoutMs = NATS_READY_TIMEOUT_MS): Promise<void> {
+export async function waitForNatsClusterNode(monitorPort: number, logFile: string, timeoutMs = NATS_READY_TIMEOUT_MS, host = '127.0.0.1'): Promise<void> {
   await waitFor(
     async () => {
-      const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(`http://${host}:${monitorPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
       const jsz = (await response.json()) as { meta_cluster?: { leader?: string } };
       if (!jsz.meta_cluster?.leader) throw new Error(`no JetStream meta leader yet: ${JSON.stringify(jsz.meta_cluster ?? {})}`);
       return true;
     },
-    { timeoutMs, intervalMs: 100, description: `nats-server on monitor port ${monitorPort} to join its cluster (log: ${logFile})` },
+    { timeoutMs, intervalMs: 100, description: `nats-server on ${host}:${monitorPort} to join its cluster (log: ${logFile})` },
   );
 }

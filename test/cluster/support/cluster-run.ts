@@ -15,14 +15,15 @@ export const CLUSTER_PUBLISH_TIMEOUT_MS = 15_000;
 const PHASE_TIMEOUT_MS = 60_000;
 
 /**
- * A publishing run (see startPublishingRun) on the run's NATS cluster (R3 streams) and RabbitMQ.
- * Close leaves the namespace on the cluster: its nodes may still be down when a test fails.
+ * A publishing run (see startPublishingRun) on a NATS cluster (R3 streams; the run's, unless
+ * `servers` name another) and the run's RabbitMQ. Close leaves the namespace on the cluster: its
+ * nodes may still be down when a test fails.
  */
-export function startClusterRun(name: string, load: PublishLoad): Promise<PublishingRun> {
+export function startClusterRun(name: string, load: PublishLoad, servers = natsCluster().urls): Promise<PublishingRun> {
   return startPublishingRun(name, load, {
     options: (namespace) => ({
       failover: { publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS },
-      nats: { servers: natsCluster().urls, streamPrefix: namespace.streamPrefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS },
+      nats: { servers, streamPrefix: namespace.streamPrefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS },
       rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix },
     }),
     phaseTimeoutMs: PHASE_TIMEOUT_MS,

@@ -7,6 +7,8 @@ import { BrokerUnavailableError, KanbanConfigError, MissingDependencyError } fro
 import type { NatsConnectionOptions } from '../../interfaces/kanban-options.interface';
 import {
   NATS_API_TIMEOUT_MS,
+  NATS_CLUSTER_MAX_PINGS_OUT,
+  NATS_CLUSTER_PING_INTERVAL_MS,
   NATS_CONNECT_TIMEOUT_MS,
   NATS_DEFAULT_CONNECTION_NAME,
   NATS_RECONNECT_JITTER_MS,
@@ -25,7 +27,7 @@ function pem(value: unknown): string | undefined {
   return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))).join('\n');
 }
 
-/** nats.js options from kanban's: several servers, reconnect forever with jittered backoff, credentials, TLS. */
+/** nats.js options from kanban's: several servers (a dead one found within seconds), reconnect forever with jittered backoff, credentials, TLS. */
 export function natsClientOptions(options: NatsConnectionOptions): NodeConnectionOptions {
   const client: NodeConnectionOptions = {
     servers: options.servers,
@@ -39,6 +41,10 @@ export function natsClientOptions(options: NatsConnectionOptions): NodeConnectio
     reconnectJitter: NATS_RECONNECT_JITTER_MS,
     reconnectJitterTLS: NATS_RECONNECT_JITTER_MS,
   };
+  if (options.servers.length > 1) {
+    client.pingInterval = NATS_CLUSTER_PING_INTERVAL_MS;
+    client.maxPingOut = NATS_CLUSTER_MAX_PINGS_OUT;
+  }
   if (options.user !== undefined) client.user = options.user;
   if (options.pass !== undefined) client.pass = options.pass;
   if (options.token !== undefined) client.token = options.token;

@@ -20,13 +20,24 @@ export const NATS_CONSUMER_ALIGN_ATTEMPTS = 6;
 export const NATS_LEADER_POLL_MS = 100;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */
 export const NATS_RECONNECT_TIME_WAIT_MS = 1_000;
-/** With several servers, a lost connection counts as down only after this long without a reconnect to another server. */
-export const NATS_CLUSTER_RECONNECT_GRACE_MS = 2_000;
 export const NATS_RECONNECT_JITTER_MS = 500;
+/**
+ * With several servers, the client pings its server this often and drops the connection when
+ * NATS_CLUSTER_MAX_PINGS_OUT pings are unanswered, then moves to another server: a node cut off by
+ * a network partition sends no reset, and nats.js's default (2 min) would keep publishing into it.
+ */
+export const NATS_CLUSTER_PING_INTERVAL_MS = 2_000;
+export const NATS_CLUSTER_MAX_PINGS_OUT = 2;
 /** After a reconnect, JetStream is asked this many times (NATS_RECONNECT_TIME_WAIT_MS apart) before status says degraded. */
 export const NATS_JETSTREAM_RECOVERY_CHECKS = 30;
 /** The first connect gives up after this long so start-up fails with a clear error instead of hanging. */
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * With several servers, a lost connection counts as down only after this long without a reconnect
+ * to another server. nats.js tries the lost server first: one that a partition cut off answers
+ * nothing, so the grace covers that attempt's connect timeout and a reconnect wait.
+ */
+export const NATS_CLUSTER_RECONNECT_GRACE_MS = NATS_CONNECT_TIMEOUT_MS + NATS_RECONNECT_TIME_WAIT_MS;
 /** JetStream requires at least two minutes of duplicate window for the publish guarantee we document. */
 export const NATS_MIN_DUPLICATE_WINDOW_MS = 120_000;
 /**

@@ -282,7 +282,8 @@ export class NatsTransport extends KanbanTransport {
   private async queueOrBrokerFailure(error: unknown, queue: string): Promise<unknown> {
     const nc = this.ready?.nc;
     if (!(error instanceof BrokerUnavailableError) || !mayAnswerSoon(error) || !nc || this.status.value.state !== 'up') return error;
-    if (!this.reconnecting && !(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS))) return error;
+    // A ping cut short by the connection dropping meanwhile is that move too.
+    if (!this.reconnecting && !(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS)) && !this.reconnecting) return error;
     return new QueueUnavailableError('nats', queue, error.message, { cause: error });
   }
 
