@@ -10,7 +10,7 @@ import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interf
 import type { NatsDeclaredQueues } from './nats-declared-queues';
 import { findCause, jsApiCode, JS_ERR, mayAnswerSoon, publishError } from './nats-errors';
 import type { NatsNames } from './nats-names';
-import { NATS_PUBLISH_RETRY_INTERVAL_MS } from './nats.constants';
+import { NATS_PUBLISH_ATTEMPT_TIMEOUT_MS, NATS_PUBLISH_RETRY_INTERVAL_MS } from './nats.constants';
 import { publishToJetStream } from './nats-publish';
 import type { NatsReplies } from './nats-replies';
 import type { NatsTopology } from './nats-topology';
@@ -57,8 +57,9 @@ export class NatsPublisher {
 
   /**
    * Resolves on the PubAck. A duplicate (same Nats-Msg-Id inside the window) answers with the first item's id.
-   * A publish that found no stream leader is sent again (see NATS_PUBLISH_RETRY_INTERVAL_MS) until
-   * publishTimeoutMs has passed since the call; only then does it fail.
+   * A publish that found no stream leader, or was not answered within NATS_PUBLISH_ATTEMPT_TIMEOUT_MS,
+   * is sent again (see NATS_PUBLISH_RETRY_INTERVAL_MS) until publishTimeoutMs has passed since the
+   * call; only then does it fail.
    * @throws KanbanValidationError, QueueFullError, TopologyConflictError, BrokerUnavailableError
    */
   async publish(item: WorkItem): Promise<PublishReceipt> {
@@ -72,7 +73,7 @@ export class NatsPublisher {
     for (let retried = false; ; retried = true) {
       let sent: { stream: string; ack: PubAck };
       try {
-        sent = await beforeDeadline(this.declareAndPublish(item, bytes), deadline);
+        sent = await beforeDeadline(this.declareAndPublish(item, bytes), Math.min(deadline, performance.now() + NATS_PUBLISH_ATTEMPT_TIMEOUT_MS));
       } catch (error) {
         if (!mayAnswerSoon(error) || performance.now() + NATS_PUBLISH_RETRY_INTERVAL_MS >= deadline) throw this.publishFailure(error, queue);
         // A deleted stream answers like a leaderless one: the next attempt declares it again.

@@ -6,6 +6,11 @@ export const NATS_DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
  * a JetStream cluster elects a new stream leader within seconds of losing one.
  */
 export const NATS_PUBLISH_RETRY_INTERVAL_MS = 250;
+/**
+ * Within its publish timeout, a publish not acknowledged this long after it was sent is sent again
+ * (same Nats-Msg-Id): a request that reached a stream leader as it died is never answered.
+ */
+export const NATS_PUBLISH_ATTEMPT_TIMEOUT_MS = 2_000;
 /** A queue call that found no stream leader counts as the queue's trouble, not the broker's, when the server answers a ping within this time. */
 export const NATS_SERVER_PING_TIMEOUT_MS = 1_000;
 /** Name prefix of the streams and consumers kanban creates. */
