@@ -96,6 +96,12 @@ describe('Environment configuration', () => {
     expect(config.kanban.rabbitmq).toEqual({ url: 'amqp://kanban:secret@r1:5672,amqp://kanban:secret@r2:5672,amqp://kanban:secret@r3:5672' });
   });
 
+  it('reads the NATS publish timeout, which a cluster deployment raises above a leader election', () => {
+    const config = loadServerConfig({ KANBAN_NATS_SERVERS: 'nats://a:4222,nats://b:4222', KANBAN_NATS_PUBLISH_TIMEOUT_MS: '15000' });
+
+    expect(config.kanban.nats).toEqual({ servers: ['nats://a:4222', 'nats://b:4222'], publishTimeoutMs: 15_000 });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadServerConfig({ KANBAN_API_TOKEN: '', PORT: '', KANBAN_NATS_SERVERS: ' ' })).toMatchObject({ port: 3000, host: '127.0.0.1' });
   });
@@ -131,6 +137,7 @@ describe('Environment configuration', () => {
     ['KANBAN_RABBITMQ_URL', 'amqp://a:5672,redis://b'],
     ['KANBAN_NATS_REPLICAS', '0'],
     ['KANBAN_NATS_REPLICAS', '6'],
+    ['KANBAN_NATS_PUBLISH_TIMEOUT_MS', '0'],
     ['KANBAN_HOST', 'a host'],
     ['KANBAN_NATS_NKEY_SEED', 'UA-not-a-seed'],
     ['KANBAN_ALLOWED_HOSTS', 'kanban.example.com:8080'],

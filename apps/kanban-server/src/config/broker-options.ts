@@ -43,6 +43,7 @@ export function natsOptionsFrom(env: ServerEnvironment, problems: EnvironmentPro
   return {
     servers: env.KANBAN_NATS_SERVERS.split(',').map((url) => url.trim()),
     ...(env.KANBAN_NATS_REPLICAS !== undefined ? { replicas: env.KANBAN_NATS_REPLICAS } : {}),
+    ...(env.KANBAN_NATS_PUBLISH_TIMEOUT_MS !== undefined ? { publishTimeoutMs: env.KANBAN_NATS_PUBLISH_TIMEOUT_MS } : {}),
     ...(env.KANBAN_NATS_USER !== undefined ? { user: env.KANBAN_NATS_USER, pass: env.KANBAN_NATS_PASS } : {}),
     ...(env.KANBAN_NATS_TOKEN !== undefined ? { token: env.KANBAN_NATS_TOKEN } : {}),
     ...(env.KANBAN_NATS_NKEY_SEED !== undefined ? { nkeySeed: env.KANBAN_NATS_NKEY_SEED } : {}),

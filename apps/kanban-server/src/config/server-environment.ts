@@ -46,6 +46,10 @@ export class ServerEnvironment {
   @IntegerVariable(1, MAX_NATS_REPLICAS)
   KANBAN_NATS_REPLICAS?: number;
 
+  /** A publish JetStream has not acknowledged within this time fails; on a cluster it is retried meanwhile, so set it above a leader election. */
+  @IntegerVariable(1)
+  KANBAN_NATS_PUBLISH_TIMEOUT_MS?: number;
+
   @StringVariable(ANY_TEXT, 'must not be empty')
   KANBAN_NATS_USER?: string;
 
@@ -126,5 +130,6 @@ export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment
   'failover.outboxMaxItems': 'KANBAN_OUTBOX_MAX_ITEMS',
   'nats.servers': 'KANBAN_NATS_SERVERS',
   'nats.replicas': 'KANBAN_NATS_REPLICAS',
+  'nats.publishTimeoutMs': 'KANBAN_NATS_PUBLISH_TIMEOUT_MS',
   'rabbitmq.url': 'KANBAN_RABBITMQ_URL',
 };
