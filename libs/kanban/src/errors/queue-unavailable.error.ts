@@ -6,7 +6,8 @@ import { BrokerUnavailableError } from './broker-unavailable.error';
  * broker stays in service, its status says when it is down. Try again shortly.
  */
 export class QueueUnavailableError extends BrokerUnavailableError {
+  /** @param queue what does not answer, as the message names it (`queue KANBAN_NORMAL_payments`). */
   constructor(broker: string, queue: string, detail: string, options?: { cause?: unknown }) {
-    super(broker, `queue ${queue} does not answer for now (${detail})`, options);
+    super(broker, `${queue} does not answer for now (${detail})`, options);
   }
 }

@@ -84,7 +84,7 @@ export class NatsPublisher {
       if (sent.ack.duplicate) {
         const id = await this.originalId(sent.stream, sent.ack.seq, item);
         // The item's own earlier attempt, stored though its answer never came, is not a duplicate publish.
-        return { id, broker: 'nats', duplicate: !(retried && id === item.id) };
+        if (!(retried && id === item.id)) return { id, broker: 'nats', duplicate: true };
       }
       if (item.idempotencyKey !== undefined) await this.recordIdempotency(item);
       return { id: item.id, broker: 'nats', duplicate: false };

@@ -269,7 +269,7 @@ export class NatsTransport extends KanbanTransport {
     try {
       return await this.puller.pull(queue, max, options);
     } catch (error) {
-      throw await this.queueOrBrokerFailure(error, queue.priority ? this.names.workStream(queue.priority, queue.domain) : queue.domain);
+      throw await this.queueOrBrokerFailure(error, queue.priority ? `queue ${this.names.workStream(queue.priority, queue.domain)}` : `a queue of ${queue.domain}`);
     }
   }
 
@@ -282,9 +282,11 @@ export class NatsTransport extends KanbanTransport {
   private async queueOrBrokerFailure(error: unknown, queue: string): Promise<unknown> {
     const nc = this.ready?.nc;
     if (!(error instanceof BrokerUnavailableError) || !mayAnswerSoon(error) || !nc || this.status.value.state !== 'up') return error;
+    const queueTrouble = new QueueUnavailableError('nats', queue, error.message, { cause: error });
+    if (this.reconnecting) return queueTrouble;
+    const answered = await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS);
     // A ping cut short by the connection dropping meanwhile is that move too.
-    if (!this.reconnecting && !(await serverAnswers(nc, NATS_SERVER_PING_TIMEOUT_MS)) && !this.reconnecting) return error;
-    return new QueueUnavailableError('nats', queue, error.message, { cause: error });
+    return answered || this.reconnecting ? queueTrouble : error;
   }
 
   /** A delivery past maxAttempts means every lease lapsed: dead-letter it as stalled instead of handing it out. */
@@ -454,7 +456,7 @@ export class NatsTransport extends KanbanTransport {
     try {
       return await this.depthReader.read();
     } catch (error) {
-      throw await this.queueOrBrokerFailure(error, 'depth');
+      throw await this.queueOrBrokerFailure(error, 'a queue read for depth');
     }
   }
 
