@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { benchConfig, type BenchConfig } from './bench-config';
-import { startBenchBrokers, type BenchBrokers } from './brokers/bench-brokers';
+import { startBenchBrokers } from './brokers/bench-brokers';
 import { machineInfo } from './brokers/machine-info';
 import { scenarioTable } from './report/console-table';
 import { writeResultsFile, type BenchResults } from './report/bench-results';

@@ -52,5 +52,11 @@ export async function helloKanban(dbPath = './data/hello.db'): Promise<{ id: str
 }
 
 if (require.main === module) {
-  helloKanban().then((result) => console.log(result));
+  helloKanban().then(
+    (result) => console.log(result),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -23,7 +23,7 @@ export function rawAmqplib(): QueueSystem {
       return {
         publish: (item) =>
           new Promise<void>((resolve, reject) => {
-            publisher.sendToQueue(queue, Buffer.from(JSON.stringify(item)), { persistent: true }, (error) => (error ? reject(error) : resolve()));
+            publisher.sendToQueue(queue, Buffer.from(JSON.stringify(item)), { persistent: true }, (error: Error | null) => (error ? reject(error) : resolve()));
           }),
         startConsumers: async (hooks) => {
           await consumerChannel.prefetch(RAW_AMQP_PREFETCH);

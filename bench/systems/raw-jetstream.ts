@@ -88,7 +88,7 @@ function rawJetStreamSystem({ confirmed }: RawJetStreamOptions): QueueSystem {
  */
 class ConfirmedAcks {
   private readonly pending = new Set<Promise<void>>();
-  private failure?: unknown;
+  private failure?: Error;
 
   start(message: JsMsg, hooks: ConsumerHooks): void {
     const ack: Promise<void> = message.ackAck().then(
@@ -100,7 +100,7 @@ class ConfirmedAcks {
   }
 
   private fail(error: unknown): void {
-    this.failure ??= error;
+    this.failure ??= error instanceof Error ? error : new Error('JetStream ack failed', { cause: error });
   }
 
   async settled(): Promise<void> {

@@ -23,7 +23,7 @@ async function holdInChild(kind: 'embedded' | 'outbox', path: string): Promise<C
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // Other lines are the child's logs.
-  const holding = new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line === HOLDING_LINE && resolve()));
+  const holding = new Promise<void>((resolve) => createInterface({ input: child.stdout }).on('line', (line) => line === HOLDING_LINE && resolve()));
   const held = await Promise.race([holding.then(() => true), once(child, 'exit').then(() => false)]);
   if (!held) throw new Error(`child did not hold ${path}: ${stderr}`);
   return child;
@@ -35,7 +35,7 @@ async function killHard(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function refusal(open: () => Promise<unknown> | unknown): Promise<unknown> {
+async function refusal(open: () => unknown): Promise<unknown> {
   try {
     await open();
     return 'opened';

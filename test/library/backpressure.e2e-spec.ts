@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KanbanHandler } from '@tps/kanban';
-import { waitFor } from '../harness';
 import { TRANSPORTS, createKanbanTestApp, inFuture, namespace, type KanbanTestApp } from './support/kanban-test-app';
 
 const ACCOUNT = namespace.domain('account');

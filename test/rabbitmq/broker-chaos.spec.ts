@@ -157,9 +157,9 @@ describe('RabbitMQ node killed or frozen', () => {
     // Act
     let killedAt = 0;
     let noticedDownAt = 0;
-    let brokerBackMs = 0;
-    let reconnectedMs = 0;
-    let publishesPendingAtKill = 0;
+    let brokerBackMs: number;
+    let reconnectedMs: number;
+    let publishesPendingAtKill: number;
     let leftOver: QueueDepth[] = [];
     try {
       try {
@@ -209,6 +209,7 @@ describe('RabbitMQ node killed or frozen', () => {
           `[rabbitmq kill -9] stuck in phase "${phase}" after ${Math.round(performance.now() - startedAt)} ms: ${(error as Error).message}; ` +
             `transport ${transport.currentStatus.state}${transport.currentStatus.detail ? ` (${transport.currentStatus.detail})` : ''}; ${ledger.line('ledger')}` +
             `${loopErrors.length > 0 ? `; loop errors: ${loopErrors.join('; ')}` : ''}; node log: ${local.spec.env.RABBITMQ_LOG_BASE}`,
+          { cause: error },
         );
       }
     } finally {
@@ -225,6 +226,7 @@ describe('RabbitMQ node killed or frozen', () => {
       clearTimeout(loopsTimer);
       subscription.unsubscribe();
       await transport.close();
+      // eslint-disable-next-line no-unsafe-finally -- loops still running after the stop fail the test even when a phase failed first
       if (!loopsEnded) throw new Error(`[rabbitmq kill -9] publisher or worker loops still running ${LOOPS_STOP_TIMEOUT_MS} ms after the stop (phase "${phase}")`);
     }
 
@@ -277,12 +279,12 @@ describe('RabbitMQ node killed or frozen', () => {
     // Act
     let publishError: unknown;
     let depthError: unknown;
-    let publishFailedMs = 0;
-    let depthFailedMs = 0;
+    let publishFailedMs: number;
+    let depthFailedMs: number;
     let receipt;
     let delivered;
-    let recoveredMs = 0;
-    let closedMs = 0;
+    let recoveredMs: number;
+    let closedMs: number;
     try {
       await freeze(local.pid);
       const frozenAt = performance.now();

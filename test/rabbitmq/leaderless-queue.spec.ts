@@ -38,10 +38,10 @@ describe('RabbitMQ work queue without a leader', () => {
       { url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
       contractSettings(),
     );
-    let closedMs = 0;
-    let pullMs = 0;
-    let secondPullMs = 0;
-    let publishMs = 0;
+    let closedMs: number;
+    let pullMs: number;
+    let secondPullMs: number;
+    let publishMs: number;
     let pulled: unknown;
     let secondPulled: unknown;
     let publishError: unknown;

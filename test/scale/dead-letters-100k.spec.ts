@@ -11,7 +11,6 @@ import type { NatsTransport } from '../../libs/kanban/src/transports/nats';
 import { NatsNames } from '../../libs/kanban/src/transports/nats/nats-names';
 import type { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { deadLetterRecord } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-dead-letter-record';
-import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { contractSettings, expectDepth, makeItem } from '../contract/contract-helpers';
 import type { ContractHarness } from '../contract/transport-contract';
 import { createEmbeddedHarness, type EmbeddedHarness } from '../embedded/embedded-harness';

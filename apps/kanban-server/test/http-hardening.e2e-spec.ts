@@ -45,7 +45,7 @@ describe('HTTP hardening', () => {
         },
       }),
       duplex: 'half',
-    } as RequestInit);
+    });
 
     expect(response.status).toBe(413);
   });

@@ -54,6 +54,7 @@ export async function drainQueue(source: DrainSource, domain: string, ledger: Le
     throw new Error(
       `${(error as Error).message}; ${ledger.line('ledger')}; depth=${JSON.stringify(depth.filter((row) => row.domain === domain))}; ` +
         `outstanding e.g. ${ledger.outstanding().slice(0, 5).join(', ')}`,
+      { cause: error },
     );
   }
 }

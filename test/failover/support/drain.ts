@@ -47,6 +47,7 @@ export async function drain(failover: FailoverTransport, deadLetters: DeadLetter
     throw new Error(
       `${(error as Error).message}; ${ledger.line('ledger')}; available=${stats.available.join(',')} outbox=${stats.outboxSize}; ` +
         `depth=${JSON.stringify(depth.filter((row) => row.domain === domain))}; outstanding e.g. ${ledger.outstanding().slice(0, 5).join(', ')}`,
+      { cause: error },
     );
   }
 }

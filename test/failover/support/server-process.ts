@@ -105,11 +105,12 @@ export class ServerProcess {
       case SERVER_LINES.started:
         this.started.set(key, { attempt: Number(value), at: performance.now(), finished: false });
         break;
-      case SERVER_LINES.processed:
+      case SERVER_LINES.processed: {
         this.ledger.process(key, Number(value));
         const run = this.started.get(key);
         if (run?.attempt === Number(value)) run.finished = true;
         break;
+      }
       case SERVER_LINES.attempt:
         this.ledger.attempt(key);
         break;

@@ -23,8 +23,8 @@ export async function recordStartup(start: (logger: CapturingLogger) => Promise<
   const record = (chunk: unknown): void => {
     written += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
   };
-  process.stdout.write = ((chunk: unknown, ...rest: never[]) => (record(chunk), stdout(chunk as string, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: unknown, ...rest: never[]) => (record(chunk), stderr(chunk as string, ...rest))) as typeof process.stderr.write;
+  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]) => (record(chunk), stdout(chunk, ...rest));
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]) => (record(chunk), stderr(chunk, ...rest));
   try {
     await start(logger);
     return { error: undefined, logger, written };

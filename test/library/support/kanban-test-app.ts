@@ -62,7 +62,10 @@ export interface KanbanTestAppOptions extends Pick<ModuleMetadata, 'providers' |
 class CapturingLogger implements LoggerService {
   constructor(private readonly lines: string[]) {}
   log(message: unknown, context?: string) { this.lines.push(`LOG ${context ?? ''}: ${String(message)}`); }
-  error(message: unknown, ...rest: unknown[]) { this.lines.push(`ERROR ${String(rest[rest.length - 1] ?? '')}: ${String(message)}`); }
+  error(message: unknown, ...rest: unknown[]) {
+    const context = rest[rest.length - 1];
+    this.lines.push(`ERROR ${typeof context === 'string' ? context : ''}: ${String(message)}`);
+  }
   warn(message: unknown, context?: string) { this.lines.push(`WARN ${context ?? ''}: ${String(message)}`); }
   debug() {}
   verbose() {}

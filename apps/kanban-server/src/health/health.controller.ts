@@ -7,7 +7,7 @@ import { QueueHealthIndicator, TransportHealthIndicator, WorkersHealthIndicator 
  * `/health` answers without a token. The transports log each state change with the detail.
  */
 function withoutDetail(result: HealthIndicatorResult): HealthIndicatorResult {
-  return Object.fromEntries(Object.entries(result).map(([key, { detail: _detail, ...rest }]) => [key, rest])) as HealthIndicatorResult;
+  return Object.fromEntries<HealthIndicatorResult[string]>(Object.entries(result).map(([key, { detail: _detail, ...rest }]) => [key, rest]));
 }
 
 /** Terminus: 200 while every indicator is up or degraded, 503 once one is down (broker lost, draining). */

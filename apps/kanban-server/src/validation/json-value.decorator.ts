@@ -11,7 +11,7 @@ const JSON_VALUE_PROPERTIES = 'kanban-server:json-value-properties';
  */
 export function JsonValue(options: { required: boolean }): PropertyDecorator {
   const mark: PropertyDecorator = (target, property) => {
-    const existing: (string | symbol)[] = Reflect.getMetadata(JSON_VALUE_PROPERTIES, target.constructor) ?? [];
+    const existing = (Reflect.getMetadata(JSON_VALUE_PROPERTIES, target.constructor) as (string | symbol)[] | undefined) ?? [];
     Reflect.defineMetadata(JSON_VALUE_PROPERTIES, [...existing, property], target.constructor);
   };
   const presence = ValidateBy({
@@ -24,5 +24,6 @@ export function JsonValue(options: { required: boolean }): PropertyDecorator {
 /** Properties of `type` marked with `@JsonValue()`. */
 export function jsonValueProperties(type: unknown): string[] {
   if (typeof type !== 'function') return [];
-  return (Reflect.getMetadata(JSON_VALUE_PROPERTIES, type) ?? []).filter((p: string | symbol): p is string => typeof p === 'string');
+  const marked = (Reflect.getMetadata(JSON_VALUE_PROPERTIES, type) as (string | symbol)[] | undefined) ?? [];
+  return marked.filter((p): p is string => typeof p === 'string');
 }

@@ -88,7 +88,7 @@ function rebuildError(answer: Extract<RelayAnswer, { ok: false }>, settle: Relay
     case KanbanValidationError.name:
       return new KanbanValidationError(Array.isArray(answer.context.errors) ? (answer.context.errors as FieldError[]) : [{ field: 'lease', message: answer.message }]);
     case BrokerUnavailableError.name:
-      return new BrokerUnavailableError(String(answer.context.broker ?? 'unknown'), `at the instance holding the lease: ${answer.message}`);
+      return new BrokerUnavailableError(typeof answer.context.broker === 'string' ? answer.context.broker : 'unknown', `at the instance holding the lease: ${answer.message}`);
     default:
       return new KanbanError(`The instance holding the lease failed to settle item ${settle.id}: ${answer.message}`, { name: answer.name });
   }

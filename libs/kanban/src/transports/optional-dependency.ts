@@ -6,6 +6,7 @@ import { MissingDependencyError } from '../errors';
  */
 export function loadOptionalDependency<T>(name: string, usedBy: string): T {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the synchronous first-use load that the lazy exports need; import() is asynchronous
     return require(name) as T;
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && (error as Error).message.includes(`'${name}'`);

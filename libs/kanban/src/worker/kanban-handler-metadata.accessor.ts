@@ -7,7 +7,7 @@ import type { KanbanHandlerOptions } from './kanban-handler.decorator';
 export class KanbanHandlerMetadataAccessor {
   constructor(private readonly reflector: Reflector) {}
 
-  getHandlerOptions(target: Function): KanbanHandlerOptions | undefined {
+  getHandlerOptions(target: (...args: never[]) => unknown): KanbanHandlerOptions | undefined {
     return this.reflector.get<KanbanHandlerOptions | undefined>(KANBAN_HANDLER_METADATA, target);
   }
 }

@@ -50,8 +50,8 @@ export class KanbanHandlerExplorer implements OnModuleInit {
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
-        const options = this.accessor.getHandlerOptions(instance[method] as Function);
+      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
+        const options = this.accessor.getHandlerOptions(instance[method] as (...args: never[]) => unknown);
         if (options) this.register(instance, method, options);
       }
     }

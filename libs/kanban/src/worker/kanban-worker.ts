@@ -377,7 +377,8 @@ function describe(error: unknown): string {
   if (typeof response === 'function') {
     const body = response.call(error) as { message?: unknown } | string;
     const message = typeof body === 'string' ? body : body?.message;
-    return Array.isArray(message) ? message.join('; ') : String(message ?? (error as Error).message);
+    if (Array.isArray(message)) return message.join('; ');
+    return typeof message === 'string' ? message : (error as Error).message;
   }
   return error instanceof Error ? error.message : String(error);
 }

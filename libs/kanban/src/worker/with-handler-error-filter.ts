@@ -23,7 +23,7 @@ export function withHandlerErrorFilter(method: Method): Method {
     const own: unknown = Reflect.getOwnMetadata(key, method);
     const added: unknown = Reflect.getOwnMetadata(key, handler);
     // Nest tries the filters listed last first: the method's own go after ours.
-    Reflect.defineMetadata(key, Array.isArray(added) && Array.isArray(own) ? [...added, ...own] : own, handler);
+    Reflect.defineMetadata(key, Array.isArray(added) && Array.isArray(own) ? [...(added as unknown[]), ...(own as unknown[])] : own, handler);
   }
   return handler;
 }

@@ -12,7 +12,7 @@ export declare const DeliverPolicy: typeof Jetstream.DeliverPolicy;
 export declare const DiscardPolicy: typeof Jetstream.DiscardPolicy;
 export declare const RetentionPolicy: typeof Jetstream.RetentionPolicy;
 export declare const StorageType: typeof Jetstream.StorageType;
-exportLazily(exports, '@nats-io/jetstream', 'The NATS transport', [
+exportLazily(exports as object, '@nats-io/jetstream', 'The NATS transport', [
   'jetstream',
   'jetstreamManager',
   'JetStreamApiError',

@@ -8,4 +8,4 @@ export declare const errors: typeof Nats.errors;
 export declare const headers: typeof Nats.headers;
 export declare const nanos: typeof Nats.nanos;
 export declare const nkeyAuthenticator: typeof Nats.nkeyAuthenticator;
-exportLazily(exports, '@nats-io/transport-node', 'The NATS transport', ['connect', 'createInbox', 'errors', 'headers', 'nanos', 'nkeyAuthenticator']);
+exportLazily(exports as object, '@nats-io/transport-node', 'The NATS transport', ['connect', 'createInbox', 'errors', 'headers', 'nanos', 'nkeyAuthenticator']);

@@ -1,4 +1,4 @@
-import type { Message, XDeath } from 'amqplib';
+import type { Message } from 'amqplib';
 import { decodeItem, newItemId } from '../../codec';
 import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason, type Priority } from '../../interfaces';
 import { PRIORITIES } from '../../kanban.constants';
@@ -78,10 +78,10 @@ export function copyDeadLetterRecord(message: Message): DeadLetterRecord | undef
 
 /** The fields the index keeps, read from a letter record's headers without decoding its body. */
 export function readLetterKey(message: Message): { id: string; domain: string; reason: DeadLetterReason } | undefined {
-  const { headers, messageId } = message.properties;
+  const { headers } = message.properties;
   const reason = stringHeader(headers, RABBITMQ_HEADERS.reason) as DeadLetterReason | undefined;
   const domain = stringHeader(headers, RABBITMQ_HEADERS.domain);
-  const id = messageId as unknown;
+  const id: unknown = message.properties.messageId;
   if (!reason || !DEAD_LETTER_REASONS.includes(reason) || !domain || typeof id !== 'string') return undefined;
   return { id, domain, reason };
 }
@@ -92,7 +92,7 @@ export function readLetterKey(message: Message): { id: string; domain: string; r
  */
 export function recordFromBrokerDeadLetter(message: Message, names: RabbitMqNames, maxAttempts: number): DeadLetterRecord {
   const headers = message.properties.headers;
-  const death = (headers?.['x-death'] as XDeath[] | undefined)?.[0];
+  const death = headers?.['x-death']?.[0];
   const routingKey = death?.['routing-keys']?.[0] ?? message.fields.routingKey;
   // amqplib's XDeath type predates quorum queues' 'delivery_limit' reason.
   const deathReason: string = death?.reason ?? 'delivery_limit';

@@ -40,7 +40,8 @@ export class RabbitMqDeadLetterTail {
   }
 
   private apply(message: ConsumeMessage, offset: number): void {
-    const { headers, messageId } = message.properties;
+    const { headers } = message.properties;
+    const messageId: unknown = message.properties.messageId;
     const id = typeof messageId === 'string' ? messageId : undefined;
     switch (stringHeader(headers, RABBITMQ_HEADERS.record)) {
       case undefined: {

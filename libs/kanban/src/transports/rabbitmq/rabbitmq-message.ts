@@ -6,7 +6,7 @@ import { RABBITMQ_BROKER_HEADERS, RABBITMQ_HEADERS } from './rabbitmq.constants'
 /** A header as a number: amqplib hands typed integers over as numbers or as `{ value }`. */
 export function numberHeader(headers: MessagePropertyHeaders | undefined, name: string): number | undefined {
   const raw: unknown = headers?.[name];
-  const value = typeof raw === 'object' && raw !== null && 'value' in raw ? (raw as { value: unknown }).value : raw;
+  const value = typeof raw === 'object' && raw !== null && 'value' in raw ? raw.value : raw;
   const number = typeof value === 'string' ? Number(value) : value;
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 }
