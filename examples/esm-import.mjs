@@ -1,0 +1,3 @@
+import { KanbanModule, KanbanQueue } from '@tps/kanban';
+
+export const imported = { KanbanModule, KanbanQueue };
