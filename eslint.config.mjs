@@ -7,9 +7,6 @@ import tseslint from 'typescript-eslint';
 /** Node's globals for the plain CommonJS scripts (jest config, test fixtures, build helpers). */
 const NODE_COMMONJS_GLOBALS = {
   __dirname: 'readonly',
-  __filename: 'readonly',
-  Buffer: 'readonly',
-  console: 'readonly',
   process: 'readonly',
   setTimeout: 'readonly',
   clearTimeout: 'readonly',
