@@ -43,7 +43,7 @@ describe('kanban CLI: help, usage errors, tokens and exit codes', () => {
     const run = await runCli([...words, '--help']);
 
     expect(run).toMatchObject({ code: EXIT.ok, stderr: '' });
-    expect(run.stdout).toContain(`Usage: kanban ${(words as string[]).join(' ')}`);
+    expect(run.stdout).toContain(`Usage: kanban ${words.join(' ')}`);
   });
 
   it('`kanban --help` lists every command', async () => {

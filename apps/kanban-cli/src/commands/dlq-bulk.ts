@@ -21,7 +21,7 @@ export interface BulkOutcome<R> {
  * the run (the next ids would meet the same outage or refusal), after the requests in flight end.
  */
 export async function runBulk<R>(ids: string[], action: (id: string) => Promise<R>, progress?: ProgressBar): Promise<BulkOutcome<R>> {
-  const results: (R | undefined)[] = new Array(ids.length);
+  const results = new Array<R | undefined>(ids.length);
   const gone: string[] = [];
   let failure: BulkOutcome<R>['failure'];
   let next = 0;

@@ -11,7 +11,7 @@ interface HealthDocument {
 function figures(indicator: Record<string, unknown>): string {
   return Object.entries(indicator)
     .filter(([key]) => key !== 'status')
-    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
 }
 
