@@ -44,7 +44,7 @@ const BAD_OPTIONS: [string, Partial<KanbanHandlerOptions> | Record<string, unkno
 describe('@KanbanHandler options checked at start-up', () => {
   it.each(BAD_OPTIONS)('refuses %s with a KanbanConfigError naming the handler and the field', async (_label, bad, field) => {
     // Arrange
-    const consumer = consumerWith({ domain: ORDERS, ...bad } as KanbanHandlerOptions);
+    const consumer = consumerWith({ domain: ORDERS, ...bad });
 
     // Act
     const error = await startUpError([consumer]);

@@ -21,9 +21,9 @@ export function scanQueueRules(modules: ModulesContainer, options: KanbanResolve
       const prototype = classPrototype(wrapper);
       if (!prototype) continue;
       for (const method of scanner.getAllMethodNames(prototype)) {
-        const handlerOptions = reflector.get<KanbanHandlerOptions | undefined>(KANBAN_HANDLER_METADATA, prototype[method] as Function);
+        const handlerOptions = reflector.get<KanbanHandlerOptions | undefined>(KANBAN_HANDLER_METADATA, prototype[method] as (...args: never[]) => unknown);
         if (!handlerOptions) continue;
-        const name = `${(prototype.constructor as Function).name}.${method}`;
+        const name = `${prototype.constructor.name}.${method}`;
         const policy = resolveHandlerPolicy(name, handlerOptions, options);
         rules.set(name, queueRuleOf(name, handlerOptions, policy));
       }
@@ -45,6 +45,8 @@ interface ProviderWrapper {
 
 function classPrototype(wrapper: ProviderWrapper): Record<string, unknown> | undefined {
   if (wrapper.inject) return undefined;
-  const type = (wrapper.metatype ?? (wrapper.instance as object | undefined)?.constructor) as Function | undefined;
-  return typeof type === 'function' && type.prototype && type !== Object ? (type.prototype as Record<string, unknown>) : undefined;
+  const type: unknown = wrapper.metatype ?? (wrapper.instance as object | undefined)?.constructor;
+  if (typeof type !== 'function' || type === Object) return undefined;
+  const prototype: unknown = type.prototype;
+  return prototype ? (prototype as Record<string, unknown>) : undefined;
 }
