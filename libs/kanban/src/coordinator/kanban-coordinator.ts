@@ -195,11 +195,14 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
   private recordSample(depth: QueueDepth[]): void {
     this.metrics.queueDepth.reset();
     let total = 0;
+    let outbox = 0;
     for (const q of depth) {
       const size = q.ready + q.inFlight;
       total += size;
+      if (q.broker === 'outbox') outbox += size;
       this.metrics.queueDepth.set({ priority: q.priority, domain: q.domain, broker: q.broker }, size);
     }
+    this.metrics.outboxItems.set(outbox);
     this.samples.push(total);
     if (this.samples.length > DEPTH_SAMPLE_COUNT) this.samples.shift();
     this.metrics.queueDepthAvg.set(this.samples.reduce((a, b) => a + b, 0) / this.samples.length);

@@ -6,7 +6,11 @@ import * as names from './metrics.constants';
 
 type QueueLabels = { priority: Priority; domain: string; broker: BrokerName };
 
-/** The spec's eight metrics (plus the active broker), registered in the injected registry. */
+/**
+ * The spec's eight metrics, the active broker, and the operational ones (retries, lease expiries,
+ * failovers, outbox, handler duration), registered in the injected registry. Labels stay low in
+ * cardinality: never an item id or a group key.
+ */
 @Injectable()
 export class KanbanMetrics {
   readonly queueDepth: Gauge<'priority' | 'domain' | 'broker'>;
@@ -20,6 +24,11 @@ export class KanbanMetrics {
   readonly activeBroker: Gauge<'broker'>;
   /** Stalled sweeps this instance ran: only the fleet's coordinator leader sweeps. */
   readonly stalledSweeps: Counter;
+  readonly retries: Counter<'priority' | 'domain' | 'broker'>;
+  readonly leaseExpiries: Counter<'priority' | 'domain' | 'broker'>;
+  readonly failovers: Counter<'from' | 'to'>;
+  readonly outboxItems: Gauge;
+  readonly handlerDuration: Histogram<'priority' | 'domain' | 'outcome'>;
 
   constructor(@Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry) {
     const registers = [registry];
@@ -33,6 +42,11 @@ export class KanbanMetrics {
     this.circuitBreakerOpen = new Gauge({ name: names.METRIC_CIRCUIT_BREAKER_OPEN, help: '1 while a worker circuit breaker is open', labelNames: ['priority', 'domain', 'worker'], registers });
     this.activeBroker = new Gauge({ name: names.METRIC_ACTIVE_BROKER, help: '1 for the broker that takes publishes now', labelNames: ['broker'], registers });
     this.stalledSweeps = new Counter({ name: names.METRIC_STALLED_SWEEPS_TOTAL, help: 'Stalled-item sweeps this instance ran as the fleet\'s coordinator leader', registers });
+    this.retries = new Counter({ name: names.METRIC_RETRIES_TOTAL, help: 'Failed deliveries the queue handed back for another attempt', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.leaseExpiries = new Counter({ name: names.METRIC_LEASE_EXPIRIES_TOTAL, help: 'Settles refused because the lease had lapsed (the item went back to the queue)', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.failovers = new Counter({ name: names.METRIC_FAILOVERS_TOTAL, help: 'Changes of the broker taking publishes', labelNames: ['from', 'to'], registers });
+    this.outboxItems = new Gauge({ name: names.METRIC_OUTBOX_ITEMS, help: 'Items waiting in the local failover outbox for a broker, at the last depth sample', registers });
+    this.handlerDuration = new Histogram({ name: names.METRIC_HANDLER_DURATION_SECONDS, help: 'Run time of @KanbanHandler methods, by how the run ended', labelNames: ['priority', 'domain', 'outcome'], buckets: names.HANDLER_DURATION_BUCKETS_SECONDS, registers });
   }
 
   recordPublished(labels: QueueLabels): void {

@@ -11,5 +11,16 @@ export const METRIC_DEAD_LETTERED_TOTAL = 'kanban_dead_lettered_total';
 export const METRIC_CIRCUIT_BREAKER_OPEN = 'kanban_circuit_breaker_open';
 export const METRIC_ACTIVE_BROKER = 'kanban_active_broker';
 export const METRIC_STALLED_SWEEPS_TOTAL = 'kanban_stalled_sweeps_total';
+export const METRIC_RETRIES_TOTAL = 'kanban_retries_total';
+export const METRIC_LEASE_EXPIRIES_TOTAL = 'kanban_lease_expiries_total';
+export const METRIC_FAILOVERS_TOTAL = 'kanban_failovers_total';
+export const METRIC_OUTBOX_ITEMS = 'kanban_outbox_items';
+export const METRIC_HANDLER_DURATION_SECONDS = 'kanban_handler_duration_seconds';
 
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+
+/** From a no-op handler to the default processing timeout (30 s) and past it. */
+export const HANDLER_DURATION_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** How a handler run ended: `ok` resolved, `nack` / `retry` returned or threw the control value, `error` threw, `timeout` ran past workerProcessTimeoutMs. */
+export type HandlerOutcome = 'ok' | 'nack' | 'retry' | 'error' | 'timeout';

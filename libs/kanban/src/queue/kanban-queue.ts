@@ -13,7 +13,7 @@ import {
 } from '../interfaces/dead-letter.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
-import type { PublishReceipt, PublishRequest, WorkItem } from '../interfaces/work-item.interface';
+import type { BrokerName, PublishReceipt, PublishRequest, WorkItem } from '../interfaces/work-item.interface';
 import { KanbanTransport, replayIdempotencyKey } from '../transport/kanban-transport';
 import { validatePublishRequest, domainError, priorityError } from '../validation';
 import { KanbanMetrics } from '../metrics/kanban-metrics';
@@ -156,7 +156,7 @@ export class KanbanQueue {
   async ack(id: string, domain: string, lease: string): Promise<void> {
     const { ref, publishedAt, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'ack', id, domain, lease });
-    await this.transport.ack(ref);
+    await this.fenced(ref, () => this.transport.ack(ref));
     const labels = { priority: ref.priority, domain, broker: this.transport.brokerOf(ref) };
     this.metrics.recordAcked(labels, publishedAt);
     this.events.emit({ type: 'acked', id, ...labels });
@@ -189,13 +189,14 @@ export class KanbanQueue {
   async retry(id: string, domain: string, lease: string, delayMs: number, error?: string): Promise<RetryOutcome> {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs, ...(error !== undefined ? { error } : {}) });
-    const attempts = await this.transport.deliveryAttempts(ref);
+    const attempts = await this.fenced(ref, () => this.transport.deliveryAttempts(ref));
     const maxAttempts = this.policies.maxAttemptsFor(ref.priority, domain);
     if (attempts >= maxAttempts) {
       const why = error ?? `retried on attempt ${attempts} of ${maxAttempts}; no attempts left`;
       return { status: 'dead_lettered', deadLetter: await this.deadLetterRef(ref, 'max_attempts', why) };
     }
-    await this.transport.retry(ref, delayMs);
+    await this.fenced(ref, () => this.transport.retry(ref, delayMs));
+    this.metrics.retries.inc({ priority: ref.priority, domain, broker: this.transport.brokerOf(ref) });
     return { status: 'retrying', attempts };
   }
 
@@ -210,7 +211,7 @@ export class KanbanQueue {
     leaseMs ??= this.policies.leaseMsFor(ref.priority, domain);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'extendLease', id, domain, lease, leaseMs });
     const from = Date.now();
-    const grantedMs = await this.transport.extendLease(ref, leaseMs);
+    const grantedMs = await this.fenced(ref, () => this.transport.extendLease(ref, leaseMs));
     return from + grantedMs;
   }
 
@@ -351,9 +352,31 @@ export class KanbanQueue {
   }
 
   private async deadLetterRef(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    const letter = await this.transport.deadLetter(ref, reason, error);
+    const letter = await this.fenced(ref, () => this.transport.deadLetter(ref, reason, error));
     this.recordDeadLetter(letter);
     return letter;
+  }
+
+  /** Runs a settle on the transport; one refused for a lapsed lease counts in `kanban_lease_expiries_total`. */
+  private async fenced<T>(ref: LeaseRef, settle: () => Promise<T>): Promise<T> {
+    try {
+      return await settle();
+    } catch (error) {
+      if (error instanceof LeaseExpiredError) this.recordLeaseExpiry(ref);
+      throw error;
+    }
+  }
+
+  private recordLeaseExpiry(ref: LeaseRef): void {
+    let broker: BrokerName;
+    try {
+      broker = this.transport.brokerOf(ref);
+    } catch (error) {
+      // A lease naming no broker this transport has was never handed out here: not a lapse to count.
+      if (error instanceof LeaseExpiredError) return;
+      throw error;
+    }
+    this.metrics.leaseExpiries.inc({ priority: ref.priority, domain: ref.domain, broker });
   }
 
   private recordDeadLetter(letter: DeadLetter): void {

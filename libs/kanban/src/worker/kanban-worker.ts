@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LeaseExpiredError } from '../errors';
 import type { Delivery } from '../interfaces/delivery.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import { leaseMsFor } from '../kanban-options';
 import type { KanbanMetrics } from '../metrics/kanban-metrics';
+import type { HandlerOutcome } from '../metrics/metrics.constants';
 import type { KanbanQueue } from '../queue/kanban-queue';
 import { backoffDelayMs } from './backoff';
 import { collectBatch } from './batch-collector';
@@ -214,7 +216,9 @@ export class KanbanWorker {
     if (this.expired(delivery)) return;
     await this.keepLeaseForRun([delivery]);
     const abort = new AbortController();
+    const startedAt = performance.now();
     const outcome = await this.runHandler(delivery.item.payload, new KanbanContext([delivery, abort, this.id]), abort);
+    this.recordRun(delivery.priority, outcome, startedAt);
     if (outcome.kind === 'done') return this.onResult(delivery, outcome.value);
     if (outcome.kind === 'timeout') return this.onTimedOut(delivery);
     this.onError(delivery, outcome.error);
@@ -230,7 +234,10 @@ export class KanbanWorker {
     await this.keepLeaseForRun(live);
     const abort = new AbortController();
     const contexts = live.map((delivery) => new KanbanContext([delivery, abort, this.id]));
+    const startedAt = performance.now();
     const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort);
+    // One run for the batch; a domain handler's batch may mix priorities, so it counts under its own ('all').
+    this.recordRun(this.handler.priority ?? 'all', outcome, startedAt);
     if (outcome.kind === 'timeout') return live.forEach((delivery) => this.onTimedOut(delivery));
     if (outcome.kind === 'error') return live.forEach((delivery) => this.onError(delivery, outcome.error));
     const results = batchResults(outcome.value, live.length);
@@ -362,9 +369,22 @@ export class KanbanWorker {
     );
   }
 
+  private recordRun(priority: string, outcome: Outcome, startedAt: number): void {
+    const seconds = (performance.now() - startedAt) / 1_000;
+    this.deps.metrics.handlerDuration.observe({ priority, domain: this.handler.domain, outcome: handlerOutcome(outcome) }, seconds);
+  }
+
   private setBreakerMetric(value: number): void {
     this.deps.metrics.circuitBreakerOpen.set({ priority: this.handler.priority ?? 'all', domain: this.handler.domain, worker: this.id }, value);
   }
+}
+
+function handlerOutcome(outcome: Outcome): HandlerOutcome {
+  if (outcome.kind === 'timeout') return 'timeout';
+  const result = outcome.kind === 'done' ? outcome.value : outcome.error;
+  if (result instanceof KanbanNack) return 'nack';
+  if (result instanceof KanbanRetry) return 'retry';
+  return outcome.kind === 'done' ? 'ok' : 'error';
 }
 
 function isBadRequest(error: unknown): boolean {
