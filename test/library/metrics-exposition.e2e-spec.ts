@@ -1,0 +1,35 @@
+import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
+import { publishAndPull } from '../../apps/kanban-server/test/support/work-requests';
+import { PROMTOOL_MISSING, findPromtool, runPromtool } from './support/promtool';
+
+const promtool = findPromtool();
+const describeWithPromtool = promtool ? describe : describe.skip;
+
+describeWithPromtool(`GET /metrics passes promtool check metrics${promtool ? '' : ` (${PROMTOOL_MISSING})`}`, () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ KANBAN_COORDINATOR_CHECK_INTERVAL_MS: '50' });
+  });
+  afterAll(() => server.close());
+
+  it('lints clean, but for the spec\'s kanban_latency_ms name, after items were acked, retried and dead-lettered', async () => {
+    // Arrange
+    const domain = server.domain('linted');
+    const acked = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${acked.id}/ack`).send({ domain, lease: acked.lease }).expect(200);
+    const nacked = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${nacked.id}/nack`).send({ domain, lease: nacked.lease, reason: 'no' }).expect(200);
+    const retried = await publishAndPull(server, { domain });
+    await server.http().post(`/work/${retried.id}/retry`).send({ domain, lease: retried.lease, delayMs: 0 }).expect(200);
+
+    // Act
+    const scraped = await server.http().get('/metrics').expect(200);
+    const lint = runPromtool(promtool as string, ['check', 'metrics'], { input: scraped.text });
+
+    // Assert
+    expect(scraped.text).toContain(`kanban_retries_total{priority="normal",domain="${domain}",broker="embedded"} 1\n`);
+    // The one finding allowed: the spec's contract name `kanban_latency_ms` (milliseconds, abbreviated) cannot change.
+    expect(lint.output).toBe('kanban_latency_ms metric names should not contain abbreviated units\n');
+  });
+});
