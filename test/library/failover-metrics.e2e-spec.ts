@@ -46,11 +46,14 @@ describe('failover metrics', () => {
     const receipts = [];
     for (let n = 0; n < 3; n++) receipts.push(await app.queue.publish({ priority: 'normal', domain: ORDERS, payload: { n }, deadline: inFuture() }));
     // A round already running (its fleet refresh waits on the dead NATS) may have sampled before the publishes: the next one has them.
-    const text = await waitFor(async () => {
-      await running.coordinator.check();
-      const scraped = await registry.metrics();
-      return scraped.includes('kanban_outbox_items 3\n') ? scraped : undefined;
-    }, { timeoutMs: SWITCH_TIMEOUT_MS, description: 'a depth sample with the outbox items' });
+    const text = await waitFor(
+      async () => {
+        await running.coordinator.check();
+        const scraped = await registry.metrics();
+        return scraped.includes('kanban_outbox_items 3\n') ? scraped : undefined;
+      },
+      { timeoutMs: SWITCH_TIMEOUT_MS, description: 'a depth sample with the outbox items' },
+    );
 
     // Assert
     expect(receipts.map((receipt) => receipt.broker)).toEqual(['outbox', 'outbox', 'outbox']);

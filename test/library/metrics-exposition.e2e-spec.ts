@@ -13,7 +13,7 @@ describeWithPromtool(`GET /metrics passes promtool check metrics${promtool ? '' 
   });
   afterAll(() => server.close());
 
-  it('lints clean, but for the spec\'s kanban_latency_ms name, after items were acked, retried and dead-lettered', async () => {
+  it("lints clean, but for the spec's kanban_latency_ms name, after items were acked, retried and dead-lettered", async () => {
     // Arrange
     const domain = server.domain('linted');
     const acked = await publishAndPull(server, { domain });

@@ -54,10 +54,13 @@ describe('operational metrics beyond the spec eight (embedded)', () => {
 
     // Act
     for (const payload of payloads) await app.queue.publish({ priority: 'high', domain: RECEIPTS, payload, deadline: inFuture() });
-    await waitFor(async () => {
-      const totals = await app.queue.getMetrics();
-      return totals.acked === 2 && totals.deadLettered === 1;
-    }, { timeoutMs: 10_000, description: 'two acks and one dead letter' });
+    await waitFor(
+      async () => {
+        const totals = await app.queue.getMetrics();
+        return totals.acked === 2 && totals.deadLettered === 1;
+      },
+      { timeoutMs: 10_000, description: 'two acks and one dead letter' },
+    );
 
     // Assert
     expect(await sample('kanban_retries_total', `priority="high",domain="${RECEIPTS}",broker="embedded"`)).toBe(1);
@@ -71,10 +74,13 @@ describe('operational metrics beyond the spec eight (embedded)', () => {
     // Arrange
     await app.queue.publish({ priority: 'normal', domain: IDLE, payload: {}, deadline: inFuture() });
     const [first] = await app.queue.pull({ priority: 'normal', domain: IDLE, max: 1 });
-    const [again] = await waitFor(async () => {
-      const pulled = await app.queue.pull({ priority: 'normal', domain: IDLE, max: 1 });
-      return pulled.length > 0 ? pulled : undefined;
-    }, { timeoutMs: 10_000, description: 'the item handed out again once its lease lapsed' });
+    const [again] = await waitFor(
+      async () => {
+        const pulled = await app.queue.pull({ priority: 'normal', domain: IDLE, max: 1 });
+        return pulled.length > 0 ? pulled : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the item handed out again once its lease lapsed' },
+    );
 
     // Act
     const refused = await app.queue.ack(first.item.id, IDLE, first.lease).catch((error: unknown) => error);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const PROMTOOL_BINARIES = ['promtool', '/usr/bin/promtool', '/usr/local/bin/promtool'];
 
 /** Names the skip in the test title, so a run without promtool says why those checks did not run. */
-export const PROMTOOL_MISSING = 'SKIPPED: promtool is not installed (run `bash scripts/install-brokers.sh`, which installs Debian\'s prometheus package)';
+export const PROMTOOL_MISSING = "SKIPPED: promtool is not installed (run `bash scripts/install-brokers.sh`, which installs Debian's prometheus package)";
 
 export function findPromtool(): string | undefined {
   for (const candidate of PROMTOOL_BINARIES) {
