@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the broker binaries the test harness starts when no broker URL is set and no Docker
-# engine answers: Debian's nats-server and rabbitmq-server. Idempotent: installs only what is missing.
+# engine answers: Debian's nats-server and rabbitmq-server; and Debian's chromium, which the
+# dashboard's browser tests drive. Idempotent: installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-brokers: nats-server and rabbitmq-server are already installed"
+  echo "install-brokers: nats-server, rabbitmq-server and chromium are already installed"
   exit 0
 fi
 

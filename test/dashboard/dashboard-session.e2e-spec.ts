@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { EnvironmentError, loadServerConfig } from '../../apps/kanban-server/src/config';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
 import { publishAndPull, workBody } from '../../apps/kanban-server/test/support/work-requests';
 
@@ -126,5 +127,32 @@ describe('dashboard sessions: a signed cookie any instance accepts, CSRF-safe mu
 
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.text).not.toMatch(/https?:\/\//);
+  });
+});
+
+describe('dashboard without a token: loopback only, as the API', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({}, 'embedded', false);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('treats the loopback caller as the operator, without a login', async () => {
+    const session = await server.http().get('/dashboard/session').expect(200);
+
+    expect(session.body).toEqual({ role: 'operator', authRequired: false });
+  });
+
+  it('refuses a read-only token without an API token, or equal to it', () => {
+    const alone = () => loadServerConfig({ KANBAN_READONLY_TOKEN: READ_ONLY_TOKEN });
+    const same = () => loadServerConfig({ KANBAN_API_TOKEN: OPERATOR_TOKEN, KANBAN_READONLY_TOKEN: OPERATOR_TOKEN });
+
+    expect(alone).toThrow(EnvironmentError);
+    expect(alone).toThrow(/KANBAN_READONLY_TOKEN/);
+    expect(same).toThrow(/KANBAN_READONLY_TOKEN/);
   });
 });

@@ -145,7 +145,7 @@ function renderBrokers(overview) {
   const { state: brokerState, active } = overview.broker;
   const badge = $('broker-badge');
   badge.textContent = `${active}: ${brokerState}`;
-  badge.className = `badge ${brokerState === 'connected' ? 'up' : brokerState === 'degraded' ? 'degraded' : 'down'}`;
+  badge.className = `badge ${brokerState === 'up' ? 'up' : brokerState === 'degraded' ? 'degraded' : 'down'}`;
   $('broker-state').textContent = `Active broker ${active}, ${brokerState}${overview.broker.detail ? ` (${overview.broker.detail})` : ''}`;
   $('broker-history').tBodies[0].replaceChildren(...[...overview.brokerHistory].reverse().map((change) =>
     h('tr', {}, h('td', {}, time(change.at)), h('td', {}, change.state), h('td', {}, change.active))));
