@@ -16,6 +16,8 @@ describe('the dashboard in a real browser: login, queues, dead letters, read-onl
   let server: TestServer;
   let chromium: HeadlessChromium;
   let page: Page;
+  /** Uncaught script errors and resources the page's CSP blocked. */
+  const pageProblems: string[] = [];
 
   beforeAll(async () => {
     server = await startTestServer({ KANBAN_API_TOKEN: OPERATOR_TOKEN, KANBAN_READONLY_TOKEN: READ_ONLY_TOKEN, KANBAN_COORDINATOR_CHECK_INTERVAL_MS: COORDINATOR_INTERVAL_MS }, 'embedded', false);
@@ -23,6 +25,10 @@ describe('the dashboard in a real browser: login, queues, dead letters, read-onl
     page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
     // Every bulk action asks first; the operator in these tests says yes.
     page.on('dialog', (dialog) => void dialog.accept());
+    page.on('pageerror', (error) => pageProblems.push(error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -127,5 +133,9 @@ describe('the dashboard in a real browser: login, queues, dead letters, read-onl
     expect(purge.status()).toBe(403);
     expect((await purge.json()).code).toBe('read_only');
     expect(still.status).toBe(200);
+  });
+
+  it('ran without a script error or a resource its CSP blocked', () => {
+    expect(pageProblems).toEqual([]);
   });
 });

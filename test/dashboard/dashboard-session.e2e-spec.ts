@@ -122,11 +122,16 @@ describe('dashboard sessions: a signed cookie any instance accepts, CSRF-safe mu
     expect(byId.body.items.map((letter: { id: string }) => letter.id)).toEqual([ids[4]]);
   });
 
-  it('serves the dashboard page without a CDN', async () => {
+  it('serves the dashboard page without a CDN, under a same-origin CSP that also works on plain HTTP', async () => {
     const page = await request(server.url).get('/dashboard').expect(200);
+    const policy = String(page.headers['content-security-policy']);
 
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.text).not.toMatch(/https?:\/\//);
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    // A browser would otherwise fetch the script and styles of an http:// server over https://.
+    expect(policy).not.toContain('upgrade-insecure-requests');
   });
 });
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DASHBOARD_ASSETS_DIR } from './dashboard.constants';
+import { DASHBOARD_ASSETS_DIR, DASHBOARD_CONTENT_SECURITY_POLICY } from './dashboard.constants';
 
 /** Read once at start-up: the page is three small files shipped with the server. */
 function asset(name: string): string {
@@ -21,6 +21,7 @@ export class DashboardAssetsController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
+  @Header('Content-Security-Policy', DASHBOARD_CONTENT_SECURITY_POLICY)
   page(): string {
     return this.html;
   }
