@@ -57,10 +57,13 @@ describe('the dashboard in a real browser: login, queues, dead letters, read-onl
   async function searchFor(text: string): Promise<string[]> {
     await page.locator('#dlq-text').fill(text);
     await page.locator('#dlq-search button[type=submit]').click();
-    return waitFor(async () => {
-      const ids = await page.locator('#dead-letters tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-letter')));
-      return ids.length > 0 ? ids : undefined;
-    }, { timeoutMs: UI_TIMEOUT_MS, description: `dead letters matching ${text} on the page` });
+    return waitFor(
+      async () => {
+        const ids = await page.locator('#dead-letters tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-letter')));
+        return ids.length > 0 ? ids : undefined;
+      },
+      { timeoutMs: UI_TIMEOUT_MS, description: `dead letters matching ${text} on the page` },
+    );
   }
 
   it('a wrong token gets nothing: the login is refused and the API answers 401', async () => {
@@ -81,7 +84,13 @@ describe('the dashboard in a real browser: login, queues, dead letters, read-onl
     await logIn(OPERATOR_TOKEN);
     await page.locator('#role').filter({ hasText: 'operator' }).waitFor({ timeout: UI_TIMEOUT_MS });
 
-    for (let n = 0; n < FILLED; n++) await server.http().post('/work').set(BEARER).send(workBody({ domain, payload: { n } })).expect(201);
+    for (let n = 0; n < FILLED; n++)
+      await server
+        .http()
+        .post('/work')
+        .set(BEARER)
+        .send(workBody({ domain, payload: { n } }))
+        .expect(201);
     await waitFor(async () => (await readyShown(domain)) === FILLED, { timeoutMs: UI_TIMEOUT_MS, description: `${FILLED} ready in ${domain} on the page` });
     await chromium.screenshot('queue-filled');
     const pulled = await server.http().post('/work/pull').set(BEARER).send({ domain, max: FILLED, waitMs: 5_000 }).expect(200);

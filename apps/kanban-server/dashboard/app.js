@@ -1,3 +1,4 @@
+/* global document, window, fetch, Node, FormData, URLSearchParams, setInterval, clearInterval -- a browser script */
 // The operator dashboard: a page over the server's HTTP API, authenticated by the session cookie.
 // Every text from the server goes in through textContent, never as HTML: payloads are user data.
 
@@ -97,11 +98,20 @@ async function refresh() {
 function renderQueues(overview) {
   $('sampled-at').textContent = overview.sampledAt ? `sampled ${time(overview.sampledAt)}` : 'waiting for the first sample';
   const rows = [...overview.queues].sort((a, b) => a.domain.localeCompare(b.domain) || a.priority.localeCompare(b.priority) || a.broker.localeCompare(b.broker));
-  $('queues').tBodies[0].replaceChildren(...rows.map((queue) =>
-    h('tr', { 'data-queue': `${queue.priority}:${queue.domain}:${queue.broker}` },
-      h('td', {}, queue.domain), h('td', {}, queue.priority), h('td', {}, queue.broker),
-      h('td', { class: 'num', 'data-field': 'ready' }, queue.ready), h('td', { class: 'num', 'data-field': 'in-flight' }, queue.inFlight),
-      h('td', { class: 'num' }, queue.ackedPerMinute.toFixed(0)))));
+  $('queues').tBodies[0].replaceChildren(
+    ...rows.map((queue) =>
+      h(
+        'tr',
+        { 'data-queue': `${queue.priority}:${queue.domain}:${queue.broker}` },
+        h('td', {}, queue.domain),
+        h('td', {}, queue.priority),
+        h('td', {}, queue.broker),
+        h('td', { class: 'num', 'data-field': 'ready' }, queue.ready),
+        h('td', { class: 'num', 'data-field': 'in-flight' }, queue.inFlight),
+        h('td', { class: 'num' }, queue.ackedPerMinute.toFixed(0)),
+      ),
+    ),
+  );
   renderChart(overview.depthHistory);
 }
 
@@ -128,17 +138,45 @@ function polyline(points, cls) {
 
 function renderWorkers(overview) {
   const health = overview.coordinator;
-  $('coordinator-summary').textContent = `${health.current_workers} workers (target ${health.target_workers}), ${health.open_circuit_breakers} open breakers${health.queue_draining ? ', draining' : ''}`;
-  $('workers').tBodies[0].replaceChildren(...overview.workers.map((worker) =>
-    h('tr', {},
-      h('td', {}, worker.id), h('td', {}, `${worker.priority ?? 'any'}:${worker.domain}`), h('td', { class: `state-${worker.state}` }, worker.state),
-      h('td', { class: 'num' }, worker.inFlight), h('td', { class: 'num' }, worker.processed), h('td', { class: 'num' }, worker.failed))));
+  $('coordinator-summary').textContent =
+    `${health.current_workers} workers (target ${health.target_workers}), ${health.open_circuit_breakers} open breakers${health.queue_draining ? ', draining' : ''}`;
+  $('workers').tBodies[0].replaceChildren(
+    ...overview.workers.map((worker) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, worker.id),
+        h('td', {}, `${worker.priority ?? 'any'}:${worker.domain}`),
+        h('td', { class: `state-${worker.state}` }, worker.state),
+        h('td', { class: 'num' }, worker.inFlight),
+        h('td', { class: 'num' }, worker.processed),
+        h('td', { class: 'num' }, worker.failed),
+      ),
+    ),
+  );
 }
 
 function renderWorkerActions() {
-  $('workers-actions').replaceChildren(...(isOperator()
-    ? [h('button', { type: 'button', id: 'reset-breakers', onclick: () => act('Reset every open circuit breaker?', () => api('POST', '/coordinator/breakers/reset'), (result) => `${result.closed} breakers closed`) }, 'Reset breakers')]
-    : []));
+  $('workers-actions').replaceChildren(
+    ...(isOperator()
+      ? [
+          h(
+            'button',
+            {
+              type: 'button',
+              id: 'reset-breakers',
+              onclick: () =>
+                act(
+                  'Reset every open circuit breaker?',
+                  () => api('POST', '/coordinator/breakers/reset'),
+                  (result) => `${result.closed} breakers closed`,
+                ),
+            },
+            'Reset breakers',
+          ),
+        ]
+      : []),
+  );
 }
 
 function renderBrokers(overview) {
@@ -147,49 +185,94 @@ function renderBrokers(overview) {
   badge.textContent = `${active}: ${brokerState}`;
   badge.className = `badge ${brokerState === 'up' ? 'up' : brokerState === 'degraded' ? 'degraded' : 'down'}`;
   $('broker-state').textContent = `Active broker ${active}, ${brokerState}${overview.broker.detail ? ` (${overview.broker.detail})` : ''}`;
-  $('broker-history').tBodies[0].replaceChildren(...[...overview.brokerHistory].reverse().map((change) =>
-    h('tr', {}, h('td', {}, time(change.at)), h('td', {}, change.state), h('td', {}, change.active))));
+  $('broker-history').tBodies[0].replaceChildren(
+    ...[...overview.brokerHistory].reverse().map((change) => h('tr', {}, h('td', {}, time(change.at)), h('td', {}, change.state), h('td', {}, change.active))),
+  );
 }
 
 function renderSchedules(schedules) {
-  $('schedules').tBodies[0].replaceChildren(...schedules.map((schedule) =>
-    h('tr', { 'data-job': schedule.jobId },
-      h('td', {}, schedule.jobId), h('td', {}, schedule.kind), h('td', {}, `${schedule.priority}:${schedule.domain}`),
-      h('td', {}, schedule.kind === 'cron' ? schedule.cron : `${schedule.intervalMs} ms`),
-      h('td', { class: 'num' }, schedule.published), h('td', { class: 'num' }, schedule.skipped), h('td', { class: 'num' }, schedule.failed),
-      h('td', {}, isOperator()
-        ? h('button', { type: 'button', class: 'danger', onclick: () => act(`Delete schedule ${schedule.jobId}?`, () => api('DELETE', `/schedules/${encodeURIComponent(schedule.jobId)}`), () => `Schedule ${schedule.jobId} deleted`) }, 'Delete')
-        : ''))));
+  $('schedules').tBodies[0].replaceChildren(
+    ...schedules.map((schedule) =>
+      h(
+        'tr',
+        { 'data-job': schedule.jobId },
+        h('td', {}, schedule.jobId),
+        h('td', {}, schedule.kind),
+        h('td', {}, `${schedule.priority}:${schedule.domain}`),
+        h('td', {}, schedule.kind === 'cron' ? schedule.cron : `${schedule.intervalMs} ms`),
+        h('td', { class: 'num' }, schedule.published),
+        h('td', { class: 'num' }, schedule.skipped),
+        h('td', { class: 'num' }, schedule.failed),
+        h(
+          'td',
+          {},
+          isOperator()
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'danger',
+                  onclick: () =>
+                    act(
+                      `Delete schedule ${schedule.jobId}?`,
+                      () => api('DELETE', `/schedules/${encodeURIComponent(schedule.jobId)}`),
+                      () => `Schedule ${schedule.jobId} deleted`,
+                    ),
+                },
+                'Delete',
+              )
+            : '',
+        ),
+      ),
+    ),
+  );
 }
 
 function renderScheduleForms() {
   if (!isOperator()) return $('schedule-forms').replaceChildren();
   const field = (name, attributes) => h('input', { name, ...attributes });
-  const add = h('form', { class: 'inline', id: 'schedule-form' },
+  const add = h(
+    'form',
+    { class: 'inline', id: 'schedule-form' },
     field('name', { placeholder: 'name (optional)' }),
     h('select', { name: 'priority' }, h('option', {}, 'normal'), h('option', {}, 'high'), h('option', {}, 'low')),
     field('domain', { placeholder: 'domain', required: true }),
     field('every', { placeholder: 'interval ms or cron', required: true }),
     field('deadlineMs', { placeholder: 'deadline ms', type: 'number', min: 1, value: 60000 }),
     field('payload', { placeholder: 'payload JSON (optional)' }),
-    h('button', { type: 'submit' }, 'Add schedule'));
+    h('button', { type: 'submit' }, 'Add schedule'),
+  );
   add.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = Object.fromEntries(new FormData(add));
     const every = form.every.trim();
-    const body = { priority: form.priority, domain: form.domain.trim(), deadlineMs: Number(form.deadlineMs), ...(form.name ? { name: form.name.trim() } : {}), ...(/^\d+$/.test(every) ? { type: 'interval', intervalMs: Number(every) } : { type: 'cron', cron: every }) };
+    const body = {
+      priority: form.priority,
+      domain: form.domain.trim(),
+      deadlineMs: Number(form.deadlineMs),
+      ...(form.name ? { name: form.name.trim() } : {}),
+      ...(/^\d+$/.test(every) ? { type: 'interval', intervalMs: Number(every) } : { type: 'cron', cron: every }),
+    };
     try {
       if (form.payload) body.payload = JSON.parse(form.payload);
     } catch {
       return notice('The payload is not valid JSON');
     }
-    act(null, () => api('POST', '/schedules', body), (result) => `Schedule ${result.jobId} added`);
+    act(
+      null,
+      () => api('POST', '/schedules', body),
+      (result) => `Schedule ${result.jobId} added`,
+    );
   });
   const canary = h('form', { class: 'inline', id: 'canary-form' }, field('domain', { placeholder: 'domain', required: true }), h('button', { type: 'submit' }, 'Run a canary'));
   canary.addEventListener('submit', (event) => {
     event.preventDefault();
     const domain = new FormData(canary).get('domain').trim();
-    act(null, () => api('POST', '/schedules/canary', { domain, payload: null }), (result) => `Canary ${result.id} published (${result.status})`);
+    act(
+      null,
+      () => api('POST', '/schedules/canary', { domain, payload: null }),
+      (result) => `Canary ${result.id} published (${result.status})`,
+    );
   });
   $('schedule-forms').replaceChildren(add, canary);
 }
@@ -231,14 +314,32 @@ async function searchDeadLetters(more = false) {
 }
 
 function renderDeadLetters() {
-  $('dead-letters').tBodies[0].replaceChildren(...state.letters.map((letter) =>
-    h('tr', { 'data-letter': letter.id },
-      h('td', {}, isOperator() ? h('input', { type: 'checkbox', 'aria-label': `select ${letter.id}`, checked: state.selected.has(letter.id), onchange: (event) => toggle(letter.id, event.target.checked) }) : ''),
-      h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => showDeadLetter(letter.id) }, letter.id)),
-      h('td', {}, letter.domain), h('td', {}, letter.priority), h('td', {}, letter.reason), h('td', { class: 'num' }, letter.attempts),
-      h('td', { class: 'error-text' }, letter.error ?? ''), h('td', {}, time(letter.deadLetteredAt)))));
-  $('dlq-more').replaceChildren(state.letters.length === 0 ? 'No dead letters match.' : '',
-    state.nextCursor ? h('button', { type: 'button', class: 'link', onclick: () => searchDeadLetters(true) }, 'Search further') : '');
+  $('dead-letters').tBodies[0].replaceChildren(
+    ...state.letters.map((letter) =>
+      h(
+        'tr',
+        { 'data-letter': letter.id },
+        h(
+          'td',
+          {},
+          isOperator()
+            ? h('input', { type: 'checkbox', 'aria-label': `select ${letter.id}`, checked: state.selected.has(letter.id), onchange: (event) => toggle(letter.id, event.target.checked) })
+            : '',
+        ),
+        h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => showDeadLetter(letter.id) }, letter.id)),
+        h('td', {}, letter.domain),
+        h('td', {}, letter.priority),
+        h('td', {}, letter.reason),
+        h('td', { class: 'num' }, letter.attempts),
+        h('td', { class: 'error-text' }, letter.error ?? ''),
+        h('td', {}, time(letter.deadLetteredAt)),
+      ),
+    ),
+  );
+  $('dlq-more').replaceChildren(
+    state.letters.length === 0 ? 'No dead letters match.' : '',
+    state.nextCursor ? h('button', { type: 'button', class: 'link', onclick: () => searchDeadLetters(true) }, 'Search further') : '',
+  );
   renderBulkActions();
 }
 
@@ -252,9 +353,21 @@ function renderBulkActions() {
   if (!isOperator()) return $('dlq-bulk').replaceChildren();
   const count = state.selected.size;
   $('dlq-bulk').replaceChildren(
-    h('button', { type: 'button', id: 'select-all', onclick: () => { state.letters.forEach((letter) => state.selected.add(letter.id)); renderDeadLetters(); } }, 'Select all shown'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'select-all',
+        onclick: () => {
+          state.letters.forEach((letter) => state.selected.add(letter.id));
+          renderDeadLetters();
+        },
+      },
+      'Select all shown',
+    ),
     h('button', { type: 'button', id: 'replay-selected', disabled: count === 0, onclick: () => bulk('replay', [...state.selected]) }, `Replay selected (${count})`),
-    h('button', { type: 'button', id: 'purge-selected', class: 'danger', disabled: count === 0, onclick: () => bulk('purge', [...state.selected]) }, `Purge selected (${count})`));
+    h('button', { type: 'button', id: 'purge-selected', class: 'danger', disabled: count === 0, onclick: () => bulk('purge', [...state.selected]) }, `Purge selected (${count})`),
+  );
 }
 
 /** Replays or purges letters one by one, showing progress; a failure is reported and the rest go on. */
@@ -283,11 +396,25 @@ async function showDeadLetter(id) {
     const entry = (term, value) => [h('dt', {}, term), h('dd', {}, value)];
     $('dlq-detail').replaceChildren(
       h('h3', {}, `Dead letter ${letter.id}`),
-      h('dl', {}, entry('Queue', `${letter.priority}:${letter.domain} on ${letter.broker}`), entry('Reason', letter.reason), entry('Error', letter.error ?? '—'), entry('Attempts', letter.attempts), entry('Dead-lettered', new Date(letter.deadLetteredAt).toISOString())),
+      h(
+        'dl',
+        {},
+        entry('Queue', `${letter.priority}:${letter.domain} on ${letter.broker}`),
+        entry('Reason', letter.reason),
+        entry('Error', letter.error ?? '—'),
+        entry('Attempts', letter.attempts),
+        entry('Dead-lettered', new Date(letter.deadLetteredAt).toISOString()),
+      ),
       h('pre', { id: 'dlq-item' }, letter.item ? JSON.stringify(letter.item, null, 2) : `raw (base64): ${letter.raw ?? ''}`),
-      isOperator() ? h('div', { class: 'inline' },
-        h('button', { type: 'button', id: 'replay-one', onclick: () => bulk('replay', [letter.id]) }, 'Replay'),
-        h('button', { type: 'button', id: 'purge-one', class: 'danger', onclick: () => bulk('purge', [letter.id]) }, 'Purge')) : '');
+      isOperator()
+        ? h(
+            'div',
+            { class: 'inline' },
+            h('button', { type: 'button', id: 'replay-one', onclick: () => bulk('replay', [letter.id]) }, 'Replay'),
+            h('button', { type: 'button', id: 'purge-one', class: 'danger', onclick: () => bulk('purge', [letter.id]) }, 'Purge'),
+          )
+        : '',
+    );
     $('dlq-detail').hidden = false;
   } catch (error) {
     notice(error.message);

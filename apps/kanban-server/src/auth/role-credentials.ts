@@ -39,7 +39,10 @@ export class RoleCredentials {
   private readonly roles: RoleKey[];
 
   constructor(config: Pick<ServerConfig, 'apiToken' | 'readOnlyToken'>) {
-    const tokens: Array<[AccessRole, string | undefined]> = [['operator', config.apiToken], ['read_only', config.readOnlyToken]];
+    const tokens: Array<[AccessRole, string | undefined]> = [
+      ['operator', config.apiToken],
+      ['read_only', config.readOnlyToken],
+    ];
     this.roles = tokens.flatMap(([role, token]) => (token ? [{ role, digest: tokenDigest(token), sessionKey: hmac(token, SESSION_KEY_CONTEXT) }] : []));
   }
 
