@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs the broker binaries the test harness starts when no broker URL is set and no Docker
-# engine answers: Debian's nats-server and rabbitmq-server; and promtool (Debian's prometheus
-# package), which lints /metrics and tests the alert rules in docs/. Idempotent: installs only what is missing.
+# engine answers: Debian's nats-server and rabbitmq-server; promtool (Debian's prometheus package),
+# which lints /metrics and tests the alert rules in docs/; and Debian's chromium, which the
+# dashboard's browser tests drive. Idempotent: installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v promtool >/dev/null 2>&1 || [ -x /usr/bin/promtool ] || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-brokers: nats-server, rabbitmq-server and promtool are already installed"
+  echo "install-brokers: nats-server, rabbitmq-server, promtool and chromium are already installed"
   exit 0
 fi
 

@@ -5,6 +5,7 @@ import { KanbanModule } from '@tps/kanban';
 import { BearerTokenGuard } from './auth';
 import { ServerConfigModule, type ServerConfig } from './config';
 import { CoordinatorApiModule } from './coordinator';
+import { DashboardModule } from './dashboard';
 import { DeadLettersModule } from './dead-letters';
 import { ApiExceptionFilter } from './errors';
 import { HealthModule } from './health';
@@ -38,6 +39,7 @@ export class AppModule {
         SchedulesModule,
         HealthModule,
         MetricsModule,
+        DashboardModule,
       ],
       providers: [
         // Guards run in this order: a flood is refused before tokens are compared.

@@ -80,6 +80,9 @@ export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
   if (!env.KANBAN_API_TOKEN && !isLoopback(host)) {
     problems.push({ variable: 'KANBAN_HOST', message: 'must be a loopback address while KANBAN_API_TOKEN is unset: set a token to listen beyond this machine' });
   }
+  if (env.KANBAN_READONLY_TOKEN && (!env.KANBAN_API_TOKEN || env.KANBAN_READONLY_TOKEN === env.KANBAN_API_TOKEN)) {
+    problems.push({ variable: 'KANBAN_READONLY_TOKEN', message: 'needs KANBAN_API_TOKEN set to a different value: the read-only role exists only beside the operator token' });
+  }
   const kanban = kanbanOptionsFrom(env, problems);
   const trustProxy = trustProxyFrom(env, problems);
   if (problems.length > 0) throw new EnvironmentError(problems);
@@ -96,6 +99,7 @@ export function loadServerConfig(variables: NodeJS.ProcessEnv): ServerConfig {
     port: env.PORT ?? DEFAULT_PORT,
     host,
     ...(env.KANBAN_API_TOKEN ? { apiToken: env.KANBAN_API_TOKEN } : {}),
+    ...(env.KANBAN_READONLY_TOKEN ? { readOnlyToken: env.KANBAN_READONLY_TOKEN } : {}),
     ...(allowedHosts ? { allowedHosts } : {}),
     rateLimitPerSecond: env.KANBAN_RATE_LIMIT_PER_SECOND ?? DEFAULT_RATE_LIMIT_PER_SECOND,
     ...(trustProxy !== undefined ? { trustProxy } : {}),

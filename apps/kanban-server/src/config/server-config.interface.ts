@@ -7,6 +7,8 @@ export interface ServerConfig {
   host: string;
   /** Bearer token required on mutating and dead-letter routes; unset means no auth (loopback only). */
   apiToken?: string;
+  /** Token that reads everything the API token reads and is refused every mutation (403 `read_only`); only with apiToken. */
+  readOnlyToken?: string;
   /**
    * Host names answered besides `localhost` and IP addresses; any other `Host` gets 403 (DNS
    * rebinding). Undefined: every Host is answered, which only a token-protected server allows.

@@ -28,6 +28,10 @@ export class ServerEnvironment {
   @StringVariable(PRINTABLE, `must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`, MIN_API_TOKEN_LENGTH)
   KANBAN_API_TOKEN?: string;
 
+  /** Sees everything the API token sees and changes nothing (the dashboard's read-only role). */
+  @StringVariable(PRINTABLE, `must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`, MIN_API_TOKEN_LENGTH)
+  KANBAN_READONLY_TOKEN?: string;
+
   /** Host names the server answers to besides loopback names and IP addresses (DNS rebinding guard). */
   @StringVariable(HOST_NAME_LIST, 'must be a comma-separated list of host names, without ports')
   KANBAN_ALLOWED_HOSTS?: string;

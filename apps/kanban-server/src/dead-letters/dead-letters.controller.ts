@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { KanbanQueue, type BrokerName, type DeadLetter, type DeadLetterPage } from '@tps/kanban';
 import { RequiresToken } from '../auth';
+import { searchDeadLetters } from './dead-letter-search';
 import { ListDeadLettersQuery } from './dto/list-dead-letters.query';
 
 /** The dead-letter queue: inspect, replay, purge. Payloads are sensitive, so reads need the token too. */
@@ -9,10 +10,15 @@ import { ListDeadLettersQuery } from './dto/list-dead-letters.query';
 export class DeadLettersController {
   constructor(private readonly queue: KanbanQueue) {}
 
-  /** 200 `{items, nextCursor?}`, oldest first; pass `nextCursor` back as `cursor` for the next page. */
+  /**
+   * 200 `{items, nextCursor?}`, oldest first; pass `nextCursor` back as `cursor` for the next page.
+   * With `text`, a bounded scan (`scanned` says how many were read): a page may hold fewer matches
+   * than `limit` and still have a `nextCursor`.
+   */
   @Get()
   list(@Query() query: ListDeadLettersQuery): Promise<DeadLetterPage> {
-    return this.queue.listDeadLetters(query);
+    const { text, ...filter } = query;
+    return text === undefined ? this.queue.listDeadLetters(filter) : searchDeadLetters(this.queue, filter, text);
   }
 
   @Get(':id')

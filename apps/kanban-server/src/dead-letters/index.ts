@@ -1,3 +1,4 @@
 export * from './dead-letters.module';
 export * from './dead-letters.controller';
 export * from './dto/list-dead-letters.query';
+export * from './dead-letter-search';

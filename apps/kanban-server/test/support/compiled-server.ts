@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(__dirname, '../../../..');
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 const LINK_LIBRARY = join(REPO, 'apps', 'kanban-server', 'scripts', 'link-kanban-library.js');
+const COPY_DASHBOARD = join(REPO, 'apps', 'kanban-server', 'scripts', 'copy-dashboard-assets.js');
 
 /**
  * Compiles the server as `npm run build` does, into a private folder inside the repo (so Node finds
@@ -16,6 +17,7 @@ export function buildServer(): { main: string; remove: () => void } {
   mkdirSync(outDir, { recursive: true });
   execFileSync(process.execPath, [TSC, '-p', join(REPO, 'apps', 'kanban-server', 'tsconfig.app.json'), '--outDir', outDir], { cwd: REPO, stdio: 'pipe' });
   execFileSync(process.execPath, [LINK_LIBRARY, outDir], { cwd: REPO, stdio: 'pipe' });
+  execFileSync(process.execPath, [COPY_DASHBOARD, outDir], { cwd: REPO, stdio: 'pipe' });
   return { main: join(outDir, 'apps', 'kanban-server', 'src', 'main.js'), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 

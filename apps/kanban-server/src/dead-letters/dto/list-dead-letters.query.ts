@@ -5,10 +5,12 @@ import { IsKanbanDomain } from '../../validation';
 
 /** Most dead letters one `GET /dead-letters` returns. */
 export const MAX_DEAD_LETTER_PAGE = DEAD_LETTER_MAX_LIMIT;
+/** Longest search text: a payload fragment or an id. */
+export const MAX_DEAD_LETTER_SEARCH_TEXT = 200;
 /** Longer than any cursor the library hands out. */
 const MAX_CURSOR_LENGTH = 64;
 
-/** `GET /dead-letters?domain=&reason=&limit=&cursor=` */
+/** `GET /dead-letters?domain=&reason=&text=&limit=&cursor=` */
 export class ListDeadLettersQuery implements DeadLetterFilter {
   @IsOptional()
   @IsKanbanDomain()
@@ -25,6 +27,12 @@ export class ListDeadLettersQuery implements DeadLetterFilter {
   @Min(1, { message: `must be an integer from 1 to ${MAX_DEAD_LETTER_PAGE}` })
   @Max(MAX_DEAD_LETTER_PAGE, { message: `must be an integer from 1 to ${MAX_DEAD_LETTER_PAGE}` })
   limit?: number;
+
+  /** Only letters whose id, error or payload contains this text (any case); the scan per request is bounded. */
+  @IsOptional()
+  @IsString({ message: `must be text of 1 to ${MAX_DEAD_LETTER_SEARCH_TEXT} characters` })
+  @Length(1, MAX_DEAD_LETTER_SEARCH_TEXT, { message: `must be text of 1 to ${MAX_DEAD_LETTER_SEARCH_TEXT} characters` })
+  text?: string;
 
   /** `nextCursor` of the previous page. */
   @IsOptional()
