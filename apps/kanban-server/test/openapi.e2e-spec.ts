@@ -9,7 +9,7 @@ const TOKEN = 'openapi-token-0123456789abcdef';
 const ALLOWED_HOST = 'kanban.internal';
 /** Statuses the server answers with Nest's own HttpExceptions: bad JSON, no token, unknown route, body too large. */
 const HTTP_EXCEPTION_STATUSES = [400, 401, 404, 413];
-const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 interface Route {
   method: string;
@@ -24,17 +24,18 @@ interface OpenApiOperation {
 
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Partial<Record<(typeof HTTP_METHODS)[number], OpenApiOperation>>>;
-  components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, { $ref?: string; allOf?: Array<{ $ref?: string }>; enum?: string[] }> }>; securitySchemes?: Record<string, unknown> };
+  paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
+  components: {
+    schemas: Record<string, { enum?: string[]; properties?: Record<string, { $ref?: string; allOf?: Array<{ $ref?: string }>; enum?: string[] }> }>;
+    securitySchemes?: Record<string, unknown>;
+  };
 }
 
 /** Express's route table as Nest registered it, less the routes that serve the document itself. */
 function registeredRoutes(server: TestServer): Route[] {
   const stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> = server.app.getHttpAdapter().getInstance().router.stack;
   const ownPaths = (path: string): boolean => path === `/${OPENAPI_JSON_PATH}` || path === `/${OPENAPI_DOCS_PATH}` || path.startsWith(`/${OPENAPI_DOCS_PATH}/`);
-  return stack
-    .flatMap(({ route }) => (route ? Object.keys(route.methods).map((method) => ({ method, path: route.path.replace(/:(\w+)/g, '{$1}') })) : []))
-    .filter((route) => !ownPaths(route.path));
+  return stack.flatMap(({ route }) => (route ? Object.keys(route.methods).map((method) => ({ method, path: route.path.replace(/:(\w+)/g, '{$1}') })) : [])).filter((route) => !ownPaths(route.path));
 }
 
 /** Every code ApiExceptionFilter answers with: the library's errors, the 500, the rate limit, the host check, Nest's HttpExceptions. */
@@ -70,7 +71,7 @@ describe('OpenAPI document and reference page', () => {
   it('describes every route the server registers, with its method', () => {
     const routes = registeredRoutes(server);
 
-    const missing = routes.filter(({ method, path }) => document.paths[path]?.[method as (typeof HTTP_METHODS)[number]] === undefined);
+    const missing = routes.filter(({ method, path }) => document.paths[path]?.[method as HttpMethod] === undefined);
 
     expect(routes.length).toBeGreaterThan(10);
     expect(missing).toEqual([]);
@@ -98,8 +99,8 @@ describe('OpenAPI document and reference page', () => {
 
     const mismatched: string[] = [];
     for (const { method, path } of routes) {
-      const response = await server.http()[method as (typeof HTTP_METHODS)[number]](concrete(path)).send({});
-      const operation = document.paths[path]?.[method as (typeof HTTP_METHODS)[number]];
+      const response = await server.http()[method as HttpMethod](concrete(path)).send({});
+      const operation = document.paths[path]?.[method as HttpMethod];
       const secured = (operation?.security ?? []).some((requirement) => 'bearer' in requirement) && operation?.responses['401'] !== undefined;
       if ((response.status === 401) !== secured) mismatched.push(`${method.toUpperCase()} ${path}: answered ${response.status}, documented ${secured ? 'secured' : 'open'}`);
     }

@@ -20,8 +20,8 @@ export class SchedulesController {
     const options = { name: dto.name, whenBusy: dto.whenBusy, catchUp: dto.catchUp };
     const payload = dto.payload ?? null;
     const jobId = await (dto.type === 'interval'
-        ? this.scheduler.schedulePeriodic(dto.priority, dto.domain, dto.intervalMs as number, dto.deadlineMs, payload, options)
-        : this.scheduler.scheduleCron(dto.priority, dto.domain, dto.cron as string, dto.deadlineMs, payload, options));
+      ? this.scheduler.schedulePeriodic(dto.priority, dto.domain, dto.intervalMs as number, dto.deadlineMs, payload, options)
+      : this.scheduler.scheduleCron(dto.priority, dto.domain, dto.cron as string, dto.deadlineMs, payload, options));
     return { jobId };
   }
 
