@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config';
 import { useHostAllowlist, useJsonBody } from './http';
+import { useOpenApi } from './openapi';
 
 /**
  * Builds the server app, configured as it runs in production (security headers, JSON body limits,
@@ -24,5 +25,6 @@ export async function createServerApp(config: ServerConfig, logger?: NestApplica
   // The rate limit tells clients apart by req.ip, which Express takes from X-Forwarded-For only through these proxies.
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   useJsonBody(app, config.bodyLimitBytes);
+  useOpenApi(app);
   return app;
 }

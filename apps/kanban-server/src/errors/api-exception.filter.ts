@@ -3,7 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { KanbanError, KanbanExceptionFilter, errorBody, internalErrorBody, type ErrorBody } from '@tps/kanban';
 
-const RATE_LIMITED_CODE = 'rate_limited';
+/** The code of the 429 a client gets for going over KANBAN_RATE_LIMIT_PER_SECOND. */
+export const RATE_LIMITED_CODE = 'rate_limited';
 
 /**
  * Turns every error into a JSON response with a status and a stable `code` a client can act on: library errors as

@@ -1,5 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, HealthCheckResultSchema } from '../openapi';
 import { QueueHealthIndicator, TransportHealthIndicator, WorkersHealthIndicator } from '@tps/kanban';
 
 /**
@@ -11,6 +13,7 @@ function withoutDetail(result: HealthIndicatorResult): HealthIndicatorResult {
 }
 
 /** Terminus: 200 while every indicator is up or degraded, 503 once one is down (broker lost, draining). */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -22,6 +25,10 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
+  @ApiOperation({ summary: 'Terminus health: broker, queue, workers' })
+  @ApiOkResponse({ type: HealthCheckResultSchema, description: 'Every indicator up or degraded' })
+  @ApiServiceUnavailableResponse({ type: HealthCheckResultSchema, description: 'An indicator is down (broker lost, draining); the same document, not an ErrorBody' })
+  @ApiErrors()
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => withoutDetail(this.broker.check()), () => this.queue.check(), () => this.workers.check()]);
   }

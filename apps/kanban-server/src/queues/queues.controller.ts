@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, QueuesViewSchema } from '../openapi';
 import { KanbanCoordinator, type QueueDepth } from '@tps/kanban';
 
 export interface QueuesView {
@@ -18,11 +20,15 @@ export interface QueuesView {
  * `GET /queues` answers without a token, so it serves the coordinator's latest depth sample (one
  * broker round per KANBAN_COORDINATOR_CHECK_INTERVAL_MS) instead of asking every broker per request.
  */
+@ApiTags('queues')
 @Controller('queues')
 export class QueuesController {
   constructor(private readonly coordinator: KanbanCoordinator) {}
 
   @Get()
+  @ApiOperation({ summary: 'Depth per broker, priority and domain, from the latest sample' })
+  @ApiOkResponse({ type: QueuesViewSchema })
+  @ApiErrors()
   list(): QueuesView {
     const queues = [...this.coordinator.lastDepth];
     const sampledAt = this.coordinator.lastDepthAt ?? null;

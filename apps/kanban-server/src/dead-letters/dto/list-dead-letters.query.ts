@@ -1,6 +1,8 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { DEAD_LETTER_MAX_LIMIT, DEAD_LETTER_REASONS, type DeadLetterFilter, type DeadLetterReason } from '@tps/kanban';
+import { DEAD_LETTER_DEFAULT_LIMIT, DEAD_LETTER_MAX_LIMIT, DEAD_LETTER_REASONS, type DeadLetterFilter, type DeadLetterReason } from '@tps/kanban';
+import { DOMAIN_PROPERTY } from '../../openapi/schemas';
 import { IsKanbanDomain } from '../../validation';
 
 /** Most dead letters one `GET /dead-letters` returns. */
@@ -12,15 +14,18 @@ const MAX_CURSOR_LENGTH = 64;
 
 /** `GET /dead-letters?domain=&reason=&text=&limit=&cursor=` */
 export class ListDeadLettersQuery implements DeadLetterFilter {
+  @ApiPropertyOptional(DOMAIN_PROPERTY)
   @IsOptional()
   @IsKanbanDomain()
   domain?: string;
 
+  @ApiPropertyOptional({ enum: DEAD_LETTER_REASONS, enumName: 'DeadLetterReason' })
   @IsOptional()
   @IsIn(DEAD_LETTER_REASONS, { message: `must be one of ${DEAD_LETTER_REASONS.join(', ')}` })
   reason?: DeadLetterReason;
 
   /** @default 100 */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_DEAD_LETTER_PAGE, default: DEAD_LETTER_DEFAULT_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: `must be an integer from 1 to ${MAX_DEAD_LETTER_PAGE}` })
@@ -35,6 +40,7 @@ export class ListDeadLettersQuery implements DeadLetterFilter {
   text?: string;
 
   /** `nextCursor` of the previous page. */
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_CURSOR_LENGTH, description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString({ message: 'must be a nextCursor returned by a previous listing' })
   @Length(1, MAX_CURSOR_LENGTH, { message: 'must be a nextCursor returned by a previous listing' })

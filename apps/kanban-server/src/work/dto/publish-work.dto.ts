@@ -1,5 +1,7 @@
 import { IsInt, IsOptional, IsString, Min, ValidateBy, type ValidationArguments } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Priority, PublishRequest } from '@tps/kanban';
+import { ANY_JSON_VALUE, DOMAIN_PROPERTY, PRIORITY_PROPERTY, STRING_MAP } from '../../openapi/schemas';
 import { IsKanbanDomain, IsKanbanPriority, JsonValue } from '../../validation';
 
 function deadlineProblem({ deadline, deadlineMs }: PublishWorkDto): string | undefined {
@@ -25,16 +27,20 @@ function IsStringMap(): PropertyDecorator {
  * the same 400.
  */
 export class PublishWorkDto implements PublishRequest {
+  @ApiProperty(PRIORITY_PROPERTY)
   @IsKanbanPriority()
   priority!: Priority;
 
+  @ApiProperty(DOMAIN_PROPERTY)
   @IsKanbanDomain()
   domain!: string;
 
+  @ApiProperty({ ...ANY_JSON_VALUE, description: 'Any JSON value; its encoded size is at most the payload limit' })
   @JsonValue({ required: true })
   payload!: unknown;
 
   /** Absolute deadline, epoch ms. */
+  @ApiPropertyOptional({ type: 'integer', description: 'Absolute deadline, epoch ms, in the future; give this or deadlineMs' })
   @ValidateBy({
     name: 'isDeadline',
     validator: {
@@ -45,15 +51,18 @@ export class PublishWorkDto implements PublishRequest {
   deadline?: number;
 
   /** Deadline relative to now, ms. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Deadline relative to now, ms; give this or deadline' })
   @IsOptional()
   @IsInt({ message: 'must be a positive integer number of ms' })
   @Min(1, { message: 'must be a positive integer number of ms' })
   deadlineMs?: number;
 
+  @ApiPropertyOptional({ description: 'Publishes with the same key inside the dedup window become one item' })
   @IsOptional()
   @IsString({ message: 'must be a string' })
   idempotencyKey?: string;
 
+  @ApiPropertyOptional({ ...STRING_MAP, description: 'Carried with the item, e.g. trace context' })
   @IsOptional()
   @IsStringMap()
   headers?: Record<string, string>;

@@ -1,0 +1,8 @@
+import type { ApiPropertyOptions } from '@nestjs/swagger';
+import { DOMAIN_PATTERN, PRIORITIES } from '@tps/kanban';
+
+/** A domain as `@IsKanbanDomain()` accepts it. */
+export const DOMAIN_PROPERTY: ApiPropertyOptions = { type: 'string', pattern: DOMAIN_PATTERN.source, example: 'billing', description: 'Lowercase letter first, then up to 62 of a-z 0-9 _ -' };
+
+/** A priority as `@IsKanbanPriority()` accepts it. */
+export const PRIORITY_PROPERTY: ApiPropertyOptions = { enum: PRIORITIES, enumName: 'Priority' };
