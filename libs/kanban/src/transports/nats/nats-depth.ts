@@ -5,6 +5,7 @@ import type { Priority } from '../../interfaces/work-item.interface';
 import { SUBJECT_PREFIX } from '../../kanban.constants';
 import { NATS_DEPTH_CONCURRENCY } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
+import type { NatsDeliveryVerifier } from './nats-delivery-verifier';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 
@@ -14,6 +15,7 @@ export class NatsDepth {
     private readonly jsm: () => JetStreamManager,
     private readonly names: NatsNames,
     private readonly queues: NatsDeclaredQueues,
+    private readonly verifier: NatsDeliveryVerifier,
     private readonly logger: Logger,
   ) {}
 
@@ -22,7 +24,8 @@ export class NatsDepth {
    * carries each stream's message count. A work-queue stream holds exactly its items that are
    * waiting or in flight, so an empty one needs no consumer info; only non-empty queues cost a
    * request for the ready / in-flight split, at most NATS_DEPTH_CONCURRENCY at a time. A queue whose
-   * consumer and stream have different leaders is forgotten, so its next pull aligns them.
+   * consumer and stream have different leaders is forgotten, so its next pull aligns them, and
+   * deliveries are checked against the stream leaders meanwhile (NatsDeliveryVerifier).
    * @throws BrokerUnavailableError when JetStream does not answer.
    */
   async read(): Promise<QueueDepth[]> {
@@ -43,7 +46,10 @@ export class NatsDepth {
           const { stream, leader, depth } = nonEmpty[next++];
           const info = await this.workConsumerInfo(jsm, stream, depth.priority, depth.domain);
           // Led from another node than its stream: the next pull declares the queue again, which moves the consumer (NatsConsumerAlignment).
-          if (leader && info.cluster?.leader && info.cluster.leader !== leader) this.queues.forget(depth.priority, depth.domain);
+          if (leader && info.cluster?.leader && info.cluster.leader !== leader) {
+            this.queues.forget(depth.priority, depth.domain);
+            this.verifier.suspect(`consumer of ${stream} led by ${info.cluster.leader}, its stream by ${leader}`);
+          }
           depth.ready = info.num_pending;
           depth.inFlight = info.num_ack_pending;
         }

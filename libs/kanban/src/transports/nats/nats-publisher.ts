@@ -23,6 +23,8 @@ export interface NatsPublisherContext {
   publishTimeoutMs: number;
   /** The connected clients, checked: throws BrokerUnavailableError when closed or disconnected. */
   connected(): { js: JetStreamClient; jsm: JetStreamManager; replies: NatsReplies; topology: NatsTopology };
+  /** A failed publish may be cluster trouble: deliveries are checked against their stream leaders for a while (NatsDeliveryVerifier). */
+  suspect(why: string): void;
 }
 
 /** `attempt`, or a TimeoutError once `deadline` (performance.now() time) has passed; the attempt runs on (a late PubAck is deduplicated). */
@@ -75,6 +77,7 @@ export class NatsPublisher {
       try {
         sent = await beforeDeadline(this.declareAndPublish(item, bytes), Math.min(deadline, performance.now() + NATS_PUBLISH_ATTEMPT_TIMEOUT_MS));
       } catch (error) {
+        this.context.suspect(`a publish to ${queue} failed (${(error as Error).message})`);
         if (!mayAnswerSoon(error) || performance.now() + NATS_PUBLISH_RETRY_INTERVAL_MS >= deadline) throw this.publishFailure(error, queue);
         // A deleted stream answers like a leaderless one: the next attempt declares it again.
         if (findCause(error, natsErrors.NoRespondersError) || jsApiCode(error) === JS_ERR.streamNotFound) this.context.queues.forget(item.priority, item.domain);

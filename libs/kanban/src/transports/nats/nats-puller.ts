@@ -9,6 +9,7 @@ import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport/kanban-transport';
 import { NATS_ATTEMPTS_HEADER, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
+import type { NatsDeliveryVerifier } from './nats-delivery-verifier';
 import { brokerError } from './nats-errors';
 import { NatsFeed, type FedMessage } from './nats-feed';
 import { parseAckSubject, type NatsDeliveryInfo, type NatsLeaseRegistry } from './nats-lease';
@@ -32,6 +33,8 @@ export interface NatsPullerContext {
   /** The connection as it is, for releasing items during close. */
   rawConnection(): NatsConnection | undefined;
   isClosing(): boolean;
+  /** Checks deliveries against their stream's leader after cluster trouble. */
+  verifier: NatsDeliveryVerifier;
   /** Dead-letters a delivery that arrived past maxAttempts (every lease lapsed) as stalled. */
   moveExhausted(message: Msg, priority: Priority, domain: string, attempts: number): Promise<void>;
 }
@@ -160,6 +163,7 @@ export class NatsPuller {
    */
   private async redeclareQueue(priority: Priority, domain: string, cause: unknown): Promise<string> {
     this.context.queues.forget(priority, domain);
+    this.context.verifier.suspect(`a pull from ${this.context.names.workStream(priority, domain)} was refused`);
     const stream = await this.context.queues.declare(priority, domain).catch((error: unknown) => {
       throw brokerError(cause, `pulling from ${this.context.names.workStream(priority, domain)} (declaring it again failed too: ${(error as Error).message})`);
     });
@@ -178,7 +182,10 @@ export class NatsPuller {
         this.context.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
         this.context.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS,
         (messages) => this.releaseFed(messages, `${messages.length} item(s) of ${stream} that waited out their lease before a pull took them`),
-        () => this.context.queues.forget(priority, domain),
+        () => {
+          this.context.queues.forget(priority, domain);
+          this.context.verifier.suspect(`a pull request on ${stream} was lost or refused`);
+        },
       );
       this.feeds.set(key, feed);
     }
@@ -217,7 +224,7 @@ export class NatsPuller {
    */
   private async handOut(fed: FedMessage[], priority: Priority, domain: string, stream: string, leaseMs: number): Promise<TransportDelivery[]> {
     const deliveries: TransportDelivery[] = [];
-    for (const entry of fed) {
+    for (const entry of await this.context.verifier.verify(stream, this.context.names.workConsumer, fed)) {
       const lease = Math.floor(Math.min(leaseMs, this.context.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS - (performance.now() - entry.arrivedAt)));
       if (lease < 1 || this.context.isClosing()) {
         this.releaseFed([entry], `an item of ${stream} that waited out its lease before a pull took it`);
@@ -266,7 +273,10 @@ export class NatsPuller {
         throw brokerError(retryError, `pulling from ${declared}`);
       });
     });
-    if (!answer.answered) this.context.queues.forget(priority, domain);
+    if (!answer.answered) {
+      this.context.queues.forget(priority, domain);
+      this.context.verifier.suspect(`a pull from ${stream} went unanswered`);
+    }
     return answer.messages;
   }
 

@@ -21,6 +21,12 @@ export const NATS_DEFAULT_REPLICAS = 1;
 export const NATS_API_TIMEOUT_MS = 5_000;
 /** Step-downs of a work consumer's leader, at most, to have it led by its stream's leader (see nats-consumer-alignment.ts). */
 export const NATS_CONSUMER_ALIGN_ATTEMPTS = 6;
+/**
+ * After a sign of cluster trouble, deliveries of replicated work queues are checked against their
+ * stream's leader for this long (see nats-delivery-verifier.ts): long enough for a restarted node
+ * to catch up and for depth's leader check (every coordinator sample) to align a moved consumer.
+ */
+export const NATS_DELIVERY_VERIFY_WINDOW_MS = 120_000;
 /** How often a consumer without a leader (just after a step-down) is asked for its new one. */
 export const NATS_LEADER_POLL_MS = 100;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */

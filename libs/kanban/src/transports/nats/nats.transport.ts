@@ -27,6 +27,7 @@ import {
 import { openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
+import { NatsDeliveryVerifier } from './nats-delivery-verifier';
 import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
@@ -73,6 +74,7 @@ export class NatsTransport extends KanbanTransport {
   private readonly puller: NatsPuller;
   private readonly publisher: NatsPublisher;
   private readonly depthReader: NatsDepth;
+  private readonly verifier: NatsDeliveryVerifier;
   private clients?: NatsClients;
   private deadLetters?: NatsDeadLetters;
   /** What connected() hands out, built once when the connection opens. */
@@ -102,8 +104,9 @@ export class NatsTransport extends KanbanTransport {
     if (!Number.isFinite(releaseIdleAfterMs) || releaseIdleAfterMs <= 0) {
       throw new KanbanConfigError('nats.releaseIdleAfterMs', `must be a number of milliseconds > 0, got ${JSON.stringify(options.releaseIdleAfterMs)}`);
     }
-    this.publisher = new NatsPublisher({ names: this.names, queues: this.queues, logger: this.logger, publishTimeoutMs: this.publishTimeoutMs, connected: () => this.connected() });
-    this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.logger);
+    this.verifier = new NatsDeliveryVerifier((options.replicas ?? NATS_DEFAULT_REPLICAS) > 1, this.names, () => this.connected(), this.logger);
+    this.publisher = new NatsPublisher({ names: this.names, queues: this.queues, logger: this.logger, publishTimeoutMs: this.publishTimeoutMs, connected: () => this.connected(), suspect: (why) => this.verifier.suspect(why) });
+    this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.verifier, this.logger);
     this.puller = new NatsPuller({
       names: this.names,
       settings,
@@ -116,6 +119,7 @@ export class NatsTransport extends KanbanTransport {
       rawConnection: () => this.clients?.nc,
       isClosing: () => this.isClosing,
       moveExhausted: (message, priority, domain, attempts) => this.moveExhausted(message, priority, domain, attempts),
+      verifier: this.verifier,
     });
   }
 
@@ -141,6 +145,7 @@ export class NatsTransport extends KanbanTransport {
       throw error;
     }
     this.controlChannel.attach(clients.nc);
+    this.verifier.watch(clients.nc);
     void this.watchStatus(clients);
     this.status.next({ state: 'up', active: 'nats', detail: `JetStream on ${redactServers(this.options.servers)}` });
   }
@@ -163,6 +168,7 @@ export class NatsTransport extends KanbanTransport {
         // nats.js drops what was written while no server was connected: those requests get no answer.
         this.ready?.replies.connectionLost();
         this.queues.clear();
+        this.verifier.suspect('reconnected to NATS');
         this.puller.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
         this.logger.log(`NATS connection restored; JetStream ${jetStreamUp ? 'available' : 'not available'}`);
