@@ -4,6 +4,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_API_TIMEOUT_MS, NATS_DELIVERY_VERIFY_WINDOW_MS } from './nats.constants';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
+import { brokerError } from './nats-errors';
 import type { FedMessage } from './nats-feed';
 import { parseAckSubject } from './nats-lease';
 import type { NatsNames } from './nats-names';
@@ -109,14 +110,20 @@ export class NatsDeliveryVerifier {
     try {
       const stored = await jsm.streams.getMessage(stream, { seq });
       if (!stored) return { diverged: true, why: 'the stream leader holds no message at that sequence' };
-      return Buffer.from(stored.data).equals(Buffer.from(message.data)) ? undefined : { diverged: true, why: 'the stream leader holds another item at that sequence' };
+      return Buffer.compare(stored.data, message.data) === 0 ? undefined : { diverged: true, why: 'the stream leader holds another item at that sequence' };
     } catch (error) {
       return { diverged: false, why: `the stream leader could not be asked (${(error as Error).message})` };
     }
   }
 
   private async alignConsumer(nc: NatsConnection, jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
-    const [streamInfo, consumerInfo] = await Promise.all([jsm.streams.info(stream).catch(() => undefined), jsm.consumers.info(stream, consumer).catch(() => undefined)]);
-    await new NatsConsumerAlignment(nc, jsm, this.logger).align(stream, consumer, streamInfo?.cluster?.leader, consumerInfo?.cluster?.leader);
+    let leaders: [string | undefined, string | undefined];
+    try {
+      leaders = await Promise.all([jsm.streams.info(stream).then((info) => info.cluster?.leader), jsm.consumers.info(stream, consumer).then((info) => info.cluster?.leader)]);
+    } catch (error) {
+      this.logger.warn(`${brokerError(error, `reading the leaders of ${stream}/${consumer}`).message}; the consumer is not moved`);
+      return;
+    }
+    await new NatsConsumerAlignment(nc, jsm, this.logger).align(stream, consumer, ...leaders);
   }
 }
