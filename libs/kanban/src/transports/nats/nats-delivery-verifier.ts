@@ -87,7 +87,9 @@ export class NatsDeliveryVerifier {
     try {
       ({ nc, jsm } = this.clients());
     } catch (error) {
-      this.logger.warn(`${fed.length} deliveries of ${stream} withheld: they cannot be checked against the stream leader (${(error as Error).message}); JetStream redelivers them after their ack wait`);
+      this.logger.warn(
+        `${fed.length} deliveries of ${stream} withheld: they cannot be checked against the stream leader (${(error as Error).message}); JetStream redelivers them after their ack wait`,
+      );
       return [];
     }
     const checks = await Promise.all(fed.map(async (entry) => ({ entry, verdict: await this.check(jsm, stream, entry) })));

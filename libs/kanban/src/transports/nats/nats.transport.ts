@@ -105,7 +105,14 @@ export class NatsTransport extends KanbanTransport {
       throw new KanbanConfigError('nats.releaseIdleAfterMs', `must be a number of milliseconds > 0, got ${JSON.stringify(options.releaseIdleAfterMs)}`);
     }
     this.verifier = new NatsDeliveryVerifier((options.replicas ?? NATS_DEFAULT_REPLICAS) > 1, this.names, () => this.connected(), this.logger);
-    this.publisher = new NatsPublisher({ names: this.names, queues: this.queues, logger: this.logger, publishTimeoutMs: this.publishTimeoutMs, connected: () => this.connected(), suspect: (why) => this.verifier.suspect(why) });
+    this.publisher = new NatsPublisher({
+      names: this.names,
+      queues: this.queues,
+      logger: this.logger,
+      publishTimeoutMs: this.publishTimeoutMs,
+      connected: () => this.connected(),
+      suspect: (why) => this.verifier.suspect(why),
+    });
     this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.verifier, this.logger);
     this.puller = new NatsPuller({
       names: this.names,
