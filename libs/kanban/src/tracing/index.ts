@@ -1,0 +1,4 @@
+export * from './handler-spans';
+export * from './publish-span';
+export * from './trace-headers';
+export * from './tracing.constants';
