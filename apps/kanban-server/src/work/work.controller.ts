@@ -1,9 +1,10 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt, type RetryOutcome } from '@tps/kanban';
 import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto, SettleWorkDto } from './dto';
 import { PullCancellation } from './pull-cancellation';
 import { toPulledItem, type PulledItem } from './pulled-item';
 import { RequestAbortSignal } from './request-abort-signal.decorator';
+import { withTraceContext } from './trace-context';
 
 /** Producers publish, and workers in any language pull and settle, over HTTP. */
 @Controller('work')
@@ -19,10 +20,13 @@ export class WorkController {
     this.defaultLeaseMs = transportSettingsFrom(options).leaseMs;
   }
 
-  /** 201 `{id, broker, duplicate}` once a broker durably holds the item. */
+  /**
+   * 201 `{id, broker, duplicate}` once a broker durably holds the item. The request's W3C
+   * `traceparent`/`tracestate` headers become the item's unless its body `headers` carry their own.
+   */
   @Post()
-  publish(@Body() dto: PublishWorkDto): Promise<PublishReceipt> {
-    return this.queue.publish(dto);
+  publish(@Body() dto: PublishWorkDto, @Headers('traceparent') traceparent?: string, @Headers('tracestate') tracestate?: string): Promise<PublishReceipt> {
+    return this.queue.publish({ ...dto, headers: withTraceContext(dto.headers, traceparent, tracestate) });
   }
 
   @Post('pull')
