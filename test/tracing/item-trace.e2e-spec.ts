@@ -7,6 +7,8 @@ import { installInMemoryTracing, traceparentOf, type InMemoryTracing } from './s
 
 const PAYMENTS = namespace.domain('payments');
 const FLAKY = namespace.domain('flaky');
+const INVOICES = namespace.domain('invoices');
+const BATCH_SIZE = 3;
 /** Active trace id seen inside each handler run, by item id. */
 const seenTraceIds = new Map<string, string | undefined>();
 
@@ -27,6 +29,12 @@ class FlakyConsumer {
   }
 }
 
+@Injectable()
+class InvoiceBatchConsumer {
+  @KanbanHandler({ priority: 'normal', domain: INVOICES, batch: { max: BATCH_SIZE, waitMs: 1_000 } })
+  handle(@Payload() _payloads: unknown[]) {}
+}
+
 describe.each(TRANSPORTS)('W3C trace context travels with each item (%s)', (transport) => {
   let tracing: InMemoryTracing;
   let app: KanbanTestApp;
@@ -35,7 +43,7 @@ describe.each(TRANSPORTS)('W3C trace context travels with each item (%s)', (tran
     tracing = installInMemoryTracing();
     app = await createKanbanTestApp({
       transport,
-      providers: [PaymentConsumer, FlakyConsumer],
+      providers: [PaymentConsumer, FlakyConsumer, InvoiceBatchConsumer],
       options: { startWorkers: false, autoscale: false, coordinatorCheckIntervalMs: 60_000 },
     });
   });
@@ -98,5 +106,22 @@ describe.each(TRANSPORTS)('W3C trace context travels with each item (%s)', (tran
     expect(attempts[0].links).toEqual([]);
     expect(attempts[1].links.map((link) => link.context.spanId)).toEqual([attempts[0].spanContext().spanId]);
     expect(attempts[2].links.map((link) => link.context.spanId)).toEqual([attempts[1].spanContext().spanId]);
+  });
+
+  it("runs a batch handler in one CONSUMER span linked to every item's publish span", async () => {
+    // Arrange
+    const ids: string[] = [];
+    for (let n = 0; n < BATCH_SIZE; n++) ids.push((await app.queue.publish({ priority: 'normal', domain: INVOICES, payload: { n }, deadline: inFuture() })).id);
+
+    // Act
+    app.pool.start(INVOICES, 'normal');
+    const [consumer] = await tracing.spans(`kanban process ${INVOICES}`, 1);
+    await app.pool.stop(INVOICES, 'normal');
+
+    // Assert
+    const producers = await tracing.spans(`kanban publish ${INVOICES}`, BATCH_SIZE);
+    expect(consumer.kind).toBe(SpanKind.CONSUMER);
+    expect(consumer.attributes['messaging.batch.message_count']).toBe(BATCH_SIZE);
+    expect(consumer.links.map((link) => link.context.spanId).sort()).toEqual(producers.map((span) => span.spanContext().spanId).sort());
   });
 });

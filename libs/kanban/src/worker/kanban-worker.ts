@@ -240,7 +240,9 @@ export class KanbanWorker {
     const abort = new AbortController();
     const contexts = live.map((delivery) => new KanbanContext([delivery, abort, this.id]));
     const startedAt = performance.now();
-    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort);
+    const span = this.deps.spans.startBatch(live.map((delivery) => delivery.item));
+    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort, span);
+    span?.end(failureOf(outcome, this.timeoutMs));
     // One run for the batch; a domain handler's batch may mix priorities, so it counts under its own ('all').
     this.recordRun(this.handler.priority ?? 'all', outcome, startedAt);
     if (outcome.kind === 'timeout') return live.forEach((delivery) => this.onTimedOut(delivery));
