@@ -28,6 +28,18 @@ describe('POST /work carries the caller\'s traceparent header to the HTTP pull',
     expect(pulled.body[0].headers).toEqual({ traceparent: CALLER_TRACEPARENT, tracestate: CALLER_TRACESTATE });
   });
 
+  it('ignores a malformed traceparent header, as W3C Trace Context asks, and publishes the item without one', async () => {
+    // Arrange
+    const domain = server.domain('malformed');
+
+    // Act
+    await server.http().post('/work').set('traceparent', 'not-a-traceparent').set('tracestate', 'x'.repeat(5_000)).send({ priority: 'normal', domain, payload: {}, deadlineMs: 60_000 }).expect(201);
+    const pulled = await server.http().post('/work/pull').send({ domain, max: 1, waitMs: 5_000 }).expect(200);
+
+    // Assert
+    expect(pulled.body[0].headers).toEqual({});
+  });
+
   describe('with a tracer registered', () => {
     let tracing: InMemoryTracing;
 

@@ -1,11 +1,13 @@
-import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from '@tps/kanban';
+import { MAX_HEADER_VALUE_LENGTH, TRACEPARENT_HEADER, TRACESTATE_HEADER, isTraceparent } from '@tps/kanban';
 
 /**
  * The item headers of a POST /work: the body's, plus the request's trace context when the body
- * names none (a body `traceparent` is the producer's explicit choice). Validated with the rest
- * of the item's headers by the queue.
+ * names none (a body `traceparent` is the producer's explicit choice). A malformed `traceparent`
+ * is ignored with its `tracestate`, and an oversized `tracestate` dropped, as W3C Trace Context
+ * asks of a receiver: neither fails the publish.
  */
 export function withTraceContext(headers: Record<string, string> | undefined, traceparent?: string, tracestate?: string): Record<string, string> | undefined {
-  if (traceparent === undefined || headers?.[TRACEPARENT_HEADER] !== undefined) return headers;
-  return { ...headers, [TRACEPARENT_HEADER]: traceparent, ...(tracestate !== undefined ? { [TRACESTATE_HEADER]: tracestate } : {}) };
+  if (traceparent === undefined || !isTraceparent(traceparent) || headers?.[TRACEPARENT_HEADER] !== undefined) return headers;
+  const state = tracestate !== undefined && tracestate.length <= MAX_HEADER_VALUE_LENGTH ? { [TRACESTATE_HEADER]: tracestate } : {};
+  return { ...headers, [TRACEPARENT_HEADER]: traceparent, ...state };
 }

@@ -4,6 +4,11 @@ import type { TraceApi } from './trace-api';
 /** version 00, 32 hex trace id, 16 hex span id, 2 hex flags (W3C Trace Context, level 1). */
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** True for a well-formed W3C `traceparent` (version 00); anything else is to be ignored. */
+export function isTraceparent(value: string): boolean {
+  return TRACEPARENT.test(value);
+}
+
 /**
  * Item headers are written in W3C form whatever propagator the app registered: they are the
  * item's own format, read back by HTTP workers in any language.
