@@ -8,6 +8,7 @@ import { MAX_HEADER_VALUE_LENGTH, TRACEPARENT_HEADER, TRACESTATE_HEADER, isTrace
  */
 export function withTraceContext(headers: Record<string, string> | undefined, traceparent?: string, tracestate?: string): Record<string, string> | undefined {
   if (traceparent === undefined || !isTraceparent(traceparent) || headers?.[TRACEPARENT_HEADER] !== undefined) return headers;
-  const state = tracestate !== undefined && tracestate.length <= MAX_HEADER_VALUE_LENGTH ? { [TRACESTATE_HEADER]: tracestate } : {};
-  return { ...headers, [TRACEPARENT_HEADER]: traceparent, ...state };
+  const withContext: Record<string, string> = { ...headers, [TRACEPARENT_HEADER]: traceparent };
+  if (tracestate !== undefined && tracestate.length <= MAX_HEADER_VALUE_LENGTH) withContext[TRACESTATE_HEADER] = tracestate;
+  return withContext;
 }
