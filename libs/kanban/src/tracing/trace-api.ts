@@ -1,4 +1,6 @@
 import type * as TraceApi from '@opentelemetry/api';
+import { MissingDependencyError } from '../errors';
+import { loadOptionalDependency } from '../transports/optional-dependency';
 
 export type { TraceApi };
 
@@ -15,10 +17,9 @@ export function traceApi(): typeof TraceApi | undefined {
 
 function requireTraceApi(): typeof TraceApi | null {
   try {
-    return require('@opentelemetry/api') as typeof TraceApi;
+    return loadOptionalDependency<typeof TraceApi>('@opentelemetry/api', 'Tracing');
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && (error as Error).message.includes("'@opentelemetry/api'");
-    if (missing) return null;
+    if (error instanceof MissingDependencyError) return null;
     throw error;
   }
 }
