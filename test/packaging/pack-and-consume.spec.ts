@@ -96,8 +96,8 @@ const NEST_MAJORS = [
   },
 ];
 
-/** The optional peers: broker clients and the SQLite driver, each installed only by apps whose transport uses it. */
-const OPTIONAL_PEERS = ['@nats-io/jetstream', '@nats-io/transport-node', 'amqplib', 'better-sqlite3'];
+/** The optional peers: broker clients and the SQLite driver, each installed only by apps whose transport uses it, and the tracing API. */
+const OPTIONAL_PEERS = ['@nats-io/jetstream', '@nats-io/transport-node', 'amqplib', 'better-sqlite3', '@opentelemetry/api'];
 
 /**
  * The fixture's dependencies other than the library: the library's own dependencies at the

@@ -24,6 +24,8 @@ export { FailoverTransport, OutboxStore, type FailoverOptions, type OutboxStoreO
 export { validatePublishRequest, domainError, priorityError, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_HEADER_COUNT, MAX_HEADER_VALUE_LENGTH } from './validation';
 export { encodeItem, decodeItem, MalformedItemError, newItemId } from './codec';
 export { KanbanQueue, QueueModule, REPLAYED_FROM_HEADER, type PullRequest, type RetryOutcome } from './queue';
+export { TRACEPARENT_HEADER, TRACESTATE_HEADER } from './tracing/tracing.constants';
+export { isTraceparent } from './tracing/traceparent';
 export * from './worker';
 export * from './scheduler';
 export * from './canary';

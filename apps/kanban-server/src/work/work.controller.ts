@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { KANBAN_OPTIONS, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt, type RetryOutcome } from '@tps/kanban';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AckAnswerSchema, ApiErrors, ApiTokenRequired, ExtendAnswerSchema, JSON_BODY_ERRORS, NackAnswerSchema, PublishReceiptSchema, PulledItemSchema, RetryAnswerSchema } from '../openapi';
@@ -6,6 +6,7 @@ import { ExtendLeaseDto, NackWorkDto, PublishWorkDto, PullWorkDto, RetryWorkDto,
 import { PullCancellation } from './pull-cancellation';
 import { toPulledItem, type PulledItem } from './pulled-item';
 import { RequestAbortSignal } from './request-abort-signal.decorator';
+import { withTraceContext } from './trace-context';
 
 /** What settling a delivery can answer besides the body's own errors: a stale or forged lease, an item gone, no broker. */
 const SETTLE_ERRORS = [...JSON_BODY_ERRORS, 'lease_expired', 'item_not_found', 'broker_unavailable'];
@@ -26,13 +27,16 @@ export class WorkController {
     this.defaultLeaseMs = transportSettingsFrom(options).leaseMs;
   }
 
-  /** 201 `{id, broker, duplicate}` once a broker durably holds the item. */
+  /**
+   * 201 `{id, broker, duplicate}` once a broker durably holds the item. The request's W3C
+   * `traceparent`/`tracestate` headers become the item's unless its body `headers` carry their own.
+   */
   @Post()
   @ApiOperation({ summary: 'Publish an item', description: 'Answers once a broker durably holds the item.' })
   @ApiCreatedResponse({ type: PublishReceiptSchema })
   @ApiErrors(...JSON_BODY_ERRORS, 'domain_limit_reached', 'queue_full', 'draining', 'broker_unavailable')
-  publish(@Body() dto: PublishWorkDto): Promise<PublishReceipt> {
-    return this.queue.publish(dto);
+  publish(@Body() dto: PublishWorkDto, @Headers('traceparent') traceparent?: string, @Headers('tracestate') tracestate?: string): Promise<PublishReceipt> {
+    return this.queue.publish({ ...dto, headers: withTraceContext(dto.headers, traceparent, tracestate) });
   }
 
   @Post('pull')

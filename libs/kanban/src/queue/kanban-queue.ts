@@ -22,6 +22,7 @@ import { SettleRelay, type RelayedSettle } from '../relay';
 import { fromLeaseHandle, toLeaseHandle } from './lease-handle';
 import { DomainRegistry } from './domain-registry';
 import { QueuePolicyRegistry } from './queue-policy.registry';
+import { publishTraced } from '../tracing/publish-span';
 
 export interface PullRequest extends QueueRef {
   /** @default workerPullSize */
@@ -89,7 +90,7 @@ export class KanbanQueue {
   async publish(request: PublishRequest): Promise<PublishReceipt> {
     if (this.draining) throw new DrainingError();
     const item = validatePublishRequest(request, this.options.maxPayloadBytes);
-    return this.store(item);
+    return publishTraced(item, () => this.store(item));
   }
 
   /**

@@ -5,6 +5,7 @@ import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interfa
 import type { Priority } from '../interfaces/work-item.interface';
 import { KanbanMetrics } from '../metrics/kanban-metrics';
 import { KanbanQueue } from '../queue/kanban-queue';
+import { HandlerSpans } from '../tracing/handler-spans';
 import { KanbanHandlerExplorer, type DiscoveredHandler } from './kanban-handler.explorer';
 import { KanbanWorker, type WorkerStatus } from './kanban-worker';
 import { KanbanServer, handlerPattern } from './kanban.server';
@@ -23,6 +24,7 @@ interface WorkerGroup {
 export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('KanbanWorkerPool');
   private readonly groups = new Map<string, WorkerGroup>();
+  private readonly spans = new HandlerSpans();
 
   constructor(
     private readonly explorer: KanbanHandlerExplorer,
@@ -117,6 +119,7 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
       const worker = new KanbanWorker(`${group.handler.pattern}#${group.nextId++}`, group.handler, {
         queue: this.queue,
         server: this.server,
+        spans: this.spans,
         options: this.options,
         metrics: this.metrics,
       });

@@ -16,6 +16,7 @@ import { KanbanContext } from './kanban-context';
 import type { DiscoveredHandler } from './kanban-handler.explorer';
 import type { KanbanServer } from './kanban.server';
 import { KanbanNack, KanbanRetry } from './settle-control';
+import { HandlerSpans, type HandlerSpan } from '../tracing/handler-spans';
 
 /** How long one pull waits on an empty queue before the worker checks whether it should stop. */
 export const WORKER_PULL_WAIT_MS = 1_000;
@@ -42,6 +43,8 @@ export interface WorkerDeps {
   server: KanbanServer;
   options: KanbanResolvedOptions;
   metrics: KanbanMetrics;
+  /** Shared by the pool's workers: a retry may run on another worker of the same handler. */
+  spans: HandlerSpans;
 }
 
 type Outcome = { kind: 'done'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
@@ -217,7 +220,9 @@ export class KanbanWorker {
     await this.keepLeaseForRun([delivery]);
     const abort = new AbortController();
     const startedAt = performance.now();
-    const outcome = await this.runHandler(delivery.item.payload, new KanbanContext([delivery, abort, this.id]), abort);
+    const span = this.deps.spans.start(delivery.item);
+    const outcome = await this.runHandler(delivery.item.payload, new KanbanContext([delivery, abort, this.id]), abort, span);
+    span?.end(failureOf(outcome, this.timeoutMs));
     this.recordRun(delivery.priority, outcome, startedAt);
     if (outcome.kind === 'done') return this.onResult(delivery, outcome.value);
     if (outcome.kind === 'timeout') return this.onTimedOut(delivery);
@@ -235,7 +240,9 @@ export class KanbanWorker {
     const abort = new AbortController();
     const contexts = live.map((delivery) => new KanbanContext([delivery, abort, this.id]));
     const startedAt = performance.now();
-    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort);
+    const span = this.deps.spans.startBatch(live.map((delivery) => delivery.item));
+    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort, span);
+    span?.end(failureOf(outcome, this.timeoutMs));
     // One run for the batch; a domain handler's batch may mix priorities, so it counts under its own ('all').
     this.recordRun(this.handler.priority ?? 'all', outcome, startedAt);
     if (outcome.kind === 'timeout') return live.forEach((delivery) => this.onTimedOut(delivery));
@@ -273,14 +280,15 @@ export class KanbanWorker {
    * abort signal made only if the handler asks for it or the run times out: a timer, a promise
    * race and an AbortSignal per item were 5 % of the CPU time of a no-op handler.
    */
-  private runHandler(payload: unknown, context: KanbanContext | KanbanContext[], abort: AbortController): Promise<Outcome> {
+  private runHandler(payload: unknown, context: KanbanContext | KanbanContext[], abort: AbortController, span?: HandlerSpan): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       this.onTimeout = () => {
         abort.abort();
         resolve({ kind: 'timeout' });
       };
       this.armHandlerTimer();
-      this.deps.server.dispatch(this.handler.pattern, payload, context).then(
+      const dispatch = () => this.deps.server.dispatch(this.handler.pattern, payload, context);
+      (span ? span.run(dispatch) : dispatch()).then(
         (value) => resolve({ kind: 'done', value }),
         (error: unknown) => resolve({ kind: 'error', error }),
       );
@@ -385,6 +393,15 @@ function handlerOutcome(outcome: Outcome): HandlerOutcome {
   if (result instanceof KanbanNack) return 'nack';
   if (result instanceof KanbanRetry) return 'retry';
   return outcome.kind === 'done' ? 'ok' : 'error';
+}
+
+/** What failed in a handler run, for its span; undefined when it succeeded. */
+function failureOf(outcome: Outcome, timeoutMs: number): string | undefined {
+  if (outcome.kind === 'timeout') return `handler exceeded ${timeoutMs} ms`;
+  if (outcome.kind === 'error') return describe(outcome.error);
+  if (outcome.value instanceof KanbanNack) return `nack: ${outcome.value.reason}`;
+  if (outcome.value instanceof KanbanRetry) return 'retry';
+  return undefined;
 }
 
 function isBadRequest(error: unknown): boolean {
