@@ -116,6 +116,23 @@ export async function serverAnswers(nc: NatsConnection, timeoutMs: number): Prom
   }
 }
 
+/** The part of nats.js's connection internals that holds the socket of the server it is on. */
+interface NatsSocketInternals {
+  protocol?: { transport?: { done?: boolean; socket?: { destroyed: boolean; destroy(): void } } };
+}
+
+/**
+ * Ends a connection nats.js found stale (pings unanswered). nats.js flushes the socket before closing
+ * it; when the server was cut off (no reset) with the send buffer full, that flush never ends and no
+ * reconnect follows. The destroyed socket closes at once, and nats.js reconnects to another server
+ * as after any lost connection (a `disconnect`, then a `reconnect` status).
+ */
+export function destroyStaleSocket(nc: NatsConnection): void {
+  const transport = (nc as unknown as NatsSocketInternals).protocol?.transport;
+  if (!transport || transport.done || !transport.socket || transport.socket.destroyed) return;
+  transport.socket.destroy();
+}
+
 function connectError(error: unknown, servers: string, options: NatsConnectionOptions): BrokerUnavailableError {
   if (findCause(error, natsErrors.AuthorizationError) || /authoriz|authenticat/i.test((error as Error)?.message ?? '')) {
     const credential = options.nkeySeed ? 'nkey' : options.token !== undefined ? 'token' : options.user !== undefined ? `user '${options.user}' and password` : 'no credentials';

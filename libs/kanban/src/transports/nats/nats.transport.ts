@@ -24,7 +24,7 @@ import {
   NATS_SERVER_PING_TIMEOUT_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
-import { openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
+import { destroyStaleSocket, openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { NatsDeliveryVerifier } from './nats-delivery-verifier';
@@ -161,7 +161,10 @@ export class NatsTransport extends KanbanTransport {
   private async watchStatus({ nc, jsm }: NatsClients): Promise<void> {
     for await (const event of nc.status()) {
       if (this.isClosing) return;
-      if (event.type === 'disconnect') {
+      if (event.type === 'staleConnection') {
+        this.logger.warn(`NATS server stopped answering pings; closing its connection`);
+        destroyStaleSocket(nc);
+      } else if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
         this.reconnecting = true;
         this.ready?.replies.connectionLost();
