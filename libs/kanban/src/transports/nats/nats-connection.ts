@@ -15,6 +15,7 @@ import {
   NATS_RECONNECT_TIME_WAIT_MS,
 } from './nats.constants';
 import { findCause } from './nats-errors';
+import { NatsStaleConnection } from './nats-stale-connection';
 
 /** Server URLs as they may be logged: user info stripped. */
 export function redactServers(servers: string[]): string {
@@ -28,7 +29,7 @@ function pem(value: unknown): string | undefined {
 }
 
 /** nats.js options from kanban's: several servers (a dead one found within seconds), reconnect forever with jittered backoff, credentials, TLS. */
-export function natsClientOptions(options: NatsConnectionOptions): NodeConnectionOptions {
+export function natsClientOptions(options: NatsConnectionOptions, stale: NatsStaleConnection): NodeConnectionOptions {
   const client: NodeConnectionOptions = {
     servers: options.servers,
     name: options.name ?? NATS_DEFAULT_CONNECTION_NAME,
@@ -44,6 +45,7 @@ export function natsClientOptions(options: NatsConnectionOptions): NodeConnectio
   if (options.servers.length > 1) {
     client.pingInterval = NATS_CLUSTER_PING_INTERVAL_MS;
     client.maxPingOut = NATS_CLUSTER_MAX_PINGS_OUT;
+    client.reconnectToServer = stale.pickServer;
   }
   if (options.user !== undefined) client.user = options.user;
   if (options.pass !== undefined) client.pass = options.pass;
@@ -65,6 +67,7 @@ export interface NatsClients {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  stale: NatsStaleConnection;
 }
 
 /**
@@ -74,9 +77,10 @@ export interface NatsClients {
  */
 export async function openNatsConnection(options: NatsConnectionOptions, maxMessageBytes: number, logger: Logger): Promise<NatsClients> {
   const servers = redactServers(options.servers);
+  const stale = new NatsStaleConnection();
   let nc: NatsConnection;
   try {
-    nc = await connect(natsClientOptions(options));
+    nc = await connect(natsClientOptions(options, stale));
   } catch (error) {
     if (error instanceof MissingDependencyError) throw error;
     throw connectError(error, servers, options);
@@ -89,7 +93,7 @@ export async function openNatsConnection(options: NatsConnectionOptions, maxMess
     const jsm = await jetstreamManager(nc, { timeout: NATS_API_TIMEOUT_MS });
     await jsm.getAccountInfo();
     logger.log(`connected to NATS ${servers} (server ${nc.info?.server_name ?? 'unknown'} ${nc.info?.version ?? ''}), JetStream available`);
-    return { nc, jsm, js: jetstream(nc, { timeout: NATS_API_TIMEOUT_MS }) };
+    return { nc, jsm, js: jetstream(nc, { timeout: NATS_API_TIMEOUT_MS }), stale };
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof KanbanConfigError) throw error;
@@ -114,23 +118,6 @@ export async function serverAnswers(nc: NatsConnection, timeoutMs: number): Prom
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The part of nats.js's connection internals that holds the socket of the server it is on. */
-interface NatsSocketInternals {
-  protocol?: { transport?: { done?: boolean; socket?: { destroyed: boolean; destroy(): void } } };
-}
-
-/**
- * Ends a connection nats.js found stale (pings unanswered). nats.js flushes the socket before closing
- * it; when the server was cut off (no reset) with the send buffer full, that flush never ends and no
- * reconnect follows. The destroyed socket closes at once, and nats.js reconnects to another server
- * as after any lost connection (a `disconnect`, then a `reconnect` status).
- */
-export function destroyStaleSocket(nc: NatsConnection): void {
-  const transport = (nc as unknown as NatsSocketInternals).protocol?.transport;
-  if (!transport || transport.done || !transport.socket || transport.socket.destroyed) return;
-  transport.socket.destroy();
 }
 
 function connectError(error: unknown, servers: string, options: NatsConnectionOptions): BrokerUnavailableError {

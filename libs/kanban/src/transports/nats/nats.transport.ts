@@ -24,7 +24,7 @@ import {
   NATS_SERVER_PING_TIMEOUT_MS,
   NATS_SWEEP_BATCH,
 } from './nats.constants';
-import { destroyStaleSocket, openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
+import { openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { NatsDeliveryVerifier } from './nats-delivery-verifier';
@@ -158,12 +158,12 @@ export class NatsTransport extends KanbanTransport {
   }
 
   /** Mirrors the connection into status$; after a reconnect, rechecks JetStream and forgets declared queues (the server may have lost them). */
-  private async watchStatus({ nc, jsm }: NatsClients): Promise<void> {
+  private async watchStatus({ nc, jsm, stale }: NatsClients): Promise<void> {
     for await (const event of nc.status()) {
       if (this.isClosing) return;
       if (event.type === 'staleConnection') {
         this.logger.warn(`NATS server stopped answering pings; closing its connection`);
-        destroyStaleSocket(nc);
+        stale.leave(nc);
       } else if (event.type === 'disconnect') {
         this.logger.warn(`NATS connection lost; reconnecting`);
         this.reconnecting = true;
