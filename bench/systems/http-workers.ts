@@ -1,0 +1,82 @@
+import type { BenchItem } from './queue-system';
+
+/** Longer than any answer a server owes (a relayed ack gives up after 5 s): only a stuck server times out. */
+const REQUEST_TIMEOUT_MS = 15_000;
+/** Items one pull asks for: the library's default pull size. */
+const PULL_MAX = 10;
+/** How long a pull waits for items on an empty queue: bounds how long stopping takes. */
+const PULL_WAIT_MS = 500;
+
+interface PulledBenchItem {
+  id: string;
+  domain: string;
+  lease: string;
+  payload: BenchItem;
+}
+
+export interface HttpWorkerHooks {
+  onPulled(item: BenchItem): void;
+  /** The server answered the ack with 200. */
+  onAcked(item: BenchItem): void;
+}
+
+/**
+ * POSTs JSON as a worker in another language would (plain fetch).
+ * @throws Error naming the request and the answer when the status is not 2xx.
+ */
+export async function postJson<T>(url: string, body: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const answer = (await response.json()) as T;
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/**
+ * HTTP workers: each pulls at one server and acks every item at a random server of the fleet, so
+ * with several servers most acks take the relay to the holder. A failed pull or ack stops its
+ * worker and is kept in `problems`: the run then fails instead of counting a lost ack as done.
+ */
+export class HttpWorkers {
+  readonly problems: string[] = [];
+  private stopping = false;
+  private running: Promise<void>[] = [];
+
+  constructor(
+    private readonly serverUrls: string[],
+    private readonly domain: string,
+    private readonly priority: string,
+  ) {}
+
+  start(count: number, hooks: HttpWorkerHooks): void {
+    this.running = Array.from({ length: count }, (_, index) => this.run(this.serverUrls[index % this.serverUrls.length], hooks));
+  }
+
+  /** Resolves once every worker finished its current pull and acks. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running);
+  }
+
+  private async run(pullUrl: string, hooks: HttpWorkerHooks): Promise<void> {
+    try {
+      while (!this.stopping) {
+        const items = await postJson<PulledBenchItem[]>(`${pullUrl}/work/pull`, { priority: this.priority, domain: this.domain, max: PULL_MAX, waitMs: PULL_WAIT_MS });
+        await Promise.all(items.map((item) => this.work(item, hooks)));
+      }
+    } catch (error) {
+      this.problems.push((error as Error).message);
+    }
+  }
+
+  private async work(item: PulledBenchItem, hooks: HttpWorkerHooks): Promise<void> {
+    hooks.onPulled(item.payload);
+    const ackUrl = this.serverUrls[Math.floor(Math.random() * this.serverUrls.length)];
+    await postJson(`${ackUrl}/work/${encodeURIComponent(item.id)}/ack`, { domain: item.domain, lease: item.lease });
+    hooks.onAcked(item.payload);
+  }
+}
