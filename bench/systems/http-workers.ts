@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchItem } from './queue-system';
 
-/** Longer than any answer a server owes (a relayed ack gives up after 5 s): only a stuck server times out. */
-const REQUEST_TIMEOUT_MS = 15_000;
+/** Well past the slowest answer seen on a loaded 2-CPU machine (publishes queue for seconds there): only a stuck server times out. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** A 503 means "no broker can store this right now, retry later": a worker retries its ack this often, this far apart. */
+const ACK_ATTEMPTS = 5;
+const ACK_RETRY_DELAY_MS = 500;
 /** Items one pull asks for: the library's default pull size. */
 const PULL_MAX = 10;
 /** How long a pull waits for items on an empty queue: bounds how long stopping takes. */
@@ -25,15 +29,32 @@ export interface HttpWorkerHooks {
  * @throws Error naming the request and the answer when the status is not 2xx.
  */
 export async function postJson<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    // fetch says only "fetch failed": the reason (refused, reset, timed out) is its cause.
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`POST ${url}: ${(error as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})`);
+  }
   const answer = (await response.json()) as T;
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`);
+  if (!response.ok) throw new HttpStatusError(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`, response.status);
   return answer;
+}
+
+export class HttpStatusError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'HttpStatusError';
+  }
 }
 
 /**
@@ -43,6 +64,8 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
  */
 export class HttpWorkers {
   readonly problems: string[] = [];
+  /** Acks answered 503 and sent again. */
+  retriedAcks = 0;
   private stopping = false;
   private running: Promise<void>[] = [];
 
@@ -75,8 +98,17 @@ export class HttpWorkers {
 
   private async work(item: PulledBenchItem, hooks: HttpWorkerHooks): Promise<void> {
     hooks.onPulled(item.payload);
-    const ackUrl = this.serverUrls[Math.floor(Math.random() * this.serverUrls.length)];
-    await postJson(`${ackUrl}/work/${encodeURIComponent(item.id)}/ack`, { domain: item.domain, lease: item.lease });
-    hooks.onAcked(item.payload);
+    for (let attempt = 1; ; attempt++) {
+      const ackUrl = this.serverUrls[Math.floor(Math.random() * this.serverUrls.length)];
+      try {
+        await postJson(`${ackUrl}/work/${encodeURIComponent(item.id)}/ack`, { domain: item.domain, lease: item.lease });
+        hooks.onAcked(item.payload);
+        return;
+      } catch (error) {
+        if (!(error instanceof HttpStatusError && error.status === 503) || attempt === ACK_ATTEMPTS) throw error;
+        this.retriedAcks++;
+        await sleep(ACK_RETRY_DELAY_MS);
+      }
+    }
   }
 }

@@ -31,6 +31,8 @@ export interface OpenFleet extends OpenSystem {
   startWorkers(onAcked: (item: BenchItem) => void): void;
   /** Failed pulls and acks so far (a failure stops its worker). */
   problems(): string[];
+  /** Acks answered 503 (no broker could store the ack) and sent again, so far. */
+  retriedAcks(): number;
 }
 
 interface FleetNats {
@@ -87,6 +89,7 @@ async function openFleet(shape: FleetShape, context: OpenContext): Promise<OpenF
     startConsumers: async (hooks) => workers.start(HTTP_WORKERS, { onPulled: (item) => hooks.onStart(item), onAcked: () => hooks.onAcked() }),
     startWorkers: (onAcked) => workers.start(HTTP_WORKERS, { onPulled: () => undefined, onAcked }),
     problems: () => workers.problems,
+    retriedAcks: () => workers.retriedAcks,
     close: async () => {
       await workers.stop();
       await Promise.allSettled(servers.map((server) => server.stop()));
