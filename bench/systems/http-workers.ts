@@ -33,7 +33,9 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // A connection per request: on a machine this loaded, reusing an idle keep-alive socket races the
+      // server closing it (Node's 5 s keep-alive timeout) and fails the request with UND_ERR_SOCKET.
+      headers: { 'content-type': 'application/json', connection: 'close' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
