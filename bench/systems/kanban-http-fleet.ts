@@ -112,24 +112,30 @@ async function fleetNats(topology: NatsTopology, context: OpenContext): Promise<
   };
 }
 
-/** Starts the servers side by side; if one fails, the others are stopped and the first failure thrown. */
+/**
+ * Starts the servers one after another, as a rolling deploy does: three servers creating the same
+ * R3 streams at once on a fresh cluster of a loaded machine timed out reading a stream, and a server
+ * exits when its broker does not answer at start-up. If one fails, the others are stopped.
+ */
 async function startServers(count: number, nats: FleetNats, context: OpenContext): Promise<KanbanServerProcess[]> {
-  const starts = await Promise.allSettled(
-    Array.from({ length: count }, (_, index) =>
-      startKanbanServer({
-        env: {
-          KANBAN_NATS_SERVERS: nats.urls.join(','),
-          KANBAN_NATS_REPLICAS: String(nats.replicas),
-          KANBAN_RATE_LIMIT_PER_SECOND: String(BENCH_RATE_LIMIT_PER_SECOND),
-          KANBAN_EMBEDDED_PATH: join(context.tempDir, `${context.tag}-server-${index + 1}.db`),
-        },
-        streamPrefix: STREAM_PREFIX,
-      }),
-    ),
-  );
-  const started = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
-  const failed = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
-  if (!failed) return started;
-  await Promise.allSettled(started.map((server) => server.stop()));
-  throw failed.reason;
+  const servers: KanbanServerProcess[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      servers.push(
+        await startKanbanServer({
+          env: {
+            KANBAN_NATS_SERVERS: nats.urls.join(','),
+            KANBAN_NATS_REPLICAS: String(nats.replicas),
+            KANBAN_RATE_LIMIT_PER_SECOND: String(BENCH_RATE_LIMIT_PER_SECOND),
+            KANBAN_EMBEDDED_PATH: join(context.tempDir, `${context.tag}-server-${index + 1}.db`),
+          },
+          streamPrefix: STREAM_PREFIX,
+        }),
+      );
+    }
+    return servers;
+  } catch (error) {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    throw error;
+  }
 }
