@@ -3,9 +3,9 @@ import type { BenchItem } from './queue-system';
 
 /** Well past the slowest answer seen on a loaded 2-CPU machine (publishes queue for seconds there): only a stuck server times out. */
 const REQUEST_TIMEOUT_MS = 60_000;
-/** A 503 means "no broker can store this right now, retry later": a worker retries its ack this often, this far apart. */
-const ACK_ATTEMPTS = 5;
-const ACK_RETRY_DELAY_MS = 500;
+/** A 503 means "no broker can store this right now, retry later": a client sends it again this often, this far apart. */
+const ATTEMPTS_ON_503 = 5;
+const RETRY_DELAY_MS = 500;
 /** Items one pull asks for: the library's default pull size. */
 const PULL_MAX = 10;
 /** How long a pull waits for items on an empty queue: bounds how long stopping takes. */
@@ -47,6 +47,22 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
   const answer = (await response.json()) as T;
   if (!response.ok) throw new HttpStatusError(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`, response.status);
   return answer;
+}
+
+/**
+ * POSTs and sends again on 503, as the API asks; `onRetry` counts the retries.
+ * @throws the last error when it is not a 503 or the attempts are used up.
+ */
+export async function postRetryingOn503<T>(pickUrl: () => string, body: unknown, onRetry: () => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postJson<T>(pickUrl(), body);
+    } catch (error) {
+      if (!(error instanceof HttpStatusError && error.status === 503) || attempt === ATTEMPTS_ON_503) throw error;
+      onRetry();
+      await sleep(RETRY_DELAY_MS);
+    }
+  }
 }
 
 export class HttpStatusError extends Error {
@@ -100,17 +116,8 @@ export class HttpWorkers {
 
   private async work(item: PulledBenchItem, hooks: HttpWorkerHooks): Promise<void> {
     hooks.onPulled(item.payload);
-    for (let attempt = 1; ; attempt++) {
-      const ackUrl = this.serverUrls[Math.floor(Math.random() * this.serverUrls.length)];
-      try {
-        await postJson(`${ackUrl}/work/${encodeURIComponent(item.id)}/ack`, { domain: item.domain, lease: item.lease });
-        hooks.onAcked(item.payload);
-        return;
-      } catch (error) {
-        if (!(error instanceof HttpStatusError && error.status === 503) || attempt === ACK_ATTEMPTS) throw error;
-        this.retriedAcks++;
-        await sleep(ACK_RETRY_DELAY_MS);
-      }
-    }
+    const ackUrl = () => `${this.serverUrls[Math.floor(Math.random() * this.serverUrls.length)]}/work/${encodeURIComponent(item.id)}/ack`;
+    await postRetryingOn503(ackUrl, { domain: item.domain, lease: item.lease }, () => this.retriedAcks++);
+    hooks.onAcked(item.payload);
   }
 }

@@ -3,7 +3,7 @@ import type { ClusterState } from '../../test/harness/broker-state';
 import { stopCluster } from '../../test/harness/local-cluster';
 import { findNatsServerBinary } from '../../test/harness/local-nats';
 import { startLocalNatsCluster } from '../../test/harness/local-nats-cluster';
-import { HttpWorkers, postJson } from './http-workers';
+import { HttpWorkers, postRetryingOn503 } from './http-workers';
 import { BENCH_DEADLINE_MS, BENCH_PRIORITY } from './kanban-app';
 import { startKanbanServer, type KanbanServerProcess } from './kanban-server-process';
 import type { BenchItem, OpenContext, OpenSystem, QueueSystem } from './queue-system';
@@ -31,8 +31,8 @@ export interface OpenFleet extends OpenSystem {
   startWorkers(onAcked: (item: BenchItem) => void): void;
   /** Failed pulls and acks so far (a failure stops its worker). */
   problems(): string[];
-  /** Acks answered 503 (no broker could store the ack) and sent again, so far. */
-  retriedAcks(): number;
+  /** Publishes and acks answered 503 (no broker could store them right now) and sent again, so far. */
+  retried503(): number;
 }
 
 interface FleetNats {
@@ -79,17 +79,20 @@ async function openFleet(shape: FleetShape, context: OpenContext): Promise<OpenF
   const urls = servers.map((server) => server.url);
   const workers = new HttpWorkers(urls, domain, BENCH_PRIORITY);
   let published = 0;
+  let retriedPublishes = 0;
   return {
     serverPids: servers.map((server) => server.pid),
     natsPids: nats.pids,
     publish: async (item) => {
       const url = urls[published++ % urls.length];
-      await postJson(`${url}/work`, { priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS });
+      // The key makes a publish sent again after a 503 that was stored after all count once.
+      const idempotencyKey = `${item.n}-${item.t}`;
+      await postRetryingOn503(() => `${url}/work`, { priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS, idempotencyKey }, () => retriedPublishes++);
     },
     startConsumers: async (hooks) => workers.start(HTTP_WORKERS, { onPulled: (item) => hooks.onStart(item), onAcked: () => hooks.onAcked() }),
     startWorkers: (onAcked) => workers.start(HTTP_WORKERS, { onPulled: () => undefined, onAcked }),
     problems: () => workers.problems,
-    retriedAcks: () => workers.retriedAcks,
+    retried503: () => workers.retriedAcks + retriedPublishes,
     close: async () => {
       await workers.stop();
       await Promise.allSettled(servers.map((server) => server.stop()));
