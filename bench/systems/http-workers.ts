@@ -42,7 +42,7 @@ export async function postJson<T>(url: string, body: unknown): Promise<T> {
   } catch (error) {
     // fetch says only "fetch failed": the reason (refused, reset, timed out) is its cause.
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`POST ${url}: ${(error as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})`);
+    throw new Error(`POST ${url}: ${(error as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})`, { cause: error });
   }
   const answer = (await response.json()) as T;
   if (!response.ok) throw new HttpStatusError(`POST ${url}: ${response.status} ${JSON.stringify(answer)}`, response.status);

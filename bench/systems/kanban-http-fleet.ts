@@ -87,7 +87,11 @@ async function openFleet(shape: FleetShape, context: OpenContext): Promise<OpenF
       const url = urls[published++ % urls.length];
       // The key makes a publish sent again after a 503 that was stored after all count once.
       const idempotencyKey = `${item.n}-${item.t}`;
-      await postRetryingOn503(() => `${url}/work`, { priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS, idempotencyKey }, () => retriedPublishes++);
+      await postRetryingOn503(
+        () => `${url}/work`,
+        { priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS, idempotencyKey },
+        () => retriedPublishes++,
+      );
     },
     startConsumers: async (hooks) => workers.start(HTTP_WORKERS, { onPulled: (item) => hooks.onStart(item), onAcked: () => hooks.onAcked() }),
     startWorkers: (onAcked) => workers.start(HTTP_WORKERS, { onPulled: () => undefined, onAcked }),
