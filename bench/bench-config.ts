@@ -24,6 +24,8 @@ export interface BenchConfig {
    */
   manyDomains: number;
   itemsPerQueue: number;
+  /** Scenario 8: items each server/NATS layout carries over HTTP, per run. */
+  scaleOutItems: number;
   /** Scenario 7: kill -9 / restart cycles. */
   failoverCycles: number;
   /** A run that has not finished after this long fails (the bench goes on with the next one). */
@@ -57,6 +59,7 @@ export function benchConfig(argv: string[]): BenchConfig {
     backlogDomains: 20,
     manyDomains: quick ? 20 : 200,
     itemsPerQueue: Number(value('per-queue') ?? (quick ? 10 : 500)),
+    scaleOutItems: quick ? 1_000 : 10_000,
     failoverCycles: quick ? 1 : 3,
     // A scale run of N items may take up to N ms per run (scale.ts), and a scenario's runs of one system up to twice this.
     runTimeoutMs: Math.max(quick ? 60_000 : 180_000, ...(value('scale') ? list('scale').map(Number) : [])),

@@ -16,6 +16,7 @@ import { latencyScenario } from './scenarios/latency';
 import { manyDomainsScenario } from './scenarios/many-domains';
 import { publishConsumeScenario } from './scenarios/publish-consume';
 import { scaleScenario } from './scenarios/scale';
+import { scaleOutScenario } from './scenarios/scale-out';
 import type { Scenario, ScenarioContext } from './scenarios/scenario';
 import { bullMq } from './systems/bullmq';
 import { kanbanEmbedded, kanbanEmbeddedTuned } from './systems/kanban-embedded';
@@ -41,6 +42,7 @@ function scenarios(config: BenchConfig): Scenario[] {
     scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
     backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
+    scaleOutScenario(),
     failoverScenario(),
   ];
 }

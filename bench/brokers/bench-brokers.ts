@@ -10,6 +10,8 @@ export type BenchBrokerName = 'nats' | 'rabbitmq' | 'redis';
 /** A nats-server the bench may kill -9 and start again on the same port and store (failover scenario). */
 export interface BenchNats {
   url: string;
+  /** The nats-server process now (it changes on relaunch). */
+  pid(): number;
   kill9(): Promise<void>;
   isRunning(): boolean;
   /** Resolves once JetStream answers again. */
@@ -45,6 +47,7 @@ export async function startBenchBrokers(): Promise<BenchBrokers> {
     const local: LocalBrokerState = nats.value;
     brokers.nats = {
       url: `nats://127.0.0.1:${nats.value.port}`,
+      pid: () => local.pid,
       kill9: () => kill9(local.pid),
       isRunning: () => isAlive(local.pid),
       relaunch: async () => {

@@ -36,8 +36,11 @@ async function main(): Promise<void> {
   const refuse = async (): Promise<void> => {
     throw new Error('broker control is not available in the memory child');
   };
+  const noPid = (): number => {
+    throw new Error('broker processes are not known to the memory child');
+  };
   const brokers: BenchBrokers = {
-    nats: job.natsUrl ? { url: job.natsUrl, kill9: refuse, relaunch: refuse, isRunning: () => true } : undefined,
+    nats: job.natsUrl ? { url: job.natsUrl, pid: noPid, kill9: refuse, relaunch: refuse, isRunning: () => true } : undefined,
     rabbitmq: job.rabbitmqUrl ? { url: job.rabbitmqUrl } : undefined,
     missing: {},
     processIds: () => [],

@@ -43,7 +43,7 @@ export class Countdown {
   private reachedAt?: number;
   private onReached?: (at: number) => void;
 
-  constructor(private readonly target: number) {}
+  constructor(readonly target: number) {}
 
   increment(): void {
     if (++this.count !== this.target) return;

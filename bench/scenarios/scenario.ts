@@ -31,5 +31,7 @@ export interface Scenario {
   metrics: MetricSpec[];
   /** Runs per system; the config's run count unless the scenario is costly. */
   runs?(config: BenchConfig): number;
+  /** Time one run may take before it fails; twice the config's run timeout unless the scenario starts processes of its own. */
+  timeoutMs?(config: BenchConfig): number;
   measure(system: QueueSystem, context: ScenarioContext): Promise<Measurement>;
 }

@@ -33,7 +33,7 @@ export const KANBAN_TUNED_TUNING: KanbanTuning = { workerPullSize: 100, workers:
 /** Publishes go to one priority, so every system works one queue and kanban's handler pulls one stream. */
 export const BENCH_PRIORITY: Priority = 'normal';
 /** Items live long enough to survive the slowest run's backlog. */
-const BENCH_DEADLINE_MS = 3_600_000;
+export const BENCH_DEADLINE_MS = 3_600_000;
 /** Scale runs hold up to a million items in one queue; the default limit (100,000) would refuse them. */
 const BENCH_MAX_QUEUE_DEPTH = 2_000_000;
 
