@@ -7,9 +7,7 @@ require('../test/embedded/fixtures/register-swc.js');
 const Module = require('node:module');
 const { join, resolve } = require('node:path');
 
-const LIBRARY_ENTRY = process.env.BENCH_KANBAN_SRC
-  ? join(resolve(process.env.BENCH_KANBAN_SRC), 'index.ts')
-  : join(__dirname, '..', 'libs', 'kanban', 'src', 'index.ts');
+const LIBRARY_ENTRY = process.env.BENCH_KANBAN_SRC ? join(resolve(process.env.BENCH_KANBAN_SRC), 'index.ts') : join(__dirname, '..', 'libs', 'kanban', 'src', 'index.ts');
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   return resolveFilename.call(this, request === '@tps/kanban' ? LIBRARY_ENTRY : request, ...rest);

@@ -29,7 +29,9 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext, 
       try {
         const measurement = await withTimeout(scenario.measure(system, context), scenario.timeoutMs?.(config) ?? config.runTimeoutMs * 2, `${scenario.id} on ${system.label}`);
         result.runs.push(measurement);
-        const shown = Object.entries(measurement).map(([key, value]) => `${key}=${formatNumber(value)}`).join(' ');
+        const shown = Object.entries(measurement)
+          .map(([key, value]) => `${key}=${formatNumber(value)}`)
+          .join(' ');
         context.log(`  run ${round + 1}/${runs} ${system.label}: ${shown} (${((performance.now() - started) / 1_000).toFixed(1)} s)`);
       } catch (error) {
         const message = (error as Error).message;

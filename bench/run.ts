@@ -35,7 +35,19 @@ function scenarios(config: BenchConfig): Scenario[] {
   // raw JetStream (confirmed) only where kanban/NATS is compared per item: throughput and latency.
   const core = (confirmed = false) => [kanbanNats(), rawJetStream(), ...(confirmed ? [rawJetStreamConfirmed()] : []), kanbanRabbitMq(), rawAmqplib(), kanbanEmbedded(), bullMq(), kanbanFailover()];
   return [
-    endToEndScenario([kanbanNats(), kanbanNatsTuned(), rawJetStream(), rawJetStreamConfirmed(), kanbanRabbitMq(), kanbanRabbitMqTuned(), rawAmqplib(), kanbanEmbedded(), kanbanEmbeddedTuned(), bullMq(), kanbanFailover()]),
+    endToEndScenario([
+      kanbanNats(),
+      kanbanNatsTuned(),
+      rawJetStream(),
+      rawJetStreamConfirmed(),
+      kanbanRabbitMq(),
+      kanbanRabbitMqTuned(),
+      rawAmqplib(),
+      kanbanEmbedded(),
+      kanbanEmbeddedTuned(),
+      bullMq(),
+      kanbanFailover(),
+    ]),
     publishConsumeScenario(core()),
     latencyScenario(core(true), config.latencyRatePerSecond),
     latencyScenario(core(true), config.lowLatencyRatePerSecond, 'latency-low'),
@@ -95,7 +107,12 @@ async function warmUp(selected: Scenario[], context: ScenarioContext, skipped: M
   for (const system of result.systems) {
     if (system.errors.length) context.log(`[bench] warm-up of ${system.label} failed: ${system.errors[0]}`);
   }
-  context.log(`[bench] warmed up: ${result.systems.filter((s) => s.runs.length).map((s) => s.label).join(', ')}`);
+  context.log(
+    `[bench] warmed up: ${result.systems
+      .filter((s) => s.runs.length)
+      .map((s) => s.label)
+      .join(', ')}`,
+  );
 }
 
 function commandLine(): string {

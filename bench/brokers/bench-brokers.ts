@@ -34,11 +34,7 @@ export interface BenchBrokers {
  * redis-server alongside). A broker that fails to start skips only the systems that need it.
  */
 export async function startBenchBrokers(): Promise<BenchBrokers> {
-  const [nats, rabbitmq, redis] = await Promise.allSettled([
-    startLocalNats({ dirPrefix: 'tps-kanban-bench-nats-' }),
-    startLocalRabbitMq(),
-    startLocalRedis(),
-  ]);
+  const [nats, rabbitmq, redis] = await Promise.allSettled([startLocalNats({ dirPrefix: 'tps-kanban-bench-nats-' }), startLocalRabbitMq(), startLocalRedis()]);
   const stops: Array<() => Promise<void>> = [];
   const pids: Array<() => number> = [];
   const brokers: BenchBrokers = { missing: {}, processIds: () => pids.map((pid) => pid()), stop: async () => undefined };

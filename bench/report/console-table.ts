@@ -12,6 +12,10 @@ export function scenarioTable(scenario: ScenarioResults): string {
     return [system.label, ...cells, ...failures];
   });
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [`${scenario.title}`, line(header), ...rows.map(line)].join('\n');
 }

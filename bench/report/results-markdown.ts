@@ -15,9 +15,21 @@ const COLORS = ['#2f6fb3', '#e07b26', '#4a9a4a'];
 /** Charts for the scenarios that have them: file name, scenario, metrics drawn, axis caption. */
 const CHARTS = [
   { file: 'e2e-throughput.svg', scenario: 'e2e', metrics: ['itemsPerSec'], title: 'End-to-end throughput (higher is better)', axis: 'items/s: median, whiskers min–max of the runs' },
-  { file: 'publish-consume.svg', scenario: 'publish-consume', metrics: ['publishPerSec', 'consumePerSec'], title: 'Publish-only and consume-only (higher is better)', axis: 'items/s: median, whiskers min–max of the runs' },
+  {
+    file: 'publish-consume.svg',
+    scenario: 'publish-consume',
+    metrics: ['publishPerSec', 'consumePerSec'],
+    title: 'Publish-only and consume-only (higher is better)',
+    axis: 'items/s: median, whiskers min–max of the runs',
+  },
   { file: 'latency.svg', scenario: 'latency', metrics: ['p50Ms', 'p99Ms'], title: 'Latency at 2,000 items/s, publish → handler (lower is better)', axis: 'ms: median of the runs, whiskers min–max' },
-  { file: 'latency-low.svg', scenario: 'latency-low', metrics: ['p50Ms', 'p99Ms'], title: 'Latency at 500 items/s, publish → handler (lower is better)', axis: 'ms: median of the runs, whiskers min–max' },
+  {
+    file: 'latency-low.svg',
+    scenario: 'latency-low',
+    metrics: ['p50Ms', 'p99Ms'],
+    title: 'Latency at 500 items/s, publish → handler (lower is better)',
+    axis: 'ms: median of the runs, whiskers min–max',
+  },
 ];
 
 /** Writes the charts into docs/benchmarks/ and replaces the results section of docs/benchmarks.md. */
@@ -49,7 +61,10 @@ function resultsSection(results: BenchResults, resultsLinks: string[], charts: s
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC with \`${results.command}\`: ${config.runs} run(s) per system and scenario (scenarios 4–7: as stated), systems alternating, ${Math.round(results.durationSeconds / 60)} min in all. Raw numbers: ${links}.`,
     '',
     `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, nats-server ${machine.natsServer ?? '–'}, rabbitmq-server ${machine.rabbitmqServer ?? '–'}, redis-server ${machine.redisServer ?? '–'}; ` +
-      Object.entries(machine.packages).map(([name, version]) => `${name} ${version}`).join(', ') + '.',
+      Object.entries(machine.packages)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ') +
+      '.',
     '',
     ...charts.flatMap((chart) => [chart, '']),
     '### Targets',

@@ -27,8 +27,7 @@ export function failoverScenario(): Scenario {
   return {
     id: 'failover',
     title: '7. Failover switch time',
-    describe: (config) =>
-      `kanban with nats and rabbitmq configured, ${FAILOVER_PUBLISHERS} publishers running; kill -9 of nats-server, then restart, ${config.failoverCycles} cycle(s).`,
+    describe: (config) => `kanban with nats and rabbitmq configured, ${FAILOVER_PUBLISHERS} publishers running; kill -9 of nats-server, then restart, ${config.failoverCycles} cycle(s).`,
     systems: [system],
     metrics: [
       { key: 'switchMs', label: 'kill -9 of NATS → first publish on RabbitMQ', unit: 'ms', higherIsBetter: false },

@@ -2,16 +2,7 @@ import { join } from 'node:path';
 import { Injectable, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
-import {
-  KanbanEvents,
-  KanbanHandler,
-  KanbanModule,
-  KanbanQueue,
-  KanbanWorkerPool,
-  resolveKanbanOptions,
-  type KanbanModuleOptions,
-  type Priority,
-} from '@tps/kanban';
+import { KanbanEvents, KanbanHandler, KanbanModule, KanbanQueue, KanbanWorkerPool, resolveKanbanOptions, type KanbanModuleOptions, type Priority } from '@tps/kanban';
 import type { BenchItem, ConsumerHooks, OpenContext, OpenSystem } from './queue-system';
 
 /** How a kanban system is run: items per pull and workers per handler. */

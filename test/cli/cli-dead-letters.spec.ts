@@ -23,7 +23,11 @@ describe('kanban dlq: list, show, replay and purge dead letters against a real s
     const ids: string[] = [];
     for (let n = 0; n < count; n++) {
       const item = await publishAndPull(server, { domain, payload: { order: n } });
-      await server.http().post(`/work/${item.id}/nack`).send({ domain, lease: item.lease, reason: `declined ${n}` }).expect(200);
+      await server
+        .http()
+        .post(`/work/${item.id}/nack`)
+        .send({ domain, lease: item.lease, reason: `declined ${n}` })
+        .expect(200);
       ids.push(item.id);
     }
     return ids;
@@ -78,7 +82,10 @@ describe('kanban dlq: list, show, replay and purge dead letters against a real s
     const pulled = await server.http().post('/work/pull').send({ domain, max: BULK_LETTERS, waitMs: 5_000 }).expect(200);
 
     expect(run.code).toBe(EXIT.ok);
-    const progress = run.stderr.trim().split('\n').map((line) => JSON.parse(line).progress);
+    const progress = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).progress);
     expect(progress[0]).toEqual({ action: 'replay', done: 0, total: BULK_LETTERS });
     expect(progress.at(-1)).toEqual({ action: 'replay', done: BULK_LETTERS, total: BULK_LETTERS });
     const result = JSON.parse(run.stdout);

@@ -114,7 +114,10 @@ describe('kanban against a server on the embedded store', () => {
     expect(human.stdout).toMatch(/workers\s+\d+ of \d+/);
     expect(human.stdout).toMatch(/open breakers\s+0/);
     expect(human.stdout).toMatch(new RegExp(`embedded\\s+low\\s+${domain}\\s+1\\s+0`));
-    const frames = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const frames = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(frames).toHaveLength(2);
     expect(frames[1]).toMatchObject({ health: { open_circuit_breakers: 0 }, queues: { queues: expect.arrayContaining([expect.objectContaining({ domain, ready: 1 })]) } });
   });
@@ -147,10 +150,13 @@ describe('kanban against a server on the embedded store', () => {
     const drain = await runCli(['drain'], env);
     const publish = await runCli(['publish', '--domain', server.domain('late'), '--payload', '1'], env);
     const replay = await runCli(['dlq', 'replay', '--all', '--domain', domain, '--json'], env);
-    const health = await waitFor(async () => {
-      const run = await runCli(['health'], env);
-      return run.code === EXIT.unavailable ? run : undefined;
-    }, { timeoutMs: QUEUES_TIMEOUT_MS, description: 'health down while draining' });
+    const health = await waitFor(
+      async () => {
+        const run = await runCli(['health'], env);
+        return run.code === EXIT.unavailable ? run : undefined;
+      },
+      { timeoutMs: QUEUES_TIMEOUT_MS, description: 'health down while draining' },
+    );
     const kept = (await server.http().get('/dead-letters').query({ domain }).expect(200)).body.items.map((letter: { id: string }) => letter.id);
 
     expect(drain.code).toBe(EXIT.ok);
@@ -164,7 +170,6 @@ describe('kanban against a server on the embedded store', () => {
     expect(health.stdout).toMatch(/^status\s+error$/m);
   });
 });
-
 
 describe('kanban against a server on NATS', () => {
   let server: TestServer;

@@ -94,7 +94,7 @@ describe('kanban CLI: help, usage errors, tokens and exit codes', () => {
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
   });
 
-  it('exits 2 for a dead letter that does not exist, with the server\'s code', async () => {
+  it("exits 2 for a dead letter that does not exist, with the server's code", async () => {
     const human = await runCli(['dlq', 'show', UNKNOWN_ID], { ...env, KANBAN_API_TOKEN: TOKEN });
     const json = await runCli(['dlq', 'show', UNKNOWN_ID, '--json'], { ...env, KANBAN_API_TOKEN: TOKEN });
 

@@ -101,7 +101,16 @@ describe('NATS cluster: three JetStream nodes, R3 streams', () => {
 
         // Assert
         const summary = ledger.summary();
-        console.log(ledger.line('NATS cluster: kill -9 of two of three nodes', { items, kept, killed: killed.join('+'), inFlightAtFault: fault.inFlight, failbackMs, repeatedAttempts: ledger.repeatedAttempts() }));
+        console.log(
+          ledger.line('NATS cluster: kill -9 of two of three nodes', {
+            items,
+            kept,
+            killed: killed.join('+'),
+            inFlightAtFault: fault.inFlight,
+            failbackMs,
+            repeatedAttempts: ledger.repeatedAttempts(),
+          }),
+        );
         expect(summary).toMatchObject({ attempted: items, acknowledged: items, processed: items, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);
         expect(failbackMs).not.toBeNaN();

@@ -20,69 +20,83 @@ describe('R3 stream on nats-server 2.9: kill -9 of both followers under publishe
     await Promise.all(stopped.map((node) => natsCluster().restart(node.name)));
   }, CLUSTER_TEST_TIMEOUT_MS);
 
-  it('raw JetStream, no kanban: on 2.9 the old leader keeps the publishes it never acknowledged at the sequences the new leader acknowledged for others', async () => {
-    // Arrange
-    const namespace = testNamespace();
-    const stream = `DIVERGE_${namespace.streamPrefix}`;
-    const subject = `diverge.${namespace.streamPrefix.toLowerCase()}`;
-    const all = await connectNats({ servers: natsCluster().urls });
-    const jsm = await jetstreamManager(all);
-    await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: 3 });
-    for (let i = 1; i <= 3; i++) await jetstream(all).publish(subject, `before-${i}`);
-    const oldLeader = await leaderOf(jsm, stream);
-    const followers = natsCluster().nodes.filter((node) => node.name !== oldLeader).map((node) => node.name);
-    const serverVersion = all.info?.version ?? '';
-    await all.close();
-    const toOldLeader = await connectNats({ servers: [natsCluster().node(oldLeader).url], maxReconnectAttempts: 0 });
-    const unacknowledged: string[] = [];
-    let toFollowers: NatsConnection | undefined;
-    try {
-      // Act
-      for (const name of followers) await natsCluster().kill9(name);
-      await Promise.all(
-        Array.from({ length: STALE_MESSAGES }, (_, i) =>
-          jetstream(toOldLeader, { timeout: UNCOMMITTED_PUBLISH_TIMEOUT_MS })
-            .publish(subject, `unacknowledged-${i + 1}`)
-            .catch(() => unacknowledged.push(`unacknowledged-${i + 1}`)),
-        ),
-      );
-      await toOldLeader.close();
-      signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGSTOP');
-      await Promise.all(followers.map((name) => natsCluster().restart(name)));
-      toFollowers = await connectNats({ servers: followers.map((name) => natsCluster().node(name).url) });
-      const followerJs = jetstream(toFollowers, { timeout: 5_000 });
-      const acknowledged: { seq: number; body: string }[] = [];
-      for (let i = 1; i <= STALE_MESSAGES; i++) {
-        const body = `acknowledged-${i}`;
-        const ack = await waitFor(() => followerJs.publish(subject, body, { msgID: body }), { timeoutMs: 60_000, description: `PubAck of ${body} from the restarted majority` });
-        acknowledged.push({ seq: ack.seq, body });
+  it(
+    'raw JetStream, no kanban: on 2.9 the old leader keeps the publishes it never acknowledged at the sequences the new leader acknowledged for others',
+    async () => {
+      // Arrange
+      const namespace = testNamespace();
+      const stream = `DIVERGE_${namespace.streamPrefix}`;
+      const subject = `diverge.${namespace.streamPrefix.toLowerCase()}`;
+      const all = await connectNats({ servers: natsCluster().urls });
+      const jsm = await jetstreamManager(all);
+      await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: 3 });
+      for (let i = 1; i <= 3; i++) await jetstream(all).publish(subject, `before-${i}`);
+      const oldLeader = await leaderOf(jsm, stream);
+      const followers = natsCluster()
+        .nodes.filter((node) => node.name !== oldLeader)
+        .map((node) => node.name);
+      const serverVersion = all.info?.version ?? '';
+      await all.close();
+      const toOldLeader = await connectNats({ servers: [natsCluster().node(oldLeader).url], maxReconnectAttempts: 0 });
+      const unacknowledged: string[] = [];
+      let toFollowers: NatsConnection | undefined;
+      try {
+        // Act
+        for (const name of followers) await natsCluster().kill9(name);
+        await Promise.all(
+          Array.from({ length: STALE_MESSAGES }, (_, i) =>
+            jetstream(toOldLeader, { timeout: UNCOMMITTED_PUBLISH_TIMEOUT_MS })
+              .publish(subject, `unacknowledged-${i + 1}`)
+              .catch(() => unacknowledged.push(`unacknowledged-${i + 1}`)),
+          ),
+        );
+        await toOldLeader.close();
+        signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGSTOP');
+        await Promise.all(followers.map((name) => natsCluster().restart(name)));
+        toFollowers = await connectNats({ servers: followers.map((name) => natsCluster().node(name).url) });
+        const followerJs = jetstream(toFollowers, { timeout: 5_000 });
+        const acknowledged: { seq: number; body: string }[] = [];
+        for (let i = 1; i <= STALE_MESSAGES; i++) {
+          const body = `acknowledged-${i}`;
+          const ack = await waitFor(() => followerJs.publish(subject, body, { msgID: body }), { timeoutMs: 60_000, description: `PubAck of ${body} from the restarted majority` });
+          acknowledged.push({ seq: ack.seq, body });
+        }
+        signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
+        const followerJsm = await jetstreamManager(toFollowers);
+        await moveLeader(toFollowers, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, async () => (await followerJsm.streams.info(stream)).cluster?.leader, oldLeader);
+        const readFromOldLeader = await Promise.all(acknowledged.map(async ({ seq }) => (await followerJsm.streams.getMessage(stream, { seq }))?.string()));
+
+        // Assert
+        expect(unacknowledged.sort()).toEqual(Array.from({ length: STALE_MESSAGES }, (_, i) => `unacknowledged-${i + 1}`));
+        // The defect kanban works around (NatsConsumerAlignment); a server that keeps its replicas consistent reads back what it acknowledged.
+        const expected = serverVersion.startsWith('2.9.') ? unacknowledged : acknowledged.map(({ body }) => body);
+        expect(readFromOldLeader).toEqual(expected);
+      } finally {
+        signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
+        await toFollowers?.close();
+        await toOldLeader.close();
       }
-      signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
-      const followerJsm = await jetstreamManager(toFollowers);
-      await moveLeader(toFollowers, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, async () => (await followerJsm.streams.info(stream)).cluster?.leader, oldLeader);
-      const readFromOldLeader = await Promise.all(acknowledged.map(async ({ seq }) => (await followerJsm.streams.getMessage(stream, { seq }))?.string()));
+    },
+    CLUSTER_TEST_TIMEOUT_MS,
+  );
 
-      // Assert
-      expect(unacknowledged.sort()).toEqual(Array.from({ length: STALE_MESSAGES }, (_, i) => `unacknowledged-${i + 1}`));
-      // The defect kanban works around (NatsConsumerAlignment); a server that keeps its replicas consistent reads back what it acknowledged.
-      const expected = serverVersion.startsWith('2.9.') ? unacknowledged : acknowledged.map(({ body }) => body);
-      expect(readFromOldLeader).toEqual(expected);
-    } finally {
-      signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
-      await toFollowers?.close();
-      await toOldLeader.close();
-    }
-  }, CLUSTER_TEST_TIMEOUT_MS);
+  it(
+    'kanban: every item the restarted majority acknowledged is delivered, though the old leader holds unacknowledged items at their sequences and takes over the consumer after the queue was declared',
+    async () => {
+      await expectAcknowledgedDelivered(async (worker) => {
+        await worker.queue.depth();
+      });
+    },
+    CLUSTER_TEST_TIMEOUT_MS,
+  );
 
-  it('kanban: every item the restarted majority acknowledged is delivered, though the old leader holds unacknowledged items at their sequences and takes over the consumer after the queue was declared', async () => {
-    await expectAcknowledgedDelivered(async (worker) => {
-      await worker.queue.depth();
-    });
-  }, CLUSTER_TEST_TIMEOUT_MS);
-
-  it('kanban: every item the restarted majority acknowledged is delivered when the consumer led from the old leader hands out its copies at once, before anything aligns it', async () => {
-    await expectAcknowledgedDelivered(async () => undefined);
-  }, CLUSTER_TEST_TIMEOUT_MS);
+  it(
+    'kanban: every item the restarted majority acknowledged is delivered when the consumer led from the old leader hands out its copies at once, before anything aligns it',
+    async () => {
+      await expectAcknowledgedDelivered(async () => undefined);
+    },
+    CLUSTER_TEST_TIMEOUT_MS,
+  );
 });
 
 /**
@@ -110,11 +124,20 @@ async function expectAcknowledgedDelivered(beforePull: (worker: KanbanTestApp) =
     const first = await start(natsCluster().urls);
     await publish(first, 'before');
     oldLeader = await leaderOf(jsm, stream);
-    const followers = natsCluster().nodes.filter((node) => node.name !== oldLeader).map((node) => node.name);
+    const followers = natsCluster()
+      .nodes.filter((node) => node.name !== oldLeader)
+      .map((node) => node.name);
     const toOldLeader = await start([natsCluster().node(oldLeader).url]);
     await publish(toOldLeader, 'before-on-old-leader');
     for (const name of followers) await natsCluster().kill9(name);
-    const unacknowledged = await Promise.all(Array.from({ length: STALE_MESSAGES }, (_, i) => publish(toOldLeader, `unacknowledged-${i + 1}`).then(() => 'acknowledged', () => 'refused')));
+    const unacknowledged = await Promise.all(
+      Array.from({ length: STALE_MESSAGES }, (_, i) =>
+        publish(toOldLeader, `unacknowledged-${i + 1}`).then(
+          () => 'acknowledged',
+          () => 'refused',
+        ),
+      ),
+    );
     expect(unacknowledged).toEqual(Array(STALE_MESSAGES).fill('refused'));
     signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGSTOP');
     await Promise.all(followers.map((name) => natsCluster().restart(name)));
@@ -126,7 +149,10 @@ async function expectAcknowledgedDelivered(beforePull: (worker: KanbanTestApp) =
       acknowledged.push(`acknowledged-${i}`);
     }
     signalGroup(natsCluster().node(oldLeader).local.pid, 'SIGCONT');
-    await waitFor(async () => (await jsm.streams.info(stream)).cluster?.replicas?.find((replica) => replica.name === oldLeader)?.current, { timeoutMs: 60_000, description: `${oldLeader} current on ${stream}` });
+    await waitFor(async () => (await jsm.streams.info(stream)).cluster?.replicas?.find((replica) => replica.name === oldLeader)?.current, {
+      timeoutMs: 60_000,
+      description: `${oldLeader} current on ${stream}`,
+    });
     const consumer = new NatsNames(namespace.streamPrefix).workConsumer;
     await moveLeader(admin, `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${consumer}`, async () => (await jsm.consumers.info(stream, consumer)).cluster?.leader, oldLeader);
     expect(await leaderOf(jsm, stream)).not.toBe(oldLeader);

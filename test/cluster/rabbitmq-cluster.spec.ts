@@ -77,7 +77,15 @@ describe('RabbitMQ cluster: three nodes, quorum queues', () => {
         // Assert
         const summary = ledger.summary();
         const connections = app.logs.filter((line) => line.includes('RabbitMQ connected to'));
-        console.log(ledger.line("RabbitMQ cluster: kill -9 of the queue leader's node", { items, killed: before.leader, members: before.members.length, connections: connections.length, repeatedAttempts: ledger.repeatedAttempts() }));
+        console.log(
+          ledger.line("RabbitMQ cluster: kill -9 of the queue leader's node", {
+            items,
+            killed: before.leader,
+            members: before.members.length,
+            connections: connections.length,
+            repeatedAttempts: ledger.repeatedAttempts(),
+          }),
+        );
         expect(before.members).toHaveLength(CLUSTER_SIZE);
         expect(summary).toMatchObject({ attempted: items, acknowledgedDeadLettered: 0, lost: 0, unexpected: 0 });
         expect(summary.acknowledged).toBeGreaterThan(0);

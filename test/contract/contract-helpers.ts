@@ -28,10 +28,7 @@ export function contractSettings(overrides: Partial<TransportSettings> = {}): Tr
 
 /** Builds a valid item the way the queue does (through validation), one hour before its deadline. */
 export function makeItem(request: Partial<PublishRequest> = {}): WorkItem {
-  return validatePublishRequest(
-    { priority: 'normal', domain: 'orders', payload: { n: 0 }, deadlineMs: 3_600_000, ...request },
-    512 * 1024,
-  );
+  return validatePublishRequest({ priority: 'normal', domain: 'orders', payload: { n: 0 }, deadlineMs: 3_600_000, ...request }, 512 * 1024);
 }
 
 export async function publishAll(transport: KanbanTransport, items: WorkItem[]): Promise<void> {
@@ -58,12 +55,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
  * Pulls until `count` deliveries arrived (a transport may hand out fewer than `max` per call).
  * Fails if more than `count` arrive or if they do not arrive within EVENTUALLY_MS.
  */
-export async function pullExactly(
-  transport: KanbanTransport,
-  queue: QueueRef,
-  count: number,
-  options: Partial<PullOptions> = {},
-): Promise<TransportDelivery[]> {
+export async function pullExactly(transport: KanbanTransport, queue: QueueRef, count: number, options: Partial<PullOptions> = {}): Promise<TransportDelivery[]> {
   const collected: TransportDelivery[] = [];
   const deadline = performance.now() + EVENTUALLY_MS;
   while (collected.length < count) {
@@ -78,11 +70,7 @@ export async function pullExactly(
 }
 
 /** Depth of one queue, summed over the rows a composite transport may list for it (one per broker). */
-export async function depthOf(
-  transport: KanbanTransport,
-  priority: WorkItem['priority'],
-  domain: string,
-): Promise<{ ready: number; inFlight: number }> {
+export async function depthOf(transport: KanbanTransport, priority: WorkItem['priority'], domain: string): Promise<{ ready: number; inFlight: number }> {
   const rows = (await transport.depth()).filter((d) => d.priority === priority && d.domain === domain);
   return { ready: rows.reduce((sum, d) => sum + d.ready, 0), inFlight: rows.reduce((sum, d) => sum + d.inFlight, 0) };
 }
@@ -93,18 +81,17 @@ export function activeBroker(transport: KanbanTransport): string {
 }
 
 /** Waits until the depth of a queue equals `expected` (brokers may report depth with a short lag). */
-export async function expectDepth(
-  transport: KanbanTransport,
-  priority: WorkItem['priority'],
-  domain: string,
-  expected: { ready: number; inFlight: number },
-): Promise<void> {
+export async function expectDepth(transport: KanbanTransport, priority: WorkItem['priority'], domain: string, expected: { ready: number; inFlight: number }): Promise<void> {
   let last = await depthOf(transport, priority, domain);
   try {
-    await eventually(`depth ${JSON.stringify(expected)}`, async () => {
-      last = await depthOf(transport, priority, domain);
-      return last.ready === expected.ready && last.inFlight === expected.inFlight ? true : undefined;
-    }, 3_000);
+    await eventually(
+      `depth ${JSON.stringify(expected)}`,
+      async () => {
+        last = await depthOf(transport, priority, domain);
+        return last.ready === expected.ready && last.inFlight === expected.inFlight ? true : undefined;
+      },
+      3_000,
+    );
   } catch {
     expect(last).toEqual(expected);
   }

@@ -9,20 +9,7 @@ import { KanbanMetrics } from '../../libs/kanban/src/metrics';
 import { KanbanEvents } from '../../libs/kanban/src/events';
 import { SettleRelay } from '../../libs/kanban/src/relay';
 import { resolveKanbanOptions } from '../../libs/kanban/src/kanban-options';
-import {
-  LONG_LEASE_MS,
-  SHORT_LEASE_MS,
-  activeBroker,
-  contractSettings,
-  depthOf,
-  eventually,
-  expectDepth,
-  letTimePass,
-  makeItem,
-  publishAll,
-  pullExactly,
-  storedFields,
-} from './contract-helpers';
+import { LONG_LEASE_MS, SHORT_LEASE_MS, activeBroker, contractSettings, depthOf, eventually, expectDepth, letTimePass, makeItem, publishAll, pullExactly, storedFields } from './contract-helpers';
 
 /** What a transport's spec file provides so the shared contract suite can run against it. */
 export interface ContractHarness {
@@ -51,7 +38,10 @@ const PULL_SIZE = contractSettings().workerPullSize;
 
 /** Publishes `count` items and dead-letters them one by one; their ids in the order they were dead-lettered. */
 async function deadLetterMany(transport: KanbanTransport, count: number): Promise<string[]> {
-  await publishAll(transport, Array.from({ length: count }, (_, n) => makeItem({ payload: { n } })));
+  await publishAll(
+    transport,
+    Array.from({ length: count }, (_, n) => makeItem({ payload: { n } })),
+  );
   const ids: string[] = [];
   // In pulls of a worker's size: a transport may hold no more than a few pulls' worth per queue.
   while (ids.length < count) {
@@ -194,7 +184,10 @@ export function describeTransportContract(name: string, harness: ContractHarness
       it('serves a domain pull strictly high → normal → low', async () => {
         const transport = await harness.create(contractSettings());
         const order: Priority[] = ['low', 'normal', 'high', 'low', 'normal', 'high'];
-        await publishAll(transport, order.map((priority) => makeItem({ priority })));
+        await publishAll(
+          transport,
+          order.map((priority) => makeItem({ priority })),
+        );
 
         const firstOnly = await pullExactly(transport, { domain: DOMAIN }, 1);
         const remaining = await pullExactly(transport, { domain: DOMAIN }, 5);
@@ -205,17 +198,8 @@ export function describeTransportContract(name: string, harness: ContractHarness
 
       it('round-trips payloads and headers exactly', async () => {
         const transport = await harness.create(contractSettings());
-        const payloads: unknown[] = [
-          { nested: { list: [1, 'two', { three: [null, true, false] }], empty: {} }, n: -1.5e-7 },
-          'héllo ✓ 日本語 🎉 \u0000 \n "quoted"',
-          null,
-          [],
-          0,
-          '',
-        ];
-        const items = payloads.map((payload, n) =>
-          makeItem({ payload, headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, seq: String(n) } }),
-        );
+        const payloads: unknown[] = [{ nested: { list: [1, 'two', { three: [null, true, false] }], empty: {} }, n: -1.5e-7 }, 'héllo ✓ 日本語 🎉 \u0000 \n "quoted"', null, [], 0, ''];
+        const items = payloads.map((payload, n) => makeItem({ payload, headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, seq: String(n) } }));
         await publishAll(transport, items);
 
         const deliveries = (await pullExactly(transport, QUEUE, items.length)).map(asDelivery);
@@ -266,12 +250,14 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const [first, second] = await pullExactly(transport, QUEUE, 2);
         const misdirected = { ...first, id: second.id };
 
-        const outcomes = await Promise.all([
-          transport.ack(misdirected),
-          transport.retry(misdirected, 0),
-          transport.extendLease(misdirected, LONG_LEASE_MS),
-          transport.deadLetter(misdirected, 'nack', 'misdirected'),
-        ].map((settle) => settle.then(() => 'settled', (error: unknown) => (error as Error).name)));
+        const outcomes = await Promise.all(
+          [transport.ack(misdirected), transport.retry(misdirected, 0), transport.extendLease(misdirected, LONG_LEASE_MS), transport.deadLetter(misdirected, 'nack', 'misdirected')].map((settle) =>
+            settle.then(
+              () => 'settled',
+              (error: unknown) => (error as Error).name,
+            ),
+          ),
+        );
 
         expect(outcomes).toEqual(['LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError', 'LeaseExpiredError']);
         await expectDepth(transport, 'normal', DOMAIN, { ready: 0, inFlight: 2 });
@@ -517,9 +503,7 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const ids = await deadLetterMany(transport, 5);
         const rebuild = async (letter: DeadLetter) => makeItem({ payload: letter.item?.payload, idempotencyKey: replayIdempotencyKey(letter.id) });
 
-        const outcomes = await Promise.all(
-          ids.map((id) => Promise.allSettled([transport.replayDeadLetter(id, rebuild), peer.replayDeadLetter(id, rebuild)])),
-        );
+        const outcomes = await Promise.all(ids.map((id) => Promise.allSettled([transport.replayDeadLetter(id, rebuild), peer.replayDeadLetter(id, rebuild)])));
 
         for (const pair of outcomes) {
           const receipts = pair.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value.id] : []));
@@ -816,7 +800,17 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const store = transport.scheduleCoordination(SCHEDULE_LEASE_MS)?.store;
         // A transport without the hook keeps schedules in the process: nothing to check here.
         if (!store) return;
-        const kept: ScheduleDefinition = { jobId: 'nightly.report:v1', kind: 'cron', priority: 'low', domain: DOMAIN, cron: '0 0 * * *', deadlineMs: 1_000, payload: { a: [1] }, whenBusy: 'skip', catchUp: 'all' };
+        const kept: ScheduleDefinition = {
+          jobId: 'nightly.report:v1',
+          kind: 'cron',
+          priority: 'low',
+          domain: DOMAIN,
+          cron: '0 0 * * *',
+          deadlineMs: 1_000,
+          payload: { a: [1] },
+          whenBusy: 'skip',
+          catchUp: 'all',
+        };
         const removed: ScheduleDefinition = { ...kept, jobId: 'hourly', kind: 'interval', cron: undefined, intervalMs: 3_600_000 };
         await store.save(kept);
         await store.save({ ...removed, deadlineMs: 5 });
@@ -852,7 +846,19 @@ export function describeTransportContract(name: string, harness: ContractHarness
         const fleet = transport.fleetCoordination(FLEET_SETTINGS);
         // A transport without the hook is a fleet of one: nothing to check here.
         if (!fleet) return;
-        const instance: FleetInstance = { id: `contract${Date.now()}`, host: 'contract-host', pid: 4242, started_at: 1, current_workers: 2, target_workers: 3, draining: false, broker: { active: transport.broker, state: 'up' }, last_sample: { depth: 5, at: 2 }, sweep_leader: false, announced_at: 3 };
+        const instance: FleetInstance = {
+          id: `contract${Date.now()}`,
+          host: 'contract-host',
+          pid: 4242,
+          started_at: 1,
+          current_workers: 2,
+          target_workers: 3,
+          draining: false,
+          broker: { active: transport.broker, state: 'up' },
+          last_sample: { depth: 5, at: 2 },
+          sweep_leader: false,
+          announced_at: 3,
+        };
 
         await fleet.membership.announce(instance);
         const listed = await eventually('the announced instance', async () => (await fleet.membership.members()).find((member) => member.id === instance.id));

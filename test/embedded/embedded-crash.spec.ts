@@ -18,11 +18,7 @@ describe('embedded store after kill -9', () => {
 
   it('holds every publish that resolved before the process was killed', async () => {
     const path = join(harness.tempDir(), 'nested', 'kanban.db');
-    const child = spawn(
-      process.execPath,
-      ['--require', join(__dirname, 'fixtures/register-swc.js'), join(__dirname, 'fixtures/publish-until-killed.ts'), path],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, ['--require', join(__dirname, 'fixtures/register-swc.js'), join(__dirname, 'fixtures/publish-until-killed.ts'), path], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(child, 'exit');
     const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     const acknowledged: string[] = [];
@@ -39,7 +35,7 @@ describe('embedded store after kill -9', () => {
     const transport = new EmbeddedTransport({ path }, contractSettings());
     await transport.connect();
     const stored = new Set<string>();
-    for (let batch = await transport.pull({ domain: 'crash' }, 1_000, { leaseMs: 60_000, waitMs: 0 }); batch.length > 0; ) {
+    for (let batch = await transport.pull({ domain: 'crash' }, 1_000, { leaseMs: 60_000, waitMs: 0 }); batch.length > 0;) {
       for (const delivery of batch) stored.add(delivery.id);
       batch = await transport.pull({ domain: 'crash' }, 1_000, { leaseMs: 60_000, waitMs: 0 });
     }

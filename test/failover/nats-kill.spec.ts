@@ -41,7 +41,17 @@ describe('failover chaos 1: kill -9 of nats-server while publishing', () => {
         // In flight at the kill: deliveries NATS had out, acks that landed just before it, and copies of publishes whose outcome was unknown.
         const inFlightAtFault = fault.inFlight + unknownOutcomes;
         console.log(
-          ledger.line('failover chaos 1 (kill -9 nats-server)', { inFlightAtFault, items: ITEMS, deliveredAtFault: fault.delivered, ackedJustBefore: fault.ackedJustBefore, switchOverMs, failbackMs, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources }),
+          ledger.line('failover chaos 1 (kill -9 nats-server)', {
+            inFlightAtFault,
+            items: ITEMS,
+            deliveredAtFault: fault.delivered,
+            ackedJustBefore: fault.ackedJustBefore,
+            switchOverMs,
+            failbackMs,
+            unknownOutcomes,
+            repeatedAttempts: ledger.repeatedAttempts(),
+            duplicateSources,
+          }),
         );
         const summary = ledger.summary();
         expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, processed: ITEMS, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });

@@ -50,7 +50,18 @@ describe('failover chaos 3: kill -9 of RabbitMQ while it is the active broker (N
         // In flight at the two kills: deliveries each broker had out, acks that landed just before, and copies of publishes whose outcome was unknown.
         const inFlightAtFault = natsFault.inFlight + rabbitmqFault.inFlight + unknownOutcomes;
         console.log(
-          ledger.line('failover chaos 3 (kill -9 RabbitMQ while active, NATS down)', { inFlightAtFault, items: ITEMS, inFlightPerKill: `${natsFault.delivered}+${natsFault.ackedJustBefore},${rabbitmqFault.delivered}+${rabbitmqFault.ackedJustBefore}`, toRabbitmqMs, toOutboxMs, failbackMs, forwarded, unknownOutcomes, repeatedAttempts: ledger.repeatedAttempts(), duplicateSources: JSON.stringify(ledger.duplicatesByBroker()) }),
+          ledger.line('failover chaos 3 (kill -9 RabbitMQ while active, NATS down)', {
+            inFlightAtFault,
+            items: ITEMS,
+            inFlightPerKill: `${natsFault.delivered}+${natsFault.ackedJustBefore},${rabbitmqFault.delivered}+${rabbitmqFault.ackedJustBefore}`,
+            toRabbitmqMs,
+            toOutboxMs,
+            failbackMs,
+            forwarded,
+            unknownOutcomes,
+            repeatedAttempts: ledger.repeatedAttempts(),
+            duplicateSources: JSON.stringify(ledger.duplicatesByBroker()),
+          }),
         );
         expect(summary).toMatchObject({ attempted: ITEMS, acknowledged: ITEMS, processed: ITEMS, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
         expect(summary.byBroker.rabbitmq).toBeGreaterThan(0);

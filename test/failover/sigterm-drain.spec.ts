@@ -84,7 +84,15 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
         const summary = ledger.summary();
         // Per fault: what the server holds at most, and items processed just before it whose acks may not have landed.
         const inFlightAtFault = [natsKilledAt, rabbitmqKilledAt, termAt].reduce((sum, at) => sum + SERVER_HOLDS_AT_MOST + processedJustBefore(ledger, first.startedKeys(), at), 0);
-        console.log(ledger.line('failover chaos 5 (SIGTERM with work on both brokers and in the outbox)', { inFlightAtFault, items: 3 * ITEMS_PER_PHASE, heldAtTerm: heldAtTerm.length, shutdownMs, keptInOutbox }));
+        console.log(
+          ledger.line('failover chaos 5 (SIGTERM with work on both brokers and in the outbox)', {
+            inFlightAtFault,
+            items: 3 * ITEMS_PER_PHASE,
+            heldAtTerm: heldAtTerm.length,
+            shutdownMs,
+            keptInOutbox,
+          }),
+        );
         expect({ exit, log: exit.code === 0 ? '' : first.stderr.slice(-6_000) }).toEqual({ exit: { code: 0, signal: null }, log: '' });
         expect(first.closedCleanly).toBe(true);
         expect(heldAtTerm.length).toBeGreaterThan(0);
@@ -94,7 +102,15 @@ describe('failover chaos 5: SIGTERM while work sits on both brokers and in the o
         expect(summary.byBroker.outbox).toBeGreaterThan(0);
         expect(keptInOutbox).toBe(summary.byBroker.outbox);
         expect(first.stderr).toContain(`Closed with ${keptInOutbox} item(s) kept in the outbox`);
-        expect(summary).toMatchObject({ attempted: 3 * ITEMS_PER_PHASE, acknowledged: 3 * ITEMS_PER_PHASE, processed: 3 * ITEMS_PER_PHASE, acknowledgedDeadLettered: 0, rejected: 0, lost: 0, unexpected: 0 });
+        expect(summary).toMatchObject({
+          attempted: 3 * ITEMS_PER_PHASE,
+          acknowledged: 3 * ITEMS_PER_PHASE,
+          processed: 3 * ITEMS_PER_PHASE,
+          acknowledgedDeadLettered: 0,
+          rejected: 0,
+          lost: 0,
+          unexpected: 0,
+        });
         expect(summary.duplicates).toBeLessThanOrEqual(inFlightAtFault);
         expect(secondExit).toEqual({ code: 0, signal: null });
         expect(observer.serverOutboxSize()).toBe(0);

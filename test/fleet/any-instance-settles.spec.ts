@@ -67,8 +67,7 @@ describe.each(Object.entries(FLEETS))('any instance settles any lease (%s)', (_n
   let a: KanbanTestApp;
   let b: KanbanTestApp;
 
-  const start = (): Promise<KanbanTestApp> =>
-    createKanbanTestApp({ transport: fleet.transport, options: typeof fleet.options === 'function' ? fleet.options() : fleet.options });
+  const start = (): Promise<KanbanTestApp> => createKanbanTestApp({ transport: fleet.transport, options: typeof fleet.options === 'function' ? fleet.options() : fleet.options });
 
   beforeEach(async () => {
     a = await start();
@@ -110,7 +109,10 @@ describe.each(Object.entries(FLEETS))('any instance settles any lease (%s)', (_n
 
     // Act
     const refusals: Record<string, string> = {};
-    for (const [name, app] of [['A', a], ['B', b]] as const) {
+    for (const [name, app] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       refusals[`${name} stale ack`] = await outcome(app.queue.ack(id, domain, stale.lease));
       refusals[`${name} stale ack with a far expiry`] = await outcome(app.queue.ack(id, domain, withFarExpiry(stale.lease)));
       refusals[`${name} stale nack`] = await outcome(app.queue.nack(id, domain, stale.lease, 'late'));
@@ -124,7 +126,13 @@ describe.each(Object.entries(FLEETS))('any instance settles any lease (%s)', (_n
 
     // Assert
     expect(Object.values(refusals).every((result) => result === 'LeaseExpiredError') ? 'all refused' : refusals).toBe('all refused');
-    expect({ pulledFirst: stale.id, attemptsAfterLapse: current.item.attempts, realAck, otherAck, otherId: otherDelivery.id }).toEqual({ pulledFirst: id, attemptsAfterLapse: 2, realAck: 'settled', otherAck: 'settled', otherId: other.id });
+    expect({ pulledFirst: stale.id, attemptsAfterLapse: current.item.attempts, realAck, otherAck, otherId: otherDelivery.id }).toEqual({
+      pulledFirst: id,
+      attemptsAfterLapse: 2,
+      realAck: 'settled',
+      otherAck: 'settled',
+      otherId: other.id,
+    });
     expect(await nothingLeft([a, b], domain)).toBe(true);
   });
 

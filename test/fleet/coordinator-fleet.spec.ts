@@ -137,10 +137,13 @@ describe.each(Object.entries(FLEETS))('the coordinator as a fleet of three insta
     await waitFor(() => fleetAgrees([stays, alsoStays]), { timeoutMs: 10_000, intervalMs: 20, description: 'two instances agreeing on the fleet' });
     const { targets, solo } = await settledTargets([stays, alsoStays], WORK);
     const receipt = await stays.queue.publish({ priority: 'normal', domain: SPARE, payload: 'after the drain', deadline: inFuture() });
-    const [delivery] = await waitFor(async () => {
-      const pulled = await alsoStays.queue.pull({ domain: SPARE, max: 1, waitMs: 500 });
-      return pulled.length > 0 ? pulled : undefined;
-    }, { timeoutMs: 10_000, description: 'the item published after the drain' });
+    const [delivery] = await waitFor(
+      async () => {
+        const pulled = await alsoStays.queue.pull({ domain: SPARE, max: 1, waitMs: 500 });
+        return pulled.length > 0 ? pulled : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the item published after the drain' },
+    );
     await stays.queue.ack(delivery.id, delivery.domain, delivery.lease);
 
     // Assert

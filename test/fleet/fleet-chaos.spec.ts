@@ -89,101 +89,105 @@ describe.each(Object.keys(BROKERS))('fleet chaos: kill -9 of one of three server
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('brings back what the dead instance held and processes it, loses no acknowledged publish, and never answers 200 for an item processed again', async () => {
-    // Arrange: three instances on one broker, a producer and HTTP workers at random instances.
-    const startedAt = performance.now();
-    const seed = chaosSeed();
-    const random = seededRandom(seed);
-    const namespace = testNamespace();
-    const domain = namespace.domain('fleet-chaos');
-    const brokerConfig = BROKERS[broker](namespace);
-    const storeDir = (dir = mkdtempSync(join(tmpdir(), 'kanban-fleet-chaos-')));
-    for (let n = 0; n < INSTANCES; n++) {
-      instances.push(new FleetInstance(`instance-${n}`, { ...brokerConfig, env: { ...brokerConfig.env, ...SERVER_ENV, KANBAN_EMBEDDED_PATH: join(storeDir, `instance-${n}.db`) } }));
-    }
-    await Promise.all(instances.map((instance) => instance.listening()));
-    const listeningAt = performance.now();
-    const fleet = new Fleet(instances, random);
-    const [victim] = instances;
-    const ledger = new Ledger();
-    const book = new LeaseBook();
-    const producer = (publisher = new SteadyPublisher(
-      ledger,
-      async (key) => {
-        const answer = await post<PublishReceipt>(fleet.pick(), '/work', { priority: 'normal', domain, payload: { key }, deadlineMs: ITEM_DEADLINE_MS });
-        if (answer.status !== 201) throw Object.assign(new Error(JSON.stringify(answer.body)), { name: `HTTP ${answer.status}` });
-        return answer.body;
-      },
-      { count: ITEMS, ratePerSecond: PUBLISH_RATE_PER_SECOND, maxInFlight: PUBLISH_IN_FLIGHT, keyPrefix: broker },
-    ));
-    for (let n = 0; n < WORKERS; n++) workers.push(new HttpWorker(fleet, { ...PLAN, domain }, random, ledger, book));
+  it(
+    'brings back what the dead instance held and processes it, loses no acknowledged publish, and never answers 200 for an item processed again',
+    async () => {
+      // Arrange: three instances on one broker, a producer and HTTP workers at random instances.
+      const startedAt = performance.now();
+      const seed = chaosSeed();
+      const random = seededRandom(seed);
+      const namespace = testNamespace();
+      const domain = namespace.domain('fleet-chaos');
+      const brokerConfig = BROKERS[broker](namespace);
+      const storeDir = (dir = mkdtempSync(join(tmpdir(), 'kanban-fleet-chaos-')));
+      for (let n = 0; n < INSTANCES; n++) {
+        instances.push(new FleetInstance(`instance-${n}`, { ...brokerConfig, env: { ...brokerConfig.env, ...SERVER_ENV, KANBAN_EMBEDDED_PATH: join(storeDir, `instance-${n}.db`) } }));
+      }
+      await Promise.all(instances.map((instance) => instance.listening()));
+      const listeningAt = performance.now();
+      const fleet = new Fleet(instances, random);
+      const [victim] = instances;
+      const ledger = new Ledger();
+      const book = new LeaseBook();
+      const producer = (publisher = new SteadyPublisher(
+        ledger,
+        async (key) => {
+          const answer = await post<PublishReceipt>(fleet.pick(), '/work', { priority: 'normal', domain, payload: { key }, deadlineMs: ITEM_DEADLINE_MS });
+          if (answer.status !== 201) throw Object.assign(new Error(JSON.stringify(answer.body)), { name: `HTTP ${answer.status}` });
+          return answer.body;
+        },
+        { count: ITEMS, ratePerSecond: PUBLISH_RATE_PER_SECOND, maxInFlight: PUBLISH_IN_FLIGHT, keyPrefix: broker },
+      ));
+      for (let n = 0; n < WORKERS; n++) workers.push(new HttpWorker(fleet, { ...PLAN, domain }, random, ledger, book));
 
-    // Act
-    const publishing = producer.run();
-    running.push(publishing, ...workers.map((worker) => worker.run()));
-    await waitFor(() => ledger.summary().processed >= KILL_AFTER_PROCESSED && book.workedOnFrom(victim).length > 0 && book.relaysInFlightTo(victim).length > 0, {
-      timeoutMs: KILL_TIMEOUT_MS,
-      intervalMs: 2,
-      description: `${KILL_AFTER_PROCESSED} items processed while a worker is on a lease of ${victim.name} and a settle is relayed to it`,
-    });
-    const relaysAtKill = book.relaysInFlightTo(victim).length;
-    // Leases no settle was sent for yet: the victim cannot have settled these, so each must come back.
-    const workedOnAtKill = book.workedOnFrom(victim).map((lease) => lease.item.payload.key);
-    const killedAt = performance.now();
-    const killed = await victim.kill9();
-    await publishing;
-    await waitFor(async () => ledger.outstanding().length === 0 && workers.every((worker) => worker.idle) && (await emptyEverywhere(fleet, domain, book.lastDeliveryAt)), {
-      timeoutMs: DRAIN_TIMEOUT_MS,
-      intervalMs: 200,
-      description: 'every acknowledged item processed and the domain empty at every live instance',
-    });
-    const drainedAt = performance.now();
-    for (const worker of workers) worker.stop();
-    await Promise.all(running);
-    const { body: deadLetters } = await get<{ items: DeadLetterView[] }>(fleet.pick(), `/dead-letters?domain=${domain}&limit=1000`);
-    for (const letter of deadLetters.items) ledger.deadLetter(letter.item?.payload.key ?? 'malformed', letter.reason);
+      // Act
+      const publishing = producer.run();
+      running.push(publishing, ...workers.map((worker) => worker.run()));
+      await waitFor(() => ledger.summary().processed >= KILL_AFTER_PROCESSED && book.workedOnFrom(victim).length > 0 && book.relaysInFlightTo(victim).length > 0, {
+        timeoutMs: KILL_TIMEOUT_MS,
+        intervalMs: 2,
+        description: `${KILL_AFTER_PROCESSED} items processed while a worker is on a lease of ${victim.name} and a settle is relayed to it`,
+      });
+      const relaysAtKill = book.relaysInFlightTo(victim).length;
+      // Leases no settle was sent for yet: the victim cannot have settled these, so each must come back.
+      const workedOnAtKill = book.workedOnFrom(victim).map((lease) => lease.item.payload.key);
+      const killedAt = performance.now();
+      const killed = await victim.kill9();
+      await publishing;
+      await waitFor(async () => ledger.outstanding().length === 0 && workers.every((worker) => worker.idle) && (await emptyEverywhere(fleet, domain, book.lastDeliveryAt)), {
+        timeoutMs: DRAIN_TIMEOUT_MS,
+        intervalMs: 200,
+        description: 'every acknowledged item processed and the domain empty at every live instance',
+      });
+      const drainedAt = performance.now();
+      for (const worker of workers) worker.stop();
+      await Promise.all(running);
+      const { body: deadLetters } = await get<{ items: DeadLetterView[] }>(fleet.pick(), `/dead-letters?domain=${domain}&limit=1000`);
+      for (const letter of deadLetters.items) ledger.deadLetter(letter.item?.payload.key ?? 'malformed', letter.reason);
 
-    // Assert
-    // What the victim held at the kill: each lease it handed out (some reached their worker only after the kill) that no ack or retry settled; none can be settled after it.
-    const heldAtKill = book.unsettledBy(victim).map((lease) => lease.item.payload.key);
-    // And what its delay-ladder mover may have been moving (RabbitMQ): items a retry put in the ladder before the kill and not yet back.
-    const inLadderAtKill = book.inLadderAt(killedAt).filter((key) => !heldAtKill.includes(key));
-    const ladderCopies = ledger.duplicatedKeys().filter((key) => inLadderAtKill.includes(key));
-    const redelivered = heldAtKill.filter((key) => book.leases.some((lease) => lease.item.payload.key === key && lease.holder !== victim));
-    const backAfterMs = Math.max(0, ...book.leases.filter((lease) => lease.holder !== victim && heldAtKill.includes(lease.item.payload.key)).map((lease) => lease.at - killedAt));
-    const sentToDeadHolder = book.settles.filter((record) => record.lease.holder === victim && record.sentAt > killedAt && !record.unreached);
-    const { acknowledged, recovered } = ledger.summary();
-    console.log(
-      ledger.line(`fleet chaos (${broker}, kill -9 of 1 of ${INSTANCES} instances, ${WORKERS} HTTP workers)`, {
-        seed,
-        heldAtKill: heldAtKill.length,
-        relaysAtKill,
-        workedOnAtKill: workedOnAtKill.length,
-        inLadderAtKill: inLadderAtKill.length,
-        ladderCopies: ladderCopies.length,
-        redelivered: redelivered.length,
-        backAfterMs: Math.round(backAfterMs),
-        settlesToDeadHolder: sentToDeadHolder.length,
-        leases: book.leases.length,
-        settles: book.settles.length,
-        startMs: Math.round(listeningAt - startedAt),
-        killAfterMs: Math.round(killedAt - listeningAt),
-        drainMs: Math.round(drainedAt - killedAt),
-      }),
-    );
-    expect(killed.signal).toBe('SIGKILL');
-    expect(book.unexpected).toEqual([]);
-    expect(ledger.summary()).toMatchObject({ lost: 0, unexpected: 0, deadLettered: 0 });
-    expect(ledger.summary().processed).toBe(acknowledged + recovered);
-    expect(workedOnAtKill.filter((key) => !redelivered.includes(key) || ledger.attemptsOf(key).length === 0)).toEqual([]);
-    expect(ledger.duplicatedKeys().filter((key) => !heldAtKill.includes(key) && !inLadderAtKill.includes(key))).toEqual([]);
-    expect(ledger.summary().duplicates).toBeLessThanOrEqual(heldAtKill.length + inLadderAtKill.length);
-    // A move the victim did not finish leaves a second copy of the item: it repeats its attempt number (a redelivery would not).
-    expect(ladderCopies.filter((key) => new Set(ledger.attemptsOf(key)).size === ledger.attemptsOf(key).length)).toEqual([]);
-    // JetStream deduplicates the mover's republish (and retries this short are a delayed NAK): no copies there.
-    if (broker === 'nats') expect(ladderCopies).toEqual([]);
-    expect(sentToDeadHolder.length).toBeGreaterThan(0);
-    expect(sentToDeadHolder.filter((record) => !refusedAsDead(record)).map((record) => `${record.op} ${record.lease.item.payload.key}: ${record.status} ${record.code}`)).toEqual([]);
-    expect(book.leasedAfterAck200(new Set(ladderCopies))).toEqual([]);
-  }, CASE_TIMEOUT_MS);
+      // Assert
+      // What the victim held at the kill: each lease it handed out (some reached their worker only after the kill) that no ack or retry settled; none can be settled after it.
+      const heldAtKill = book.unsettledBy(victim).map((lease) => lease.item.payload.key);
+      // And what its delay-ladder mover may have been moving (RabbitMQ): items a retry put in the ladder before the kill and not yet back.
+      const inLadderAtKill = book.inLadderAt(killedAt).filter((key) => !heldAtKill.includes(key));
+      const ladderCopies = ledger.duplicatedKeys().filter((key) => inLadderAtKill.includes(key));
+      const redelivered = heldAtKill.filter((key) => book.leases.some((lease) => lease.item.payload.key === key && lease.holder !== victim));
+      const backAfterMs = Math.max(0, ...book.leases.filter((lease) => lease.holder !== victim && heldAtKill.includes(lease.item.payload.key)).map((lease) => lease.at - killedAt));
+      const sentToDeadHolder = book.settles.filter((record) => record.lease.holder === victim && record.sentAt > killedAt && !record.unreached);
+      const { acknowledged, recovered } = ledger.summary();
+      console.log(
+        ledger.line(`fleet chaos (${broker}, kill -9 of 1 of ${INSTANCES} instances, ${WORKERS} HTTP workers)`, {
+          seed,
+          heldAtKill: heldAtKill.length,
+          relaysAtKill,
+          workedOnAtKill: workedOnAtKill.length,
+          inLadderAtKill: inLadderAtKill.length,
+          ladderCopies: ladderCopies.length,
+          redelivered: redelivered.length,
+          backAfterMs: Math.round(backAfterMs),
+          settlesToDeadHolder: sentToDeadHolder.length,
+          leases: book.leases.length,
+          settles: book.settles.length,
+          startMs: Math.round(listeningAt - startedAt),
+          killAfterMs: Math.round(killedAt - listeningAt),
+          drainMs: Math.round(drainedAt - killedAt),
+        }),
+      );
+      expect(killed.signal).toBe('SIGKILL');
+      expect(book.unexpected).toEqual([]);
+      expect(ledger.summary()).toMatchObject({ lost: 0, unexpected: 0, deadLettered: 0 });
+      expect(ledger.summary().processed).toBe(acknowledged + recovered);
+      expect(workedOnAtKill.filter((key) => !redelivered.includes(key) || ledger.attemptsOf(key).length === 0)).toEqual([]);
+      expect(ledger.duplicatedKeys().filter((key) => !heldAtKill.includes(key) && !inLadderAtKill.includes(key))).toEqual([]);
+      expect(ledger.summary().duplicates).toBeLessThanOrEqual(heldAtKill.length + inLadderAtKill.length);
+      // A move the victim did not finish leaves a second copy of the item: it repeats its attempt number (a redelivery would not).
+      expect(ladderCopies.filter((key) => new Set(ledger.attemptsOf(key)).size === ledger.attemptsOf(key).length)).toEqual([]);
+      // JetStream deduplicates the mover's republish (and retries this short are a delayed NAK): no copies there.
+      if (broker === 'nats') expect(ladderCopies).toEqual([]);
+      expect(sentToDeadHolder.length).toBeGreaterThan(0);
+      expect(sentToDeadHolder.filter((record) => !refusedAsDead(record)).map((record) => `${record.op} ${record.lease.item.payload.key}: ${record.status} ${record.code}`)).toEqual([]);
+      expect(book.leasedAfterAck200(new Set(ladderCopies))).toEqual([]);
+    },
+    CASE_TIMEOUT_MS,
+  );
 });

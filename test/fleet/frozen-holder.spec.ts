@@ -34,10 +34,13 @@ describe('a settle relayed to a frozen holder', () => {
       () => 'settled',
       (error: unknown) => (error instanceof LeaseExpiredError ? 'LeaseExpiredError' : String(error)),
     );
-    const [again] = await waitFor(async () => {
-      const pulled = await b.queue.pull({ domain, max: 1, waitMs: 500 });
-      return pulled.length > 0 ? pulled : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 10, description: 'the frozen holder\'s item redelivered' });
+    const [again] = await waitFor(
+      async () => {
+        const pulled = await b.queue.pull({ domain, max: 1, waitMs: 500 });
+        return pulled.length > 0 ? pulled : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 10, description: "the frozen holder's item redelivered" },
+    );
     holder.signal('SIGCONT');
     await b.queue.ack(again.id, domain, again.lease);
 

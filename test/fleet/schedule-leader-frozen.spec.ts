@@ -36,7 +36,10 @@ describe('schedules on RabbitMQ with a frozen leader', () => {
     const url = new URL(rabbitmqBroker().url);
     url.searchParams.set('heartbeat', String(HEARTBEAT_S));
     const domain = namespace.domain('ticks');
-    children = startScheduleFleet({ brokers: { rabbitmq: { url: url.toString(), queuePrefix: namespace.queuePrefix } }, domain, name: 'frozen-leader', intervalMs: INTERVAL_MS, scheduleLeaseMs: LEASE_MS }, INSTANCES);
+    children = startScheduleFleet(
+      { brokers: { rabbitmq: { url: url.toString(), queuePrefix: namespace.queuePrefix } }, domain, name: 'frozen-leader', intervalMs: INTERVAL_MS, scheduleLeaseMs: LEASE_MS },
+      INSTANCES,
+    );
     await Promise.all(children.map((child) => child.waitForLine('ready', START_TIMEOUT_MS)));
     await waitFor(() => children.some((child) => child.count('published') >= 3), { timeoutMs: 20_000, description: 'a leader publishing' });
     const leader = children.find((child) => child.count('published') >= 3) as ChildApp;

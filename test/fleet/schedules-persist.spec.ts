@@ -34,7 +34,11 @@ describe.each(['embedded', 'nats', 'rabbitmq'] as const)('schedules persist acro
   }
 
   it('refuses to start with a bad schedule declared in forRoot, naming every bad field', async () => {
-    const starting = createKanbanTestApp({ transport, dbPath: join(dir, 'kanban.db'), options: { startWorkers: false, schedules: [{ name: 'bad', priority: 'urgent' as never, domain: 'a.b', intervalMs: 0, deadlineMs: 0, catchUp: 'some' as never }] } });
+    const starting = createKanbanTestApp({
+      transport,
+      dbPath: join(dir, 'kanban.db'),
+      options: { startWorkers: false, schedules: [{ name: 'bad', priority: 'urgent' as never, domain: 'a.b', intervalMs: 0, deadlineMs: 0, catchUp: 'some' as never }] },
+    });
 
     const error = await starting.catch((e: unknown) => e);
 

@@ -15,9 +15,7 @@ const SCHEDULING_SLACK_MS = 500;
 
 function brokerOf(transport: 'nats' | 'rabbitmq'): CoordinatorInstanceConfig['broker'] {
   const namespace = testNamespace();
-  return transport === 'nats'
-    ? { nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix } }
-    : { rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } };
+  return transport === 'nats' ? { nats: { servers: [natsBroker().url], streamPrefix: namespace.streamPrefix } } : { rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } };
 }
 
 const lastFleetSize = (child: ChildApp): number => Number(child.linesOf('fleet').at(-1)?.[1] ?? 0);

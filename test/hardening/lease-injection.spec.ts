@@ -23,8 +23,7 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     return (await watched.server.http().post('/work/pull').send({ domain, max: 1 }).expect(200)).body[0];
   };
   // Read from the queue itself: GET /queues serves the coordinator's last sample, which may predate the request.
-  const inFlight = async (domain: string): Promise<number> =>
-    (await watched.server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
+  const inFlight = async (domain: string): Promise<number> => (await watched.server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.inFlight, 0);
 
   beforeAll(async () => {
     watched = await startWatchedServer();
@@ -64,7 +63,12 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     const misdirected = await watched.server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: alpha.lease });
 
     // Assert
-    expect({ status: misdirected.status, refused: [400, 409].includes(misdirected.status), alpha: await inFlight('alpha'), beta: await inFlight('beta') }).toEqual({ status: expect.any(Number), refused: true, alpha: 1, beta: 1 });
+    expect({ status: misdirected.status, refused: [400, 409].includes(misdirected.status), alpha: await inFlight('alpha'), beta: await inFlight('beta') }).toEqual({
+      status: expect.any(Number),
+      refused: true,
+      alpha: 1,
+      beta: 1,
+    });
     await watched.server.http().post(`/work/${alpha.id}/ack`).send({ domain: 'alpha', lease: alpha.lease }).expect(200);
     await watched.server.http().post(`/work/${beta.id}/ack`).send({ domain: 'beta', lease: beta.lease }).expect(200);
   });

@@ -24,8 +24,7 @@ describe('payload edge cases over HTTP (nats)', () => {
   let server: ServerUnderTest;
 
   // Read from the queue itself: GET /queues serves the coordinator's last sample, which may predate the request.
-  const stored = async (domain: string): Promise<number> =>
-    (await server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.ready, 0);
+  const stored = async (domain: string): Promise<number> => (await server.app.get(KanbanQueue).depth()).filter((q) => q.domain === domain).reduce((n, q) => n + q.ready, 0);
 
   beforeAll(async () => {
     nats = await startPrivateNatsServer();

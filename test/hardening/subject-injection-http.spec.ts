@@ -4,7 +4,14 @@ import { startWatchedServer, type WatchedServer } from './support/watched-server
 
 /** Every route that takes a domain, with the domain in the place a client would put it. */
 const ROUTES: Array<[name: string, send: (server: ServerUnderTest, domain: string) => Promise<{ status: number; body: { fields?: Array<{ field: string }> } }>]> = [
-  ['POST /work', (s, domain) => s.http().post('/work').send({ priority: 'high', domain, payload: { injected: true }, deadlineMs: 60_000 })],
+  [
+    'POST /work',
+    (s, domain) =>
+      s
+        .http()
+        .post('/work')
+        .send({ priority: 'high', domain, payload: { injected: true }, deadlineMs: 60_000 }),
+  ],
   ['POST /work/pull', (s, domain) => s.http().post('/work/pull').send({ domain, max: 1 })],
   ['POST /work/:id/ack', (s, domain) => s.http().post('/work/ITEM/ack').send({ domain, lease: 'normal.lease' })],
   ['POST /work/:id/nack', (s, domain) => s.http().post('/work/ITEM/nack').send({ domain, lease: 'normal.lease', reason: 'no' })],
@@ -53,7 +60,11 @@ describe('subject injection over HTTP', () => {
     const mark = watched.mark();
 
     // Act
-    await watched.server.http().post('/work').send({ priority: 'high', domain: 'visible', payload: { seen: true }, deadlineMs: 60_000 }).expect(201);
+    await watched.server
+      .http()
+      .post('/work')
+      .send({ priority: 'high', domain: 'visible', payload: { seen: true }, deadlineMs: 60_000 })
+      .expect(201);
     const traffic = await watched.publishedSince(mark);
 
     // Assert

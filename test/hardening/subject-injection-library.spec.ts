@@ -101,7 +101,10 @@ describe('subject injection through the library (nats)', () => {
     const module = await Test.createTestingModule({ imports: [KanbanModule.forRoot({ embedded: { path: ':memory:' } })], providers: [HostileConsumer] }).compile();
 
     // Act
-    const error = await module.init().then(() => undefined, (caught: unknown) => caught);
+    const error = await module.init().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     await module.close().catch(() => undefined);
 
     // Assert

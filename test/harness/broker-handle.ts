@@ -113,9 +113,7 @@ export class BrokerHandle {
 
   private async waitForDockerReady(broker: BrokerState): Promise<void> {
     const probe =
-      this.kind === 'nats'
-        ? async () => (await fetch(`http://127.0.0.1:${broker.docker!.monitorPort}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok
-        : () => amqpListenerAnswers(broker.port);
+      this.kind === 'nats' ? async () => (await fetch(`http://127.0.0.1:${broker.docker!.monitorPort}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok : () => amqpListenerAnswers(broker.port);
     await waitFor(probe, { timeoutMs: DOCKER_READY_TIMEOUT_MS, intervalMs: 250, description: `${this.kind} container ${broker.docker!.containerId} to serve clients` });
   }
 

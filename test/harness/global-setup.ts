@@ -1,14 +1,5 @@
 import { rmSync } from 'node:fs';
-import {
-  HARNESS_STATE_ENV,
-  listStateFiles,
-  readHarnessState,
-  stateFileFor,
-  writeHarnessState,
-  type BrokerKind,
-  type BrokerState,
-  type HarnessState,
-} from './broker-state';
+import { HARNESS_STATE_ENV, listStateFiles, readHarnessState, stateFileFor, writeHarnessState, type BrokerKind, type BrokerState, type HarnessState } from './broker-state';
 import { dockerEngineAnswers, startDockerBroker } from './docker-brokers';
 import { startLocalNats } from './local-nats';
 import { startLocalRabbitMq } from './local-rabbitmq';
@@ -35,7 +26,10 @@ export function howToGetBroker(kind: BrokerKind, reason: string): string {
 function requestedBrokers(): BrokerKind[] {
   const list = process.env[BROKERS_ENV];
   if (!list) return ALL_BROKERS;
-  return list.split(',').map((name) => name.trim()).filter((name): name is BrokerKind => ALL_BROKERS.includes(name as BrokerKind));
+  return list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name): name is BrokerKind => ALL_BROKERS.includes(name as BrokerKind));
 }
 
 function brokerFromEnv(kind: BrokerKind): BrokerState | undefined {

@@ -82,51 +82,59 @@ describe('test broker harness', () => {
   });
 
   const rabbitChaos = itControllingBrokers('rabbitmq');
-  rabbitChaos('keeps confirmed messages of a quorum queue across a stop and restart of RabbitMQ', async () => {
-    // Arrange
-    const broker = rabbitmqBroker();
-    const queue = `${testNamespace().queuePrefix}.harness`;
-    const before = await connectAmqp(broker.url);
-    const channel = await before.createConfirmChannel();
-    await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    for (let i = 0; i < STREAM_MESSAGES; i++) channel.sendToQueue(queue, Buffer.from(`message ${i}`), { persistent: true });
-    await channel.waitForConfirms();
-    await before.close();
+  rabbitChaos(
+    'keeps confirmed messages of a quorum queue across a stop and restart of RabbitMQ',
+    async () => {
+      // Arrange
+      const broker = rabbitmqBroker();
+      const queue = `${testNamespace().queuePrefix}.harness`;
+      const before = await connectAmqp(broker.url);
+      const channel = await before.createConfirmChannel();
+      await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      for (let i = 0; i < STREAM_MESSAGES; i++) channel.sendToQueue(queue, Buffer.from(`message ${i}`), { persistent: true });
+      await channel.waitForConfirms();
+      await before.close();
 
-    // Act
-    await broker.stop();
-    const runningAfterStop = await broker.isRunning();
-    await broker.restart();
+      // Act
+      await broker.stop();
+      const runningAfterStop = await broker.isRunning();
+      await broker.restart();
 
-    // Assert
-    const depth = await quorumQueueDepth(broker.url, queue, STREAM_MESSAGES);
-    expect(runningAfterStop).toBe(false);
-    expect(depth).toBe(STREAM_MESSAGES);
-  }, 120_000);
+      // Assert
+      const depth = await quorumQueueDepth(broker.url, queue, STREAM_MESSAGES);
+      expect(runningAfterStop).toBe(false);
+      expect(depth).toBe(STREAM_MESSAGES);
+    },
+    120_000,
+  );
 
-  rabbitChaos('serves again after kill -9 and restart of RabbitMQ on the same port', async () => {
-    // Arrange
-    const broker = rabbitmqBroker();
-    const queue = `${testNamespace().queuePrefix}.harness-kill`;
-    const before = await connectAmqp(broker.url);
-    await (await before.createChannel()).assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await before.close();
+  rabbitChaos(
+    'serves again after kill -9 and restart of RabbitMQ on the same port',
+    async () => {
+      // Arrange
+      const broker = rabbitmqBroker();
+      const queue = `${testNamespace().queuePrefix}.harness-kill`;
+      const before = await connectAmqp(broker.url);
+      await (await before.createChannel()).assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await before.close();
 
-    // Act
-    await broker.kill9();
-    const runningAfterKill = await broker.isRunning();
-    await broker.restart();
+      // Act
+      await broker.kill9();
+      const runningAfterKill = await broker.isRunning();
+      await broker.restart();
 
-    // Assert
-    const after = await connectAmqp(broker.url);
-    try {
-      const declared = await (await after.createChannel()).checkQueue(queue);
-      expect(runningAfterKill).toBe(false);
-      expect(declared.queue).toBe(queue);
-    } finally {
-      await after.close();
-    }
-  }, 120_000);
+      // Assert
+      const after = await connectAmqp(broker.url);
+      try {
+        const declared = await (await after.createChannel()).checkQueue(queue);
+        expect(runningAfterKill).toBe(false);
+        expect(declared.queue).toBe(queue);
+      } finally {
+        await after.close();
+      }
+    },
+    120_000,
+  );
 });
 
 /** Polls the queue's depth: a quorum queue elects its leader about a second after the node boots. */

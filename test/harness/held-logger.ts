@@ -34,7 +34,10 @@ class HeldLogger implements LoggerService {
   private hold(level: LogLevel, message: unknown, rest: unknown[]): void {
     if (!this.levels.has(level) || typeof __kanbanHeldLogs === 'undefined') return;
     const context = rest.length > 0 && typeof rest.at(-1) === 'string' ? ` [${String(rest.at(-1))}]` : '';
-    const detail = rest.slice(0, -1).filter((part) => part !== undefined).map(String);
+    const detail = rest
+      .slice(0, -1)
+      .filter((part) => part !== undefined)
+      .map(String);
     const text = message instanceof Error ? (message.stack ?? message.message) : typeof message === 'string' ? message : JSON.stringify(message);
     __kanbanHeldLogs.push([`${new Date().toISOString()} ${level.toUpperCase()}${context} ${text}`, ...detail].join('\n'));
   }

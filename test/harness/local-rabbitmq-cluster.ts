@@ -6,15 +6,7 @@ import type { ClusterNodeState, ClusterState } from './broker-state';
 import { freePort } from './free-port';
 import { CLUSTER_SIZE, stopCluster } from './local-cluster';
 import { launch, type ProcessSpec } from './local-process';
-import {
-  epmdProcessSpec,
-  RABBITMQ_SERVER_BINARY,
-  rabbitMqInstalled,
-  rabbitMqNodeEnv,
-  rabbitmqctl,
-  waitForRabbitMqReady,
-  writeRabbitMqTestConfig,
-} from './local-rabbitmq';
+import { epmdProcessSpec, RABBITMQ_SERVER_BINARY, rabbitMqInstalled, rabbitMqNodeEnv, rabbitmqctl, waitForRabbitMqReady, writeRabbitMqTestConfig } from './local-rabbitmq';
 
 /** One rabbitmqctl step of joining a node (stop_app, join_cluster, start_app). */
 const JOIN_STEP_TIMEOUT_MS = 60_000;

@@ -152,10 +152,15 @@ function raNamesFile(local: LocalBrokerState): string {
 /** Runs `erl -eval` on a dets file; resolves to what it printed. */
 function erlOnDets(file: string, expression: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(ERL_BINARY, ['-noshell', '-eval', `{ok, T} = dets:open_file(t, [{file, "${file}"}]), ${expression}, ok = dets:close(T), halt().`], { timeout: ERL_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`erl on ${file} failed: ${error.message} ${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      ERL_BINARY,
+      ['-noshell', '-eval', `{ok, T} = dets:open_file(t, [{file, "${file}"}]), ${expression}, ok = dets:close(T), halt().`],
+      { timeout: ERL_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`erl on ${file} failed: ${error.message} ${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 

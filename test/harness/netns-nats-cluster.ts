@@ -128,4 +128,3 @@ export class NetnsNatsCluster {
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
-

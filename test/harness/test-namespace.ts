@@ -17,7 +17,10 @@ export interface TestNamespace {
  * broker, so suites sharing a broker stay apart through their domains as well as their prefixes.
  */
 export function testNamespace(): TestNamespace {
-  const id = BigInt(`0x${randomBytes(6).toString('hex')}`).toString(36).padStart(8, '0').slice(-8);
+  const id = BigInt(`0x${randomBytes(6).toString('hex')}`)
+    .toString(36)
+    .padStart(8, '0')
+    .slice(-8);
   return {
     id,
     streamPrefix: `KT_${id}`,

@@ -58,7 +58,9 @@ describe('one module built into an app context more than once in a process', () 
     await publishOne(first);
 
     // Assert
-    expect(await first.get<Registry>(KANBAN_METRICS_REGISTRY).getSingleMetricAsString('kanban_published_total')).toContain('kanban_published_total{priority="normal",domain="twice",broker="embedded"} 1');
+    expect(await first.get<Registry>(KANBAN_METRICS_REGISTRY).getSingleMetricAsString('kanban_published_total')).toContain(
+      'kanban_published_total{priority="normal",domain="twice",broker="embedded"} 1',
+    );
     expect(await second.get<Registry>(KANBAN_METRICS_REGISTRY).getSingleMetricAsString('kanban_published_total')).not.toContain('twice');
   });
 

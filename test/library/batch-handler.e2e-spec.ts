@@ -62,10 +62,13 @@ async function publishAll(app: KanbanTestApp, domain: string, count: number): Pr
 }
 
 async function deadLetters(app: KanbanTestApp, domain: string, count: number): Promise<DeadLetter[]> {
-  return waitFor(async () => {
-    const found = (await app.queue.listDeadLetters({ domain })).items;
-    return found.length >= count ? found : undefined;
-  }, { timeoutMs: 20_000, description: `${count} dead letters on ${domain}` });
+  return waitFor(
+    async () => {
+      const found = (await app.queue.listDeadLetters({ domain })).items;
+      return found.length >= count ? found : undefined;
+    },
+    { timeoutMs: 20_000, description: `${count} dead letters on ${domain}` },
+  );
 }
 
 describe.each(TRANSPORTS)('batch handlers (%s)', (transport) => {
@@ -90,17 +93,29 @@ describe.each(TRANSPORTS)('batch handlers (%s)', (transport) => {
     // Act
     app.pool.start(INVOICES, 'normal');
     const letters = await deadLetters(app, INVOICES, 4);
-    await waitFor(async () => {
-      const [depth] = (await app.queue.depth()).filter((q) => q.domain === INVOICES);
-      return depth.ready + depth.inFlight === 0 && invoiceCalls.flat().filter((c) => c.n === 6 || c.n === 7).length === 4;
-    }, { timeoutMs: 10_000, description: 'the invoice queue empty' });
+    await waitFor(
+      async () => {
+        const [depth] = (await app.queue.depth()).filter((q) => q.domain === INVOICES);
+        return depth.ready + depth.inFlight === 0 && invoiceCalls.flat().filter((c) => c.n === 6 || c.n === 7).length === 4;
+      },
+      { timeoutMs: 10_000, description: 'the invoice queue empty' },
+    );
     await app.pool.stop(INVOICES, 'normal');
 
     // Assert
-    const runs = (n: number) => invoiceCalls.flat().filter((call) => call.n === n).map((call) => call.attempts);
+    const runs = (n: number) =>
+      invoiceCalls
+        .flat()
+        .filter((call) => call.n === n)
+        .map((call) => call.attempts);
     expect(invoiceCalls.every((call) => call.length <= ITEMS)).toBe(true);
     expect([0, 1, 2, 3, 4, 5].map(runs)).toEqual([[1], [1], [1], [1], [1], [1]]);
-    expect([6, 7, 8, 9].map(runs)).toEqual([[1, 2], [1, 2], [1, 2], [1, 2]]);
+    expect([6, 7, 8, 9].map(runs)).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
     const byNumber = letters.map((l) => [ids.get(l.id), l.reason, l.attempts, l.error]).sort((a, b) => Number(a[0]) - Number(b[0]));
     expect(byNumber).toEqual([
       [4, 'nack', 1, 'invoice 4 has no customer'],

@@ -59,7 +59,10 @@ describe.each(TRANSPORTS)('one poison item with maxAttempts = threshold (%s)', (
     const poison = await app.queue.publish({ priority: 'high', domain: POISON, payload: 'poison', deadline: inFuture() });
 
     // Act
-    await waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON })).items.find((d) => d.id === poison.id), { timeoutMs: STEP_TIMEOUT_MS, description: 'the poison item dead-lettered' });
+    await waitFor(async () => (await app.queue.listDeadLetters({ domain: POISON })).items.find((d) => d.id === poison.id), {
+      timeoutMs: STEP_TIMEOUT_MS,
+      description: 'the poison item dead-lettered',
+    });
     await app.queue.publish({ priority: 'high', domain: POISON, payload: 'healthy', deadline: inFuture() });
     await waitFor(async () => (await app.queue.getMetrics()).acked === 1, { timeoutMs: STEP_TIMEOUT_MS, description: 'the next item acked' });
 

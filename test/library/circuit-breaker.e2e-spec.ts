@@ -25,7 +25,8 @@ describe.each(TRANSPORTS)('circuit breaker (%s)', (transport) => {
   beforeAll(async () => {
     failing = true;
     calls = 0;
-    app = await createKanbanTestApp({ transport,
+    app = await createKanbanTestApp({
+      transport,
       providers: [GatewayConsumer],
       options: { workerPullSize: 5, maxWorkers: 1, autoscale: false, maxAttempts: 10, retryBackoffMs: [60_000], coordinatorCheckIntervalMs: 60_000 },
     });
@@ -125,7 +126,11 @@ describe.each(TRANSPORTS)('circuit breaker with a half-open probe (%s)', (transp
     await waitFor(() => worker()?.state === 'open', { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10, description: 'breaker open' });
 
     // Act
-    const reopened = await waitFor(() => (probed.calls.length === 4 && worker()?.state === 'open' ? worker() : undefined), { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 10, description: 'a failed probe and the breaker open again' });
+    const reopened = await waitFor(() => (probed.calls.length === 4 && worker()?.state === 'open' ? worker() : undefined), {
+      timeoutMs: STEP_TIMEOUT_MS,
+      intervalMs: 10,
+      description: 'a failed probe and the breaker open again',
+    });
 
     // Assert
     const [, , opening, probe] = probed.calls;

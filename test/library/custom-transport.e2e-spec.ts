@@ -3,16 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
-import {
-  KANBAN_OPTIONS,
-  KANBAN_TRANSPORT,
-  KanbanModule,
-  KanbanQueue,
-  transportSettingsFrom,
-  type KanbanResolvedOptions,
-  type PublishReceipt,
-  type WorkItem,
-} from '@tps/kanban';
+import { KANBAN_OPTIONS, KANBAN_TRANSPORT, KanbanModule, KanbanQueue, transportSettingsFrom, type KanbanResolvedOptions, type PublishReceipt, type WorkItem } from '@tps/kanban';
 import { EmbeddedTransport } from '../../libs/kanban/src/transports/embedded';
 
 /** A team's own transport: here the embedded store with every publish counted. */

@@ -37,7 +37,8 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   beforeAll(async () => {
     handledGood = 0;
     abortedItems.length = 0;
-    app = await createKanbanTestApp({ transport,
+    app = await createKanbanTestApp({
+      transport,
       providers: [LedgerConsumer],
       options: {
         maxWorkers: 1,
@@ -53,10 +54,8 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
   });
   afterAll(() => app.close());
 
-  const deadLetterOf = (id: string): Promise<DeadLetter> =>
-    waitFor(() => app.queue.getDeadLetter(id), { timeoutMs: 10_000, description: `dead letter ${id}` });
-  const publish = async (payload: Behaviour, deadline = inFuture()) =>
-    (await app.queue.publish({ priority: 'normal', domain: LEDGER, payload, deadline })).id;
+  const deadLetterOf = (id: string): Promise<DeadLetter> => waitFor(() => app.queue.getDeadLetter(id), { timeoutMs: 10_000, description: `dead letter ${id}` });
+  const publish = async (payload: Behaviour, deadline = inFuture()) => (await app.queue.publish({ priority: 'normal', domain: LEDGER, payload, deadline })).id;
 
   it('nack: the handler rejects the item with a reason', async () => {
     const id = await publish({ do: 'nack', reason: 'card declined' });
@@ -99,10 +98,13 @@ describe.each(TRANSPORTS)('every dead-letter reason (%s)', (transport) => {
     const [delivery] = await app.queue.pull({ domain: LEDGER, max: 1, waitMs: 5_000 });
     expect(delivery.id).toBe(id);
 
-    await waitFor(async () => {
-      await app.coordinator.check();
-      return app.queue.getDeadLetter(id);
-    }, { timeoutMs: 5_000, description: 'stalled sweep' });
+    await waitFor(
+      async () => {
+        await app.coordinator.check();
+        return app.queue.getDeadLetter(id);
+      },
+      { timeoutMs: 5_000, description: 'stalled sweep' },
+    );
 
     expect(await app.queue.getDeadLetter(id)).toMatchObject({ reason: 'stalled', attempts: 1 });
     app.pool.start(LEDGER);

@@ -66,10 +66,13 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
 
     // Act
     app.pool.start(LEDGER, 'normal');
-    const [letter] = await waitFor(async () => {
-      const found = (await app.queue.listDeadLetters({ domain: LEDGER })).items;
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 20_000, description: 'the ledger item dead-lettered' });
+    const [letter] = await waitFor(
+      async () => {
+        const found = (await app.queue.listDeadLetters({ domain: LEDGER })).items;
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 20_000, description: 'the ledger item dead-lettered' },
+    );
     await app.pool.stop(LEDGER, 'normal');
 
     // Assert
@@ -103,11 +106,14 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
     const [first] = await app.queue.pull({ domain: AUDITS, priority: 'low', max: 1, waitMs: 5_000 });
 
     // Act: the worker holding the item dies; its lease lapses and the broker delivers the item again.
-    const letter = await waitFor(async () => {
-      const again = await app.queue.pull({ domain: AUDITS, priority: 'low', max: 1, waitMs: 200 });
-      if (again.length > 0) return { redelivered: again[0].item.attempts };
-      return (await app.queue.listDeadLetters({ domain: AUDITS })).items[0];
-    }, { timeoutMs: 15_000, description: 'the audit item redelivered or dead-lettered' });
+    const letter = await waitFor(
+      async () => {
+        const again = await app.queue.pull({ domain: AUDITS, priority: 'low', max: 1, waitMs: 200 });
+        if (again.length > 0) return { redelivered: again[0].item.attempts };
+        return (await app.queue.listDeadLetters({ domain: AUDITS })).items[0];
+      },
+      { timeoutMs: 15_000, description: 'the audit item redelivered or dead-lettered' },
+    );
 
     // Assert
     expect(first.item).toMatchObject({ id, attempts: 1 });
@@ -121,10 +127,13 @@ describe.each(TRANSPORTS)("a handler's maxAttempts is its queue's rule (%s)", (t
 
     // Act
     app.pool.start(REFUNDS, 'normal');
-    const letters = await waitFor(async () => {
-      const found = (await app.queue.listDeadLetters({ domain: REFUNDS })).items;
-      return found.length === 3 ? found : undefined;
-    }, { timeoutMs: 15_000, description: '3 refund dead letters' });
+    const letters = await waitFor(
+      async () => {
+        const found = (await app.queue.listDeadLetters({ domain: REFUNDS })).items;
+        return found.length === 3 ? found : undefined;
+      },
+      { timeoutMs: 15_000, description: '3 refund dead letters' },
+    );
     await app.pool.stop(REFUNDS, 'normal');
 
     // Assert

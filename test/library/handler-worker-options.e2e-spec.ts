@@ -100,10 +100,13 @@ describe('per-handler worker options (embedded)', () => {
     return ids;
   };
   const deadLetters = (domain: string, count: number) =>
-    waitFor(async () => {
-      const found = (await app.queue.listDeadLetters({ domain })).items;
-      return found.length >= count ? found : undefined;
-    }, { timeoutMs: 15_000, description: `${count} dead letter(s) on ${domain}` });
+    waitFor(
+      async () => {
+        const found = (await app.queue.listDeadLetters({ domain })).items;
+        return found.length >= count ? found : undefined;
+      },
+      { timeoutMs: 15_000, description: `${count} dead letter(s) on ${domain}` },
+    );
 
   it('runs concurrency 1 one item at a time and concurrency 4 four at once', async () => {
     // Arrange
@@ -178,7 +181,12 @@ describe('per-handler worker options (embedded)', () => {
     const touchy = await waitFor(() => app.pool.status().find((w) => w.domain === TOUCHY && w.state === 'open'), { timeoutMs: 10_000, description: 'the touchy breaker open' });
 
     // Assert
-    expect(app.pool.status().filter((w) => w.domain === NO_BREAKER).map((w) => [w.state, w.consecutiveFailures])).toEqual([['running', 4]]);
+    expect(
+      app.pool
+        .status()
+        .filter((w) => w.domain === NO_BREAKER)
+        .map((w) => [w.state, w.consecutiveFailures]),
+    ).toEqual([['running', 4]]);
     expect(touchy.consecutiveFailures).toBe(1);
   });
 });

@@ -54,7 +54,7 @@ describe.each(TRANSPORTS)('items handed back on their last attempt (%s)', (trans
     );
 
     // Assert
-    const byError = (letter: DeadLetter): string => (letter.error?.includes('circuit breaker') ? 'handed back' : letter.error ?? '');
+    const byError = (letter: DeadLetter): string => (letter.error?.includes('circuit breaker') ? 'handed back' : (letter.error ?? ''));
     expect(handled).toHaveLength(3);
     expect(letters.map((l) => l.id).sort()).toEqual([...ids].sort());
     expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === 1)).toBe(true);

@@ -36,7 +36,16 @@ describe.each(TRANSPORTS)('metrics after a scenario (%s)', (transport) => {
     expect(await app.queue.getMetrics()).toEqual({ published: 5, acked: 4, deadLettered: 1 });
     const registry = app.module.get<Registry>(KANBAN_METRICS_REGISTRY);
     const text = await registry.metrics();
-    for (const name of ['kanban_queue_depth', 'kanban_current_workers', 'kanban_queue_depth_avg', 'kanban_latency_ms', 'kanban_published_total', 'kanban_acked_total', 'kanban_dead_lettered_total', 'kanban_circuit_breaker_open']) {
+    for (const name of [
+      'kanban_queue_depth',
+      'kanban_current_workers',
+      'kanban_queue_depth_avg',
+      'kanban_latency_ms',
+      'kanban_published_total',
+      'kanban_acked_total',
+      'kanban_dead_lettered_total',
+      'kanban_circuit_breaker_open',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
     expect(text).toContain(`kanban_published_total{priority="high",domain="${INVOICE}",broker="${app.kind}"} 5`);

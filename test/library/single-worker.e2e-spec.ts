@@ -36,7 +36,7 @@ describe.each(TRANSPORTS)('a single worker pulls and processes items (%s)', (tra
     await waitFor(() => log.runs.length >= ids.length, { timeoutMs: 20_000, description: '25 items handled' });
 
     // Assert
-    expect(log.runs.map((r) => (r.payload as {amount:number}).amount)).toEqual(amounts.map((a) => a.amount));
+    expect(log.runs.map((r) => (r.payload as { amount: number }).amount)).toEqual(amounts.map((a) => a.amount));
     expect(log.ids()).toEqual(ids);
     expect(log.runs.map((r) => r.payload)).toEqual(amounts);
     expect(new Set(log.runs.map((r) => r.workerId)).size).toBe(1);

@@ -33,7 +33,9 @@ describe.each(TRANSPORTS)('stress: 10,000 items (%s)', (transport) => {
 
     // Act
     for (let start = 0; start < total; start += 500) {
-      const batch = Array.from({ length: 500 }, (_, i) => app.queue.publish({ priority: (['high', 'normal', 'low'] as const)[(start + i) % 3], domain: BULK, payload: { n: start + i }, deadline: inFuture(600_000) }));
+      const batch = Array.from({ length: 500 }, (_, i) =>
+        app.queue.publish({ priority: (['high', 'normal', 'low'] as const)[(start + i) % 3], domain: BULK, payload: { n: start + i }, deadline: inFuture(600_000) }),
+      );
       for (const receipt of await Promise.all(batch)) published.push(receipt.id);
     }
     await waitFor(() => seen.size >= total, { timeoutMs: 240_000, intervalMs: 250, description: '10,000 items processed' });

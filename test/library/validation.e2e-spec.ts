@@ -13,20 +13,28 @@ describe.each(TRANSPORTS)('validation through the library (%s)', (transport) => 
   afterAll(() => app.close());
 
   const fieldsOf = async (promise: Promise<unknown>) => {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KanbanValidationError);
     return (error as KanbanValidationError).errors.map((e) => e.field);
   };
 
   it('lists every offending field at once', async () => {
-    const fields = await fieldsOf(app.queue.publish({ priority: 'urgent' as never, domain: 'A.B', payload: undefined, deadline: Date.now() - 1, idempotencyKey: 'has space', headers: { 'bad name': 'x' } }));
+    const fields = await fieldsOf(
+      app.queue.publish({ priority: 'urgent' as never, domain: 'A.B', payload: undefined, deadline: Date.now() - 1, idempotencyKey: 'has space', headers: { 'bad name': 'x' } }),
+    );
     expect(fields).toEqual(['priority', 'domain', 'payload', 'deadline', 'idempotencyKey', 'headers.bad name']);
   });
 
-  it.each(['a.b', '*', '>', 'has space', 'x\r\nPUB kanban.high.payment 1', '$JS.API.STREAM', '', 'a'.repeat(64), 'paiement-é', 'Upper'])('rejects the domain %j before any broker call', async (domain) => {
-    expect(await fieldsOf(app.queue.publish({ priority: 'high', domain, payload: 1, deadline: inFuture() }))).toEqual(['domain']);
-    expect(await app.queue.depth()).toEqual([]);
-  });
+  it.each(['a.b', '*', '>', 'has space', 'x\r\nPUB kanban.high.payment 1', '$JS.API.STREAM', '', 'a'.repeat(64), 'paiement-é', 'Upper'])(
+    'rejects the domain %j before any broker call',
+    async (domain) => {
+      expect(await fieldsOf(app.queue.publish({ priority: 'high', domain, payload: 1, deadline: inFuture() }))).toEqual(['domain']);
+      expect(await app.queue.depth()).toEqual([]);
+    },
+  );
 
   it('accepts a payload exactly at the limit and rejects one byte over', async () => {
     const atLimit = 'x'.repeat(1024 - 2);

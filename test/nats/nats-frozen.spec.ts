@@ -70,7 +70,11 @@ describe('NATS: nats-server frozen (SIGSTOP)', () => {
 
     // Act
     const cutShort = transport.pull(queue, FROZEN_PULL_ITEMS, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
-    await waitFor(async () => (await jsm.consumers.info(`${prefix}_NORMAL_${domain}`, `${prefix}_worker`)).num_ack_pending > 0, { timeoutMs: EVENTUALLY_MS, intervalMs: 0, description: 'the pull answered' });
+    await waitFor(async () => (await jsm.consumers.info(`${prefix}_NORMAL_${domain}`, `${prefix}_worker`)).num_ack_pending > 0, {
+      timeoutMs: EVENTUALLY_MS,
+      intervalMs: 0,
+      description: 'the pull answered',
+    });
     await natsBroker().sigstop();
     const delivered = [...(await cutShort)];
     await natsBroker().sigcont();

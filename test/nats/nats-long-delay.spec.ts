@@ -54,7 +54,7 @@ describe('NATS: retries with a long delay', () => {
     expect(await depthOf(transport, 'normal', domain)).toEqual({ ready: 0, inFlight: window });
   });
 
-  it('returns an item retried with a delay when due, outside the consumer\'s ack-pending window meanwhile (depth counts it in flight), with attempts + 1 each time', async () => {
+  it("returns an item retried with a delay when due, outside the consumer's ack-pending window meanwhile (depth counts it in flight), with attempts + 1 each time", async () => {
     // Arrange
     const transport = await harness.create(contractSettings(), { delayStreamMinMs: DELAY_STREAM_MIN_MS });
     const domain = testNamespace().domain('delayback');

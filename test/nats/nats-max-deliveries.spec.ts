@@ -30,10 +30,13 @@ describe('NATS: items JetStream stopped delivering at max deliveries', () => {
     await waitFor(async () => (await pullRaw()) === 0 && (await transport.listDeadLetters({ domain })).items.length === 0, { timeoutMs: 15_000, description: 'JetStream to stop delivering the item' });
 
     // Act
-    const moved = await waitFor(async () => {
-      const swept = await transport.sweepStalled(60_000);
-      return swept.length > 0 ? swept : undefined;
-    }, { timeoutMs: 15_000, description: 'the sweep to move the exhausted item' });
+    const moved = await waitFor(
+      async () => {
+        const swept = await transport.sweepStalled(60_000);
+        return swept.length > 0 ? swept : undefined;
+      },
+      { timeoutMs: 15_000, description: 'the sweep to move the exhausted item' },
+    );
 
     // Assert
     expect(moved.map((d) => [d.id, d.reason])).toEqual([[item.id, 'stalled']]);

@@ -22,16 +22,7 @@ const NATS_CLIENTS = ['@nats-io/jetstream', '@nats-io/transport-node'];
 const SLOW_ITEM_HOLD_MS = 1_000;
 
 /** What a separate Nest app installs beside the library: its peer dependencies, and the HTTP platform. */
-const CONSUMER_PEERS = [
-  '@nestjs/common',
-  '@nestjs/core',
-  '@nestjs/microservices',
-  '@nestjs/platform-express',
-  '@nestjs/schedule',
-  '@nestjs/terminus',
-  'reflect-metadata',
-  'rxjs',
-];
+const CONSUMER_PEERS = ['@nestjs/common', '@nestjs/core', '@nestjs/microservices', '@nestjs/platform-express', '@nestjs/schedule', '@nestjs/terminus', 'reflect-metadata', 'rxjs'];
 
 interface PackageJson {
   name: string;
@@ -137,7 +128,10 @@ function writePackageJson(dir: string, dependencies: Record<string, string>): vo
 
 /** Installs the third-party dependencies once, then serves them from the cache for as long as the versions stay the same. */
 function cachedNodeModules(dependencies: Record<string, string>, installFlags: string[]): string {
-  const key = createHash('sha256').update(`${process.version}\n${JSON.stringify(dependencies)}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${process.version}\n${JSON.stringify(dependencies)}`)
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(FIXTURE_DEPENDENCY_CACHE, key);
   if (existsSync(dir)) return join(dir, 'node_modules');
   mkdirSync(FIXTURE_DEPENDENCY_CACHE, { recursive: true });
@@ -264,7 +258,9 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     const readme = readFileSync(join(ROOT, 'libs', 'kanban', 'README.md'), 'utf8');
 
     // Assert
-    expect(libraryPackage).toEqual(expect.objectContaining({ repository: expect.objectContaining({ url: expect.any(String) }), homepage: expect.any(String), bugs: expect.objectContaining({ url: expect.any(String) }) }));
+    expect(libraryPackage).toEqual(
+      expect.objectContaining({ repository: expect.objectContaining({ url: expect.any(String) }), homepage: expect.any(String), bugs: expect.objectContaining({ url: expect.any(String) }) }),
+    );
     expect(readme.match(/\]\((?!https?:|#)[^)]*\)/g) ?? []).toEqual([]);
   });
 
@@ -277,7 +273,7 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     }
   });
 
-  it("has public declarations that never import better-sqlite3, so an app type-checks without @types/better-sqlite3", () => {
+  it('has public declarations that never import better-sqlite3, so an app type-checks without @types/better-sqlite3', () => {
     // Act
     const { files, packages } = declarationImports(join(ROOT, 'libs', 'kanban', 'dist', 'index.d.ts'));
 
@@ -297,64 +293,82 @@ describe('the library packed with npm pack and installed into a separate Nest ap
     expect(tested).toEqual(advertised);
   });
 
-  it('runs a @KanbanHandler on the embedded store in a plain CommonJS Nest app that installed the tarball', () => {
-    // Arrange
-    const appDir = appFor('Nest 12');
+  it(
+    'runs a @KanbanHandler on the embedded store in a plain CommonJS Nest app that installed the tarball',
+    () => {
+      // Arrange
+      const appDir = appFor('Nest 12');
 
-    // Act
-    const stdout = run(process.execPath, ['consumer.js', join(workDir, 'consumer.db')], appDir, CONSUMER_RUN_TIMEOUT_MS);
+      // Act
+      const stdout = run(process.execPath, ['consumer.js', join(workDir, 'consumer.db')], appDir, CONSUMER_RUN_TIMEOUT_MS);
 
-    // Assert
-    const installed = readJson<PackageJson>(join(appDir, 'node_modules', '@tps', 'kanban', 'package.json'));
-    expect(installed.version).toBe(libraryPackage.version);
-    const lastLine = stdout.trim().split('\n').pop() as string;
-    const result = JSON.parse(lastLine) as {
-      receipt: { id: string; broker: string; duplicate: boolean };
-      handled: { id: string; payload: unknown; attempts: number; workerId: string };
-      depth: { priority: string; domain: string; ready: number; inFlight: number }[];
-    };
-    expect(result.receipt).toEqual({ id: expect.any(String), broker: 'embedded', duplicate: false });
-    expect(result.handled).toEqual({ id: result.receipt.id, payload: { orderId: 42 }, attempts: 1, workerId: expect.stringContaining('receipts') });
-    expect(result.depth).toEqual([expect.objectContaining({ priority: 'high', domain: 'receipts', ready: 0, inFlight: 0 })]);
-  }, PACK_AND_INSTALL_TIMEOUT_MS);
+      // Assert
+      const installed = readJson<PackageJson>(join(appDir, 'node_modules', '@tps', 'kanban', 'package.json'));
+      expect(installed.version).toBe(libraryPackage.version);
+      const lastLine = stdout.trim().split('\n').pop() as string;
+      const result = JSON.parse(lastLine) as {
+        receipt: { id: string; broker: string; duplicate: boolean };
+        handled: { id: string; payload: unknown; attempts: number; workerId: string };
+        depth: { priority: string; domain: string; ready: number; inFlight: number }[];
+      };
+      expect(result.receipt).toEqual({ id: expect.any(String), broker: 'embedded', duplicate: false });
+      expect(result.handled).toEqual({ id: result.receipt.id, payload: { orderId: 42 }, attempts: 1, workerId: expect.stringContaining('receipts') });
+      expect(result.depth).toEqual([expect.objectContaining({ priority: 'high', domain: 'receipts', ready: 0, inFlight: 0 })]);
+    },
+    PACK_AND_INSTALL_TIMEOUT_MS,
+  );
 
-  it('stops start-up with MissingDependencyError naming amqplib when an app without it is configured for RabbitMQ', () => {
-    // Arrange
-    const appDir = appFor('Nest 12');
+  it(
+    'stops start-up with MissingDependencyError naming amqplib when an app without it is configured for RabbitMQ',
+    () => {
+      // Arrange
+      const appDir = appFor('Nest 12');
 
-    // Act
-    const result = spawnSync(process.execPath, ['missing-peer.js', 'amqp://127.0.0.1:1'], { cwd: appDir, encoding: 'utf8', timeout: CONSUMER_RUN_TIMEOUT_MS });
+      // Act
+      const result = spawnSync(process.execPath, ['missing-peer.js', 'amqp://127.0.0.1:1'], { cwd: appDir, encoding: 'utf8', timeout: CONSUMER_RUN_TIMEOUT_MS });
 
-    // Assert
-    expect(existsSync(join(appDir, 'node_modules', 'amqplib'))).toBe(false);
-    expect(result.status).toBe(1);
-    expect(JSON.parse(result.stdout.trim().split('\n').pop() as string)).toEqual({
-      name: 'MissingDependencyError',
-      package: 'amqplib',
-      message: expect.stringContaining('npm install amqplib'),
-    });
-  }, PACK_AND_INSTALL_TIMEOUT_MS);
+      // Assert
+      expect(existsSync(join(appDir, 'node_modules', 'amqplib'))).toBe(false);
+      expect(result.status).toBe(1);
+      expect(JSON.parse(result.stdout.trim().split('\n').pop() as string)).toEqual({
+        name: 'MissingDependencyError',
+        package: 'amqplib',
+        message: expect.stringContaining('npm install amqplib'),
+      });
+    },
+    PACK_AND_INSTALL_TIMEOUT_MS,
+  );
 
   // better-sqlite3 compiles against the full Node headers, which the npm registry does not serve,
   // and this repo's binding fits only the Node running the tests: on the other Node majors the
   // fixture runs on NATS, whose client is JavaScript.
-  it.each(OTHER_NODE_MAJORS)('runs a @KanbanHandler on NATS in the CommonJS app on Node %s', (nodeMajor) => {
-    // Arrange
-    const nest12 = NEST_MAJORS.find((m) => m.major === 'Nest 12') as (typeof NEST_MAJORS)[number];
-    const natsPeers = Object.fromEntries(NATS_CLIENTS.map((name) => [name, lockedVersion(name)]));
-    const appDir = installFixtureApp(workDir, `node-${nodeMajor}`, tarball, { ...nest12.peers, ...natsPeers }, false);
-    const namespace = testNamespace();
-    const env = { ...process.env, KANBAN_FIXTURE_NATS_SERVERS: natsBroker().url, KANBAN_FIXTURE_STREAM_PREFIX: namespace.streamPrefix, KANBAN_FIXTURE_DOMAIN: namespace.domain('receipts') };
+  it.each(OTHER_NODE_MAJORS)(
+    'runs a @KanbanHandler on NATS in the CommonJS app on Node %s',
+    (nodeMajor) => {
+      // Arrange
+      const nest12 = NEST_MAJORS.find((m) => m.major === 'Nest 12') as (typeof NEST_MAJORS)[number];
+      const natsPeers = Object.fromEntries(NATS_CLIENTS.map((name) => [name, lockedVersion(name)]));
+      const appDir = installFixtureApp(workDir, `node-${nodeMajor}`, tarball, { ...nest12.peers, ...natsPeers }, false);
+      const namespace = testNamespace();
+      const env = { ...process.env, KANBAN_FIXTURE_NATS_SERVERS: natsBroker().url, KANBAN_FIXTURE_STREAM_PREFIX: namespace.streamPrefix, KANBAN_FIXTURE_DOMAIN: namespace.domain('receipts') };
 
-    // Act
-    const stdout = execFileSync('npx', ['-y', '-p', `node@${nodeMajor}`, 'node', 'consumer.js', join(workDir, 'unused.db')], { cwd: appDir, env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Act
+      const stdout = execFileSync('npx', ['-y', '-p', `node@${nodeMajor}`, 'node', 'consumer.js', join(workDir, 'unused.db')], {
+        cwd: appDir,
+        env,
+        encoding: 'utf8',
+        timeout: COMMAND_TIMEOUT_MS,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
 
-    // Assert
-    const result = JSON.parse(stdout.trim().split('\n').pop() as string) as { node: string; receipt: { id: string; broker: string }; handled: { id: string; attempts: number } };
-    expect(result.node).toMatch(new RegExp(`^v${nodeMajor}\\.`));
-    expect(result.receipt).toEqual(expect.objectContaining({ broker: 'nats' }));
-    expect(result.handled).toEqual(expect.objectContaining({ id: result.receipt.id, attempts: 1 }));
-  }, PACK_AND_INSTALL_TIMEOUT_MS);
+      // Assert
+      const result = JSON.parse(stdout.trim().split('\n').pop() as string) as { node: string; receipt: { id: string; broker: string }; handled: { id: string; attempts: number } };
+      expect(result.node).toMatch(new RegExp(`^v${nodeMajor}\\.`));
+      expect(result.receipt).toEqual(expect.objectContaining({ broker: 'nats' }));
+      expect(result.handled).toEqual(expect.objectContaining({ id: result.receipt.id, attempts: 1 }));
+    },
+    PACK_AND_INSTALL_TIMEOUT_MS,
+  );
 
   describe.each(NEST_MAJORS)('an HTTP app on $major with the installed tarball', ({ major, peers, degradedHealth }) => {
     let appDir: string;
@@ -443,7 +457,9 @@ describe('the library packed with npm pack and installed into a separate Nest ap
       // Assert
       expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
       expect(app.lines.some((line) => line.finished === slow.id)).toBe(true);
-      const depth = JSON.parse(run(process.execPath, ['http-app.js', dbPath, 'depth'], appDir, CONSUMER_RUN_TIMEOUT_MS).trim().split('\n').pop() as string) as { depth: { domain: string; ready: number; inFlight: number }[] };
+      const depth = JSON.parse(run(process.execPath, ['http-app.js', dbPath, 'depth'], appDir, CONSUMER_RUN_TIMEOUT_MS).trim().split('\n').pop() as string) as {
+        depth: { domain: string; ready: number; inFlight: number }[];
+      };
       expect(depth.depth).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ domain: 'slow', ready: 0, inFlight: 0 }),

@@ -1,15 +1,10 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect as connectNats } from "@nats-io/transport-node";
-import { NatsNames } from "../../libs/kanban/src/transports/nats/nats-names";
-import {
-  itControllingBrokers,
-  NetnsNatsCluster,
-  waitFor,
-  type TestNamespace,
-} from "../harness";
-import { drain } from "../failover/support/drain";
-import { activeBrokerLines } from "../failover/support/switch-lines";
-import { startClusterRun } from "../cluster/support/cluster-run";
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { NatsNames } from '../../libs/kanban/src/transports/nats/nats-names';
+import { itControllingBrokers, NetnsNatsCluster, waitFor, type TestNamespace } from '../harness';
+import { drain } from '../failover/support/drain';
+import { activeBrokerLines } from '../failover/support/switch-lines';
+import { startClusterRun } from '../cluster/support/cluster-run';
 
 const ITEMS = 3_000;
 const PUBLISH_RATE_PER_SECOND = 200;
@@ -17,36 +12,22 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 /** Cluster start-up, a partition and the leader election it causes, then a drain, with room for a loaded machine. */
 const PARTITION_TEST_TIMEOUT_MS = 180_000;
 
-const chaos = itControllingBrokers("rabbitmq");
-const partitioned = NetnsNatsCluster.supported
-  ? chaos
-  : (name: string) =>
-      it.skip(`${name} [skipped: network namespaces need root]`, () =>
-        undefined);
+const chaos = itControllingBrokers('rabbitmq');
+const partitioned = NetnsNatsCluster.supported ? chaos : (name: string) => it.skip(`${name} [skipped: network namespaces need root]`, () => undefined);
 
 /** The work stream's leader and the replicas that caught up with it, asked of the nodes that answer. */
-async function workStreamCluster(
-  cluster: NetnsNatsCluster,
-  namespace: TestNamespace,
-  domain: string,
-): Promise<{ leader?: string; current: string[] }> {
+async function workStreamCluster(cluster: NetnsNatsCluster, namespace: TestNamespace, domain: string): Promise<{ leader?: string; current: string[] }> {
   const nc = await connectNats({ servers: cluster.urls });
   try {
-    const info = await (
-      await jetstreamManager(nc)
-    ).streams.info(
-      new NatsNames(namespace.streamPrefix).workStream("normal", domain),
-    );
-    const current = (info.cluster?.replicas ?? [])
-      .filter((replica) => replica.current)
-      .map((replica) => replica.name);
+    const info = await (await jetstreamManager(nc)).streams.info(new NatsNames(namespace.streamPrefix).workStream('normal', domain));
+    const current = (info.cluster?.replicas ?? []).filter((replica) => replica.current).map((replica) => replica.name);
     return { leader: info.cluster?.leader, current };
   } finally {
     await nc.close();
   }
 }
 
-describe("NATS cluster partition: one node cut off from the other two and from the app", () => {
+describe('NATS cluster partition: one node cut off from the other two and from the app', () => {
   let cluster: NetnsNatsCluster | undefined;
 
   beforeAll(async () => {
@@ -58,18 +39,11 @@ describe("NATS cluster partition: one node cut off from the other two and from t
   }, PARTITION_TEST_TIMEOUT_MS);
 
   /** Publishes under load, cuts the node `chooseCut` names, heals it: every item acknowledged by NATS, none lost, no failover. */
-  async function partitionUnderLoad(
-    label: string,
-    chooseCut: (roles: {
-      leader: string;
-      appNode: string;
-      nodes: string[];
-    }) => string | undefined,
-  ): Promise<void> {
+  async function partitionUnderLoad(label: string, chooseCut: (roles: { leader: string; appNode: string; nodes: string[] }) => string | undefined): Promise<void> {
     // Arrange
     const nodes = cluster as NetnsNatsCluster;
     const run = await startClusterRun(
-      "partition",
+      'partition',
       {
         count: ITEMS,
         ratePerSecond: PUBLISH_RATE_PER_SECOND,
@@ -78,9 +52,7 @@ describe("NATS cluster partition: one node cut off from the other two and from t
       nodes.urls,
     );
     const { app, domain, ledger, publisher } = run;
-    const appNode = /connected to NATS .* \(server (\S+) /.exec(
-      app.logs.join("\n"),
-    )?.[1];
+    const appNode = /connected to NATS .* \(server (\S+) /.exec(app.logs.join('\n'))?.[1];
     let cut: string | undefined;
     try {
       const { leader } = await waitFor(
@@ -90,7 +62,7 @@ describe("NATS cluster partition: one node cut off from the other two and from t
         },
         {
           timeoutMs: 30_000,
-          description: "the work stream to elect its first leader",
+          description: 'the work stream to elect its first leader',
         },
       );
       cut = chooseCut({
@@ -110,9 +82,7 @@ describe("NATS cluster partition: one node cut off from the other two and from t
       const rejoined = await waitFor(
         async () => {
           const stream = await workStreamCluster(nodes, run.namespace, domain);
-          return stream.leader === cut || stream.current.includes(cut as string)
-            ? stream
-            : undefined;
+          return stream.leader === cut || stream.current.includes(cut as string) ? stream : undefined;
         },
         {
           timeoutMs: 60_000,
@@ -141,7 +111,7 @@ describe("NATS cluster partition: one node cut off from the other two and from t
         unexpected: 0,
       });
       expect(summary.byBroker).toEqual({ nats: ITEMS });
-      expect(activeBrokerLines(app.logs)).toEqual(["nats"]);
+      expect(activeBrokerLines(app.logs)).toEqual(['nats']);
       expect([rejoined.leader, ...rejoined.current]).toContain(cut);
     } finally {
       if (cut) await nodes.heal(cut);
@@ -151,19 +121,13 @@ describe("NATS cluster partition: one node cut off from the other two and from t
 
   partitioned(
     "the work stream's leader cut off under load (or another node when the app is on it): every publish acknowledged by NATS, none lost, no failover; healed, the node rejoins",
-    () =>
-      partitionUnderLoad(
-        "the work stream's leader cut off",
-        ({ leader, appNode, nodes }) =>
-          leader !== appNode ? leader : nodes.find((node) => node !== appNode),
-      ),
+    () => partitionUnderLoad("the work stream's leader cut off", ({ leader, appNode, nodes }) => (leader !== appNode ? leader : nodes.find((node) => node !== appNode))),
     PARTITION_TEST_TIMEOUT_MS,
   );
 
   partitioned(
     "the app's own node cut off under load: the app moves to the majority, every publish acknowledged by NATS, none lost, no failover; healed, the node rejoins",
-    () =>
-      partitionUnderLoad("the app's node cut off", ({ appNode }) => appNode),
+    () => partitionUnderLoad("the app's node cut off", ({ appNode }) => appNode),
     PARTITION_TEST_TIMEOUT_MS,
   );
 });

@@ -34,7 +34,10 @@ describe('RabbitMQ backpressure at the broker', () => {
     const slow = await harness.create(settings);
     const other = harness.sibling(slow, settings);
     await other.connect();
-    await publishAll(slow, Array.from({ length: PUBLISHED }, (_, n) => makeItem({ payload: { n } })));
+    await publishAll(
+      slow,
+      Array.from({ length: PUBLISHED }, (_, n) => makeItem({ payload: { n } })),
+    );
 
     // Act
     const held = await pullExactly(slow, QUEUE, PULL_SIZE);
@@ -62,7 +65,10 @@ describe('RabbitMQ backpressure at the broker', () => {
     // Arrange
     const settings = contractSettings({ workerPullSize: PULL_SIZE });
     const closing = await harness.create(settings);
-    await publishAll(closing, Array.from({ length: PUBLISHED }, (_, n) => makeItem({ payload: { n } })));
+    await publishAll(
+      closing,
+      Array.from({ length: PUBLISHED }, (_, n) => makeItem({ payload: { n } })),
+    );
     const [delivery] = await pullExactly(closing, QUEUE, 1);
     await closing.ack(delivery);
 

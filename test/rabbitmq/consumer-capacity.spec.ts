@@ -29,7 +29,10 @@ describe('RabbitMQ consumers beyond one prefetch', () => {
     // Arrange
     const transport = await harness.create(contractSettings({ workerPullSize: 2 }));
     await publishAll(transport, [makeItem({ priority: 'low' }), makeItem({ priority: 'low' })]);
-    await publishAll(transport, Array.from({ length: 4 }, () => makeItem({ priority: 'high' })));
+    await publishAll(
+      transport,
+      Array.from({ length: 4 }, () => makeItem({ priority: 'high' })),
+    );
     const first = await pullExactly(transport, { domain: 'orders' }, 2);
 
     // Act: the first pull's items stay leased, so the high consumer is full.

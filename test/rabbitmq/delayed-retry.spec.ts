@@ -42,7 +42,10 @@ describe('RabbitMQ delayed retries', () => {
   it('keeps items retried with a 24 h delay out of the consumer credit, so the rest of the queue flows', async () => {
     // Arrange
     const transport = await harness.create(contractSettings({ workerPullSize: PULL_SIZE }));
-    await publishAll(transport, Array.from({ length: LONG_DELAYED }, (_, n) => makeItem({ payload: { delayed: n } })));
+    await publishAll(
+      transport,
+      Array.from({ length: LONG_DELAYED }, (_, n) => makeItem({ payload: { delayed: n } })),
+    );
     await retryAll(transport, LONG_DELAYED, DAY_MS);
     const fresh = Array.from({ length: FRESH }, (_, n) => makeItem({ payload: { fresh: n } }));
 

@@ -42,7 +42,12 @@ describe('RabbitMQ idle queue resources', () => {
     const handedBack = await pullExactly(peer, { domain: DOMAINS[1], priority: 'normal' }, 3);
 
     // Assert
-    expect(handedBack.map((delivery) => delivery.id).sort()).toEqual(items.filter((item) => item.id !== leased.id).map((item) => item.id).sort());
+    expect(handedBack.map((delivery) => delivery.id).sort()).toEqual(
+      items
+        .filter((item) => item.id !== leased.id)
+        .map((item) => item.id)
+        .sort(),
+    );
     expect(transport.openQueueChannels()).toBe(1);
     await transport.ack({ id: leased.id, lease: leased.lease, domain: leased.domain, priority: leased.priority });
     await eventually('the settled queue channel closed', async () => (transport.openQueueChannels() === 0 ? true : undefined));

@@ -1,11 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { BrokerUnavailableError } from '../../libs/kanban/src/errors';
-import {
-  RABBITMQ_CLOSE_STEP_TIMEOUT_MS,
-  RABBITMQ_CONSUME_TIMEOUT_MS,
-  RABBITMQ_PULL_FILL_WINDOW_MS,
-  RabbitMqTransport,
-} from '../../libs/kanban/src/transports/rabbitmq';
+import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_PULL_FILL_WINDOW_MS, RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { LONG_LEASE_MS, contractSettings, makeItem } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
@@ -34,10 +29,7 @@ describe('RabbitMQ work queue without a leader', () => {
     const local = node();
     const prefix = testNamespace().queuePrefix;
     const queue = new RabbitMqNames(prefix).workQueue('normal', 'orders');
-    const transport = new RabbitMqTransport(
-      { url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
-      contractSettings(),
-    );
+    const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix, publishTimeoutMs: PUBLISH_TIMEOUT_MS }, contractSettings());
     let closedMs: number;
     let pullMs: number;
     let secondPullMs: number;

@@ -10,7 +10,10 @@ describe('RabbitMQ pulls beyond what the local buffer holds', () => {
   it('fills a pull larger than the prefetch from what the broker holds ready, pull after pull', async () => {
     // Arrange
     const transport = await harness.create(contractSettings({ workerPullSize: 3 }));
-    await publishAll(transport, Array.from({ length: 25 }, (_, n) => makeItem({ payload: { n } })));
+    await publishAll(
+      transport,
+      Array.from({ length: 25 }, (_, n) => makeItem({ payload: { n } })),
+    );
 
     // Act
     const first = await transport.pull({ domain: 'orders' }, 10, { leaseMs: LONG_LEASE_MS, waitMs: 3_000 });
@@ -28,8 +31,14 @@ describe('RabbitMQ pulls beyond what the local buffer holds', () => {
     const workerPullSize = 3;
     const credit = workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS;
     const transport = await harness.create(contractSettings({ workerPullSize }));
-    await publishAll(transport, Array.from({ length: 3 }, () => makeItem({ priority: 'low' })));
-    await publishAll(transport, Array.from({ length: credit + 1 }, () => makeItem({ priority: 'high' })));
+    await publishAll(
+      transport,
+      Array.from({ length: 3 }, () => makeItem({ priority: 'low' })),
+    );
+    await publishAll(
+      transport,
+      Array.from({ length: credit + 1 }, () => makeItem({ priority: 'high' })),
+    );
     const first = await pullExactly(transport, { domain: 'orders' }, credit);
 
     // Act: settling frees the credit; the broker pushes the last high item asynchronously.

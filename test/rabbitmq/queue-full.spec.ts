@@ -33,7 +33,12 @@ describe('RabbitMQ full queues', () => {
     // Act
     const outcomes: Array<'stored' | QueueFullError> = [];
     for (const item of items) {
-      outcomes.push(await transport.publish(item).then(() => 'stored' as const, (error: QueueFullError) => error));
+      outcomes.push(
+        await transport.publish(item).then(
+          () => 'stored' as const,
+          (error: QueueFullError) => error,
+        ),
+      );
     }
 
     // Assert

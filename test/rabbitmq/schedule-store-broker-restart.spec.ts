@@ -20,35 +20,49 @@ describe('RabbitMQ schedule store across a restart of the node', () => {
   const transports: RabbitMqTransport[] = [];
   afterEach(() => Promise.all(transports.splice(0).map((transport) => transport.close())));
 
-  it('lists the stored schedules and their last ticks after the node restarted', async () => {
-    // Arrange
-    const local = node();
-    const prefix = testNamespace().queuePrefix;
-    const open = async (): Promise<RabbitMqTransport> => {
-      const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix }, contractSettings());
-      transports.push(transport);
-      await transport.connect();
-      return transport;
-    };
-    const writer = (await open()).scheduleCoordination(LEASE_MS).store;
-    const kept: ScheduleDefinition = { jobId: 'settlement:eu', kind: 'interval', priority: 'high', domain: 'payments', intervalMs: 60_000, deadlineMs: 30_000, payload: { batch: 'eu' }, whenBusy: 'stretch', catchUp: 'all' };
-    const removed: ScheduleDefinition = { ...kept, jobId: 'settlement:us', payload: { batch: 'us' } };
-    await writer.save(kept);
-    await writer.save(removed);
-    await writer.recordTick(kept.jobId, 1_700_000_040_000);
-    await writer.recordTick(kept.jobId, 1_700_000_100_000);
-    await writer.remove(removed.jobId);
+  it(
+    'lists the stored schedules and their last ticks after the node restarted',
+    async () => {
+      // Arrange
+      const local = node();
+      const prefix = testNamespace().queuePrefix;
+      const open = async (): Promise<RabbitMqTransport> => {
+        const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix }, contractSettings());
+        transports.push(transport);
+        await transport.connect();
+        return transport;
+      };
+      const writer = (await open()).scheduleCoordination(LEASE_MS).store;
+      const kept: ScheduleDefinition = {
+        jobId: 'settlement:eu',
+        kind: 'interval',
+        priority: 'high',
+        domain: 'payments',
+        intervalMs: 60_000,
+        deadlineMs: 30_000,
+        payload: { batch: 'eu' },
+        whenBusy: 'stretch',
+        catchUp: 'all',
+      };
+      const removed: ScheduleDefinition = { ...kept, jobId: 'settlement:us', payload: { batch: 'us' } };
+      await writer.save(kept);
+      await writer.save(removed);
+      await writer.recordTick(kept.jobId, 1_700_000_040_000);
+      await writer.recordTick(kept.jobId, 1_700_000_100_000);
+      await writer.remove(removed.jobId);
 
-    // Act
-    await terminate(local.pid, RESTART_TIMEOUT_MS);
-    local.pid = await relaunchLocalRabbitMq(local);
-    const reader = await open();
-    const store = reader.scheduleCoordination(LEASE_MS).store;
-    const listed = await waitFor(() => store.list(), { timeoutMs: RESTART_TIMEOUT_MS, intervalMs: 200, description: 'the schedule streams to answer after the restart' });
+      // Act
+      await terminate(local.pid, RESTART_TIMEOUT_MS);
+      local.pid = await relaunchLocalRabbitMq(local);
+      const reader = await open();
+      const store = reader.scheduleCoordination(LEASE_MS).store;
+      const listed = await waitFor(() => store.list(), { timeoutMs: RESTART_TIMEOUT_MS, intervalMs: 200, description: 'the schedule streams to answer after the restart' });
 
-    // Assert
-    expect(listed).toEqual([kept]);
-    expect(await store.lastTick(kept.jobId)).toBe(1_700_000_100_000);
-    expect(await store.lastTick(removed.jobId)).toBeUndefined();
-  }, RESTART_TIMEOUT_MS * 3);
+      // Assert
+      expect(listed).toEqual([kept]);
+      expect(await store.lastTick(kept.jobId)).toBe(1_700_000_100_000);
+      expect(await store.lastTick(removed.jobId)).toBeUndefined();
+    },
+    RESTART_TIMEOUT_MS * 3,
+  );
 });

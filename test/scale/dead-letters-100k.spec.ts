@@ -40,9 +40,7 @@ function embeddedScenario(): Scenario {
     async seed(transport, letters) {
       const db = new Database(harness.pathOf(transport as EmbeddedTransport));
       try {
-        const insert = db.prepare(
-          `INSERT INTO ${EMBEDDED_DEAD_LETTERS_TABLE} (id, priority, domain, body, reason, error, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
+        const insert = db.prepare(`INSERT INTO ${EMBEDDED_DEAD_LETTERS_TABLE} (id, priority, domain, body, reason, error, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
         db.transaction(() => {
           for (const l of letters) insert.run(l.id, l.priority, l.domain, encodeItem(l.item as WorkItem), l.reason, l.error ?? null, l.attempts, l.deadLetteredAt);
         })();
@@ -158,7 +156,9 @@ describe.each(SCENARIOS)('100,000 dead letters on %s', (name, build) => {
       const bothMs = performance.now() - started;
       const relisted = await listAll(other);
 
-      process.stdout.write(`[dead letters at scale] ${name}: seeded ${LETTERS} in ${Math.round(seedMs)} ms; listed by ${PAGE} in ${Math.round(listMs)} ms while another instance fetched, replayed and purged ${TOUCHED} each (${Math.round(bothMs)} ms for those)\n`);
+      process.stdout.write(
+        `[dead letters at scale] ${name}: seeded ${LETTERS} in ${Math.round(seedMs)} ms; listed by ${PAGE} in ${Math.round(listMs)} ms while another instance fetched, replayed and purged ${TOUCHED} each (${Math.round(bothMs)} ms for those)\n`,
+      );
       expect(new Set(listed).size).toBe(listed.length);
       expect(listed.filter((id) => !touched.has(id))).toEqual(ids.filter((id) => !touched.has(id)));
       expect(fetched).toEqual(replayed);

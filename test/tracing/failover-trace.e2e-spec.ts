@@ -108,10 +108,13 @@ describe('W3C trace context survives a failover', () => {
       nats.pid = await relaunchLocalNats(nats);
       const running = transport;
       await waitFor(() => running.stats.outboxSize === 0 && running.currentStatus.active === 'nats', { timeoutMs: RECOVERY_TIMEOUT_MS, description: 'the outbox forwarded to NATS' });
-      const [delivery] = await waitFor(async () => {
-        const pulled = await queue.pull({ domain: 'orders', priority: 'normal', max: 1, waitMs: 500 });
-        return pulled.length > 0 ? pulled : undefined;
-      }, { timeoutMs: RECOVERY_TIMEOUT_MS, description: 'the forwarded item pulled from NATS' });
+      const [delivery] = await waitFor(
+        async () => {
+          const pulled = await queue.pull({ domain: 'orders', priority: 'normal', max: 1, waitMs: 500 });
+          return pulled.length > 0 ? pulled : undefined;
+        },
+        { timeoutMs: RECOVERY_TIMEOUT_MS, description: 'the forwarded item pulled from NATS' },
+      );
       await queue.ack(delivery.id, 'orders', delivery.lease);
 
       // Assert

@@ -6,7 +6,7 @@ const CALLER_SPAN_ID = '00f067aa0ba902b7';
 const CALLER_TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
 const CALLER_TRACESTATE = 'vendor=opaque';
 
-describe('POST /work carries the caller\'s traceparent header to the HTTP pull', () => {
+describe("POST /work carries the caller's traceparent header to the HTTP pull", () => {
   let server: TestServer;
 
   beforeAll(async () => {
@@ -16,7 +16,7 @@ describe('POST /work carries the caller\'s traceparent header to the HTTP pull',
     await server.close();
   });
 
-  it('returns the traceparent and tracestate of a POST /work in the pulled item\'s headers when no tracer is registered', async () => {
+  it("returns the traceparent and tracestate of a POST /work in the pulled item's headers when no tracer is registered", async () => {
     // Arrange
     const domain = server.domain('untraced');
 

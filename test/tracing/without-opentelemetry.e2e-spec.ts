@@ -36,7 +36,10 @@ describe('without @opentelemetry/api installed', () => {
 
     // Act
     await app.queue.publish({ priority: 'normal', domain: RECEIPTS, payload: {}, deadline: inFuture(), headers: { traceparent: TRACEPARENT } });
-    await waitFor(async () => handled.length === 1 && (await app.transport.depth()).every((queue) => queue.ready + queue.inFlight === 0), { timeoutMs: 10_000, description: 'the item handled and acked' });
+    await waitFor(async () => handled.length === 1 && (await app.transport.depth()).every((queue) => queue.ready + queue.inFlight === 0), {
+      timeoutMs: 10_000,
+      description: 'the item handled and acked',
+    });
     await app.pool.stop(RECEIPTS, 'normal');
 
     // Assert

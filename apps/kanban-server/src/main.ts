@@ -7,10 +7,7 @@ const logger = new Logger('KanbanServer');
 
 function describeBrokers(config: ServerConfig): string {
   const { nats, rabbitmq, embedded } = config.kanban;
-  const brokers = [
-    ...(nats ? [`nats=${nats.servers.map(redactUrl).join(',')}`] : []),
-    ...(rabbitmq ? [`rabbitmq=${redactUrl(rabbitmq.url)}`] : []),
-  ];
+  const brokers = [...(nats ? [`nats=${nats.servers.map(redactUrl).join(',')}`] : []), ...(rabbitmq ? [`rabbitmq=${redactUrl(rabbitmq.url)}`] : [])];
   return brokers.length ? brokers.join(' ') : `embedded store${embedded?.path ? ` at ${embedded.path}` : ''}`;
 }
 

@@ -27,7 +27,9 @@ describe('Coordinator over HTTP', () => {
   it('shows the fleet beside this instance: on the embedded store, this instance alone and its sweep leader', async () => {
     const response = await server.http().get('/coordinator/health').expect(200);
 
-    const { fleet } = response.body as { fleet: { instances: Array<{ id: string; pid: number; draining: boolean; sweep_leader: boolean; current_workers: number }>; sweep_leader: string; total_workers: number; depth: number | null } };
+    const { fleet } = response.body as {
+      fleet: { instances: Array<{ id: string; pid: number; draining: boolean; sweep_leader: boolean; current_workers: number }>; sweep_leader: string; total_workers: number; depth: number | null };
+    };
     expect(fleet.instances).toHaveLength(1);
     expect(fleet.instances[0]).toMatchObject({ pid: process.pid, draining: false, sweep_leader: true, current_workers: response.body.current_workers });
     expect(fleet.sweep_leader).toBe(fleet.instances[0].id);

@@ -78,7 +78,11 @@ describe.each(SERVER_TRANSPORTS)('Dead letters over HTTP (%s)', (transport) => {
     const cursors: Array<string | undefined> = [];
     let cursor: string | undefined;
     do {
-      const page = await server.http().get('/dead-letters').query({ domain: 'pages', limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+      const page = await server
+        .http()
+        .get('/dead-letters')
+        .query({ domain: 'pages', limit: 2, ...(cursor ? { cursor } : {}) })
+        .expect(200);
       listed.push(...page.body.items.map((d: { id: string }) => d.id));
       cursor = page.body.nextCursor;
       cursors.push(cursor);
@@ -89,7 +93,11 @@ describe.each(SERVER_TRANSPORTS)('Dead letters over HTTP (%s)', (transport) => {
   });
 
   it('lists every bad query parameter', async () => {
-    const response = await server.http().get('/dead-letters').query({ domain: 'A.B', reason: 'bored', limit: 0, page: 2, cursor: 'x'.repeat(65) }).expect(400);
+    const response = await server
+      .http()
+      .get('/dead-letters')
+      .query({ domain: 'A.B', reason: 'bored', limit: 0, page: 2, cursor: 'x'.repeat(65) })
+      .expect(400);
 
     expect(response.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['cursor', 'domain', 'limit', 'page', 'reason']);
   });

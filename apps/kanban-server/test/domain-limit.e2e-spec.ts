@@ -13,12 +13,30 @@ describe.each(SERVER_TRANSPORTS)('Domain limit over HTTP (%s)', (transport) => {
   });
 
   it('answers 400 domain_limit_reached for a publish or pull that would open a domain past KANBAN_MAX_DOMAINS, and serves the others', async () => {
-    await server.http().post('/work').send(workBody({ domain: server.domain('first') })).expect(201);
-    await server.http().post('/work').send(workBody({ domain: server.domain('second') })).expect(201);
+    await server
+      .http()
+      .post('/work')
+      .send(workBody({ domain: server.domain('first') }))
+      .expect(201);
+    await server
+      .http()
+      .post('/work')
+      .send(workBody({ domain: server.domain('second') }))
+      .expect(201);
 
-    const publish = await server.http().post('/work').send(workBody({ domain: server.domain('third') }));
-    const pull = await server.http().post('/work/pull').send({ domain: server.domain('fourth') });
-    await server.http().post('/work').send(workBody({ domain: server.domain('first') })).expect(201);
+    const publish = await server
+      .http()
+      .post('/work')
+      .send(workBody({ domain: server.domain('third') }));
+    const pull = await server
+      .http()
+      .post('/work/pull')
+      .send({ domain: server.domain('fourth') });
+    await server
+      .http()
+      .post('/work')
+      .send(workBody({ domain: server.domain('first') }))
+      .expect(201);
 
     expect(publish.status).toBe(400);
     expect(publish.body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'domain_limit_reached', message: expect.any(String) });

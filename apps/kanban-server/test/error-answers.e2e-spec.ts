@@ -28,9 +28,17 @@ describe('Error answers', () => {
     });
 
     it('answers 503 broker_unavailable with a message that names neither the outbox file nor a broker, and logs what failed', async () => {
-      await server.http().post('/work').send(workBody({ domain: 'outage' })).expect(201);
+      await server
+        .http()
+        .post('/work')
+        .send(workBody({ domain: 'outage' }))
+        .expect(201);
 
-      const refused = await server.http().post('/work').send(workBody({ domain: 'outage' })).expect(503);
+      const refused = await server
+        .http()
+        .post('/work')
+        .send(workBody({ domain: 'outage' }))
+        .expect(503);
 
       expect(refused.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'broker_unavailable', message: expect.any(String) });
       expect(internalsIn(refused.text, server.dbPath, 'hunter2')).toEqual([]);
@@ -59,13 +67,31 @@ describe('Error answers', () => {
     const auth = { Authorization: 'Bearer answers-token-0123456789' };
 
     it.each([
-      ['validation_failed', 400, () => server.http().post('/work').set(auth).send(workBody({ priority: 'urgent' }))],
+      [
+        'validation_failed',
+        400,
+        () =>
+          server
+            .http()
+            .post('/work')
+            .set(auth)
+            .send(workBody({ priority: 'urgent' })),
+      ],
       ['bad_request', 400, () => server.http().post('/work').set(auth).set('content-type', 'application/json').send('{"priority":')],
       ['unauthorized', 401, () => server.http().post('/work').send(workBody())],
       ['not_found', 404, () => server.http().get('/no-such-route')],
       ['dead_letter_not_found', 404, () => server.http().get('/dead-letters/unknown-id').set(auth)],
       ['schedule_not_found', 404, () => server.http().delete('/schedules/no-such-job').set(auth)],
-      ['payload_too_large', 413, () => server.http().post('/work').set(auth).send(workBody({ payload: 'x'.repeat(1024 * 1024) }))],
+      [
+        'payload_too_large',
+        413,
+        () =>
+          server
+            .http()
+            .post('/work')
+            .set(auth)
+            .send(workBody({ payload: 'x'.repeat(1024 * 1024) })),
+      ],
     ])('answers %s (%i) with the common body', async (code, status, send) => {
       const response = await send();
 
@@ -74,8 +100,18 @@ describe('Error answers', () => {
     });
 
     it('answers queue_full (429) and lease_expired (409) with their codes', async () => {
-      await server.http().post('/work').set(auth).send(workBody({ domain: 'codes' })).expect(201);
-      const full = await server.http().post('/work').set(auth).send(workBody({ domain: 'codes' })).expect(429);
+      await server
+        .http()
+        .post('/work')
+        .set(auth)
+        .send(workBody({ domain: 'codes' }))
+        .expect(201);
+      const full = await server
+        .http()
+        .post('/work')
+        .set(auth)
+        .send(workBody({ domain: 'codes' }))
+        .expect(429);
       const [item] = (await server.http().post('/work/pull').set(auth).send({ domain: 'codes' }).expect(200)).body;
       await server.http().post('/work/pull').set(auth).send({ domain: 'codes', waitMs: 10_000 }).expect(200);
 
@@ -88,7 +124,12 @@ describe('Error answers', () => {
     it('answers draining (503) once the server drains', async () => {
       await server.http().post('/coordinator/drain').set(auth).expect(202);
 
-      const refused = await server.http().post('/work').set(auth).send(workBody({ domain: 'late' })).expect(503);
+      const refused = await server
+        .http()
+        .post('/work')
+        .set(auth)
+        .send(workBody({ domain: 'late' }))
+        .expect(503);
 
       expect(refused.body).toMatchObject({ statusCode: 503, code: 'draining' });
     });

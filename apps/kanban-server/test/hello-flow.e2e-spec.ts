@@ -16,7 +16,11 @@ describe.each(SERVER_TRANSPORTS)('Hello Kanban over HTTP (%s)', (transport) => {
 
   it('publishes, pulls, acks, then shows an empty queue and a healthy server', async () => {
     const domain = server.domain('hello');
-    const published = await server.http().post('/work').send({ priority: 'high', domain, payload: { greeting: 'Hello Kanban' }, deadlineMs: 60_000 }).expect(201);
+    const published = await server
+      .http()
+      .post('/work')
+      .send({ priority: 'high', domain, payload: { greeting: 'Hello Kanban' }, deadlineMs: 60_000 })
+      .expect(201);
     expect(published.body).toEqual({ id: expect.any(String), broker: server.broker, duplicate: false });
 
     const pulled = await server.http().post('/work/pull').send({ domain, max: 10, waitMs: 5000 }).expect(200);
@@ -39,10 +43,13 @@ describe.each(SERVER_TRANSPORTS)('Hello Kanban over HTTP (%s)', (transport) => {
     const ackedAt = Date.now();
     expect(acked.body).toEqual({ id: item.id, status: 'acked' });
 
-    const queues = await waitFor(async () => {
-      const response = await server.http().get('/queues').expect(200);
-      return response.body.sampledAt >= ackedAt ? response : undefined;
-    }, { timeoutMs: 10_000, description: 'a depth sample taken after the ack' });
+    const queues = await waitFor(
+      async () => {
+        const response = await server.http().get('/queues').expect(200);
+        return response.body.sampledAt >= ackedAt ? response : undefined;
+      },
+      { timeoutMs: 10_000, description: 'a depth sample taken after the ack' },
+    );
     expect(queues.body).toMatchObject({ ready: 0, inFlight: 0 });
     // A domain pull on a broker opens the domain's three queues; the item's is the high one.
     const own = queues.body.queues.filter((q: { domain: string }) => q.domain === domain);
@@ -54,7 +61,11 @@ describe.each(SERVER_TRANSPORTS)('Hello Kanban over HTTP (%s)', (transport) => {
   });
 
   it('answers a pull on an empty queue with an empty list', async () => {
-    const pulled = await server.http().post('/work/pull').send({ domain: server.domain('nothing-here') }).expect(200);
+    const pulled = await server
+      .http()
+      .post('/work/pull')
+      .send({ domain: server.domain('nothing-here') })
+      .expect(200);
 
     expect(pulled.body).toEqual([]);
   });

@@ -25,7 +25,13 @@ describe('Host allowlist (DNS rebinding)', () => {
       ['GET', '/queues'],
       ['GET', '/health'],
     ])('refuses %s %s for a Host name it does not answer to, with 403 and a stable code', async (method, path) => {
-      const request = method === 'POST' ? server.http().post(path).send(workBody({ domain: 'rebound' })) : server.http().get(path);
+      const request =
+        method === 'POST'
+          ? server
+              .http()
+              .post(path)
+              .send(workBody({ domain: 'rebound' }))
+          : server.http().get(path);
 
       const response = await request.set('Host', 'attacker.example');
 
@@ -34,7 +40,12 @@ describe('Host allowlist (DNS rebinding)', () => {
     });
 
     it('stores nothing for a refused publish', async () => {
-      await server.http().post('/work').set('Host', 'attacker.example:3000').send(workBody({ domain: 'rebound-store' })).expect(403);
+      await server
+        .http()
+        .post('/work')
+        .set('Host', 'attacker.example:3000')
+        .send(workBody({ domain: 'rebound-store' }))
+        .expect(403);
 
       const pulled = await server.http().post('/work/pull').send({ domain: 'rebound-store' }).expect(200);
 
@@ -44,7 +55,12 @@ describe('Host allowlist (DNS rebinding)', () => {
     it.each(['localhost', 'localhost:3000', '127.0.0.1:3000', '127.8.9.10', '[::1]:3000', '192.0.2.7:3000', 'kanban.internal', 'KANBAN.internal:8080', 'ops.example'])(
       'serves Host %s (loopback, an IP address, or listed in KANBAN_ALLOWED_HOSTS)',
       async (host) => {
-        await server.http().post('/work').set('Host', host).send(workBody({ domain: 'allowed' })).expect(201);
+        await server
+          .http()
+          .post('/work')
+          .set('Host', host)
+          .send(workBody({ domain: 'allowed' }))
+          .expect(201);
       },
     );
 
@@ -65,8 +81,19 @@ describe('Host allowlist (DNS rebinding)', () => {
     });
 
     it('serves any Host name, as behind a load balancer: the token guards the API', async () => {
-      await server.http().post('/work').set('Host', 'kanban.example.com').set(AUTH).send(workBody({ domain: 'balanced' })).expect(201);
-      await server.http().post('/work').set('Host', 'kanban.example.com').send(workBody({ domain: 'balanced' })).expect(401);
+      await server
+        .http()
+        .post('/work')
+        .set('Host', 'kanban.example.com')
+        .set(AUTH)
+        .send(workBody({ domain: 'balanced' }))
+        .expect(201);
+      await server
+        .http()
+        .post('/work')
+        .set('Host', 'kanban.example.com')
+        .send(workBody({ domain: 'balanced' }))
+        .expect(401);
     });
   });
 
@@ -82,9 +109,20 @@ describe('Host allowlist (DNS rebinding)', () => {
     });
 
     it('serves the listed names and refuses any other, token or not', async () => {
-      await server.http().post('/work').set('Host', 'kanban.example.com').set(AUTH).send(workBody({ domain: 'listed' })).expect(201);
+      await server
+        .http()
+        .post('/work')
+        .set('Host', 'kanban.example.com')
+        .set(AUTH)
+        .send(workBody({ domain: 'listed' }))
+        .expect(201);
 
-      const refused = await server.http().post('/work').set('Host', 'other.example.com').set(AUTH).send(workBody({ domain: 'listed' }));
+      const refused = await server
+        .http()
+        .post('/work')
+        .set('Host', 'other.example.com')
+        .set(AUTH)
+        .send(workBody({ domain: 'listed' }));
 
       expect(refused.status).toBe(403);
       expect(refused.body).toMatchObject({ code: 'host_not_allowed' });

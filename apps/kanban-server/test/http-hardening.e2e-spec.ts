@@ -27,7 +27,11 @@ describe('HTTP hardening', () => {
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const response = await server.http().post('/work').send(workBody({ payload: 'x'.repeat(BODY_LIMIT_BYTES) })).expect(413);
+    const response = await server
+      .http()
+      .post('/work')
+      .send(workBody({ payload: 'x'.repeat(BODY_LIMIT_BYTES) }))
+      .expect(413);
 
     expect(response.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
   });
@@ -51,8 +55,18 @@ describe('HTTP hardening', () => {
   });
 
   it('answers 400 for JSON nested 10,000 deep, and stays up', async () => {
-    const deepPayload = await server.http().post('/work').set('content-type', 'application/json').send(withField('payload', nestedText(10_000))).expect(400);
-    const deepField = await server.http().post('/work').set('content-type', 'application/json').send(withField('extra', nestedText(10_000))).expect(400);
+    const deepPayload = await server
+      .http()
+      .post('/work')
+      .set('content-type', 'application/json')
+      .send(withField('payload', nestedText(10_000)))
+      .expect(400);
+    const deepField = await server
+      .http()
+      .post('/work')
+      .set('content-type', 'application/json')
+      .send(withField('extra', nestedText(10_000)))
+      .expect(400);
 
     expect(deepPayload.body.message).toContain('nests deeper');
     expect(deepField.body.message).toContain('nests deeper');
@@ -97,7 +111,10 @@ describe('HTTP hardening', () => {
   it('never puts a stack trace in an error response', async () => {
     const responses = await Promise.all([
       server.http().post('/work').set('content-type', 'application/json').send('{"x":'),
-      server.http().post('/work').send(workBody({ payload: 'x'.repeat(BODY_LIMIT_BYTES) })),
+      server
+        .http()
+        .post('/work')
+        .send(workBody({ payload: 'x'.repeat(BODY_LIMIT_BYTES) })),
       server.http().post('/work/x/ack').send({ domain: 'billing', lease: 'high.nope' }),
       server.http().get('/dead-letters/none'),
     ]);

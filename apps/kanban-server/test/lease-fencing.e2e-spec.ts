@@ -29,17 +29,24 @@ describe('Stale leases over HTTP', () => {
 
     const settle = { domain: 'fencing', lease: stale.lease };
     const ack = await server.http().post(`/work/${stale.id}/ack`).send(settle).expect(409);
-    await server.http().post(`/work/${stale.id}/nack`).send({ ...settle, reason: 'late' }).expect(409);
+    await server
+      .http()
+      .post(`/work/${stale.id}/nack`)
+      .send({ ...settle, reason: 'late' })
+      .expect(409);
     await server.http().post(`/work/${stale.id}/retry`).send(settle).expect(409);
     await server.http().post(`/work/${stale.id}/extend`).send(settle).expect(409);
     await server.http().post(`/work/${stale.id}/ack`).send({ domain: 'fencing', lease: redelivered[0].lease }).expect(200);
 
     expect(ack.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('expired') });
     const ackedAt = Date.now();
-    const queues = await waitFor(async () => {
-      const response = await server.http().get('/queues').expect(200);
-      return response.body.sampledAt >= ackedAt ? response : undefined;
-    }, { timeoutMs: 10_000, description: 'a depth sample taken after the ack' });
+    const queues = await waitFor(
+      async () => {
+        const response = await server.http().get('/queues').expect(200);
+        return response.body.sampledAt >= ackedAt ? response : undefined;
+      },
+      { timeoutMs: 10_000, description: 'a depth sample taken after the ack' },
+    );
     expect(queues.body).toMatchObject({ ready: 0, inFlight: 0 });
   });
 
@@ -87,13 +94,14 @@ describe('Stale and forged leases across two server instances (NATS)', () => {
     await b?.close();
   });
 
-  it('answers 409 to stale and forged settles at A and at B once B holds the item, 200 to B\'s real ack at A, and the item is processed once', async () => {
+  it("answers 409 to stale and forged settles at A and at B once B holds the item, 200 to B's real ack at A, and the item is processed once", async () => {
     // Arrange: pulled at A, lapsed, pulled again at B; a second item held at A.
     const stale = await publishAndPull(a, { domain });
-    const redelivered = await waitFor(
-      async () => ((await b.http().post('/work/pull').send({ domain, waitMs: 1000 }).expect(200)).body as PulledItemBody[])[0],
-      { timeoutMs: 15_000, intervalMs: 10, description: 'the lapsed item pulled at B' },
-    );
+    const redelivered = await waitFor(async () => ((await b.http().post('/work/pull').send({ domain, waitMs: 1000 }).expect(200)).body as PulledItemBody[])[0], {
+      timeoutMs: 15_000,
+      intervalMs: 10,
+      description: 'the lapsed item pulled at B',
+    });
     const other = await publishAndPull(a, { domain });
     const [priority, publishedAt, holderB, ...transportLease] = redelivered.lease.split('.');
     const holderA = other.lease.split('.')[2];
@@ -108,7 +116,10 @@ describe('Stale and forged leases across two server instances (NATS)', () => {
 
     // Act
     const statuses: Record<string, number> = {};
-    for (const [name, server] of [['A', a], ['B', b]] as const) {
+    for (const [name, server] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       for (const [label, { id, lease }] of Object.entries(forged)) {
         statuses[`${name} ack, ${label}`] = (await server.http().post(`/work/${id}/ack`).send({ domain, lease })).status;
       }

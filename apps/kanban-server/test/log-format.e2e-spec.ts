@@ -34,7 +34,11 @@ describe('KANBAN_LOG_FORMAT', () => {
     // Arrange
     const server = runServer(build.main, { KANBAN_EMBEDDED_PATH: join(dir, 'json.db'), PORT: '0', KANBAN_LOG_FORMAT: 'json' });
     const port = await waitFor(() => LISTENING.exec(server.output())?.[1], { timeoutMs: 30_000, description: `the server to listen:\n${server.output()}` });
-    const posted = await fetch(`http://127.0.0.1:${port}/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ priority: 'low', domain: 'logs', payload: 1, deadlineMs: 60_000 }) });
+    const posted = await fetch(`http://127.0.0.1:${port}/work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ priority: 'low', domain: 'logs', payload: 1, deadlineMs: 60_000 }),
+    });
 
     // Act
     server.child.kill('SIGTERM');

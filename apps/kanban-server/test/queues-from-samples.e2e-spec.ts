@@ -31,11 +31,18 @@ describe('GET /queues from the coordinator samples', () => {
     });
 
     it('answers every request from the same sample, taken at start-up, however many come and whatever was published since', async () => {
-      const first = await waitFor(async () => {
-        const body = await queues(server);
-        return body.sampledAt !== null ? body : undefined;
-      }, { timeoutMs: 10_000, description: 'the start-up depth sample' });
-      await server.http().post('/work').send(workBody({ domain: 'unsampled' })).expect(201);
+      const first = await waitFor(
+        async () => {
+          const body = await queues(server);
+          return body.sampledAt !== null ? body : undefined;
+        },
+        { timeoutMs: 10_000, description: 'the start-up depth sample' },
+      );
+      await server
+        .http()
+        .post('/work')
+        .send(workBody({ domain: 'unsampled' }))
+        .expect(201);
 
       const later = await Promise.all(Array.from({ length: 20 }, () => queues(server)));
 
@@ -62,13 +69,20 @@ describe('GET /queues from the coordinator samples', () => {
     it('shows what was published once the next sample is taken, with the sample age', async () => {
       const domain = server.domain('sampled');
       await server.http().post('/work').send(workBody({ domain })).expect(201);
-      await server.http().post('/work').send(workBody({ domain, priority: 'high' })).expect(201);
+      await server
+        .http()
+        .post('/work')
+        .send(workBody({ domain, priority: 'high' }))
+        .expect(201);
       const publishedAt = Date.now();
 
-      const answer = await waitFor(async () => {
-        const body = await queues(server);
-        return (body.sampledAt ?? 0) >= publishedAt ? body : undefined;
-      }, { timeoutMs: 10_000, description: 'a depth sample taken after the publishes' });
+      const answer = await waitFor(
+        async () => {
+          const body = await queues(server);
+          return (body.sampledAt ?? 0) >= publishedAt ? body : undefined;
+        },
+        { timeoutMs: 10_000, description: 'a depth sample taken after the publishes' },
+      );
 
       expect(answer.queues.filter((q) => q.domain === domain).sort((a, b) => a.priority.localeCompare(b.priority))).toEqual([
         { broker: server.broker, priority: 'high', domain, ready: 1, inFlight: 0 },

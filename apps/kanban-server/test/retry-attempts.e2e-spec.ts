@@ -35,7 +35,11 @@ describe.each(BROKERS)('POST /work/:id/retry on the last attempt (%s)', (broker,
     for (let n = 1; n <= 3; n++) {
       const [item] = await pullOne(domain);
       attempts.push(item.attempts);
-      const retried = await server.http().post(`/work/${id}/retry`).send({ domain, lease: item.lease, error: `gateway timeout ${n}` }).expect(200);
+      const retried = await server
+        .http()
+        .post(`/work/${id}/retry`)
+        .send({ domain, lease: item.lease, error: `gateway timeout ${n}` })
+        .expect(200);
       answers.push(retried.body);
     }
     const afterLast = (await server.http().post('/work/pull').send({ domain, waitMs: 1_000 }).expect(200)).body as PulledItemBody[];
@@ -56,7 +60,11 @@ describe.each(BROKERS)('POST /work/:id/retry on the last attempt (%s)', (broker,
     await server.http().post('/work').send(workBody({ domain })).expect(201);
     const [item] = await pullOne(domain);
 
-    const tooLong = await server.http().post(`/work/${item.id}/retry`).send({ domain, lease: item.lease, error: 'x'.repeat(1025) }).expect(400);
+    const tooLong = await server
+      .http()
+      .post(`/work/${item.id}/retry`)
+      .send({ domain, lease: item.lease, error: 'x'.repeat(1025) })
+      .expect(400);
     const notText = await server.http().post(`/work/${item.id}/retry`).send({ domain, lease: item.lease, error: 42 }).expect(400);
 
     expect(tooLong.body.message).toEqual(['error must be a string of 1 to 1024 characters']);

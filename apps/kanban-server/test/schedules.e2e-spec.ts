@@ -55,7 +55,11 @@ describe('Schedules over HTTP', () => {
   });
 
   it('lists every bad field of a schedule', async () => {
-    const response = await server.http().post('/schedules').send({ type: 'interval', priority: 'now', domain: 'a.b', cron: '* * * * *', deadlineMs: 0, whenBusy: 'panic', name: 'bad name' }).expect(400);
+    const response = await server
+      .http()
+      .post('/schedules')
+      .send({ type: 'interval', priority: 'now', domain: 'a.b', cron: '* * * * *', deadlineMs: 0, whenBusy: 'panic', name: 'bad name' })
+      .expect(400);
 
     expect(response.body.fields).toEqual(
       expect.arrayContaining([
@@ -67,8 +71,16 @@ describe('Schedules over HTTP', () => {
   });
 
   it('stores catchUp with the schedule and refuses an unknown policy with 400', async () => {
-    const bad = await server.http().post('/schedules').send(interval({ catchUp: 'sometimes' })).expect(400);
-    const created = await server.http().post('/schedules').send(interval({ name: 'catching-up', catchUp: 'all' })).expect(201);
+    const bad = await server
+      .http()
+      .post('/schedules')
+      .send(interval({ catchUp: 'sometimes' }))
+      .expect(400);
+    const created = await server
+      .http()
+      .post('/schedules')
+      .send(interval({ name: 'catching-up', catchUp: 'all' }))
+      .expect(201);
 
     const one = await server.http().get(`/schedules/${created.body.jobId}`).expect(200);
     await server.http().delete(`/schedules/${created.body.jobId}`).expect(204);
@@ -84,7 +96,11 @@ describe('Schedules over HTTP', () => {
   });
 
   it('publishes a canary with 201 and shows it pending in the coordinator health', async () => {
-    const canary = await server.http().post('/schedules/canary').send({ domain: 'canaries', payload: { ping: 1 } }).expect(201);
+    const canary = await server
+      .http()
+      .post('/schedules/canary')
+      .send({ domain: 'canaries', payload: { ping: 1 } })
+      .expect(201);
 
     const health = await server.http().get('/coordinator/health').expect(200);
 

@@ -54,25 +54,45 @@ describe('Validation errors over HTTP', () => {
   });
 
   it('accepts a domain of exactly 63 characters', async () => {
-    await server.http().post('/work').send(workBody({ domain: `a${'b'.repeat(62)}` })).expect(201);
+    await server
+      .http()
+      .post('/work')
+      .send(workBody({ domain: `a${'b'.repeat(62)}` }))
+      .expect(201);
   });
 
   it('rejects a deadline in the past', async () => {
-    const response = await server.http().post('/work').send(workBody({ deadlineMs: undefined, deadline: Date.now() - 1000 })).expect(400);
+    const response = await server
+      .http()
+      .post('/work')
+      .send(workBody({ deadlineMs: undefined, deadline: Date.now() - 1000 }))
+      .expect(400);
 
     expect(response.body.fields).toEqual([{ field: 'deadline', message: 'must be in the future' }]);
   });
 
   it('rejects a deadline and a deadlineMs together, and neither', async () => {
-    const both = await server.http().post('/work').send(workBody({ deadline: Date.now() + 60_000 })).expect(400);
-    const neither = await server.http().post('/work').send(workBody({ deadlineMs: undefined })).expect(400);
+    const both = await server
+      .http()
+      .post('/work')
+      .send(workBody({ deadline: Date.now() + 60_000 }))
+      .expect(400);
+    const neither = await server
+      .http()
+      .post('/work')
+      .send(workBody({ deadlineMs: undefined }))
+      .expect(400);
 
     expect(both.body.fields).toEqual([{ field: 'deadline', message: 'give deadline or deadlineMs, not both' }]);
     expect(neither.body.fields).toEqual([{ field: 'deadline', message: 'is required (or deadlineMs)' }]);
   });
 
   it('rejects a payload over KANBAN_MAX_PAYLOAD_BYTES with the same 400 shape', async () => {
-    const response = await server.http().post('/work').send(workBody({ payload: 'x'.repeat(2000) })).expect(400);
+    const response = await server
+      .http()
+      .post('/work')
+      .send(workBody({ payload: 'x'.repeat(2000) }))
+      .expect(400);
 
     expect(response.body.fields).toEqual([{ field: 'payload', message: expect.stringContaining('the limit is 1024') }]);
   });

@@ -2,13 +2,7 @@ import { Global, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { ModulesContainer } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from './kanban.constants';
-import {
-  KANBAN_ASYNC_OPTIONS_TYPE,
-  KANBAN_MODULE_OPTIONS,
-  KANBAN_OPTIONS_TYPE,
-  KanbanConfigurableModule,
-  type KanbanModuleExtras,
-} from './kanban.module-definition';
+import { KANBAN_ASYNC_OPTIONS_TYPE, KANBAN_MODULE_OPTIONS, KANBAN_OPTIONS_TYPE, KanbanConfigurableModule, type KanbanModuleExtras } from './kanban.module-definition';
 import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
 import { resolveKanbanOptions } from './kanban-options';
 import { KanbanEvents } from './events/kanban-events';
@@ -42,7 +36,11 @@ export class KanbanCoreModule extends KanbanConfigurableModule {
     const providers: Provider[] = [
       { provide: KANBAN_OPTIONS, useFactory: (options: KanbanModuleOptions) => resolveKanbanOptions(options), inject: [KANBAN_MODULE_OPTIONS] },
       // Read from the handlers' metadata before the transport is built: it is built for their limits.
-      { provide: QueuePolicyRegistry, useFactory: (options: KanbanResolvedOptions, modules: ModulesContainer) => new QueuePolicyRegistry(options, scanQueueRules(modules, options)), inject: [KANBAN_OPTIONS, ModulesContainer] },
+      {
+        provide: QueuePolicyRegistry,
+        useFactory: (options: KanbanResolvedOptions, modules: ModulesContainer) => new QueuePolicyRegistry(options, scanQueueRules(modules, options)),
+        inject: [KANBAN_OPTIONS, ModulesContainer],
+      },
       extras.transport
         ? { provide: KANBAN_TRANSPORT, useClass: extras.transport }
         : { provide: KANBAN_TRANSPORT, useFactory: (policies: QueuePolicyRegistry) => createTransport(policies.transportOptions()), inject: [QueuePolicyRegistry] },

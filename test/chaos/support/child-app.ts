@@ -30,7 +30,11 @@ export class ChildApp {
   private readonly guard: NodeJS.Timeout;
   private stderrText = '';
 
-  constructor(fixture: string, config: object, private readonly onLine: (fields: string[]) => void = () => undefined) {
+  constructor(
+    fixture: string,
+    config: object,
+    private readonly onLine: (fields: string[]) => void = () => undefined,
+  ) {
     this.child = spawn(process.execPath, ['--require', REGISTER_SWC, join(__dirname, '..', 'fixtures', fixture), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     this.guard = setTimeout(() => this.child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
@@ -68,7 +72,11 @@ export class ChildApp {
 
   /** Resolves once a line of `kind` arrived (or `count` of them); fails early if the child exits. */
   async waitForLine(kind: string, timeoutMs: number, count = 1): Promise<void> {
-    await waitFor(() => this.count(kind) >= count || !this.running, { timeoutMs, intervalMs: 20, description: `${count} '${kind}' line(s) from ${this.child.spawnfile} (stderr: ${this.stderrText.slice(-2_000)})` });
+    await waitFor(() => this.count(kind) >= count || !this.running, {
+      timeoutMs,
+      intervalMs: 20,
+      description: `${count} '${kind}' line(s) from ${this.child.spawnfile} (stderr: ${this.stderrText.slice(-2_000)})`,
+    });
     if (this.count(kind) < count) throw new Error(`child exited before ${count} '${kind}' line(s): ${this.stderrText.slice(-4_000)}`);
   }
 

@@ -37,7 +37,10 @@ export class ServerProcess {
   private publishedCommands = 0;
   private stderrText = '';
 
-  constructor(config: ServerConfig, private readonly ledger: Ledger) {
+  constructor(
+    config: ServerConfig,
+    private readonly ledger: Ledger,
+  ) {
     this.child = spawn(process.execPath, ['--require', REGISTER_SWC, SERVER_FIXTURE, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     this.guard = setTimeout(() => this.child.kill('SIGKILL'), CHILD_TIMEOUT_MS);

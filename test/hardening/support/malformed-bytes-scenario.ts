@@ -72,10 +72,10 @@ export function describeMalformedBytes(transport: 'nats' | 'rabbitmq'): void {
       );
 
       expect(handled).toEqual(Array.from({ length: RUNS }, (_, n) => n + 1));
-      const drained = await waitFor(
-        async () => (await app.queue.depth()).filter((queue) => queue.domain === DOMAIN).every((queue) => queue.ready === 0 && queue.inFlight === 0),
-        { timeoutMs: SETTLE_TIMEOUT_MS, description: `every ${DOMAIN} queue empty` },
-      );
+      const drained = await waitFor(async () => (await app.queue.depth()).filter((queue) => queue.domain === DOMAIN).every((queue) => queue.ready === 0 && queue.inFlight === 0), {
+        timeoutMs: SETTLE_TIMEOUT_MS,
+        description: `every ${DOMAIN} queue empty`,
+      });
       expect(drained).toBe(true);
     });
   });

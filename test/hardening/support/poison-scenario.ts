@@ -179,7 +179,18 @@ export function describePoisonItems(transport: 'nats' | 'rabbitmq'): void {
       const handled = (kind: 'on' | 'off'): number => windows.filter((w) => w.kind === kind).reduce((n, w) => n + countIn(healthyDoneAt, w.from, w.to), 0);
       expect(windows.every((w) => countIn(healthyDoneAt, w.from, w.to) > 0)).toBe(true);
       expect(handledInPhases).toBeLessThan(HEALTHY_BACKLOG);
-      expect(windows.filter((w) => w.kind === 'on').every((w) => countIn(poisonDeliveries.map((d) => d.at), w.from, w.to) > 0)).toBe(true);
+      expect(
+        windows
+          .filter((w) => w.kind === 'on')
+          .every(
+            (w) =>
+              countIn(
+                poisonDeliveries.map((d) => d.at),
+                w.from,
+                w.to,
+              ) > 0,
+          ),
+      ).toBe(true);
       expect(handled('on') / handled('off')).toBeGreaterThanOrEqual(MIN_RATIO);
       const letters = await allDeadLetters(app.queue, { domain: POISON });
       expect(letters.every((l) => l.reason === 'max_attempts' && l.attempts === MAX_ATTEMPTS)).toBe(true);

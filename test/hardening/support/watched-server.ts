@@ -46,7 +46,11 @@ export async function startWatchedServer(): Promise<WatchedServer> {
     server = started;
     const publishedSince = async (mark: number): Promise<SpiedMessage[]> => {
       const text = randomUUID();
-      await started.http().post('/work').send({ priority: 'normal', domain: SENTINEL_DOMAIN, payload: { sentinel: text }, deadlineMs: 60_000 }).expect(201);
+      await started
+        .http()
+        .post('/work')
+        .send({ priority: 'normal', domain: SENTINEL_DOMAIN, payload: { sentinel: text }, deadlineMs: 60_000 })
+        .expect(201);
       return withoutScheduleTraffic(await watching.before(mark, SENTINEL_SUBJECT, text));
     };
     // Declares the sentinel's stream, so later sentinels are one plain publish each.

@@ -3,17 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger, type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  KANBAN_TRANSPORT,
-  KanbanTransport,
-  KanbanCoordinator,
-  KanbanMetrics,
-  KanbanModule,
-  KanbanQueue,
-  KanbanScheduler,
-  KanbanWorkerPool,
-  type KanbanModuleOptions,
-} from '@tps/kanban';
+import { KANBAN_TRANSPORT, KanbanTransport, KanbanCoordinator, KanbanMetrics, KanbanModule, KanbanQueue, KanbanScheduler, KanbanWorkerPool, type KanbanModuleOptions } from '@tps/kanban';
 import { natsBroker, rabbitmqBroker, testNamespace, type TestNamespace } from '../../harness';
 
 /** Every library behaviour runs on each of these. */
@@ -61,12 +51,16 @@ export interface KanbanTestAppOptions extends Pick<ModuleMetadata, 'providers' |
 /** Keeps every log line for assertions (ALERT lines, switch lines) and stays quiet otherwise. */
 class CapturingLogger implements LoggerService {
   constructor(private readonly lines: string[]) {}
-  log(message: unknown, context?: string) { this.lines.push(`LOG ${context ?? ''}: ${String(message)}`); }
+  log(message: unknown, context?: string) {
+    this.lines.push(`LOG ${context ?? ''}: ${String(message)}`);
+  }
   error(message: unknown, ...rest: unknown[]) {
     const context = rest[rest.length - 1];
     this.lines.push(`ERROR ${typeof context === 'string' ? context : ''}: ${String(message)}`);
   }
-  warn(message: unknown, context?: string) { this.lines.push(`WARN ${context ?? ''}: ${String(message)}`); }
+  warn(message: unknown, context?: string) {
+    this.lines.push(`WARN ${context ?? ''}: ${String(message)}`);
+  }
   debug() {}
   verbose() {}
 }

@@ -2,7 +2,7 @@ import type { Command } from './command.interface';
 
 export const breakersResetCommand: Command = {
   words: ['breakers', 'reset'],
-  summary: 'close every open circuit breaker now, without waiting for the cooldown\'s probe',
+  summary: "close every open circuit breaker now, without waiting for the cooldown's probe",
   usage: '',
   options: {},
   async run({ api, out, input }) {

@@ -16,7 +16,8 @@ export const dlqReplayCommand: Command = {
   words: ['dlq', 'replay'],
   summary: 'publish dead letters again as new items (attempts from 1); each leaves the dead-letter queue',
   usage: '<id>... | --all [--domain <domain>] [--reason <reason>]',
-  description: 'A letter replayed twice at once (two operators, two instances) still publishes one item. --all shows its progress on stderr and stops at the first error other than a letter already gone.',
+  description:
+    'A letter replayed twice at once (two operators, two instances) still publishes one item. --all shows its progress on stderr and stops at the first error other than a letter already gone.',
   options: SELECTION_OPTIONS,
   async run({ api, out, input }) {
     const selection = await selectDeadLetters(api, input);
@@ -29,7 +30,12 @@ export const dlqReplayCommand: Command = {
       progressFor(out, selection, 'replay'),
     );
     out.result({ replayed: outcome.done, gone: outcome.gone, remaining: outcome.remaining }, () => {
-      const table = outcome.done.length ? `${renderTable([{ header: 'DEAD-LETTER' }, { header: 'NEW-ITEM' }, { header: 'BROKER' }], outcome.done.map((r) => [r.id, r.itemId, r.broker]))}\n\n` : '';
+      const table = outcome.done.length
+        ? `${renderTable(
+            [{ header: 'DEAD-LETTER' }, { header: 'NEW-ITEM' }, { header: 'BROKER' }],
+            outcome.done.map((r) => [r.id, r.itemId, r.broker]),
+          )}\n\n`
+        : '';
       return `${table}replayed ${outcome.done.length} of ${selection.ids.length} dead letters`;
     });
     return bulkExitCode(out, selection, outcome);

@@ -17,7 +17,7 @@ function figures(indicator: Record<string, unknown>): string {
 
 export const healthCommand: Command = {
   words: ['health'],
-  summary: 'the server\'s health: broker, queue and workers (exit 4 when down)',
+  summary: "the server's health: broker, queue and workers (exit 4 when down)",
   usage: '',
   options: {},
   async run({ api, out, input }) {

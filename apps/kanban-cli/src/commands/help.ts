@@ -1,11 +1,7 @@
 import type { Command, OptionSpec } from './command.interface';
 import { GLOBAL_OPTIONS } from './global-options';
 
-const ENVIRONMENT = [
-  'Environment:',
-  '  KANBAN_URL        the server, when --url is not given',
-  '  KANBAN_API_TOKEN  sent as `Authorization: Bearer <token>`; never printed',
-].join('\n');
+const ENVIRONMENT = ['Environment:', '  KANBAN_URL        the server, when --url is not given', '  KANBAN_API_TOKEN  sent as `Authorization: Bearer <token>`; never printed'].join('\n');
 
 const EXIT_CODES = [
   'Exit codes:',
@@ -57,7 +53,7 @@ export function mainHelp(commands: Command[]): string {
     'Commands:',
     ...commandList(commands),
     '',
-    '`kanban <command> --help` shows a command\'s options; `kanban --version` the version.',
+    "`kanban <command> --help` shows a command's options; `kanban --version` the version.",
     '',
     'Global options:',
     ...optionLines(GLOBAL_OPTIONS),

@@ -24,7 +24,7 @@ export const publishCommand: Command = {
   usage: '--domain <domain> [--priority high|normal|low] [--payload <json> | --payload-file <path>] [--deadline-ms <ms>]',
   description: 'The server answers once a broker holds the item durably. Reuse --idempotency-key when retrying a publish whose outcome you did not see.',
   options: {
-    domain: { type: 'string', value: '<domain>', description: 'the queue\'s domain (required)' },
+    domain: { type: 'string', value: '<domain>', description: "the queue's domain (required)" },
     priority: { type: 'string', value: '<priority>', description: 'high, normal or low (default normal)' },
     ...PAYLOAD_OPTIONS,
     'deadline-ms': { type: 'string', value: '<ms>', description: `deadline from now (default ${DEFAULT_DEADLINE_MS}, an hour)` },

@@ -3,7 +3,7 @@ import { queuesTable, type QueuesView } from './queue-views';
 
 export const queuesCommand: Command = {
   words: ['queues'],
-  summary: 'depth per broker, priority and domain, from the coordinator\'s latest sample',
+  summary: "depth per broker, priority and domain, from the coordinator's latest sample",
   usage: '',
   options: {},
   async run({ api, out, input }) {

@@ -7,7 +7,7 @@ export const schedulesAddCommand: Command = {
   usage: '--domain <domain> (--every-ms <ms> | --cron <expression>) [--name <name>] [--priority <priority>] [--deadline-ms <ms>] [--payload <json>]',
   description: 'A schedule fires once per tick across the fleet. A name already taken is a conflict (exit 2).',
   options: {
-    domain: { type: 'string', value: '<domain>', description: 'the queue\'s domain (required)' },
+    domain: { type: 'string', value: '<domain>', description: "the queue's domain (required)" },
     'every-ms': { type: 'string', value: '<ms>', description: 'an interval schedule: one tick every ms' },
     cron: { type: 'string', value: '<expression>', description: 'a cron schedule: five fields, or six with seconds' },
     name: { type: 'string', value: '<name>', description: 'a stable jobId (default: one the server makes up)' },

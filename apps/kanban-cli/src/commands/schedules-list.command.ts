@@ -31,7 +31,17 @@ function schedulesTable(schedules: ScheduleStatus[]): string {
       { header: 'FAILED', align: 'right' },
       { header: 'LAST-PUBLISHED' },
     ],
-    schedules.map((s) => [s.jobId, s.kind, s.kind === 'interval' ? `${s.intervalMs}ms` : (s.cron ?? '-'), s.priority, s.domain, String(s.published), String(s.skipped), String(s.failed), formatTime(s.lastPublishedAt)]),
+    schedules.map((s) => [
+      s.jobId,
+      s.kind,
+      s.kind === 'interval' ? `${s.intervalMs}ms` : (s.cron ?? '-'),
+      s.priority,
+      s.domain,
+      String(s.published),
+      String(s.skipped),
+      String(s.failed),
+      formatTime(s.lastPublishedAt),
+    ]),
   );
 }
 

@@ -38,11 +38,7 @@ function brokerEnvironment(transport: ServerTransport): Record<string, string> {
  * store in a temp dir by default, or the harness's NATS or RabbitMQ under names of its own),
  * listening on a free loopback port. `logger` takes the server's log (errors and warnings to the console by default).
  */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  transport: ServerTransport = 'embedded',
-  logger: NestApplicationOptions['logger'] = ['error', 'warn'],
-): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, transport: ServerTransport = 'embedded', logger: NestApplicationOptions['logger'] = ['error', 'warn']): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kanban-server-e2e-'));
   const namespace = testNamespace();
   const dbPath = join(dir, 'kanban.db');

@@ -245,9 +245,7 @@ export class KanbanCoordinator implements OnApplicationBootstrap, BeforeApplicat
    * handler's `concurrency` is fixed.
    */
   private wantedWorkers(handler: DiscoveredHandler): { wanted: number; backlog: number } {
-    const backlog = this.latestDepth
-      .filter((q) => q.domain === handler.domain && (!handler.priority || q.priority === handler.priority))
-      .reduce((sum, q) => sum + q.ready, 0);
+    const backlog = this.latestDepth.filter((q) => q.domain === handler.domain && (!handler.priority || q.priority === handler.priority)).reduce((sum, q) => sum + q.ready, 0);
     if (handler.policy.concurrency !== undefined) return { wanted: handler.policy.concurrency, backlog };
     const { minWorkers, maxWorkers, scaleUpDepthPerWorker } = this.options;
     const share = fleetShare(Math.ceil(backlog / scaleUpDepthPerWorker), this.fleet.sharingIds(), this.relay.holder);

@@ -25,7 +25,14 @@ export function errorBody(statusCode: number, message: string | string[], code =
 
 /** The 400 for bad input, the same whether class-validator or the library found it. */
 export function validationErrorBody(fields: FieldError[]): ErrorBody {
-  return { ...errorBody(400, fields.map((f) => `${f.field} ${f.message}`), 'validation_failed'), fields };
+  return {
+    ...errorBody(
+      400,
+      fields.map((f) => `${f.field} ${f.message}`),
+      'validation_failed',
+    ),
+    fields,
+  };
 }
 
 /** The 500: says nothing about the internals; the cause goes to the log. */

@@ -1,13 +1,6 @@
 import type { BrokerName, Priority, WorkItem } from './work-item.interface';
 
-export const DEAD_LETTER_REASONS = [
-  'nack',
-  'deadline_exceeded',
-  'processing_timeout',
-  'stalled',
-  'max_attempts',
-  'malformed',
-] as const;
+export const DEAD_LETTER_REASONS = ['nack', 'deadline_exceeded', 'processing_timeout', 'stalled', 'max_attempts', 'malformed'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** A dead-lettered item: the original fields plus why, when and how often it was tried. */

@@ -119,10 +119,7 @@ export interface KanbanModuleOptions {
 }
 
 /** Options with every default filled in, validated. */
-export interface KanbanResolvedOptions
-  extends Required<
-    Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover'>
-  > {
+export interface KanbanResolvedOptions extends Required<Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover'>> {
   nats?: NatsConnectionOptions;
   rabbitmq?: RabbitMqConnectionOptions;
   embedded: EmbeddedStoreOptions;

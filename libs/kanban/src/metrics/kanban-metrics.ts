@@ -35,18 +35,35 @@ export class KanbanMetrics {
     this.queueDepth = new Gauge({ name: names.METRIC_QUEUE_DEPTH, help: 'Items waiting or in flight per queue', labelNames: ['priority', 'domain', 'broker'], registers });
     this.currentWorkers = new Gauge({ name: names.METRIC_CURRENT_WORKERS, help: 'Running workers per handler', labelNames: ['priority', 'domain'], registers });
     this.queueDepthAvg = new Gauge({ name: names.METRIC_QUEUE_DEPTH_AVG, help: 'Rolling average of the last 10 total depth samples', registers });
-    this.latencyMs = new Histogram({ name: names.METRIC_LATENCY_MS, help: 'Time from publish to ack, in ms', labelNames: ['priority', 'domain', 'broker'], buckets: names.LATENCY_BUCKETS_MS, registers });
+    this.latencyMs = new Histogram({
+      name: names.METRIC_LATENCY_MS,
+      help: 'Time from publish to ack, in ms',
+      labelNames: ['priority', 'domain', 'broker'],
+      buckets: names.LATENCY_BUCKETS_MS,
+      registers,
+    });
     this.published = new Counter({ name: names.METRIC_PUBLISHED_TOTAL, help: 'Items durably accepted by a broker', labelNames: ['priority', 'domain', 'broker'], registers });
     this.acked = new Counter({ name: names.METRIC_ACKED_TOTAL, help: 'Items acknowledged', labelNames: ['priority', 'domain', 'broker'], registers });
     this.deadLettered = new Counter({ name: names.METRIC_DEAD_LETTERED_TOTAL, help: 'Items moved to the dead-letter queue', labelNames: ['priority', 'domain', 'broker', 'reason'], registers });
     this.circuitBreakerOpen = new Gauge({ name: names.METRIC_CIRCUIT_BREAKER_OPEN, help: '1 while a worker circuit breaker is open', labelNames: ['priority', 'domain', 'worker'], registers });
     this.activeBroker = new Gauge({ name: names.METRIC_ACTIVE_BROKER, help: '1 for the broker that takes publishes now', labelNames: ['broker'], registers });
-    this.stalledSweeps = new Counter({ name: names.METRIC_STALLED_SWEEPS_TOTAL, help: 'Stalled-item sweeps this instance ran as the fleet\'s coordinator leader', registers });
+    this.stalledSweeps = new Counter({ name: names.METRIC_STALLED_SWEEPS_TOTAL, help: "Stalled-item sweeps this instance ran as the fleet's coordinator leader", registers });
     this.retries = new Counter({ name: names.METRIC_RETRIES_TOTAL, help: 'Failed deliveries the queue handed back for another attempt', labelNames: ['priority', 'domain', 'broker'], registers });
-    this.leaseExpiries = new Counter({ name: names.METRIC_LEASE_EXPIRIES_TOTAL, help: 'Settles refused because the lease had lapsed (the item went back to the queue)', labelNames: ['priority', 'domain', 'broker'], registers });
+    this.leaseExpiries = new Counter({
+      name: names.METRIC_LEASE_EXPIRIES_TOTAL,
+      help: 'Settles refused because the lease had lapsed (the item went back to the queue)',
+      labelNames: ['priority', 'domain', 'broker'],
+      registers,
+    });
     this.failovers = new Counter({ name: names.METRIC_FAILOVERS_TOTAL, help: 'Changes of the broker taking publishes', labelNames: ['from', 'to'], registers });
     this.outboxItems = new Gauge({ name: names.METRIC_OUTBOX_ITEMS, help: 'Items waiting in the local failover outbox for a broker, at the last depth sample', registers });
-    this.handlerDuration = new Histogram({ name: names.METRIC_HANDLER_DURATION_SECONDS, help: 'Run time of @KanbanHandler methods, by how the run ended', labelNames: ['priority', 'domain', 'outcome'], buckets: names.HANDLER_DURATION_BUCKETS_SECONDS, registers });
+    this.handlerDuration = new Histogram({
+      name: names.METRIC_HANDLER_DURATION_SECONDS,
+      help: 'Run time of @KanbanHandler methods, by how the run ended',
+      labelNames: ['priority', 'domain', 'outcome'],
+      buckets: names.HANDLER_DURATION_BUCKETS_SECONDS,
+      registers,
+    });
   }
 
   recordPublished(labels: QueueLabels): void {

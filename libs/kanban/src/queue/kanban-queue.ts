@@ -3,14 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KANBAN_OPTIONS, KANBAN_TRANSPORT } from '../kanban.constants';
 import { DeadLetterNotFoundError, DrainingError, KanbanValidationError, LeaseExpiredError, QueueFullError, type FieldError } from '../errors';
 import { isMalformed, type Delivery, type LeaseRef, type QueueRef } from '../interfaces/delivery.interface';
-import {
-  DEAD_LETTER_MAX_LIMIT,
-  DEAD_LETTER_REASONS,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterPage,
-  type DeadLetterReason,
-} from '../interfaces/dead-letter.interface';
+import { DEAD_LETTER_MAX_LIMIT, DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
 import type { BrokerName, PublishReceipt, PublishRequest, WorkItem } from '../interfaces/work-item.interface';
@@ -285,8 +278,7 @@ export class KanbanQueue {
 
   /** Totals since start, as the spec's `kanban_queue:get_metrics()`. */
   async getMetrics(): Promise<{ published: number; acked: number; deadLettered: number }> {
-    const sum = async (counter: { get(): Promise<{ values: { value: number }[] }> }) =>
-      (await counter.get()).values.reduce((total, v) => total + v.value, 0);
+    const sum = async (counter: { get(): Promise<{ values: { value: number }[] }> }) => (await counter.get()).values.reduce((total, v) => total + v.value, 0);
     return {
       published: await sum(this.metrics.published),
       acked: await sum(this.metrics.acked),

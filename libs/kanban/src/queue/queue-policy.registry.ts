@@ -64,9 +64,12 @@ export class QueuePolicyRegistry {
         fail(`maxAttempts ${rule.maxAttempts} conflicts with ${other.handler} (maxAttempts ${other.maxAttempts}) on domain ${rule.domain}: one queue has one retry rule`);
       }
     }
-    if (rule.maxAttempts > this.ceilings.maxAttempts) fail(`maxAttempts ${rule.maxAttempts} exceeds the ${this.ceilings.maxAttempts} the transport was built for: declare the handler's class as a provider`);
-    if (rule.processTimeoutMs > this.ceilings.workerProcessTimeoutMs) fail(`processTimeoutMs ${rule.processTimeoutMs} exceeds the ${this.ceilings.workerProcessTimeoutMs} the transport was built for: declare the handler's class as a provider`);
-    if (rule.pullSize > this.ceilings.workerPullSize) fail(`pullSize ${rule.pullSize} exceeds the ${this.ceilings.workerPullSize} the transport was built for: declare the handler's class as a provider`);
+    if (rule.maxAttempts > this.ceilings.maxAttempts)
+      fail(`maxAttempts ${rule.maxAttempts} exceeds the ${this.ceilings.maxAttempts} the transport was built for: declare the handler's class as a provider`);
+    if (rule.processTimeoutMs > this.ceilings.workerProcessTimeoutMs)
+      fail(`processTimeoutMs ${rule.processTimeoutMs} exceeds the ${this.ceilings.workerProcessTimeoutMs} the transport was built for: declare the handler's class as a provider`);
+    if (rule.pullSize > this.ceilings.workerPullSize)
+      fail(`pullSize ${rule.pullSize} exceeds the ${this.ceilings.workerPullSize} the transport was built for: declare the handler's class as a provider`);
     this.rules.push(rule);
   }
 

@@ -1,11 +1,4 @@
-import {
-  BrokerUnavailableError,
-  ItemNotFoundError,
-  KanbanError,
-  KanbanValidationError,
-  LeaseExpiredError,
-  type FieldError,
-} from '../errors';
+import { BrokerUnavailableError, ItemNotFoundError, KanbanError, KanbanValidationError, LeaseExpiredError, type FieldError } from '../errors';
 import type { DeadLetterReason } from '../interfaces/dead-letter.interface';
 
 interface SettleTarget {
@@ -39,7 +32,12 @@ export function decodeSettle(bytes: Uint8Array): RelayedSettle {
   } catch {
     settle = undefined;
   }
-  const valid = typeof settle === 'object' && settle !== null && OPS.has(String(settle.op)) && [settle.id, settle.domain, settle.lease].every((field) => typeof field === 'string') && hasOperands(settle as RelayedSettle);
+  const valid =
+    typeof settle === 'object' &&
+    settle !== null &&
+    OPS.has(String(settle.op)) &&
+    [settle.id, settle.domain, settle.lease].every((field) => typeof field === 'string') &&
+    hasOperands(settle as RelayedSettle);
   if (!valid) throw new KanbanValidationError([{ field: 'relay', message: 'is not a relayed settle' }]);
   return settle as RelayedSettle;
 }

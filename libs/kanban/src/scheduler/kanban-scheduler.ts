@@ -151,7 +151,10 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     if (!coordination) return;
     await this.syncNow();
     coordination.leadership.start();
-    this.registry.addInterval(SCHEDULE_SYNC_JOB, setInterval(() => void this.syncNow(), SCHEDULE_SYNC_INTERVAL_MS));
+    this.registry.addInterval(
+      SCHEDULE_SYNC_JOB,
+      setInterval(() => void this.syncNow(), SCHEDULE_SYNC_INTERVAL_MS),
+    );
   }
 
   /** Stops this instance's timers and leadership; the stored schedules stay for the next start. */
@@ -266,12 +269,15 @@ export class KanbanScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   /** Wakes at tick time `at`; delays beyond setTimeout's range are reached in steps. */
   private arm(schedule: Schedule, at: number): void {
     const { jobId } = schedule.definition;
-    const handle = setTimeout(() => {
-      this.registry.deleteTimeout(jobId);
-      if (Date.now() < at) return this.arm(schedule, at);
-      this.arm(schedule, nextTickAfter(schedule.definition, Math.max(Date.now(), at)));
-      this.tick(schedule, at);
-    }, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_DELAY_MS));
+    const handle = setTimeout(
+      () => {
+        this.registry.deleteTimeout(jobId);
+        if (Date.now() < at) return this.arm(schedule, at);
+        this.arm(schedule, nextTickAfter(schedule.definition, Math.max(Date.now(), at)));
+        this.tick(schedule, at);
+      },
+      Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_DELAY_MS),
+    );
     this.registry.addTimeout(jobId, handle);
   }
 

@@ -39,7 +39,14 @@ export class HandlerSpans {
       return producer ? [{ context: producer }] : [];
     });
     const attributes = { ...destinationOf(items[0]), 'messaging.batch.message_count': items.length };
-    return this.open(api, items[0].domain, api.ROOT_CONTEXT, attributes, links, items.map((item) => item.id));
+    return this.open(
+      api,
+      items[0].domain,
+      api.ROOT_CONTEXT,
+      attributes,
+      links,
+      items.map((item) => item.id),
+    );
   }
 
   private open(api: typeof TraceApi, domain: string, parent: TraceApi.Context, attributes: TraceApi.Attributes, links: TraceApi.Link[], ids: string[]): HandlerSpan {

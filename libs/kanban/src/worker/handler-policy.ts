@@ -57,10 +57,7 @@ export function resolveHandlerPolicy(name: string, options: KanbanHandlerOptions
     concurrency: options.concurrency,
     pullSize: options.batch?.max ?? options.pullSize ?? module.workerPullSize,
     processTimeoutMs: options.processTimeoutMs ?? module.workerProcessTimeoutMs,
-    circuitBreaker:
-      breaker === false
-        ? false
-        : { threshold: breaker?.threshold ?? module.circuitBreakerThreshold, cooldownMs: breaker?.cooldownMs ?? module.circuitBreakerCooldownMs },
+    circuitBreaker: breaker === false ? false : { threshold: breaker?.threshold ?? module.circuitBreakerThreshold, cooldownMs: breaker?.cooldownMs ?? module.circuitBreakerCooldownMs },
     batch: options.batch ? { max: options.batch.max, waitMs: options.batch.waitMs } : undefined,
   };
 }

@@ -7,10 +7,7 @@ import type { Priority } from '../interfaces/work-item.interface';
  * (`delayMs × 2^(attempt-1)`, capped at `maxDelayMs`, less up to `jitter` of it at random), or a
  * list (delay after attempt n; the last entry repeats).
  */
-export type KanbanBackoff =
-  | { type: 'fixed'; delayMs: number }
-  | { type: 'exponential'; delayMs: number; maxDelayMs?: number; jitter?: number }
-  | number[];
+export type KanbanBackoff = { type: 'fixed'; delayMs: number } | { type: 'exponential'; delayMs: number; maxDelayMs?: number; jitter?: number } | number[];
 
 /** A handler's own circuit breaker; unset fields take the module's. */
 export interface KanbanHandlerBreakerOptions {

@@ -65,10 +65,12 @@ export class KanbanWorkerPool implements OnApplicationBootstrap, BeforeApplicati
   /** Restarts workers whose circuit breaker is open (the spec's recovery). Returns how many. */
   async restartOpenBreakers(): Promise<number> {
     const open = [...this.groups.values()].flatMap((g) => g.workers).filter((w) => w.breakerState !== 'closed');
-    await Promise.all(open.map(async (worker) => {
-      await worker.stop();
-      worker.start();
-    }));
+    await Promise.all(
+      open.map(async (worker) => {
+        await worker.stop();
+        worker.start();
+      }),
+    );
     if (open.length) this.logger.log(`Restarted ${open.length} worker(s) with an open circuit breaker`);
     return open.length;
   }

@@ -175,7 +175,13 @@ export class KanbanWorker {
   private pullBatch(max: number): Promise<Delivery[]> {
     const { batch } = this.handler.policy;
     if (!batch) return this.pullOnce(max, WORKER_PULL_WAIT_MS);
-    return collectBatch((n, waitMs) => this.pullOnce(n, waitMs), max, batch.waitMs, WORKER_PULL_WAIT_MS, () => this.running);
+    return collectBatch(
+      (n, waitMs) => this.pullOnce(n, waitMs),
+      max,
+      batch.waitMs,
+      WORKER_PULL_WAIT_MS,
+      () => this.running,
+    );
   }
 
   private async pullOnce(max: number, waitMs: number): Promise<Delivery[]> {
@@ -241,7 +247,12 @@ export class KanbanWorker {
     const contexts = live.map((delivery) => new KanbanContext([delivery, abort, this.id]));
     const startedAt = performance.now();
     const span = this.deps.spans.startBatch(live.map((delivery) => delivery.item));
-    const outcome = await this.runHandler(live.map((delivery) => delivery.item.payload), contexts, abort, span);
+    const outcome = await this.runHandler(
+      live.map((delivery) => delivery.item.payload),
+      contexts,
+      abort,
+      span,
+    );
     span?.end(failureOf(outcome, this.timeoutMs));
     // One run for the batch; a domain handler's batch may mix priorities, so it counts under its own ('all').
     this.recordRun(this.handler.priority ?? 'all', outcome, startedAt);
@@ -340,7 +351,9 @@ export class KanbanWorker {
     this.logger.warn(`Item ${delivery.item.id} failed (attempt ${delivery.item.attempts}, consecutive failure ${count}): ${message}`);
     if (opened) {
       this.setBreakerMetric(1);
-      this.logger.error(`ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.breaker.cooldownMs} ms, or reset it through the coordinator`);
+      this.logger.error(
+        `ALERT circuit breaker open for ${this.handler.pattern} worker ${this.id} after ${count} items failed in a row: investigate; it probes one item after ${this.breaker.cooldownMs} ms, or reset it through the coordinator`,
+      );
     }
   }
 

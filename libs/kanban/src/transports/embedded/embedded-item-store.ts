@@ -37,8 +37,23 @@ const EXHAUSTED = '(lease IS NOT NULL AND attempts >= @maxAttempts)';
  */
 export class EmbeddedItemStore {
   private readonly statements: Record<
-    | 'dedupLookup' | 'dedupRemember' | 'dedupPrune' | 'queueCount' | 'insert' | 'ensureQueue' | 'available' | 'lease'
-    | 'ack' | 'retry' | 'extendLease' | 'leased' | 'exists' | 'remove' | 'stalled' | 'depth' | 'nextHold',
+    | 'dedupLookup'
+    | 'dedupRemember'
+    | 'dedupPrune'
+    | 'queueCount'
+    | 'insert'
+    | 'ensureQueue'
+    | 'available'
+    | 'lease'
+    | 'ack'
+    | 'retry'
+    | 'extendLease'
+    | 'leased'
+    | 'exists'
+    | 'remove'
+    | 'stalled'
+    | 'depth'
+    | 'nextHold',
     Statement
   >;
   private lastDedupPrune = 0;
@@ -63,9 +78,7 @@ export class EmbeddedItemStore {
          WHERE priority = @priority AND domain = @domain AND ${NOT_HELD} AND NOT ${EXHAUSTED}
          ORDER BY seq LIMIT @limit`,
       ),
-      lease: db.prepare(
-        `UPDATE ${ITEMS} SET attempts = attempts + 1, lease = @lease, boot = @boot, hold_until = @holdUntil, delivered_at = @now WHERE seq = @seq`,
-      ),
+      lease: db.prepare(`UPDATE ${ITEMS} SET attempts = attempts + 1, lease = @lease, boot = @boot, hold_until = @holdUntil, delivered_at = @now WHERE seq = @seq`),
       ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       retry: db.prepare(
         `UPDATE ${ITEMS} SET lease = NULL, delivered_at = NULL, boot = @boot, hold_until = @holdUntil
@@ -89,10 +102,12 @@ export class EmbeddedItemStore {
          ) f USING (priority, domain)
          ORDER BY q.domain, CASE q.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END`,
       ),
-      nextHold: db.prepare(
-        `SELECT MIN(hold_until) FROM ${ITEMS}
+      nextHold: db
+        .prepare(
+          `SELECT MIN(hold_until) FROM ${ITEMS}
          WHERE hold_until > @now AND boot = @boot AND domain = @domain AND (@priority IS NULL OR priority = @priority)`,
-      ).pluck(),
+        )
+        .pluck(),
     };
   }
 

@@ -22,7 +22,10 @@ export class EmbeddedScheduleStore implements ScheduleStore {
 
   save(definition: ScheduleDefinition): Promise<void> {
     return this.exec((db) => {
-      db.prepare(`INSERT INTO ${EMBEDDED_SCHEDULES_TABLE} (job_id, definition) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET definition = excluded.definition`).run(definition.jobId, JSON.stringify(definition));
+      db.prepare(`INSERT INTO ${EMBEDDED_SCHEDULES_TABLE} (job_id, definition) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET definition = excluded.definition`).run(
+        definition.jobId,
+        JSON.stringify(definition),
+      );
     });
   }
 
@@ -33,7 +36,9 @@ export class EmbeddedScheduleStore implements ScheduleStore {
   }
 
   list(): Promise<ScheduleDefinition[]> {
-    return this.exec((db) => (db.prepare(`SELECT definition FROM ${EMBEDDED_SCHEDULES_TABLE} ORDER BY job_id`).all() as { definition: string }[]).map((row) => JSON.parse(row.definition) as ScheduleDefinition));
+    return this.exec((db) =>
+      (db.prepare(`SELECT definition FROM ${EMBEDDED_SCHEDULES_TABLE} ORDER BY job_id`).all() as { definition: string }[]).map((row) => JSON.parse(row.definition) as ScheduleDefinition),
+    );
   }
 
   recordTick(jobId: string, tickTime: number): Promise<void> {

@@ -194,9 +194,7 @@ export class EmbeddedTransport extends KanbanTransport {
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
     const moved = await this.write((store) =>
       store.items.stalled(stalledAfterMs).map((row) => {
-        const why = row.lapsed
-          ? `lease lapsed on the last attempt (${row.attempts} of ${this.settings.maxAttempts})`
-          : `unsettled for more than ${stalledAfterMs} ms after delivery`;
+        const why = row.lapsed ? `lease lapsed on the last attempt (${row.attempts} of ${this.settings.maxAttempts})` : `unsettled for more than ${stalledAfterMs} ms after delivery`;
         return this.moveToDeadLetters(store, row, 'stalled', why);
       }),
     );

@@ -132,7 +132,10 @@ export class BrokerLink {
    */
   async call<T>(operation: (transport: KanbanTransport) => Promise<T>, options: { timeoutMs?: number; detectsOutage?: boolean } = {}): Promise<T> {
     const detectsOutage = options.detectsOutage ?? true;
-    const outcome = await settleWithin(Promise.resolve().then(() => operation(this.transport)), options.timeoutMs);
+    const outcome = await settleWithin(
+      Promise.resolve().then(() => operation(this.transport)),
+      options.timeoutMs,
+    );
     if (outcome.kind === 'value') return outcome.value;
     if (outcome.kind === 'timeout') {
       const error = new BrokerUnavailableError(this.name, `no answer within ${options.timeoutMs} ms`);

@@ -8,12 +8,7 @@ import type { BrokerName, Priority, PublishReceipt, WorkItem } from '../../inter
 import { KanbanTransport, type TransportStatus } from '../../transport/kanban-transport';
 import { BrokerLink } from './broker-link';
 import { FailoverControlChannel } from './failover-control-channel';
-import {
-  FAILOVER_CLOSE_FLUSH_TIMEOUT_MS,
-  FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS,
-  FAILOVER_PROBE_INTERVAL_MS,
-  FAILOVER_PULL_WAIT_SLICE_MS,
-} from './failover.constants';
+import { FAILOVER_CLOSE_FLUSH_TIMEOUT_MS, FAILOVER_DEFAULT_PUBLISH_TIMEOUT_MS, FAILOVER_PROBE_INTERVAL_MS, FAILOVER_PULL_WAIT_SLICE_MS } from './failover.constants';
 import { unwrapLease, wrapDelivery } from './failover-lease';
 import { listChained } from './chained-dead-letters';
 import { OutboxForwarder } from './outbox-forwarder';
@@ -440,9 +435,7 @@ export class FailoverTransport extends KanbanTransport {
   private nextStatus(): TransportStatus {
     const { primary, fallback } = this;
     if (primary.isAvailable) {
-      return fallback.isAvailable
-        ? { state: 'up', active: primary.name }
-        : { state: 'up', active: primary.name, detail: `fallback ${fallback.name} unavailable (${fallback.unavailableReason})` };
+      return fallback.isAvailable ? { state: 'up', active: primary.name } : { state: 'up', active: primary.name, detail: `fallback ${fallback.name} unavailable (${fallback.unavailableReason})` };
     }
     if (fallback.isAvailable) return { state: 'degraded', active: fallback.name, detail: `${primary.name} unavailable (${primary.unavailableReason}); publishing to ${fallback.name}` };
     if (this.outbox.isOpen) return { state: 'degraded', active: 'outbox', detail: `${primary.name} and ${fallback.name} unavailable; publishes wait in the outbox at ${this.outbox.path}` };

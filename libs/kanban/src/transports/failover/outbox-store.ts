@@ -137,9 +137,11 @@ export class OutboxStore {
   depth(): QueueDepth[] {
     if (!this.db || this.rows === 0) return [];
     try {
-      const rows = this.db
-        .prepare(`SELECT priority, domain, count(*) AS n FROM ${FAILOVER_OUTBOX_TABLE} GROUP BY priority, domain ORDER BY domain, priority`)
-        .all() as Array<{ priority: Priority; domain: string; n: number }>;
+      const rows = this.db.prepare(`SELECT priority, domain, count(*) AS n FROM ${FAILOVER_OUTBOX_TABLE} GROUP BY priority, domain ORDER BY domain, priority`).all() as Array<{
+        priority: Priority;
+        domain: string;
+        n: number;
+      }>;
       return rows.map((row) => ({ broker: 'outbox', priority: row.priority, domain: row.domain, ready: row.n, inFlight: 0 }));
     } catch (error) {
       throw this.failure(error, 'reading the outbox depth');

@@ -88,7 +88,10 @@ export async function openNatsConnection(options: NatsConnectionOptions, maxMess
   try {
     const serverMax = nc.info?.max_payload ?? Number.MAX_SAFE_INTEGER;
     if (maxMessageBytes > serverMax) {
-      throw new KanbanConfigError('maxPayloadBytes', `items of up to ${maxMessageBytes} bytes with their envelope exceed the NATS server's max_payload of ${serverMax}; raise max_payload on the server or lower maxPayloadBytes`);
+      throw new KanbanConfigError(
+        'maxPayloadBytes',
+        `items of up to ${maxMessageBytes} bytes with their envelope exceed the NATS server's max_payload of ${serverMax}; raise max_payload on the server or lower maxPayloadBytes`,
+      );
     }
     const jsm = await jetstreamManager(nc, { timeout: NATS_API_TIMEOUT_MS });
     await jsm.getAccountInfo();

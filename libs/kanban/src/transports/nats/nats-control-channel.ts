@@ -51,9 +51,11 @@ export class NatsControlChannel implements ControlChannel {
           this.logger.warn(`Relay subscription ended: ${error.message}`);
           return;
         }
-        void handler(message.data).then((answer) => {
-          if (!message.respond(answer)) this.logger.warn(`A relayed settle carried no reply subject; its answer was dropped`);
-        }).catch((failure: unknown) => this.logger.warn(`Answering a relayed settle failed: ${(failure as Error).message}`));
+        void handler(message.data)
+          .then((answer) => {
+            if (!message.respond(answer)) this.logger.warn(`A relayed settle carried no reply subject; its answer was dropped`);
+          })
+          .catch((failure: unknown) => this.logger.warn(`Answering a relayed settle failed: ${(failure as Error).message}`));
       },
     });
   }

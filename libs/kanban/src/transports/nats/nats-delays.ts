@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Priority } from '../../interfaces/work-item.interface';
-import {
-  NATS_ATTEMPTS_HEADER,
-  NATS_DELAY_MOVER_BATCH,
-  NATS_DELAY_MOVER_RESTART_MS,
-  NATS_DELAY_REQUEUE_RETRY_MS,
-  NATS_DUE_AT_HEADER,
-} from './nats.constants';
+import { NATS_ATTEMPTS_HEADER, NATS_DELAY_MOVER_BATCH, NATS_DELAY_MOVER_RESTART_MS, NATS_DELAY_REQUEUE_RETRY_MS, NATS_DUE_AT_HEADER } from './nats.constants';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 import { publishToJetStream } from './nats-publish';
@@ -126,7 +120,9 @@ export class NatsDelays {
       });
       await message.ackAck();
     } catch (error) {
-      this.logger.warn(`delayed retries: could not move message ${message.seq} back to ${queue.priority}/${queue.domain} (${(error as Error).message}); trying again in ${NATS_DELAY_REQUEUE_RETRY_MS} ms`);
+      this.logger.warn(
+        `delayed retries: could not move message ${message.seq} back to ${queue.priority}/${queue.domain} (${(error as Error).message}); trying again in ${NATS_DELAY_REQUEUE_RETRY_MS} ms`,
+      );
       message.nak(NATS_DELAY_REQUEUE_RETRY_MS);
     }
   }

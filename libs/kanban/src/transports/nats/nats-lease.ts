@@ -34,7 +34,6 @@ export function parseAckSubject(reply: string): NatsDeliveryInfo | undefined {
 /** What the transport does with a lapsed lease: release the item now, or hold it for the sweep (last attempt). */
 export type LapseAction = 'release' | 'hold';
 
-
 const NO_DATA = new Uint8Array(0);
 
 /** A delivery this instance handed out. */

@@ -133,7 +133,9 @@ export class NatsPublisher {
   }
 
   private idempotencySubject(item: WorkItem): string {
-    const hash = createHash('sha256').update(item.idempotencyKey ?? '').digest('hex');
+    const hash = createHash('sha256')
+      .update(item.idempotencyKey ?? '')
+      .digest('hex');
     return this.context.names.idempotencySubject(item.priority, item.domain, hash);
   }
 

@@ -254,7 +254,15 @@ export class NatsPuller {
       if (deliveries.length >= max) break;
       const messages = await this.pullNow(nc, priorities[i], domain, streams[i], max - deliveries.length);
       const arrivedAt = performance.now();
-      deliveries.push(...(await this.handOut(messages.map((message) => ({ message, arrivedAt })), priorities[i], domain, streams[i], leaseMs)));
+      deliveries.push(
+        ...(await this.handOut(
+          messages.map((message) => ({ message, arrivedAt })),
+          priorities[i],
+          domain,
+          streams[i],
+          leaseMs,
+        )),
+      );
       if (feed && deliveries.length < max) deliveries.push(...(await this.handOut(feed.takeBuffered(max - deliveries.length), priorities[i], domain, streams[i], leaseMs)));
     }
     return deliveries;
@@ -313,5 +321,4 @@ export class NatsPuller {
     const { lease, expiresAt } = this.context.leases.track({ id: item.id, domain, priority }, message.reply as string, info, attempts, leaseMs, message.data);
     return { id: item.id, domain, priority, lease, item, leaseExpiresAt: expiresAt };
   }
-
 }

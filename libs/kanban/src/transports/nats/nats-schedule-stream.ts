@@ -6,7 +6,10 @@ import { jsApiCode, JS_ERR } from './nats-errors';
  * Creates a last-value stream (one message per subject: KV semantics without the KV client), or
  * brings `max_age` and `duplicate_window` of an existing one to the configured values.
  */
-export async function ensureLastValueStream(jsm: JetStreamManager, config: Pick<StreamConfig, 'name' | 'subjects' | 'num_replicas'> & Partial<Pick<StreamConfig, 'max_age' | 'duplicate_window'>>): Promise<void> {
+export async function ensureLastValueStream(
+  jsm: JetStreamManager,
+  config: Pick<StreamConfig, 'name' | 'subjects' | 'num_replicas'> & Partial<Pick<StreamConfig, 'max_age' | 'duplicate_window'>>,
+): Promise<void> {
   const full: Partial<StreamConfig> & { name: string } = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,

@@ -5,13 +5,7 @@ import { nanos } from './nats-client';
 import { TopologyConflictError } from '../../errors';
 import type { Priority } from '../../interfaces/work-item.interface';
 import type { TransportSettings } from '../../transport/kanban-transport';
-import {
-  NATS_ADVISORY_MAX_AGE_MS,
-  NATS_DEAD_LETTER_MAX_AGE_MS,
-  NATS_DELAY_ACK_WAIT_MS,
-  NATS_ENVELOPE_OVERHEAD_BYTES,
-  NATS_MIN_DUPLICATE_WINDOW_MS,
-} from './nats.constants';
+import { NATS_ADVISORY_MAX_AGE_MS, NATS_DEAD_LETTER_MAX_AGE_MS, NATS_DELAY_ACK_WAIT_MS, NATS_ENVELOPE_OVERHEAD_BYTES, NATS_MIN_DUPLICATE_WINDOW_MS } from './nats.constants';
 import type { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';

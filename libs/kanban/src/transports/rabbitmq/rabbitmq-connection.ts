@@ -5,11 +5,7 @@ import { connect } from './amqp-client';
 import { BrokerUnavailableError, MissingDependencyError } from '../../errors';
 import { isAuthenticationFailure } from './rabbitmq-amqp-errors';
 import type { RabbitMqEndpoint } from './rabbitmq-url';
-import {
-  RABBITMQ_RECONNECT_INITIAL_DELAY_MS,
-  RABBITMQ_RECONNECT_JITTER,
-  RABBITMQ_RECONNECT_MAX_DELAY_MS,
-} from './rabbitmq.constants';
+import { RABBITMQ_RECONNECT_INITIAL_DELAY_MS, RABBITMQ_RECONNECT_JITTER, RABBITMQ_RECONNECT_MAX_DELAY_MS } from './rabbitmq.constants';
 
 /** What the owner of the connection does as it comes and goes. */
 export interface RabbitMqConnectionHooks {
@@ -155,10 +151,7 @@ export class RabbitMqConnection {
 
   private describeFailure(error: unknown): BrokerUnavailableError {
     if (isAuthenticationFailure(error)) {
-      return new BrokerUnavailableError(
-        'rabbitmq',
-        `login refused for user '${this.endpoint.username}' at ${this.endpoint.redacted}: check the username, password and vhost permissions`,
-      );
+      return new BrokerUnavailableError('rabbitmq', `login refused for user '${this.endpoint.username}' at ${this.endpoint.redacted}: check the username, password and vhost permissions`);
     }
     const message = error instanceof Error ? error.message : String(error);
     return new BrokerUnavailableError('rabbitmq', `cannot connect to ${this.endpoint.redacted}: ${this.endpoint.scrub(message)}`);

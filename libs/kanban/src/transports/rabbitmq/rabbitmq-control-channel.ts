@@ -98,10 +98,12 @@ export class RabbitMqControlChannel implements ControlChannel {
   private onRequest(channel: Channel, handler: ControlHandler, message: ConsumeMessage | null): void {
     if (!message) return;
     const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string };
-    void handler(message.content).then((answer) => {
-      if (typeof replyTo !== 'string' || channel !== this.channel) return;
-      channel.publish('', replyTo, Buffer.from(answer), { correlationId });
-    }).catch((error: unknown) => this.logger.warn(`Answering a relayed settle failed: ${(error as Error).message}`));
+    void handler(message.content)
+      .then((answer) => {
+        if (typeof replyTo !== 'string' || channel !== this.channel) return;
+        channel.publish('', replyTo, Buffer.from(answer), { correlationId });
+      })
+      .catch((error: unknown) => this.logger.warn(`Answering a relayed settle failed: ${(error as Error).message}`));
   }
 
   private onAnswer(message: ConsumeMessage | null): void {

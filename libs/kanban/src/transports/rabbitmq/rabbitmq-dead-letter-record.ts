@@ -31,13 +31,7 @@ const BROKER_REASONS: Record<string, { reason: DeadLetterReason; error: string }
   maxlen: { reason: 'stalled', error: 'the queue dropped it for length' },
 };
 
-export function deadLetterRecord(
-  source: DeadLetterSource,
-  reason: DeadLetterReason,
-  error: string | undefined,
-  attempts: number,
-  deadLetteredAt: number,
-): DeadLetterRecord {
+export function deadLetterRecord(source: DeadLetterSource, reason: DeadLetterReason, error: string | undefined, attempts: number, deadLetteredAt: number): DeadLetterRecord {
   const storedError = error === undefined ? undefined : truncate(error);
   const headers: Record<string, unknown> = {
     [RABBITMQ_HEADERS.reason]: reason,

@@ -111,11 +111,7 @@ export class RabbitMqDeadLetterStore {
     for (;;) {
       const item = await rebuild(await this.get(id));
       const mine: ReplayClaim = { token: randomUUID(), itemId: item.id, claimedAt: Date.now() };
-      await this.appendAndAwait(
-        id,
-        { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.claim, [RABBITMQ_HEADERS.claimItem]: mine.itemId, [RABBITMQ_HEADERS.claimedAt]: mine.claimedAt },
-        mine.token,
-      );
+      await this.appendAndAwait(id, { [RABBITMQ_HEADERS.record]: RABBITMQ_LOG_RECORDS.claim, [RABBITMQ_HEADERS.claimItem]: mine.itemId, [RABBITMQ_HEADERS.claimedAt]: mine.claimedAt }, mine.token);
       const winner = this.index.get(id)?.claim;
       if (!winner) throw new DeadLetterNotFoundError(id);
       if (winner.token === mine.token) {
@@ -292,7 +288,10 @@ export class RabbitMqDeadLetterStore {
     let consumerTag: string | undefined;
     let unacked = 0;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BrokerUnavailableError('rabbitmq', `reading ${this.names.deadLetterLog} from offset ${first} took over ${RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS} ms`)), RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new BrokerUnavailableError('rabbitmq', `reading ${this.names.deadLetterLog} from offset ${first} took over ${RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS} ms`)),
+        RABBITMQ_DEAD_LETTER_READ_TIMEOUT_MS,
+      );
       const closed = (): void => finish(new BrokerUnavailableError('rabbitmq', `the channel reading ${this.names.deadLetterLog} closed`));
       const finish = (error?: Error): void => {
         clearTimeout(timer);

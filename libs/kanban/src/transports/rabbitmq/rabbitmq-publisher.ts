@@ -115,7 +115,10 @@ export class RabbitMqPublisher {
   private onConfirm(pending: PendingPublish, error: unknown): void {
     const { target, messageId } = pending;
     if (this.returned.size > 0 && this.takeReturn(returnKey(target.exchange, target.routingKey, messageId))) {
-      this.settle(pending, new BrokerUnavailableError('rabbitmq', `message ${messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`));
+      this.settle(
+        pending,
+        new BrokerUnavailableError('rabbitmq', `message ${messageId} was unroutable: no queue is bound to ${target.routingKey} on exchange '${target.exchange}' (queue ${target.queue} missing?)`),
+      );
     } else if (!error) {
       this.settle(pending);
     } else if (isPublisherNack(error)) {
@@ -156,10 +159,7 @@ export class RabbitMqPublisher {
         break;
       }
       stuck ||= pending.channel !== undefined && pending.channel === this.open;
-      this.settle(
-        pending,
-        new BrokerUnavailableError('rabbitmq', `publish of ${pending.messageId} to ${pending.target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`),
-      );
+      this.settle(pending, new BrokerUnavailableError('rabbitmq', `publish of ${pending.messageId} to ${pending.target.queue} was not confirmed within ${this.timeoutMs} ms; its outcome is unknown`));
     }
     if (stuck) this.abandonChannel();
   }
@@ -174,7 +174,10 @@ export class RabbitMqPublisher {
     this.channel = undefined;
     this.open = undefined;
     this.returned.clear();
-    if (channel) Promise.resolve().then(() => channel.close()).catch(() => undefined);
+    if (channel)
+      Promise.resolve()
+        .then(() => channel.close())
+        .catch(() => undefined);
   }
 
   private confirmChannel(): Promise<ConfirmChannel> {

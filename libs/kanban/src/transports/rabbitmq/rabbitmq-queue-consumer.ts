@@ -96,15 +96,7 @@ export class RabbitMqQueueConsumer {
    * pull using it, nothing buffered and nothing received on the channel left unsettled.
    */
   get releasable(): boolean {
-    return (
-      this.pulls === 0 &&
-      this.lanes.length === 0 &&
-      this.starting === undefined &&
-      this.opening === undefined &&
-      this.buffer.length === 0 &&
-      this.waiters.size === 0 &&
-      this.unsettled === 0
-    );
+    return this.pulls === 0 && this.lanes.length === 0 && this.starting === undefined && this.opening === undefined && this.buffer.length === 0 && this.waiters.size === 0 && this.unsettled === 0;
   }
 
   /** Whether this queue holds a channel on the connection (open or opening). */
@@ -136,11 +128,7 @@ export class RabbitMqQueueConsumer {
   /** Whether a domain pull must wait before serving lower priorities: messages this queue is owed may still be on the way. */
   get filling(): boolean {
     return (
-      this.starting !== undefined ||
-      this.growing !== undefined ||
-      this.checkingOwed !== undefined ||
-      this.lanes.some((lane) => !lane.filled) ||
-      (this.owed > 0 && performance.now() < this.owedUntil)
+      this.starting !== undefined || this.growing !== undefined || this.checkingOwed !== undefined || this.lanes.some((lane) => !lane.filled) || (this.owed > 0 && performance.now() < this.owedUntil)
     );
   }
 
@@ -324,7 +312,10 @@ export class RabbitMqQueueConsumer {
       await channel.prefetch(this.prefetch);
       this.lanes.push(lane);
       try {
-        const { consumerTag } = await this.bounded(channel, channel.consume(this.name, (message) => this.onMessage(channel, lane, message)));
+        const { consumerTag } = await this.bounded(
+          channel,
+          channel.consume(this.name, (message) => this.onMessage(channel, lane, message)),
+        );
         lane.consumerTag = consumerTag;
         this.unanswered = false;
       } catch (error) {

@@ -9,11 +9,7 @@ import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
 import { RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
 
 /** One record of a schedule stream, as JSON in the message body. */
-type ScheduleRecord =
-  | { type: 'save'; definition: ScheduleDefinition }
-  | { type: 'remove'; jobId: string }
-  | { type: 'tick'; jobId: string; tickTime: number }
-  | { type: 'sync' };
+type ScheduleRecord = { type: 'save'; definition: ScheduleDefinition } | { type: 'remove'; jobId: string } | { type: 'tick'; jobId: string; tickTime: number } | { type: 'sync' };
 
 /**
  * Schedules in two streams every instance reads from the first record and then follows, folding

@@ -10,12 +10,7 @@ import { attemptsOf, returnsOf, toTransportDelivery } from './rabbitmq-message';
 import type { RabbitMqNames } from './rabbitmq-names';
 import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import {
-  RABBITMQ_CONSUMER_CREDIT_PULLS,
-  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
-  RABBITMQ_MAX_PREFETCH,
-  RABBITMQ_PULL_FILL_WINDOW_MS,
-} from './rabbitmq.constants';
+import { RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_CONSUMER_IDLE_CHECK_MS, RABBITMQ_MAX_PREFETCH, RABBITMQ_PULL_FILL_WINDOW_MS } from './rabbitmq.constants';
 
 /**
  * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
@@ -173,9 +168,7 @@ export class RabbitMqPuller {
     let consumer = this.consumers.get(name);
     if (!consumer) {
       const prefetch = Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
-      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) =>
-        this.holdings.forgetChannel(queue, channel),
-      );
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) => this.holdings.forgetChannel(queue, channel));
       if (this.model) consumer.attach(this.model);
       this.consumers.set(name, consumer);
     }

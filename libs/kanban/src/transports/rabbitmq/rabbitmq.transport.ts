@@ -341,9 +341,7 @@ export class RabbitMqTransport extends KanbanTransport {
   async depth(): Promise<QueueDepth[]> {
     this.assertConnected();
     const rows: QueueDepth[] = [];
-    const known = [...this.knownQueues.entries()].sort(
-      ([, a], [, b]) => a.domain.localeCompare(b.domain) || PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
-    );
+    const known = [...this.knownQueues.entries()].sort(([, a], [, b]) => a.domain.localeCompare(b.domain) || PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority));
     for (const [name, { priority, domain }] of known) {
       // An item on its way into the delay ladder is in its tally and still leased for a moment: wait for those moves.
       await Promise.allSettled([...(this.delaysInProgress.get(name) ?? [])]);
@@ -386,11 +384,7 @@ export class RabbitMqTransport extends KanbanTransport {
     await this.ensureQueue(item.priority, item.domain);
     const queue = this.names.workQueue(item.priority, item.domain);
     try {
-      await this.publisher.publish(
-        { exchange: this.names.workExchange, routingKey: this.names.routingKey(item.priority, item.domain), queue },
-        encodeItem(item),
-        { messageId: item.id },
-      );
+      await this.publisher.publish({ exchange: this.names.workExchange, routingKey: this.names.routingKey(item.priority, item.domain), queue }, encodeItem(item), { messageId: item.id });
       this.puller.consumerOf(queue)?.expectPublished(item.id);
     } catch (error) {
       // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
@@ -452,11 +446,10 @@ export class RabbitMqTransport extends KanbanTransport {
   private async replaceWithCopy(delivery: ConsumedMessage, attemptsBefore: number, fallback: 'reject' | 'release'): Promise<void> {
     const { message, queue } = delivery;
     try {
-      await this.publisher.publish(
-        { exchange: this.names.workExchange, routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name },
-        message.content,
-        { messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : newItemId(), headers: copyHeaders(message, attemptsBefore) },
-      );
+      await this.publisher.publish({ exchange: this.names.workExchange, routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name }, message.content, {
+        messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : newItemId(),
+        headers: copyHeaders(message, attemptsBefore),
+      });
     } catch (error) {
       this.logger.warn(`Could not requeue a copy of a message from ${queue.name} (${(error as Error).message}); returning the original`);
       queue.settle(delivery, fallback);
@@ -647,4 +640,3 @@ export class RabbitMqTransport extends KanbanTransport {
     if (!this.consuming.isConnected) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
   }
 }
-
