@@ -25,7 +25,7 @@ export class DashboardAssetsController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   @Header('Content-Security-Policy', DASHBOARD_CONTENT_SECURITY_POLICY)
-  @ApiOperation({ summary: "The dashboard page" })
+  @ApiOperation({ summary: 'The dashboard page' })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'text/html', schema: { type: 'string' } })
   @ApiErrors()

@@ -13,7 +13,7 @@ function isSecured(operation: OperationObject): boolean {
 
 function documentedCodes(response: ResponseObject | undefined): string[] {
   const schema = response?.content?.['application/json']?.schema as SchemaObject | undefined;
-  return (schema?.allOf ?? []).flatMap((part) => ((part as SchemaObject).properties?.code as SchemaObject | undefined)?.enum ?? []);
+  return (schema?.allOf ?? []).flatMap((part): string[] => ((part as SchemaObject).properties?.code as SchemaObject | undefined)?.enum?.map(String) ?? []);
 }
 
 /**
