@@ -1,5 +1,7 @@
 import { validate } from '@readme/openapi-parser';
 import { KANBAN_ERROR_STATUS, codeOfStatus, internalErrorBody } from '@tps/kanban';
+import { CsrfException } from '../src/auth/csrf.exception';
+import { ReadOnlyException } from '../src/auth/read-only.exception';
 import { RATE_LIMITED_CODE } from '../src/errors';
 import { HostNotAllowedException } from '../src/http';
 import { OPENAPI_DOCS_PATH, OPENAPI_JSON_PATH } from '../src/openapi';
@@ -38,10 +40,30 @@ function registeredRoutes(server: TestServer): Route[] {
   return stack.flatMap(({ route }) => (route ? Object.keys(route.methods).map((method) => ({ method, path: route.path.replace(/:(\w+)/g, '{$1}') })) : [])).filter((route) => !ownPaths(route.path));
 }
 
-/** Every code ApiExceptionFilter answers with: the library's errors, the 500, the rate limit, the host check, Nest's HttpExceptions. */
+/** The code of an exception class the server raises, as its body carries it. */
+function codeOf(exception: { getResponse(): string | object }): string {
+  return (exception.getResponse() as { code: string }).code;
+}
+
+/** The token guard's refusals of a mutation: the read-only token, a session cookie without its CSRF header. */
+const MUTATION_REFUSAL_CODES = [codeOf(new ReadOnlyException()), codeOf(new CsrfException())];
+
+/** Every code ApiExceptionFilter answers with: the library's errors, the 500, the rate limit, the host check, the token guard, Nest's HttpExceptions. */
 function emittedErrorCodes(): string[] {
-  const hostCode = (new HostNotAllowedException().getResponse() as { code: string }).code;
-  return [...KANBAN_ERROR_STATUS.map(([, answer]) => answer.code), internalErrorBody().code, RATE_LIMITED_CODE, hostCode, ...HTTP_EXCEPTION_STATUSES.map(codeOfStatus)];
+  return [
+    ...KANBAN_ERROR_STATUS.map(([, answer]) => answer.code),
+    internalErrorBody().code,
+    RATE_LIMITED_CODE,
+    codeOf(new HostNotAllowedException()),
+    ...MUTATION_REFUSAL_CODES,
+    ...HTTP_EXCEPTION_STATUSES.map(codeOfStatus),
+  ];
+}
+
+/** The codes an operation documents for one status. */
+function documentedCodes(operation: OpenApiOperation, status: string): string[] {
+  const schema = operation.responses[status]?.content?.['application/json']?.schema as { allOf?: Array<{ properties?: { code?: { enum?: string[] } } }> } | undefined;
+  return schema?.allOf?.flatMap((part) => part.properties?.code?.enum ?? []) ?? [];
 }
 
 function concrete(path: string): string {
@@ -107,6 +129,20 @@ describe('OpenAPI document and reference page', () => {
 
     expect(mismatched).toEqual([]);
     expect(document.components.securitySchemes).toHaveProperty('bearer');
+  });
+
+  it('documents the 403 refusals of the read-only token and a missing CSRF header on every secured mutation', () => {
+    const mutations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([method, operation]) => method !== 'get' && (operation.security ?? []).some((requirement) => 'bearer' in requirement))
+        .map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, codes: documentedCodes(operation, '403') })),
+    );
+
+    const missing = mutations.filter(({ codes }) => !MUTATION_REFUSAL_CODES.every((code) => codes.includes(code))).map(({ route }) => route);
+
+    expect(mutations.length).toBeGreaterThan(5);
+    expect(missing).toEqual([]);
+    expect(document.components.securitySchemes).toHaveProperty('session');
   });
 
   it('serves the reference page as HTML whose scripts and styles all come from the server itself', async () => {

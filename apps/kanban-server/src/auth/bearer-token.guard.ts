@@ -11,7 +11,8 @@ import { requestCookie } from './request-cookies';
 import { RoleCredentials } from './role-credentials';
 import { CSRF_HEADER, SESSION_COOKIE } from './session.constants';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing; every other method is a mutation (the OpenAPI document mirrors this). */
+export const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BEARER = /^Bearer +(\S+) *$/i;
 
 /**

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { KANBAN_TRANSPORT, KanbanCoordinator, KanbanTransport, KanbanWorkerPool, type CoordinatorHealth, type QueueDepth, type TransportStatus, type WorkerStatus } from '@tps/kanban';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequiresToken } from '../auth';
+import { ApiErrors, ApiTokenRequired, DashboardOverviewSchema } from '../openapi';
 import { QueueActivityRecorder, queueKey, type BrokerChange, type DepthPoint } from './queue-activity.recorder';
 
 export interface QueueRow extends QueueDepth {
@@ -20,8 +22,10 @@ export interface DashboardOverview {
 }
 
 /** `GET /dashboard/api/overview`: everything the page's overview shows, in one read, without a broker call. */
+@ApiTags('dashboard')
 @Controller('dashboard/api')
 @RequiresToken()
+@ApiTokenRequired()
 export class DashboardOverviewController {
   constructor(
     private readonly coordinator: KanbanCoordinator,
@@ -31,6 +35,9 @@ export class DashboardOverviewController {
   ) {}
 
   @Get('overview')
+  @ApiOperation({ summary: "Everything the dashboard's overview shows, in one read without a broker call" })
+  @ApiOkResponse({ type: DashboardOverviewSchema })
+  @ApiErrors()
   overview(): DashboardOverview {
     const now = Date.now();
     return {

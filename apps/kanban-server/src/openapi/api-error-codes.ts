@@ -1,4 +1,6 @@
 import { KANBAN_ERROR_STATUS, codeOfStatus, internalErrorBody } from '@tps/kanban';
+import { CSRF_CODE } from '../auth/csrf.exception';
+import { READ_ONLY_CODE } from '../auth/read-only.exception';
 import { RATE_LIMITED_CODE } from '../errors/api-exception.filter';
 import { HOST_NOT_ALLOWED_CODE } from '../http/host-not-allowed.exception';
 
@@ -7,13 +9,16 @@ const HTTP_EXCEPTION_STATUSES = [400, 401, 404, 413] as const;
 
 /**
  * Every `code` an error body can carry, with its status, from the places that decide them: the
- * library's error table, the 500, the rate limit, the host allowlist and Nest's HttpExceptions.
+ * library's error table, the 500, the rate limit, the host allowlist, the token guard's refusals
+ * of a mutation and Nest's HttpExceptions.
  */
 export const API_ERROR_STATUS: ReadonlyMap<string, number> = new Map<string, number>([
   ...KANBAN_ERROR_STATUS.map(([, { code, status }]): [string, number] => [code, status]),
   [internalErrorBody().code, 500],
   [RATE_LIMITED_CODE, 429],
   [HOST_NOT_ALLOWED_CODE, 403],
+  [READ_ONLY_CODE, 403],
+  [CSRF_CODE, 403],
   ...HTTP_EXCEPTION_STATUSES.map((status): [string, number] => [codeOfStatus(status), status]),
 ]);
 

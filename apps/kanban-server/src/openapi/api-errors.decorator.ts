@@ -1,10 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiResponse, getSchemaPath, type SchemaObject } from '@nestjs/swagger';
 import { internalErrorBody } from '@tps/kanban';
 import { RATE_LIMITED_CODE } from '../errors/api-exception.filter';
 import { HOST_NOT_ALLOWED_CODE } from '../http/host-not-allowed.exception';
 import { statusOfApiErrorCode } from './api-error-codes';
-import { BEARER_SCHEME } from './openapi.constants';
+import { BEARER_SCHEME, SESSION_SCHEME } from './openapi.constants';
 import { ErrorBodySchema } from './error-body.schema';
 
 /** What any route can answer, before or after its handler: a Host it does not serve, too many requests, a fault of the server. */
@@ -15,11 +15,21 @@ export const JSON_BODY_ERRORS = ['validation_failed', 'bad_request', 'payload_to
 
 const RETRY_AFTER_HEADER = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
 
+/** The error body narrowed to the given codes. */
+export function errorBodyWithCodes(codes: string[]): SchemaObject {
+  return { allOf: [{ $ref: getSchemaPath(ErrorBodySchema) }, { type: 'object', properties: { code: { type: 'string', enum: codes } } }] };
+}
+
+/** How an error answer describes itself: the codes it can carry. */
+export function errorDescription(codes: string[]): string {
+  return codes.map((code) => `\`${code}\``).join(', ');
+}
+
 function errorResponse(status: number, codes: string[]): MethodDecorator & ClassDecorator {
   return ApiResponse({
     status,
-    description: codes.map((code) => `\`${code}\``).join(', '),
-    schema: { allOf: [{ $ref: getSchemaPath(ErrorBodySchema) }, { type: 'object', properties: { code: { type: 'string', enum: codes } } }] },
+    description: errorDescription(codes),
+    schema: errorBodyWithCodes(codes),
     ...(status === 429 ? { headers: RETRY_AFTER_HEADER } : {}),
   });
 }
@@ -39,7 +49,11 @@ export function ApiErrors(...codes: string[]): MethodDecorator & ClassDecorator 
   return applyDecorators(...[...byStatus].map(([status, statusCodes]) => errorResponse(status, statusCodes)));
 }
 
-/** Documents that the route needs `Authorization: Bearer <KANBAN_API_TOKEN>` when the server has one, and its 401. */
+/**
+ * Documents that the route needs `Authorization: Bearer <token>` or the dashboard's session cookie
+ * when the server has a token, and its 401. The 403 refusals of a mutation (`read_only`, `csrf`)
+ * depend on the route's method, so documentMutationRefusals adds them once the routes are known.
+ */
 export function ApiTokenRequired(): MethodDecorator & ClassDecorator {
-  return applyDecorators(ApiBearerAuth(BEARER_SCHEME), errorResponse(statusOfApiErrorCode('unauthorized'), ['unauthorized']));
+  return applyDecorators(ApiBearerAuth(BEARER_SCHEME), ApiCookieAuth(SESSION_SCHEME), errorResponse(statusOfApiErrorCode('unauthorized'), ['unauthorized']));
 }

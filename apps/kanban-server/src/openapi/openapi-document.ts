@@ -1,13 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ErrorBodySchema } from './error-body.schema';
-import { BEARER_SCHEME, OPENAPI_DOCS_PATH, OPENAPI_JSON_PATH } from './openapi.constants';
+import { SESSION_COOKIE } from '../auth';
+import { documentMutationRefusals } from './mutation-refusals';
+import { BEARER_SCHEME, OPENAPI_DOCS_PATH, OPENAPI_JSON_PATH, SESSION_SCHEME } from './openapi.constants';
 
 const API_TITLE = 'TPS Kanban';
 const API_VERSION = '1';
 const API_DESCRIPTION =
   'A pull-based work queue: producers publish, workers pull, then ack, nack, retry or extend with the lease they got. ' +
-  'With KANBAN_API_TOKEN set, mutating routes and the dead-letter queue need `Authorization: Bearer <token>`. ' +
+  'With KANBAN_API_TOKEN set, mutating routes and the dead-letter queue need `Authorization: Bearer <token>` or the dashboard session cookie; ' +
+  'the read-only token (KANBAN_READONLY_TOKEN) is refused every mutation, and a mutation made with the cookie needs its CSRF header. ' +
   'Every error answers with the ErrorBody schema; branch on its `code`.';
 
 /** The OpenAPI 3 document of the app's routes, from their decorators. */
@@ -16,9 +19,10 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle(API_TITLE)
     .setVersion(API_VERSION)
     .setDescription(API_DESCRIPTION)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'KANBAN_API_TOKEN' }, BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'KANBAN_API_TOKEN, or KANBAN_READONLY_TOKEN for reads' }, BEARER_SCHEME)
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'The dashboard session from POST /dashboard/session; a mutation also needs its CSRF header' }, SESSION_SCHEME)
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodySchema] });
+  return documentMutationRefusals(SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodySchema] }));
 }
 
 /**

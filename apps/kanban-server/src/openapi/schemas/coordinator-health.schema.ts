@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { BROKER_NAME } from './json-value.schema';
 
-const TRANSPORT_STATES = ['connecting', 'up', 'degraded', 'down', 'closed'];
+export const TRANSPORT_STATES = ['connecting', 'up', 'degraded', 'down', 'closed'];
 
 @ApiSchema({ name: 'BrokerStatus' })
 export class BrokerStatusSchema {

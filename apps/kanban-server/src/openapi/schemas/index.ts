@@ -6,3 +6,4 @@ export * from './queues.schema';
 export * from './schedule.schema';
 export * from './health.schema';
 export * from './kanban-fields.schema';
+export * from './dashboard.schema';
