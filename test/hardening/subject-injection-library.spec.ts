@@ -98,14 +98,16 @@ describe('subject injection through the library (nats)', () => {
       @KanbanHandler({ domain: 'orders.*' })
       handle(): void {}
     }
-    const module = await Test.createTestingModule({ imports: [KanbanModule.forRoot({ embedded: { path: ':memory:' } })], providers: [HostileConsumer] }).compile();
+    const builder = Test.createTestingModule({ imports: [KanbanModule.forRoot({ embedded: { path: ':memory:' } })], providers: [HostileConsumer] });
 
-    // Act
-    const error = await module.init().then(
-      () => undefined,
+    // Act: the handler's queue rules are read while the module compiles, before any transport is built
+    const error = await builder.compile().then(
+      async (module) => {
+        await module.close();
+        return undefined;
+      },
       (caught: unknown) => caught,
     );
-    await module.close().catch(() => undefined);
 
     // Assert
     expect(error).toBeInstanceOf(KanbanConfigError);
