@@ -1,8 +1,8 @@
 import { contractSettings, eventually, letTimePass, makeItem, publishAll, pullExactly } from '../contract/contract-helpers';
 import { createNatsHarness } from './nats-harness';
 
-/** Short enough that the test waits well under a second for the release. */
-const RELEASE_IDLE_AFTER_MS = 300;
+/** Short enough that the test waits a few seconds for the release, long enough that a loaded machine opens all three queues first. */
+const RELEASE_IDLE_AFTER_MS = 2_000;
 const DOMAINS = ['idle-a', 'idle-b', 'idle-c'];
 
 describe('NATS idle queue resources', () => {
@@ -12,7 +12,9 @@ describe('NATS idle queue resources', () => {
   it('closes the standing pulls of queues nobody pulled for the idle time, and a later pull opens one again', async () => {
     // Arrange
     const transport = await harness.create(contractSettings(), { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
-    for (const domain of DOMAINS) await transport.pull({ domain, priority: 'normal' }, 1, { leaseMs: 1_000, waitMs: 50 });
+    // Declared first and pulled together: the three queues open within the idle time of each other.
+    for (const domain of DOMAINS) await transport.ensureQueue('normal', domain);
+    await Promise.all(DOMAINS.map((domain) => transport.pull({ domain, priority: 'normal' }, 1, { leaseMs: 1_000, waitMs: 50 })));
     expect(transport.openQueueSubscriptions()).toBe(DOMAINS.length);
 
     // Act
@@ -30,7 +32,7 @@ describe('NATS idle queue resources', () => {
     // Arrange
     const transport = await harness.create(contractSettings(), { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
     const queue = { domain: DOMAINS[1], priority: 'normal' } as const;
-    const waiting = transport.pull(queue, 1, { leaseMs: 1_000, waitMs: 5_000 });
+    const waiting = transport.pull(queue, 1, { leaseMs: 1_000, waitMs: RELEASE_IDLE_AFTER_MS * 5 });
     await eventually('the waiting pull subscribed', async () => (transport.openQueueSubscriptions() === 1 ? true : undefined));
 
     // Act: well past the idle time while the pull waits.
