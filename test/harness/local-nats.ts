@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { findBinary } from './find-binary';
 import { launch, terminate, type ProcessSpec } from './local-process';
 import type { LocalBrokerState } from './broker-state';
 import { waitFor } from './wait-for';
@@ -12,16 +13,7 @@ const NATS_SERVER_BINARIES = ['nats-server', '/usr/sbin/nats-server', '/usr/bin/
 export const NATS_READY_TIMEOUT_MS = 30_000;
 
 export function findNatsServerBinary(): string | undefined {
-  for (const candidate of NATS_SERVER_BINARIES) {
-    if (candidate.includes('/')) {
-      if (existsSync(candidate)) return candidate;
-      continue;
-    }
-    for (const dir of (process.env.PATH ?? '').split(':')) {
-      if (dir && existsSync(join(dir, candidate))) return join(dir, candidate);
-    }
-  }
-  return undefined;
+  return findBinary(NATS_SERVER_BINARIES);
 }
 
 export interface LocalNatsOptions {

@@ -1,9 +1,10 @@
+import { describeIfAvailable } from '../harness/needs-tool';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
 import { publishAndPull } from '../../apps/kanban-server/test/support/work-requests';
 import { PROMTOOL_MISSING, findPromtool, runPromtool } from './support/promtool';
 
 const promtool = findPromtool();
-const describeWithPromtool = promtool ? describe : describe.skip;
+const describeWithPromtool = describeIfAvailable(promtool !== undefined, PROMTOOL_MISSING);
 
 describeWithPromtool(`GET /metrics passes promtool check metrics${promtool ? '' : ` (${PROMTOOL_MISSING})`}`, () => {
   let server: TestServer;

@@ -1,3 +1,4 @@
+import { describeIfAvailable } from '../harness/needs-tool';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ describe('monitoring docs reference only metrics kanban emits', () => {
 });
 
 const promtool = findPromtool();
-const describeWithPromtool = promtool ? describe : describe.skip;
+const describeWithPromtool = describeIfAvailable(promtool !== undefined, PROMTOOL_MISSING);
 
 describeWithPromtool(`monitoring docs pass promtool${promtool ? '' : ` (${PROMTOOL_MISSING})`}`, () => {
   let scratch: string;

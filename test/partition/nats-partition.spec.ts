@@ -1,3 +1,4 @@
+import { itIfAvailable } from '../harness/needs-tool';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { NatsNames } from '../../libs/kanban/src/transports/nats/nats-names';
@@ -13,7 +14,7 @@ const MAX_PUBLISHES_IN_FLIGHT = 200;
 const PARTITION_TEST_TIMEOUT_MS = 180_000;
 
 const chaos = itControllingBrokers('rabbitmq');
-const partitioned = NetnsNatsCluster.supported ? chaos : (name: string) => it.skip(`${name} [skipped: network namespaces need root]`, () => undefined);
+const partitioned = itIfAvailable(NetnsNatsCluster.supported, 'skipped: network namespaces need root', chaos);
 
 /** The work stream's leader and the replicas that caught up with it, asked of the nodes that answer. */
 async function workStreamCluster(cluster: NetnsNatsCluster, namespace: TestNamespace, domain: string): Promise<{ leader?: string; current: string[] }> {

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { findBinary } from '../../harness/find-binary';
 
 /** Where Debian's `prometheus` package puts promtool; PATH is searched first. */
 const PROMTOOL_BINARIES = ['promtool', '/usr/bin/promtool', '/usr/local/bin/promtool'];
@@ -9,16 +8,7 @@ const PROMTOOL_BINARIES = ['promtool', '/usr/bin/promtool', '/usr/local/bin/prom
 export const PROMTOOL_MISSING = "SKIPPED: promtool is not installed (run `bash scripts/install-brokers.sh`, which installs Debian's prometheus package)";
 
 export function findPromtool(): string | undefined {
-  for (const candidate of PROMTOOL_BINARIES) {
-    if (candidate.includes('/')) {
-      if (existsSync(candidate)) return candidate;
-      continue;
-    }
-    for (const dir of (process.env.PATH ?? '').split(':')) {
-      if (dir && existsSync(join(dir, candidate))) return join(dir, candidate);
-    }
-  }
-  return undefined;
+  return findBinary(PROMTOOL_BINARIES);
 }
 
 export interface PromtoolResult {

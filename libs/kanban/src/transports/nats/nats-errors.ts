@@ -76,3 +76,12 @@ export function brokerError(error: unknown, action: string): KanbanError {
   const message = error instanceof Error ? error.message : String(error);
   return new BrokerUnavailableError('nats', `${action} failed: ${message}`, { cause: error });
 }
+
+/** Runs a JetStream call, turning what it throws into the typed broker error for `action`. */
+export async function brokerCall<T>(action: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw brokerError(error, action);
+  }
+}

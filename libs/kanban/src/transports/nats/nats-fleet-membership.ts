@@ -1,6 +1,6 @@
 import type { FleetInstance, FleetMembership } from '../../transport/fleet-membership.interface';
 import { nanos } from './nats-client';
-import { brokerError } from './nats-errors';
+import { brokerCall, brokerError } from './nats-errors';
 import { ensureLastValueStream } from './nats-schedule-stream';
 import type { NatsScheduleClients } from './nats-schedule-store';
 
@@ -26,20 +26,20 @@ export class NatsFleetMembership implements FleetMembership {
 
   async announce(instance: FleetInstance): Promise<void> {
     const { js } = await this.open('announce this instance');
-    await this.call('announce this instance', () => js.publish(`${this.root}.${instance.id}`, JSON.stringify(instance)));
+    await brokerCall('announce this instance', () => js.publish(`${this.root}.${instance.id}`, JSON.stringify(instance)));
   }
 
   async members(): Promise<FleetInstance[]> {
     const { jsm } = await this.open('read the fleet');
-    const info = await this.call('read the fleet', () => jsm.streams.info(this.stream, { subjects_filter: `${this.root}.*` }));
+    const info = await brokerCall('read the fleet', () => jsm.streams.info(this.stream, { subjects_filter: `${this.root}.*` }));
     const subjects = Object.keys(info.state.subjects ?? {});
-    const records = await Promise.all(subjects.map((subject) => this.call('read the fleet', () => jsm.streams.getMessage(this.stream, { last_by_subj: subject }))));
+    const records = await Promise.all(subjects.map((subject) => brokerCall('read the fleet', () => jsm.streams.getMessage(this.stream, { last_by_subj: subject }))));
     return records.filter((record) => record !== null).map((record) => JSON.parse(new TextDecoder().decode(record.data)) as FleetInstance);
   }
 
   async leave(id: string): Promise<void> {
     const { jsm } = await this.open('leave the fleet');
-    await this.call('leave the fleet', () => jsm.streams.purge(this.stream, { filter: `${this.root}.${id}` }));
+    await brokerCall('leave the fleet', () => jsm.streams.purge(this.stream, { filter: `${this.root}.${id}` }));
   }
 
   private async open(action: string): Promise<NatsScheduleClients> {
@@ -51,13 +51,5 @@ export class NatsFleetMembership implements FleetMembership {
     });
     await this.ready;
     return clients;
-  }
-
-  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw brokerError(error, action);
-    }
   }
 }

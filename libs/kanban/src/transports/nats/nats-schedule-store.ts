@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { ScheduleDefinition, ScheduleStore } from '../../scheduler/schedule-coordination.interface';
-import { brokerError } from './nats-errors';
+import { brokerCall, brokerError } from './nats-errors';
 import { ensureLastValueStream } from './nats-schedule-stream';
 
 export interface NatsScheduleClients {
@@ -33,30 +33,30 @@ export class NatsScheduleStore implements ScheduleStore {
 
   async save(definition: ScheduleDefinition): Promise<void> {
     const { js } = await this.open('save a schedule');
-    await this.call('save a schedule', () => js.publish(`${this.root}.def.${token(definition.jobId)}`, JSON.stringify(definition)));
+    await brokerCall('save a schedule', () => js.publish(`${this.root}.def.${token(definition.jobId)}`, JSON.stringify(definition)));
   }
 
   async remove(jobId: string): Promise<void> {
     const { jsm } = await this.open('remove a schedule');
-    await this.call('remove a schedule', () => jsm.streams.purge(this.stream, { filter: `${this.root}.*.${token(jobId)}` }));
+    await brokerCall('remove a schedule', () => jsm.streams.purge(this.stream, { filter: `${this.root}.*.${token(jobId)}` }));
   }
 
   async list(): Promise<ScheduleDefinition[]> {
     const { jsm } = await this.open('list schedules');
-    const info = await this.call('list schedules', () => jsm.streams.info(this.stream, { subjects_filter: `${this.root}.def.>` }));
+    const info = await brokerCall('list schedules', () => jsm.streams.info(this.stream, { subjects_filter: `${this.root}.def.>` }));
     const subjects = Object.keys(info.state.subjects ?? {});
-    const messages = await Promise.all(subjects.map((subject) => this.call('read a schedule', () => jsm.streams.getMessage(this.stream, { last_by_subj: subject }))));
+    const messages = await Promise.all(subjects.map((subject) => brokerCall('read a schedule', () => jsm.streams.getMessage(this.stream, { last_by_subj: subject }))));
     return messages.filter((message) => message !== null).map((message) => JSON.parse(new TextDecoder().decode(message.data)) as ScheduleDefinition);
   }
 
   async recordTick(jobId: string, tickTime: number): Promise<void> {
     const { js } = await this.open('record a tick');
-    await this.call('record a tick', () => js.publish(`${this.root}.tick.${token(jobId)}`, String(tickTime)));
+    await brokerCall('record a tick', () => js.publish(`${this.root}.tick.${token(jobId)}`, String(tickTime)));
   }
 
   async lastTick(jobId: string): Promise<number | undefined> {
     const { jsm } = await this.open('read the last tick');
-    const message = await this.call('read the last tick', () => jsm.streams.getMessage(this.stream, { last_by_subj: `${this.root}.tick.${token(jobId)}` }));
+    const message = await brokerCall('read the last tick', () => jsm.streams.getMessage(this.stream, { last_by_subj: `${this.root}.tick.${token(jobId)}` }));
     return message ? Number(new TextDecoder().decode(message.data)) : undefined;
   }
 
@@ -68,13 +68,5 @@ export class NatsScheduleStore implements ScheduleStore {
     });
     await this.ready;
     return clients;
-  }
-
-  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw brokerError(error, action);
-    }
   }
 }
