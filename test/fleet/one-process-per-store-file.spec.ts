@@ -17,7 +17,7 @@ const CHILD_TIMEOUT_MS = 30_000;
 
 /** A child process holding the store file; resolves once it says it holds it. */
 async function holdInChild(kind: 'embedded' | 'outbox', path: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--require', REGISTER_SWC, join(__dirname, 'fixtures/hold-store-file.ts'), kind, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--require', REGISTER_SWC, join(__dirname, 'fixtures/hold-store-file.ts'), kind, path], { stdio: ['ignore', 'pipe', 'pipe'] });
   const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
   child.once('exit', () => clearTimeout(guard));
   let stderr = '';
