@@ -22,6 +22,7 @@ export function contractSettings(overrides: Partial<TransportSettings> = {}): Tr
     retryBackoffMs: [100],
     workerPullSize: 10,
     leaseMs: LONG_LEASE_MS,
+    groups: { window: 100, metrics: false, domains: {} },
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 export * from './kanban.module';
 export * from './kanban-core.module';
 export { type KanbanModuleExtras } from './kanban.module-definition';
-export { KANBAN_TRANSPORT, KANBAN_OPTIONS, PRIORITIES, DOMAIN_PATTERN, DEFAULT_CIRCUIT_BREAKER_THRESHOLD, DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS } from './kanban.constants';
+export { KANBAN_TRANSPORT, KANBAN_OPTIONS, PRIORITIES, DOMAIN_PATTERN, GROUP_PATTERN, DEFAULT_CIRCUIT_BREAKER_THRESHOLD, DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS } from './kanban.constants';
 export * from './interfaces';
 export * from './errors';
 export { resolveKanbanOptions, transportSettingsFrom } from './kanban-options';

@@ -57,6 +57,12 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     ...stripUndefined(options),
     embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
     failover: stripUndefined(options.failover ?? {}),
+    groups: {
+      window: constants.DEFAULT_GROUP_WINDOW,
+      metrics: false,
+      ...stripUndefined(options.groups ?? {}),
+      domains: { ...(options.groups?.domains ?? {}) },
+    },
   };
 
   for (const key of POSITIVE_INTEGERS) {
@@ -121,5 +127,6 @@ export function transportSettingsFrom(options: KanbanResolvedOptions): Transport
     retryBackoffMs: [...options.retryBackoffMs],
     workerPullSize: options.workerPullSize,
     leaseMs: leaseMsFor(options),
+    groups: { ...options.groups, domains: { ...options.groups.domains } },
   };
 }

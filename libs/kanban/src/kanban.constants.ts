@@ -7,7 +7,12 @@ export const KANBAN_HANDLER_METADATA = 'kanban:handler';
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export const DOMAIN_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+/** A group (tenant key): a domain's pattern, up to 64 characters; it ends up in subjects and queue names. */
+export const GROUP_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const SUBJECT_PREFIX = 'kanban';
+
+/** On NATS, items of one group in its queue at once when it has no maxInFlight (KanbanGroupOptions.window). */
+export const DEFAULT_GROUP_WINDOW = 100;
 
 export const DEFAULT_EMBEDDED_PATH = './data/kanban.db';
 export const DEFAULT_WORKER_PULL_SIZE = 10;

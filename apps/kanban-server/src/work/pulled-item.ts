@@ -19,6 +19,7 @@ export function toPulledItem({ item, lease, leaseExpiresAt }: Delivery): PulledI
     attempts: item.attempts,
     headers: item.headers,
     ...(item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {}),
+    ...(item.group !== undefined ? { group: item.group } : {}),
     lease,
     leaseExpiresAt,
   };

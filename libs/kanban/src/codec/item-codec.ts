@@ -1,4 +1,4 @@
-import { DOMAIN_PATTERN, PRIORITIES } from '../kanban.constants';
+import { DOMAIN_PATTERN, GROUP_PATTERN, PRIORITIES } from '../kanban.constants';
 import type { WorkItem } from '../interfaces/work-item.interface';
 
 /** Wire format of an item on every broker: UTF-8 JSON of the WorkItem without `attempts` (the broker counts those). */
@@ -44,6 +44,7 @@ export function decodeItem(bytes: Uint8Array, attempts: number): WorkItem {
   if (!('payload' in wire)) throw new MalformedItemError('payload missing');
   if (typeof wire.deadline !== 'number' || !Number.isFinite(wire.deadline)) throw new MalformedItemError('deadline invalid');
   if (typeof wire.publishedAt !== 'number') throw new MalformedItemError('publishedAt invalid');
+  if (wire.group !== undefined && (typeof wire.group !== 'string' || !GROUP_PATTERN.test(wire.group))) throw new MalformedItemError('group invalid');
   const headers = wire.headers ?? {};
   if (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string')) {
     throw new MalformedItemError('headers invalid');
@@ -58,5 +59,6 @@ export function decodeItem(bytes: Uint8Array, attempts: number): WorkItem {
     attempts,
     ...(typeof wire.idempotencyKey === 'string' ? { idempotencyKey: wire.idempotencyKey } : {}),
     headers: headers as Record<string, string>,
+    ...(typeof wire.group === 'string' ? { group: wire.group } : {}),
   };
 }

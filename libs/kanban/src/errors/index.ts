@@ -17,3 +17,4 @@ export * from './schedule-conflict.error';
 export * from './relay-unanswered.error';
 export * from './store-locked.error';
 export * from './missing-dependency.error';
+export * from './groups-unsupported.error';

@@ -3,3 +3,4 @@ export * from './dead-letter.interface';
 export * from './delivery.interface';
 export * from './queue-depth.interface';
 export * from './kanban-options.interface';
+export * from './group.interface';

@@ -1,4 +1,8 @@
 import type { ScheduleDeclaration } from '../scheduler/schedule.interface';
+import type { KanbanGroupOptions } from './group.interface';
+import type { TransportSettings } from '../transport/kanban-transport';
+
+type TransportSettingsGroups = TransportSettings['groups'];
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 
 export interface NatsConnectionOptions {
@@ -116,10 +120,13 @@ export interface KanbanModuleOptions {
   scheduleLeaseMs?: number;
   /** Lease of the instance that sweeps stalled items for the fleet: if it dies, another sweeps within this plus one check interval. @default 3000 */
   coordinatorLeaseMs?: number;
+  /** Fair share between groups (tenants) within a domain: per-group limits and the NATS window. */
+  groups?: KanbanGroupOptions;
 }
 
 /** Options with every default filled in, validated. */
-export interface KanbanResolvedOptions extends Required<Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover'>> {
+export interface KanbanResolvedOptions extends Required<Omit<KanbanModuleOptions, 'nats' | 'rabbitmq' | 'embedded' | 'failover' | 'groups'>> {
+  groups: TransportSettingsGroups;
   nats?: NatsConnectionOptions;
   rabbitmq?: RabbitMqConnectionOptions;
   embedded: EmbeddedStoreOptions;

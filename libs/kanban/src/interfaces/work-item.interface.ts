@@ -19,6 +19,8 @@ export interface PublishRequest {
   idempotencyKey?: string;
   /** String map carried with the item, e.g. trace context. */
   headers?: Record<string, string>;
+  /** Tenant key for fair share within the domain (see the README's groups); absent = the default group. */
+  group?: string;
 }
 
 /** An item as stored by a broker. */
@@ -35,6 +37,8 @@ export interface WorkItem {
   attempts: number;
   idempotencyKey?: string;
   headers: Record<string, string>;
+  /** Absent = the default group. */
+  group?: string;
 }
 
 export interface PublishReceipt {

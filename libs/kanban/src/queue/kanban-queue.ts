@@ -302,6 +302,7 @@ export class KanbanQueue {
         deadline,
         idempotencyKey: replayIdempotencyKey(letter.id),
         headers: { ...original.headers, [REPLAYED_FROM_HEADER]: original.id },
+        ...(original.group !== undefined ? { group: original.group } : {}),
       },
       this.options.maxPayloadBytes,
     );

@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { BrokerUnavailableError, DeadLetterNotFoundError } from '../errors';
+import { BrokerUnavailableError, DeadLetterNotFoundError, GroupsUnsupportedError } from '../errors';
+import type { GroupFilter, GroupLimits, GroupPage, KanbanGroupOptions } from '../interfaces/group.interface';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../interfaces/delivery.interface';
 import type { QueueDepth } from '../interfaces/queue-depth.interface';
@@ -23,6 +24,8 @@ export interface TransportSettings {
   workerPullSize: number;
   /** Default lease: processing timeout plus grace (JetStream ack_wait). */
   leaseMs: number;
+  /** Fair share between groups: default limits, per domain, and the NATS window (filled in). */
+  groups: Required<Pick<KanbanGroupOptions, 'window' | 'metrics' | 'domains'>> & Pick<KanbanGroupOptions, 'maxInFlightPerGroup' | 'groupRatePerSecond'>;
 }
 
 export type TransportState = 'connecting' | 'up' | 'degraded' | 'down' | 'closed';
@@ -207,6 +210,23 @@ export abstract class KanbanTransport {
    */
   fleetCoordination(_settings: FleetSettings): FleetCoordination | undefined {
     return undefined;
+  }
+
+  /**
+   * Sets the run-time limits of one group of `domain` (all priorities), kept on the broker so every
+   * instance applies them; `null` clears them back to the options' defaults.
+   * @throws GroupsUnsupportedError when the transport keeps no group state (the default).
+   */
+  setGroupLimits(_domain: string, _group: string, _limits: GroupLimits | null): Promise<void> {
+    return Promise.reject(new GroupsUnsupportedError(this.broker));
+  }
+
+  /**
+   * The groups of `domain` that hold items or run-time limits, by name, with counts over all
+   * priorities. @throws GroupsUnsupportedError when the transport keeps no group state (the default).
+   */
+  listGroups(_domain: string, _filter: GroupFilter): Promise<GroupPage> {
+    return Promise.reject(new GroupsUnsupportedError(this.broker));
   }
 
   /**

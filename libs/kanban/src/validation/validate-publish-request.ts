@@ -1,4 +1,4 @@
-import { DOMAIN_PATTERN, PRIORITIES } from '../kanban.constants';
+import { DOMAIN_PATTERN, GROUP_PATTERN, PRIORITIES } from '../kanban.constants';
 import { KanbanValidationError, type FieldError } from '../errors';
 import type { PublishRequest, WorkItem } from '../interfaces/work-item.interface';
 import { newItemId } from '../codec/item-id';
@@ -14,6 +14,12 @@ export function domainError(domain: unknown): string | undefined {
   if (!DOMAIN_PATTERN.test(domain)) {
     return `must match ${DOMAIN_PATTERN.source} (lowercase letter first, then up to 62 of a-z 0-9 _ -; no '.', '*', '>' or spaces)`;
   }
+  return undefined;
+}
+
+export function groupError(group: unknown): string | undefined {
+  if (typeof group !== 'string') return 'must be a string';
+  if (!GROUP_PATTERN.test(group)) return `must match ${GROUP_PATTERN.source} (lowercase letter first, then up to 63 of a-z 0-9 _ -; no '.', '*', '>' or spaces)`;
   return undefined;
 }
 
@@ -87,6 +93,8 @@ export function validatePublishRequest(request: PublishRequest, maxPayloadBytes:
     errors.push({ field: 'idempotencyKey', message: `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces` });
   }
   headerErrors(request.headers, errors);
+  const group = request.group === undefined ? undefined : groupError(request.group);
+  if (group) errors.push({ field: 'group', message: group });
 
   if (errors.length > 0) throw new KanbanValidationError(errors);
   return {
@@ -99,5 +107,6 @@ export function validatePublishRequest(request: PublishRequest, maxPayloadBytes:
     attempts: 0,
     ...(key !== undefined ? { idempotencyKey: key } : {}),
     headers: { ...(request.headers ?? {}) },
+    ...(request.group !== undefined ? { group: request.group } : {}),
   };
 }

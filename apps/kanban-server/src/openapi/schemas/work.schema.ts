@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { PRIORITIES } from '@tps/kanban';
 import { ANY_JSON_VALUE, BROKER_NAME, STRING_MAP } from './json-value.schema';
+import { GROUP_PROPERTY } from './kanban-fields.schema';
 
 @ApiSchema({ name: 'PublishReceipt', description: 'The item is durably held by `broker`.' })
 export class PublishReceiptSchema {
@@ -42,6 +43,9 @@ export class WorkItemSchema {
 
   @ApiProperty(STRING_MAP)
   headers!: Record<string, string>;
+
+  @ApiPropertyOptional(GROUP_PROPERTY)
+  group?: string;
 }
 
 @ApiSchema({ name: 'PulledItem', description: 'A delivered item with the lease to settle it with.' })

@@ -1,8 +1,8 @@
 import { IsInt, IsOptional, IsString, Min, ValidateBy, type ValidationArguments } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Priority, PublishRequest } from '@tps/kanban';
-import { ANY_JSON_VALUE, DOMAIN_PROPERTY, PRIORITY_PROPERTY, STRING_MAP } from '../../openapi/schemas';
-import { IsKanbanDomain, IsKanbanPriority, JsonValue } from '../../validation';
+import { ANY_JSON_VALUE, DOMAIN_PROPERTY, GROUP_PROPERTY, PRIORITY_PROPERTY, STRING_MAP } from '../../openapi/schemas';
+import { IsKanbanDomain, IsKanbanGroup, IsKanbanPriority, JsonValue } from '../../validation';
 
 function deadlineProblem({ deadline, deadlineMs }: PublishWorkDto): string | undefined {
   if (deadline === undefined) return deadlineMs === undefined ? 'is required (or deadlineMs)' : undefined;
@@ -66,4 +66,9 @@ export class PublishWorkDto implements PublishRequest {
   @IsOptional()
   @IsStringMap()
   headers?: Record<string, string>;
+
+  @ApiPropertyOptional(GROUP_PROPERTY)
+  @IsOptional()
+  @IsKanbanGroup()
+  group?: string;
 }
