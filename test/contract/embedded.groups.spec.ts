@@ -1,0 +1,4 @@
+import { createEmbeddedHarness } from '../embedded/embedded-harness';
+import { describeGroupsContract } from './groups-contract';
+
+describeGroupsContract('embedded', createEmbeddedHarness());

@@ -1,0 +1,4 @@
+import { createNatsHarness } from '../nats/nats-harness';
+import { describeGroupsContract } from './groups-contract';
+
+describeGroupsContract('nats', createNatsHarness());
