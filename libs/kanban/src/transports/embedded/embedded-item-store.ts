@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { MalformedItemError, decodeItem, encodeItem } from '../../codec';
 import { QueueFullError } from '../../errors';
-import type { LeaseRef, Priority, PublishReceipt, QueueDepth, QueueRef, TransportDelivery, WorkItem } from '../../interfaces';
+import type { GroupFilter, GroupPage, LeaseRef, Priority, PublishReceipt, QueueDepth, QueueRef, TransportDelivery, WorkItem } from '../../interfaces';
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport';
-import { EMBEDDED_DEDUP_PRUNE_INTERVAL_MS, EMBEDDED_QUEUE_FULL_RETRY_AFTER_MS } from './embedded.constants';
+import { EMBEDDED_DEDUP_PRUNE_INTERVAL_MS, EMBEDDED_GROUP_CANDIDATES_PER_READ, EMBEDDED_QUEUE_FULL_RETRY_AFTER_MS } from './embedded.constants';
+import { EMBEDDED_DEFAULT_GROUP, type EmbeddedGroupStore, type GroupCandidate } from './embedded-group-store';
+import { EXHAUSTED, HELD, NOT_HELD, type HoldClock } from './embedded-hold-conditions';
 import { EMBEDDED_DEDUP_TABLE, EMBEDDED_ITEMS_TABLE as ITEMS, EMBEDDED_LEASED_INDEX, EMBEDDED_QUEUES_TABLE } from './embedded-schema';
 
 /** An item row as the dead-letter store needs it. */
@@ -23,12 +25,11 @@ export interface EmbeddedStalledRow extends EmbeddedItemRow {
   lapsed: 0 | 1;
 }
 
-// "Held" = leased or waiting out a retry delay, under this boot's monotonic clock. Anything held
-// under another boot is free: the process whose clock it was measured on is gone.
-const NOT_HELD = '(boot IS NULL OR boot <> @boot OR hold_until <= @now)';
-const HELD = '(boot = @boot AND hold_until > @now)';
-// A lease that lapsed on the last attempt is never handed out again: the stall sweep dead-letters it.
-const EXHAUSTED = '(lease IS NOT NULL AND attempts >= @maxAttempts)';
+/** What a pull took, and when a group it passed over for its rate has its next token (performance.now() time). */
+export interface EmbeddedTake {
+  deliveries: TransportDelivery[];
+  nextTokenAt?: number;
+}
 
 /**
  * The items table: publish, lease and settle. Every method is synchronous and runs inside the
@@ -36,6 +37,11 @@ const EXHAUSTED = '(lease IS NOT NULL AND attempts >= @maxAttempts)';
  * Times: `now` is performance.now() for holds, Date.now() for the dedup window.
  */
 export class EmbeddedItemStore {
+  /** A group's head item: it passes over only the group's held rows, never its backlog. Named for the query-plan check. */
+  static readonly HEAD_SQL = `SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS}
+    WHERE priority = @priority AND domain = @domain AND grp = @grp AND ${NOT_HELD} AND NOT ${EXHAUSTED}
+    ORDER BY seq LIMIT 1`;
+
   private readonly statements: Record<
     | 'dedupLookup'
     | 'dedupRemember'
@@ -43,7 +49,7 @@ export class EmbeddedItemStore {
     | 'queueCount'
     | 'insert'
     | 'ensureQueue'
-    | 'available'
+    | 'head'
     | 'lease'
     | 'ack'
     | 'retry'
@@ -62,6 +68,7 @@ export class EmbeddedItemStore {
     db: Database,
     private readonly boot: string,
     private readonly settings: TransportSettings,
+    private readonly groups: EmbeddedGroupStore,
   ) {
     this.statements = {
       dedupLookup: db.prepare(`SELECT item_id, published_at FROM ${EMBEDDED_DEDUP_TABLE} WHERE domain = @domain AND idempotency_key = @key`),
@@ -71,13 +78,9 @@ export class EmbeddedItemStore {
       ),
       dedupPrune: db.prepare(`DELETE FROM ${EMBEDDED_DEDUP_TABLE} WHERE published_at <= @before`),
       queueCount: db.prepare(`SELECT items FROM ${EMBEDDED_QUEUES_TABLE} WHERE priority = @priority AND domain = @domain`).pluck(),
-      insert: db.prepare(`INSERT INTO ${ITEMS} (id, priority, domain, body) VALUES (@id, @priority, @domain, @body)`),
+      insert: db.prepare(`INSERT INTO ${ITEMS} (id, priority, domain, grp, body) VALUES (@id, @priority, @domain, @grp, @body)`),
       ensureQueue: db.prepare(`INSERT OR IGNORE INTO ${EMBEDDED_QUEUES_TABLE} (priority, domain) VALUES (@priority, @domain)`),
-      available: db.prepare(
-        `SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS}
-         WHERE priority = @priority AND domain = @domain AND ${NOT_HELD} AND NOT ${EXHAUSTED}
-         ORDER BY seq LIMIT @limit`,
-      ),
+      head: db.prepare(EmbeddedItemStore.HEAD_SQL),
       lease: db.prepare(`UPDATE ${ITEMS} SET attempts = attempts + 1, lease = @lease, boot = @boot, hold_until = @holdUntil, delivered_at = @now WHERE seq = @seq`),
       ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       retry: db.prepare(
@@ -127,7 +130,7 @@ export class EmbeddedItemStore {
         `it holds ${held} items, the limit (maxQueueDepth) is ${this.settings.maxQueueDepth}`,
       );
     }
-    this.statements.insert.run({ id: item.id, priority: item.priority, domain: item.domain, body: encodeItem(item) });
+    this.statements.insert.run({ id: item.id, priority: item.priority, domain: item.domain, grp: item.group ?? EMBEDDED_DEFAULT_GROUP, body: encodeItem(item) });
     if (key !== undefined) this.statements.dedupRemember.run({ domain: item.domain, key, id: item.id, now });
     return { id: item.id, broker: 'embedded', duplicate: false };
   }
@@ -136,23 +139,52 @@ export class EmbeddedItemStore {
     this.statements.ensureQueue.run({ priority, domain });
   }
 
-  /** Leases up to `max` available items, FIFO per queue; a domain pull drains high, then normal, then low. */
-  take(queue: QueueRef, max: number, leaseMs: number): TransportDelivery[] {
+  /**
+   * Leases up to `max` available items; a domain pull drains high, then normal, then low. Within a
+   * queue, round-robin over its groups: each hand-out takes the head item of the group served
+   * longest ago that is under its maxInFlight and has a token of its rate, and moves that group
+   * to the end of the round.
+   */
+  take(queue: QueueRef, max: number, leaseMs: number): EmbeddedTake {
     const deliveries: TransportDelivery[] = [];
+    let nextTokenDueAt = Infinity;
+    const now = performance.now();
+    const wall = Date.now();
+    const clock = this.clock(now);
     for (const priority of queue.priority ? [queue.priority] : PRIORITIES) {
-      const limit = max - deliveries.length;
-      if (limit <= 0) break;
-      const now = performance.now();
-      const rows = this.statements.available.all({ ...this.clock(now), priority, domain: queue.domain, limit }) as EmbeddedItemRow[];
-      for (const row of rows) deliveries.push(this.lease(row, leaseMs, now));
+      let after: GroupCandidate | undefined;
+      for (;;) {
+        const room = max - deliveries.length;
+        if (room <= 0) break;
+        const candidates = this.groups.candidates(priority, queue.domain, after, EMBEDDED_GROUP_CANDIDATES_PER_READ);
+        if (candidates.length === 0) break;
+        for (const candidate of candidates) {
+          if (deliveries.length >= max) break;
+          after = candidate;
+          const admission = this.groups.admission(queue.domain, candidate.grp, clock, wall);
+          if (!admission.admitted) {
+            if (admission.dueAt !== undefined) nextTokenDueAt = Math.min(nextTokenDueAt, admission.dueAt);
+            continue;
+          }
+          const row = this.statements.head.get({ ...clock, priority, domain: queue.domain, grp: candidate.grp }) as EmbeddedItemRow | undefined;
+          if (!row) continue;
+          deliveries.push(this.lease(row, leaseMs, now));
+          this.groups.handedOut(priority, queue.domain, candidate.grp, admission, wall);
+        }
+      }
     }
-    return deliveries;
+    return nextTokenDueAt === Infinity ? { deliveries } : { deliveries, nextTokenAt: now + (nextTokenDueAt - wall) };
   }
 
   /** Monotonic time at which the next hold on this queue ends (a lease lapses or a retry delay passes). */
   nextHoldEnd(queue: QueueRef): number | undefined {
     const at = this.statements.nextHold.get({ boot: this.boot, now: performance.now(), domain: queue.domain, priority: queue.priority ?? null });
     return typeof at === 'number' ? at : undefined;
+  }
+
+  /** See EmbeddedGroupStore.list; in-flight counts read this store's clock. @throws KanbanValidationError */
+  listGroups(domain: string, filter: GroupFilter): GroupPage {
+    return this.groups.list(domain, filter, this.clock(performance.now()));
   }
 
   /** False when `ref` does not hold the current lease, or its time is up (even if nobody took the item since). */
@@ -214,7 +246,7 @@ export class EmbeddedItemStore {
     this.statements.dedupPrune.run({ before: now - this.settings.dedupWindowMs });
   }
 
-  private clock(now: number): { boot: string; now: number; maxAttempts: number } {
+  private clock(now: number): HoldClock {
     return { boot: this.boot, now, maxAttempts: this.settings.maxAttempts };
   }
 

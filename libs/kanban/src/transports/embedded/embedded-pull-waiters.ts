@@ -37,6 +37,13 @@ export class EmbeddedPullWaiters {
     }
   }
 
+  /** Wakes every pull of the domain, whatever its priority. */
+  notifyDomain(domain: string): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.queue.domain === domain) waiter.wake();
+    }
+  }
+
   wakeAll(): void {
     for (const waiter of [...this.waiters]) waiter.wake();
   }

@@ -2,14 +2,17 @@ import type { Database } from 'better-sqlite3';
 import { TopologyConflictError } from '../../errors';
 
 /** Schema version kept in `PRAGMA user_version`; a file written by a newer library is refused. */
-export const EMBEDDED_SCHEMA_VERSION = 1;
+export const EMBEDDED_SCHEMA_VERSION = 2;
+/** The version before groups: its files get the `grp` column and the group tables on open. */
+const SCHEMA_VERSION_BEFORE_GROUPS = 1;
 
 /**
  * Items waiting or in flight, one row each; FIFO order is `seq`.
  *
  * A foreign writer (or a test standing in for one) adds an item with
  * `INSERT INTO kanban_items (priority, domain, body) VALUES (?, ?, ?)`; `body` is the encoded
- * item (see `encodeItem`), `id` defaults to a random one. Rows whose body does not decode are
+ * item (see `encodeItem`), `id` defaults to a random one, `grp` to '' (the default group; set it to
+ * the item's group to give the row its fair share). Rows whose body does not decode are
  * delivered as malformed. The transport only notices such rows on its next pull.
  *
  * `boot`, `hold_until` and `delivered_at` are `performance.now()` values of the transport instance
@@ -22,6 +25,17 @@ export const EMBEDDED_DEDUP_TABLE = 'kanban_dedup';
 export const EMBEDDED_DEAD_LETTERS_TABLE = 'kanban_dead_letters';
 /** Delivered, unsettled rows: few next to a backlog, so depth and the stall sweep read only these. */
 export const EMBEDDED_LEASED_INDEX = 'kanban_items_leased';
+/** The same rows by (domain, group): a group's in-flight count reads only its leased rows. */
+export const EMBEDDED_LEASED_BY_GROUP_INDEX = 'kanban_items_leased_by_group';
+/**
+ * One row per (priority, domain, group) holding items, kept by triggers: `items` counts its rows,
+ * `served` orders the round-robin (the group handed out from longest ago comes first).
+ */
+export const EMBEDDED_GROUPS_TABLE = 'kanban_groups';
+/** Run-time limits set with setGroupLimits, per (domain, group). */
+export const EMBEDDED_GROUP_LIMITS_TABLE = 'kanban_group_limits';
+/** GCRA state of rate-limited groups: `tat` = wall-clock ms of the next conforming hand-out. */
+export const EMBEDDED_GROUP_RATES_TABLE = 'kanban_group_rates';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${EMBEDDED_ITEMS_TABLE} (
@@ -34,11 +48,14 @@ CREATE TABLE IF NOT EXISTS ${EMBEDDED_ITEMS_TABLE} (
   lease        TEXT,
   boot         TEXT,
   hold_until   REAL,
-  delivered_at REAL
+  delivered_at REAL,
+  grp          TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS kanban_items_by_queue ON ${EMBEDDED_ITEMS_TABLE} (priority, domain);
+-- A group's head item is its lowest seq: the rowid orders equal keys, so this serves ORDER BY seq.
+CREATE INDEX IF NOT EXISTS kanban_items_by_group ON ${EMBEDDED_ITEMS_TABLE} (priority, domain, grp);
 CREATE INDEX IF NOT EXISTS kanban_items_held ON ${EMBEDDED_ITEMS_TABLE} (hold_until) WHERE hold_until IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${EMBEDDED_LEASED_INDEX} ON ${EMBEDDED_ITEMS_TABLE} (priority, domain) WHERE lease IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${EMBEDDED_LEASED_BY_GROUP_INDEX} ON ${EMBEDDED_ITEMS_TABLE} (domain, grp) WHERE lease IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS ${EMBEDDED_QUEUES_TABLE} (
   priority TEXT NOT NULL,
@@ -54,6 +71,45 @@ END;
 CREATE TRIGGER IF NOT EXISTS kanban_items_counted_out AFTER DELETE ON ${EMBEDDED_ITEMS_TABLE} BEGIN
   UPDATE ${EMBEDDED_QUEUES_TABLE} SET items = items - 1 WHERE priority = OLD.priority AND domain = OLD.domain;
 END;
+
+CREATE TABLE IF NOT EXISTS ${EMBEDDED_GROUPS_TABLE} (
+  priority TEXT NOT NULL,
+  domain   TEXT NOT NULL,
+  grp      TEXT NOT NULL,
+  items    INTEGER NOT NULL,
+  served   INTEGER NOT NULL,
+  PRIMARY KEY (priority, domain, grp)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kanban_groups_next ON ${EMBEDDED_GROUPS_TABLE} (priority, domain, served, grp);
+CREATE INDEX IF NOT EXISTS kanban_groups_by_name ON ${EMBEDDED_GROUPS_TABLE} (domain, grp);
+
+-- A new group joins the round at its end; an emptied one leaves it.
+CREATE TRIGGER IF NOT EXISTS kanban_items_grouped_in AFTER INSERT ON ${EMBEDDED_ITEMS_TABLE} BEGIN
+  INSERT INTO ${EMBEDDED_GROUPS_TABLE} (priority, domain, grp, items, served)
+    VALUES (NEW.priority, NEW.domain, NEW.grp, 1,
+            (SELECT COALESCE(MAX(served), 0) + 1 FROM ${EMBEDDED_GROUPS_TABLE} WHERE priority = NEW.priority AND domain = NEW.domain))
+    ON CONFLICT (priority, domain, grp) DO UPDATE SET items = items + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS kanban_items_grouped_out AFTER DELETE ON ${EMBEDDED_ITEMS_TABLE} BEGIN
+  DELETE FROM ${EMBEDDED_GROUPS_TABLE} WHERE priority = OLD.priority AND domain = OLD.domain AND grp = OLD.grp AND items <= 1;
+  UPDATE ${EMBEDDED_GROUPS_TABLE} SET items = items - 1 WHERE priority = OLD.priority AND domain = OLD.domain AND grp = OLD.grp;
+END;
+
+CREATE TABLE IF NOT EXISTS ${EMBEDDED_GROUP_LIMITS_TABLE} (
+  domain          TEXT NOT NULL,
+  grp             TEXT NOT NULL,
+  max_in_flight   INTEGER,
+  rate_per_second REAL,
+  PRIMARY KEY (domain, grp)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS ${EMBEDDED_GROUP_RATES_TABLE} (
+  domain TEXT NOT NULL,
+  grp    TEXT NOT NULL,
+  tat    REAL NOT NULL,
+  PRIMARY KEY (domain, grp)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kanban_group_rates_by_tat ON ${EMBEDDED_GROUP_RATES_TABLE} (tat);
 
 CREATE TABLE IF NOT EXISTS ${EMBEDDED_DEDUP_TABLE} (
   domain          TEXT NOT NULL,
@@ -82,8 +138,20 @@ CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_domain_seq ON ${EMBEDDED_DEAD_
 CREATE INDEX IF NOT EXISTS kanban_dead_letters_by_reason_seq ON ${EMBEDDED_DEAD_LETTERS_TABLE} (reason, seq);
 `;
 
+/** A version-1 file's items table gains the group column before SCHEMA indexes it. */
+const ADD_GROUP_COLUMN = `
+ALTER TABLE ${EMBEDDED_ITEMS_TABLE} ADD COLUMN grp TEXT NOT NULL DEFAULT '';
+DROP INDEX IF EXISTS kanban_items_by_queue;
+`;
+/** Its items all belong to the default group, which joins the round once SCHEMA created it. */
+const COUNT_EXISTING_GROUPS = `
+INSERT INTO ${EMBEDDED_GROUPS_TABLE} (priority, domain, grp, items, served)
+  SELECT priority, domain, grp, COUNT(*), 1 FROM ${EMBEDDED_ITEMS_TABLE} GROUP BY priority, domain, grp;
+`;
+
 /**
- * Sets the durability pragmas and creates the tables on first use.
+ * Sets the durability pragmas, creates the tables on first use and brings a version-1 file to
+ * this version in the same transaction (its items kept, in the default group).
  * @throws TopologyConflictError when the file was written by a newer schema version.
  */
 export function applyEmbeddedSchema(db: Database, path: string): void {
@@ -94,8 +162,11 @@ export function applyEmbeddedSchema(db: Database, path: string): void {
   if (version > EMBEDDED_SCHEMA_VERSION) {
     throw new TopologyConflictError('embedded', path, `schema version ${version} is newer than the ${EMBEDDED_SCHEMA_VERSION} this library supports`);
   }
+  const migratesGroups = version === SCHEMA_VERSION_BEFORE_GROUPS;
   db.transaction(() => {
+    if (migratesGroups) db.exec(ADD_GROUP_COLUMN);
     db.exec(SCHEMA);
+    if (migratesGroups) db.exec(COUNT_EXISTING_GROUPS);
     db.pragma(`user_version = ${EMBEDDED_SCHEMA_VERSION}`);
   }).immediate();
 }

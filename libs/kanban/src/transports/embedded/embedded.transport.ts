@@ -11,6 +11,9 @@ import type {
   DeadLetterPage,
   DeadLetterReason,
   EmbeddedStoreOptions,
+  GroupFilter,
+  GroupLimits,
+  GroupPage,
   LeaseRef,
   Priority,
   PublishReceipt,
@@ -23,6 +26,7 @@ import type {
 import { KanbanTransport, type TransportSettings, type TransportStatus } from '../../transport';
 import { EMBEDDED_BUSY_TIMEOUT_MS, EMBEDDED_TIMER_SLACK_MS } from './embedded.constants';
 import { EmbeddedDeadLetterStore } from './embedded-dead-letter-store';
+import { EmbeddedGroupStore } from './embedded-group-store';
 import { EmbeddedItemStore, type EmbeddedItemRow } from './embedded-item-store';
 import { EmbeddedPullWaiters } from './embedded-pull-waiters';
 import { applyEmbeddedSchema } from './embedded-schema';
@@ -36,6 +40,7 @@ interface OpenStore {
   lock?: StoreFileLock;
   db: Database.Database;
   items: EmbeddedItemStore;
+  groups: EmbeddedGroupStore;
   deadLetters: EmbeddedDeadLetterStore;
   batcher: EmbeddedWriteBatcher;
 }
@@ -94,10 +99,12 @@ export class EmbeddedTransport extends KanbanTransport {
       throw toKanbanError(error);
     }
     const boot = randomUUID();
+    const groups = new EmbeddedGroupStore(db, this.settings);
     this.store = {
       lock,
       db,
-      items: new EmbeddedItemStore(db, boot, this.settings),
+      items: new EmbeddedItemStore(db, boot, this.settings, groups),
+      groups,
       deadLetters: new EmbeddedDeadLetterStore(db),
       batcher: new EmbeddedWriteBatcher(db),
     };
@@ -150,11 +157,11 @@ export class EmbeddedTransport extends KanbanTransport {
     const deadline = performance.now() + options.waitMs;
     for (;;) {
       if (this.isClosing || options.signal?.aborted) return [];
-      const deliveries = await this.write((store) => store.items.take(queue, limit, options.leaseMs));
+      const { deliveries, nextTokenAt = Infinity } = await this.write((store) => store.items.take(queue, limit, options.leaseMs));
       const now = performance.now();
       if (deliveries.length > 0 || now >= deadline || this.isClosing || options.signal?.aborted) return deliveries;
       const nextHoldEnd = this.store?.items.nextHoldEnd(queue) ?? Infinity;
-      const wakeAt = Math.min(deadline, nextHoldEnd + EMBEDDED_TIMER_SLACK_MS);
+      const wakeAt = Math.min(deadline, Math.min(nextHoldEnd, nextTokenAt) + EMBEDDED_TIMER_SLACK_MS);
       await this.waiters.wait(queue, Math.ceil(wakeAt - now), options.signal);
     }
   }
@@ -162,13 +169,14 @@ export class EmbeddedTransport extends KanbanTransport {
   /** @throws LeaseExpiredError, ItemNotFoundError */
   async ack(ref: LeaseRef): Promise<void> {
     await this.write((store) => store.items.ack(ref) || this.refuse(store, ref));
+    this.notifySettled(ref);
   }
 
   /** @throws LeaseExpiredError, ItemNotFoundError */
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
     await this.write((store) => store.items.retry(ref, delayMs) || this.refuse(store, ref));
-    // Waiting pulls re-arm their timers for the end of this delay.
-    this.waiters.notify(ref.priority, ref.domain);
+    // Waiting pulls re-arm their timers for the end of this delay, and a capped group has room again.
+    this.notifySettled(ref);
   }
 
   /** Grants the whole `leaseMs`. @throws LeaseExpiredError, ItemNotFoundError */
@@ -185,10 +193,12 @@ export class EmbeddedTransport extends KanbanTransport {
 
   /** Moves the item and deletes it in one transaction. @throws LeaseExpiredError, ItemNotFoundError */
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    return this.write((store) => {
+    const deadLetter = await this.write((store) => {
       const row = store.items.leased(ref) ?? this.refuse(store, ref);
       return this.moveToDeadLetters(store, row, reason, error);
     });
+    this.notifySettled(ref);
+    return deadLetter;
   }
 
   async sweepStalled(stalledAfterMs: number): Promise<DeadLetter[]> {
@@ -200,6 +210,18 @@ export class EmbeddedTransport extends KanbanTransport {
     );
     if (moved.length > 0) this.logger.warn(`Dead-lettered ${moved.length} stalled item(s): ${moved.map((d) => d.id).join(', ')}`);
     return moved;
+  }
+
+  /** Kept in the file, for every priority of the domain. @throws KanbanValidationError */
+  override async setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
+    await this.write((store) => store.groups.setLimits(domain, group, limits));
+    // A raised cap or rate may let a waiting pull take work now.
+    this.waiters.notifyDomain(domain);
+  }
+
+  /** The default group is listed as ''. @throws KanbanValidationError for a bad domain, limit or cursor */
+  override async listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
+    return this.opened().items.listGroups(domain, filter);
   }
 
   async depth(): Promise<QueueDepth[]> {
@@ -229,6 +251,11 @@ export class EmbeddedTransport extends KanbanTransport {
     const deadLetter = store.deadLetters.insert(row, reason, error, Date.now());
     store.items.remove(row);
     return deadLetter;
+  }
+
+  /** A settled item frees a place under its group's maxInFlight: waiting pulls of the queue look again. */
+  private notifySettled(ref: LeaseRef): void {
+    this.waiters.notify(ref.priority, ref.domain);
   }
 
   /** Explains why `ref` holds no current lease: someone else leased or dead-lettered the item, or it never existed. */
