@@ -65,10 +65,13 @@ function listSql(after: boolean): string {
  * Rate state is wall-clock time (Date.now()), so it holds across a reopen.
  */
 export class EmbeddedGroupStore {
-  /** The SQL of the round-robin read a pull runs per step, named for the query-plan check. */
+  /** The round-robin read a pull runs per step. The SQL a hand-out runs is named here for the query-plan check. */
   static readonly CANDIDATES_SQL = `SELECT grp, served FROM ${GROUPS}
     WHERE priority = @priority AND domain = @domain AND (served, grp) > (@served, @grp)
     ORDER BY served, grp LIMIT @limit`;
+  /** Moves a group to the end of its queue's round after a hand-out. */
+  static readonly MARK_SERVED_SQL = `UPDATE ${GROUPS} SET served = (SELECT MAX(served) FROM ${GROUPS} WHERE priority = @priority AND domain = @domain) + 1
+    WHERE priority = @priority AND domain = @domain AND grp = @grp`;
   /** The in-flight count a capped group's admission runs. */
   static readonly IN_FLIGHT_SQL = `SELECT COUNT(*) FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_BY_GROUP_INDEX}
     WHERE domain = @domain AND grp = @grp AND lease IS NOT NULL AND ${HELD}`;
@@ -85,10 +88,7 @@ export class EmbeddedGroupStore {
   ) {
     this.statements = {
       candidates: db.prepare(EmbeddedGroupStore.CANDIDATES_SQL),
-      markServed: db.prepare(
-        `UPDATE ${GROUPS} SET served = (SELECT MAX(served) FROM ${GROUPS} WHERE priority = @priority AND domain = @domain) + 1
-         WHERE priority = @priority AND domain = @domain AND grp = @grp`,
-      ),
+      markServed: db.prepare(EmbeddedGroupStore.MARK_SERVED_SQL),
       inFlight: db.prepare(EmbeddedGroupStore.IN_FLIGHT_SQL).pluck(),
       limits: db.prepare(`SELECT max_in_flight, rate_per_second FROM ${LIMITS} WHERE domain = @domain AND grp = @grp`),
       setLimits: db.prepare(
