@@ -145,6 +145,11 @@ export class EmbeddedGroupStore {
     return { limits: this.effective(domain, override), ...(override ? { override } : {}) };
   }
 
+  /** Whether a settle in the group may let a waiting pull take more of it. */
+  isCapped(domain: string, grp: string): boolean {
+    return this.limitsOf(domain, grp).limits.maxInFlight !== undefined;
+  }
+
   /** `null` or `{}` clears the run-time limits. @throws KanbanValidationError */
   setLimits(domain: string, grp: string, limits: GroupLimits | null): void {
     validateLimits(domain, grp, limits);

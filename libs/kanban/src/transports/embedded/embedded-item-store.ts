@@ -16,6 +16,7 @@ export interface EmbeddedItemRow {
   id: string;
   priority: Priority;
   domain: string;
+  grp: string;
   body: Buffer;
   attempts: number;
 }
@@ -38,7 +39,7 @@ export interface EmbeddedTake {
  */
 export class EmbeddedItemStore {
   /** A group's head item: it passes over only the group's held rows, never its backlog. Named for the query-plan check. */
-  static readonly HEAD_SQL = `SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS}
+  static readonly HEAD_SQL = `SELECT seq, id, priority, domain, grp, body, attempts FROM ${ITEMS}
     WHERE priority = @priority AND domain = @domain AND grp = @grp AND ${NOT_HELD} AND NOT ${EXHAUSTED}
     ORDER BY seq LIMIT 1`;
 
@@ -82,17 +83,17 @@ export class EmbeddedItemStore {
       ensureQueue: db.prepare(`INSERT OR IGNORE INTO ${EMBEDDED_QUEUES_TABLE} (priority, domain) VALUES (@priority, @domain)`),
       head: db.prepare(EmbeddedItemStore.HEAD_SQL),
       lease: db.prepare(`UPDATE ${ITEMS} SET attempts = attempts + 1, lease = @lease, boot = @boot, hold_until = @holdUntil, delivered_at = @now WHERE seq = @seq`),
-      ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
+      ack: db.prepare(`DELETE FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD} RETURNING grp`),
       retry: db.prepare(
         `UPDATE ${ITEMS} SET lease = NULL, delivered_at = NULL, boot = @boot, hold_until = @holdUntil
          WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`,
       ),
       extendLease: db.prepare(`UPDATE ${ITEMS} SET boot = @boot, hold_until = @holdUntil WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
-      leased: db.prepare(`SELECT seq, id, priority, domain, body, attempts FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
+      leased: db.prepare(`SELECT seq, id, priority, domain, grp, body, attempts FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       exists: db.prepare(`SELECT 1 FROM ${ITEMS} WHERE id = @id AND domain = @domain`).pluck(),
       remove: db.prepare(`DELETE FROM ${ITEMS} WHERE seq = @seq`),
       stalled: db.prepare(
-        `SELECT seq, id, priority, domain, body, attempts, NOT ${HELD} AS lapsed FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_INDEX}
+        `SELECT seq, id, priority, domain, grp, body, attempts, NOT ${HELD} AS lapsed FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_INDEX}
          WHERE lease IS NOT NULL AND ((${HELD} AND delivered_at <= @deliveredBefore) OR (attempts >= @maxAttempts AND NOT ${HELD}))
          ORDER BY seq`,
       ),
@@ -187,9 +188,9 @@ export class EmbeddedItemStore {
     return this.groups.list(domain, filter, this.clock(performance.now()));
   }
 
-  /** False when `ref` does not hold the current lease, or its time is up (even if nobody took the item since). */
-  ack(ref: LeaseRef): boolean {
-    return this.statements.ack.run(this.fence(ref)).changes === 1;
+  /** The group of the acked item; undefined when `ref` does not hold the current lease, or its time is up (even if nobody took the item since). */
+  ack(ref: LeaseRef): { grp: string } | undefined {
+    return this.statements.ack.get(this.fence(ref)) as { grp: string } | undefined;
   }
 
   /** False when `ref` does not hold the current lease. */

@@ -62,8 +62,12 @@ interface OpenStore {
  * Idempotency keys are kept for `dedupWindowMs` of wall-clock time, since they must outlive a
  * restart, and still fold a publish after their item was settled (as JetStream's dedup window does).
  *
- * Pulls wait on in-process wake-ups (publish, retry, the end of the next lease or delay); rows
- * written by another process are seen at the next pull.
+ * Within a (priority, domain) queue, pulls hand out round-robin over the items' groups, under each
+ * group's maxInFlight and rate (see EmbeddedGroupStore and this folder's README).
+ *
+ * Pulls wait on in-process wake-ups (publish, retry, a settle in a capped group, the end of the
+ * next lease or delay, a rate-limited group's next token); rows written by another process are
+ * seen at the next pull.
  */
 export class EmbeddedTransport extends KanbanTransport {
   readonly broker = 'embedded';
@@ -168,15 +172,18 @@ export class EmbeddedTransport extends KanbanTransport {
 
   /** @throws LeaseExpiredError, ItemNotFoundError */
   async ack(ref: LeaseRef): Promise<void> {
-    await this.write((store) => store.items.ack(ref) || this.refuse(store, ref));
-    this.notifySettled(ref);
+    const capped = await this.write((store) => {
+      const acked = store.items.ack(ref) ?? this.refuse(store, ref);
+      return store.groups.isCapped(ref.domain, acked.grp);
+    });
+    if (capped) this.waiters.notifyDomain(ref.domain);
   }
 
   /** @throws LeaseExpiredError, ItemNotFoundError */
   async retry(ref: LeaseRef, delayMs: number): Promise<void> {
     await this.write((store) => store.items.retry(ref, delayMs) || this.refuse(store, ref));
-    // Waiting pulls re-arm their timers for the end of this delay, and a capped group has room again.
-    this.notifySettled(ref);
+    // Waiting pulls re-arm their timers for the end of this delay (and a capped group has room again).
+    this.waiters.notifyDomain(ref.domain);
   }
 
   /** Grants the whole `leaseMs`. @throws LeaseExpiredError, ItemNotFoundError */
@@ -193,11 +200,11 @@ export class EmbeddedTransport extends KanbanTransport {
 
   /** Moves the item and deletes it in one transaction. @throws LeaseExpiredError, ItemNotFoundError */
   async deadLetter(ref: LeaseRef, reason: DeadLetterReason, error?: string): Promise<DeadLetter> {
-    const deadLetter = await this.write((store) => {
+    const { deadLetter, capped } = await this.write((store) => {
       const row = store.items.leased(ref) ?? this.refuse(store, ref);
-      return this.moveToDeadLetters(store, row, reason, error);
+      return { deadLetter: this.moveToDeadLetters(store, row, reason, error), capped: store.groups.isCapped(row.domain, row.grp) };
     });
-    this.notifySettled(ref);
+    if (capped) this.waiters.notifyDomain(ref.domain);
     return deadLetter;
   }
 
@@ -209,6 +216,8 @@ export class EmbeddedTransport extends KanbanTransport {
       }),
     );
     if (moved.length > 0) this.logger.warn(`Dead-lettered ${moved.length} stalled item(s): ${moved.map((d) => d.id).join(', ')}`);
+    // Their leases no longer count against their groups' maxInFlight.
+    for (const domain of new Set(moved.map((d) => d.domain))) this.waiters.notifyDomain(domain);
     return moved;
   }
 
@@ -251,11 +260,6 @@ export class EmbeddedTransport extends KanbanTransport {
     const deadLetter = store.deadLetters.insert(row, reason, error, Date.now());
     store.items.remove(row);
     return deadLetter;
-  }
-
-  /** A settled item frees a place under its group's maxInFlight: waiting pulls of the queue look again. */
-  private notifySettled(ref: LeaseRef): void {
-    this.waiters.notify(ref.priority, ref.domain);
   }
 
   /** Explains why `ref` holds no current lease: someone else leased or dead-lettered the item, or it never existed. */
