@@ -165,6 +165,25 @@ describe('embedded store groups', () => {
     expect(second.map(groupOf)).toEqual(['paced']);
   });
 
+  it("keeps a rate-limited group's spent token across a reopen", async () => {
+    // Arrange: one item per five seconds, the first one taken
+    const settings = contractSettings();
+    const transport = await harness.create(settings);
+    await transport.setGroupLimits(DOMAIN, 'paced', { ratePerSecond: 0.2 });
+    await publishAll(transport, [makeItem({ group: 'paced', payload: { n: 0 } }), makeItem({ group: 'paced', payload: { n: 1 } })]);
+    const first = await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+    await transport.ack(first[0]);
+
+    // Act
+    const reopened = await harness.reopen(transport, settings);
+    const afterReopen = await reopened.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+    const listed = await reopened.listGroups(DOMAIN, {});
+
+    // Assert
+    expect(afterReopen).toEqual([]);
+    expect(listed.items).toEqual([{ group: 'paced', ready: 1, inFlight: 0, limits: { ratePerSecond: 0.2 }, override: { ratePerSecond: 0.2 } }]);
+  });
+
   it('keeps a group through retry, the stalled sweep and a replay, and drops it once its items are settled', async () => {
     // Arrange
     const transport = await harness.create(contractSettings());

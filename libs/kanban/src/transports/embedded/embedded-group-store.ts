@@ -23,8 +23,11 @@ export interface GroupCandidate {
   served: number;
 }
 
-/** Whether a group may hand out an item now; when its rate says no, the wall-clock time it may. */
-export type GroupAdmission = { admitted: true; interval?: number; tat?: number } | { admitted: false; dueAt?: number };
+/**
+ * Whether a group may hand out an item now: when admitted under a rate, the token to spend
+ * (`interval` ms per item, `tat` its GCRA time); when its rate says no, the wall-clock time it may.
+ */
+export type GroupAdmission = { admitted: true; token?: { interval: number; tat: number } } | { admitted: false; dueAt?: number };
 
 interface LimitsRow {
   max_in_flight: number | null;
@@ -124,17 +127,17 @@ export class EmbeddedGroupStore {
     const interval = MS_PER_SECOND / ratePerSecond;
     const tolerance = Math.min(EMBEDDED_GROUP_RATE_TOLERANCE_MS, interval / 2);
     const stored = this.statements.rate.get({ domain, grp }) as number | undefined;
-    // A stored time further ahead than one interval is left by a wall clock that stepped back: capped, it cannot stall the group.
+    // A hand-out leaves tat at most interval + tolerance ahead; further ahead, the wall clock stepped back: capped, it cannot stall the group.
     const tat = Math.min(stored ?? -Infinity, wall + interval + tolerance);
     const dueAt = tat - tolerance;
-    return wall >= dueAt ? { admitted: true, interval, tat } : { admitted: false, dueAt };
+    return wall >= dueAt ? { admitted: true, token: { interval, tat } } : { admitted: false, dueAt };
   }
 
   /** Moves the group to the end of the queue's round and spends the token `admission` found. */
   handedOut(priority: Priority, domain: string, grp: string, admission: GroupAdmission & { admitted: true }, wall: number): void {
     this.statements.markServed.run({ priority, domain, grp });
-    if (admission.interval === undefined) return;
-    this.statements.setRate.run({ domain, grp, tat: Math.max(admission.tat ?? -Infinity, wall) + admission.interval });
+    if (!admission.token) return;
+    this.statements.setRate.run({ domain, grp, tat: Math.max(admission.token.tat, wall) + admission.token.interval });
     this.pruneRates(wall);
   }
 
