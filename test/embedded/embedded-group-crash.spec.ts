@@ -16,7 +16,7 @@ const CHILD_TIMEOUT_MS = 30_000;
 /** Pulls and acks until a pull comes back empty; every delivery, in order. */
 async function drain(transport: EmbeddedTransport): Promise<TransportDelivery[]> {
   const delivered: TransportDelivery[] = [];
-  for (let batch = await transport.pull({ domain: CRASH_DOMAIN }, 50, { leaseMs: 60_000, waitMs: 0 }); batch.length > 0; ) {
+  for (let batch = await transport.pull({ domain: CRASH_DOMAIN }, 50, { leaseMs: 60_000, waitMs: 0 }); batch.length > 0;) {
     delivered.push(...batch);
     for (const delivery of batch) await transport.ack(delivery);
     batch = await transport.pull({ domain: CRASH_DOMAIN }, 50, { leaseMs: 60_000, waitMs: 0 });
@@ -34,7 +34,9 @@ describe('embedded store groups after kill -9', () => {
   it('keeps every group, its limits and its items: each item not acked is handed out exactly once more', async () => {
     // Arrange: a child publishing to four groups (one capped) and working them, killed mid-way
     const path = join(harness.tempDir(), 'kanban.db');
-    const child = spawn(process.execPath, ['--require', join(__dirname, 'fixtures/register-swc.js'), join(__dirname, 'fixtures/work-groups-until-killed.ts'), path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', join(__dirname, 'fixtures/register-swc.js'), join(__dirname, 'fixtures/work-groups-until-killed.ts'), path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = once(child, 'exit');
     const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     const published = new Map<string, string>();

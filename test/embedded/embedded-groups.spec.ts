@@ -79,10 +79,7 @@ describe('embedded store groups', () => {
     const listed = await transport.listGroups(DOMAIN, {});
     const fresh = makeItem({ group: 'fresh' });
     await transport.publish(fresh);
-    const pulled = [
-      ...(await transport.pull(QUEUE, 2, { leaseMs: LONG_LEASE_MS, waitMs: 0 })),
-      ...(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 })),
-    ];
+    const pulled = [...(await transport.pull(QUEUE, 2, { leaseMs: LONG_LEASE_MS, waitMs: 0 })), ...(await transport.pull(QUEUE, 10, { leaseMs: LONG_LEASE_MS, waitMs: 0 }))];
     await transport.close();
     const reread = new Database(path, { readonly: true });
     const version = reread.pragma('user_version', { simple: true });
@@ -91,7 +88,12 @@ describe('embedded store groups', () => {
     // Assert
     expect(version).toBe(EMBEDDED_SCHEMA_VERSION);
     expect(listed).toEqual({ items: [{ group: '', ready: 3, inFlight: 0, limits: {} }] });
-    expect(pulled.slice(0, 2).map((d) => groupOf(d) ?? '(default)').sort()).toEqual(['(default)', 'fresh']);
+    expect(
+      pulled
+        .slice(0, 2)
+        .map((d) => groupOf(d) ?? '(default)')
+        .sort(),
+    ).toEqual(['(default)', 'fresh']);
     expect(pulled.map((d) => d.id).sort()).toEqual([...old, fresh].map((item) => item.id).sort());
   });
 
@@ -112,9 +114,9 @@ describe('embedded store groups', () => {
     }
     const inspector = new Database(harness.pathOf(transport), { readonly: true });
     const plans = [EmbeddedGroupStore.CANDIDATES_SQL, EmbeddedGroupStore.MARK_SERVED_SQL, EmbeddedGroupStore.IN_FLIGHT_SQL, EmbeddedItemStore.HEAD_SQL].map((sql) =>
-      (inspector.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ priority: 'normal', domain: DOMAIN, grp: 'heavy', served: 0, limit: 1, boot: 'b', now: 0, maxAttempts: 3 }) as Array<{ detail: string }>).map(
-        (row) => row.detail,
-      ),
+      (
+        inspector.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ priority: 'normal', domain: DOMAIN, grp: 'heavy', served: 0, limit: 1, boot: 'b', now: 0, maxAttempts: 3 }) as Array<{ detail: string }>
+      ).map((row) => row.detail),
     );
     inspector.close();
     const page = await transport.listGroups(DOMAIN, { limit: 2 });

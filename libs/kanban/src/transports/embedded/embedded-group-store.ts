@@ -79,10 +79,7 @@ export class EmbeddedGroupStore {
   static readonly IN_FLIGHT_SQL = `SELECT COUNT(*) FROM ${ITEMS} INDEXED BY ${EMBEDDED_LEASED_BY_GROUP_INDEX}
     WHERE domain = @domain AND grp = @grp AND lease IS NOT NULL AND ${HELD}`;
 
-  private readonly statements: Record<
-    'candidates' | 'markServed' | 'inFlight' | 'limits' | 'setLimits' | 'clearLimits' | 'rate' | 'setRate' | 'pruneRates' | 'listFirst' | 'listAfter',
-    Statement
-  >;
+  private readonly statements: Record<'candidates' | 'markServed' | 'inFlight' | 'limits' | 'setLimits' | 'clearLimits' | 'rate' | 'setRate' | 'pruneRates' | 'listFirst' | 'listAfter', Statement>;
   private lastRatePrune = 0;
 
   constructor(
@@ -100,9 +97,7 @@ export class EmbeddedGroupStore {
       ),
       clearLimits: db.prepare(`DELETE FROM ${LIMITS} WHERE domain = @domain AND grp = @grp`),
       rate: db.prepare(`SELECT tat FROM ${RATES} WHERE domain = @domain AND grp = @grp`).pluck(),
-      setRate: db.prepare(
-        `INSERT INTO ${RATES} (domain, grp, tat) VALUES (@domain, @grp, @tat) ON CONFLICT (domain, grp) DO UPDATE SET tat = excluded.tat`,
-      ),
+      setRate: db.prepare(`INSERT INTO ${RATES} (domain, grp, tat) VALUES (@domain, @grp, @tat) ON CONFLICT (domain, grp) DO UPDATE SET tat = excluded.tat`),
       pruneRates: db.prepare(`DELETE FROM ${RATES} WHERE tat < @before`),
       listFirst: db.prepare(listSql(false)),
       listAfter: db.prepare(listSql(true)),
