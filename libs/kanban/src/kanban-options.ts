@@ -2,6 +2,7 @@ import * as constants from './kanban.constants';
 import { KanbanConfigError } from './errors';
 import { DEFAULT_SCHEDULE_LEASE_MS } from './scheduler/scheduler.constants';
 import { DEFAULT_COORDINATOR_LEASE_MS } from './coordinator/coordinator.constants';
+import { validateGroupOptions } from './groups/validate-group-options';
 import type { TransportSettings } from './transport/kanban-transport';
 import type { KanbanModuleOptions, KanbanResolvedOptions } from './interfaces/kanban-options.interface';
 
@@ -97,6 +98,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
   if (resolved.rabbitmq && !/^amqps?:\/\//.test(resolved.rabbitmq.url ?? '')) {
     throw new KanbanConfigError('rabbitmq.url', 'must start with amqp:// or amqps://');
   }
+  validateGroupOptions(resolved.groups);
   return resolved;
 }
 
