@@ -6,12 +6,13 @@ import { WorkerModule } from './worker/worker.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { CoordinatorModule } from './coordinator/coordinator.module';
 import { KanbanHealthModule } from './health/kanban-health.module';
+import { GroupsModule } from './groups/groups.module';
 
-const FEATURE_MODULES = [QueueModule, WorkerModule, SchedulerModule, CoordinatorModule, KanbanHealthModule];
+const FEATURE_MODULES = [QueueModule, GroupsModule, WorkerModule, SchedulerModule, CoordinatorModule, KanbanHealthModule];
 
 /**
  * Everything on: `KanbanCoreModule` plus the queue, workers, scheduler, coordinator and health, as
- * `forRoot(options)` or `forRootAsync({ useFactory, inject })`. Global, so `KanbanQueue`,
+ * `forRoot(options)` or `forRootAsync({ useFactory, inject })`. Global, so `KanbanQueue`, `KanbanGroups`,
  * `KanbanWorkerPool`, `KanbanScheduler` and `KanbanCoordinator` can be injected anywhere. An app
  * that needs less imports `KanbanCoreModule.forRoot(options)` and the feature modules it wants.
  */

@@ -37,8 +37,15 @@ export interface GroupState {
   override?: GroupLimits;
 }
 
+/** Groups per page when a listing names no limit. */
+export const GROUP_PAGE_DEFAULT_LIMIT = 100;
+/** Most groups one page holds. */
+export const GROUP_PAGE_MAX_LIMIT = 1_000;
+/** Longer than any cursor a transport hands out for groups (a group name and a little more). */
+export const GROUP_CURSOR_MAX_LENGTH = 256;
+
 export interface GroupFilter {
-  /** At most this many per page. @default 100 */
+  /** At most this many per page. @default 100 (GROUP_PAGE_DEFAULT_LIMIT), at most 1,000 */
   limit?: number;
   /** A `nextCursor` from the previous page. */
   cursor?: string;

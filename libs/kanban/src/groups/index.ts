@@ -1,0 +1,2 @@
+export * from './kanban-groups';
+export * from './groups.module';
