@@ -8,6 +8,7 @@ import { CoordinatorApiModule } from './coordinator';
 import { DashboardModule } from './dashboard';
 import { DeadLettersModule } from './dead-letters';
 import { ApiExceptionFilter } from './errors';
+import { GroupsApiModule } from './groups';
 import { HealthModule } from './health';
 import { MetricsModule } from './metrics';
 import { QueuesModule } from './queues';
@@ -35,6 +36,7 @@ export class AppModule {
         WorkModule,
         QueuesModule,
         DeadLettersModule,
+        GroupsApiModule,
         CoordinatorApiModule,
         SchedulesModule,
         HealthModule,

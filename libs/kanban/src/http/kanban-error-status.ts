@@ -3,6 +3,7 @@ import {
   DeadLetterNotFoundError,
   DomainLimitError,
   DrainingError,
+  GroupsUnsupportedError,
   ItemNotFoundError,
   KanbanValidationError,
   LeaseExpiredError,
@@ -39,6 +40,8 @@ export const KANBAN_ERROR_STATUS: ReadonlyArray<readonly [KanbanErrorClass, Kanb
   [QueueFullError, { status: 429, code: 'queue_full', message: 'The queue is full; retry after Retry-After seconds' }],
   [DrainingError, { status: 503, code: 'draining', message: 'This server is draining for shutdown and takes no new work; send it to another instance' }],
   [BrokerUnavailableError, { status: 503, code: 'broker_unavailable', message: 'No broker can store the request right now; retry later' }],
+  // 501: the server is fine, but the broker it runs on keeps no group state; retrying cannot help.
+  [GroupsUnsupportedError, { status: 501, code: 'groups_unsupported' }],
 ];
 
 /** @returns how to answer `error`, or undefined when it has nothing a client could act on (a 500). */

@@ -7,3 +7,4 @@ export * from './schedule.schema';
 export * from './health.schema';
 export * from './kanban-fields.schema';
 export * from './dashboard.schema';
+export * from './group.schema';

@@ -1,0 +1,2 @@
+export * from './groups-api.module';
+export * from './groups.controller';
