@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BrokerName, Priority } from '../interfaces/work-item.interface';
 import type { DeadLetterReason } from '../interfaces/dead-letter.interface';
+import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
+import { KANBAN_OPTIONS } from '../kanban.constants';
 import * as names from './metrics.constants';
 
 type QueueLabels = { priority: Priority; domain: string; broker: BrokerName };
@@ -9,7 +11,8 @@ type QueueLabels = { priority: Priority; domain: string; broker: BrokerName };
 /**
  * The spec's eight metrics, the active broker, and the operational ones (retries, lease expiries,
  * failovers, outbox, handler duration), registered in the injected registry. Labels stay low in
- * cardinality: never an item id or a group key.
+ * cardinality: never an item id, and a group key only in the per-group counters, which exist
+ * only with `groups.metrics`.
  */
 @Injectable()
 export class KanbanMetrics {
@@ -29,8 +32,16 @@ export class KanbanMetrics {
   readonly failovers: Counter<'from' | 'to'>;
   readonly outboxItems: Gauge;
   readonly handlerDuration: Histogram<'priority' | 'domain' | 'outcome'>;
+  /** Items handed out per group; undefined without `groups.metrics`. */
+  readonly groupHandedOut?: Counter<'domain' | 'group'>;
+  /** Items acked or dead-lettered per group; undefined without `groups.metrics`. */
+  readonly groupCompleted?: Counter<'domain' | 'group' | 'outcome'>;
 
-  constructor(@Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry) {
+  constructor(
+    @Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry,
+    /** Without options (or without `groups.metrics`) nothing per group is registered. */
+    @Optional() @Inject(KANBAN_OPTIONS) options?: KanbanResolvedOptions,
+  ) {
     const registers = [registry];
     this.queueDepth = new Gauge({ name: names.METRIC_QUEUE_DEPTH, help: 'Items waiting or in flight per queue', labelNames: ['priority', 'domain', 'broker'], registers });
     this.currentWorkers = new Gauge({ name: names.METRIC_CURRENT_WORKERS, help: 'Running workers per handler', labelNames: ['priority', 'domain'], registers });
@@ -64,6 +75,15 @@ export class KanbanMetrics {
       buckets: names.HANDLER_DURATION_BUCKETS_SECONDS,
       registers,
     });
+    if (options?.groups.metrics) {
+      this.groupHandedOut = new Counter({ name: names.METRIC_GROUP_HANDED_OUT_TOTAL, help: 'Items handed out, per group', labelNames: ['domain', 'group'], registers });
+      this.groupCompleted = new Counter({
+        name: names.METRIC_GROUP_COMPLETED_TOTAL,
+        help: 'Items acknowledged or dead-lettered, per group',
+        labelNames: ['domain', 'group', 'outcome'],
+        registers,
+      });
+    }
   }
 
   recordPublished(labels: QueueLabels): void {
@@ -77,6 +97,16 @@ export class KanbanMetrics {
 
   recordDeadLettered(labels: QueueLabels, reason: DeadLetterReason): void {
     this.deadLettered.inc({ ...labels, reason });
+  }
+
+  /** Counts one hand-out of an item of `group` (absent: the default group) when per-group metrics are on. */
+  recordGroupHandedOut(domain: string, group: string | undefined): void {
+    this.groupHandedOut?.inc({ domain, group: group ?? names.DEFAULT_GROUP_LABEL });
+  }
+
+  /** Counts one item of `group` leaving the queue when per-group metrics are on. */
+  recordGroupCompleted(domain: string, group: string | undefined, outcome: names.GroupOutcome): void {
+    this.groupCompleted?.inc({ domain, group: group ?? names.DEFAULT_GROUP_LABEL, outcome });
   }
 
   setActiveBroker(active: BrokerName): void {

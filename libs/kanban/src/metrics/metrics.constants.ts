@@ -16,6 +16,11 @@ export const METRIC_LEASE_EXPIRIES_TOTAL = 'kanban_lease_expiries_total';
 export const METRIC_FAILOVERS_TOTAL = 'kanban_failovers_total';
 export const METRIC_OUTBOX_ITEMS = 'kanban_outbox_items';
 export const METRIC_HANDLER_DURATION_SECONDS = 'kanban_handler_duration_seconds';
+/** Per group, registered only with `groups.metrics` (one series per group). */
+export const METRIC_GROUP_HANDED_OUT_TOTAL = 'kanban_group_handed_out_total';
+export const METRIC_GROUP_COMPLETED_TOTAL = 'kanban_group_completed_total';
+/** The `group` label of items published without a group (the default group). */
+export const DEFAULT_GROUP_LABEL = '';
 
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
 
@@ -24,3 +29,6 @@ export const HANDLER_DURATION_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05
 
 /** How a handler run ended: `ok` resolved, `nack` / `retry` returned or threw the control value, `error` threw, `timeout` ran past workerProcessTimeoutMs. */
 export type HandlerOutcome = 'ok' | 'nack' | 'retry' | 'error' | 'timeout';
+
+/** How an item of a group left the queue: acknowledged, or moved to the dead-letter queue. */
+export type GroupOutcome = 'ack' | 'dead_letter';

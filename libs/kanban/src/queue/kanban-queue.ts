@@ -114,7 +114,8 @@ export class KanbanQueue {
     const now = Date.now();
     for (const delivery of deliveries) {
       if (!isMalformed(delivery) && delivery.item.deadline > now && !this.pastLastAttempt(delivery)) {
-        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.publishedAt, this.relay.holder, delivery.lease) });
+        usable.push({ ...delivery, lease: toLeaseHandle(delivery.priority, delivery.item.group, delivery.item.publishedAt, this.relay.holder, delivery.lease) });
+        this.metrics.recordGroupHandedOut(delivery.domain, delivery.item.group);
         continue;
       }
       const [reason, error] = isMalformed(delivery)
@@ -148,11 +149,12 @@ export class KanbanQueue {
    * @throws LeaseExpiredError when the lease lapsed and the item went to another holder.
    */
   async ack(id: string, domain: string, lease: string): Promise<void> {
-    const { ref, publishedAt, holder } = fromLeaseHandle(id, domain, lease);
+    const { ref, group, publishedAt, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'ack', id, domain, lease });
     await this.fenced(ref, () => this.transport.ack(ref));
     const labels = { priority: ref.priority, domain, broker: this.transport.brokerOf(ref) };
     this.metrics.recordAcked(labels, publishedAt);
+    this.metrics.recordGroupCompleted(domain, group, 'ack');
     this.events.emit({ type: 'acked', id, ...labels });
   }
 
@@ -376,6 +378,7 @@ export class KanbanQueue {
   private recordDeadLetter(letter: DeadLetter): void {
     const labels = { priority: letter.priority, domain: letter.domain, broker: letter.broker };
     this.metrics.recordDeadLettered(labels, letter.reason);
+    this.metrics.recordGroupCompleted(letter.domain, letter.item?.group, 'dead_letter');
     this.events.emit({ type: 'dead_lettered', id: letter.id, ...labels, reason: letter.reason, error: letter.error });
     this.logger.warn(`Dead-lettered ${letter.id} (${letter.priority}.${letter.domain}) reason=${letter.reason} attempts=${letter.attempts}`);
   }
