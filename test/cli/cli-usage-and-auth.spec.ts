@@ -23,6 +23,8 @@ const COMMANDS = [
   ['schedules', 'add'],
   ['schedules', 'rm'],
   ['top'],
+  ['groups'],
+  ['groups', 'limits'],
 ];
 
 describe('kanban CLI: help, usage errors, tokens and exit codes', () => {

@@ -20,12 +20,13 @@ type Lookup = { command: Command; rest: string[] } | { help: string; exitCode: n
 function lookup(argv: string[]): Lookup {
   const [first, second] = argv;
   if (first.startsWith('-')) throw new UsageError(`unknown option ${first} before the command: kanban <command> [options]`, '');
+  // Two words first: `kanban groups limits …` is its own command beside `kanban groups <domain>`.
+  const pair = COMMANDS.find((c) => c.words.length === 2 && c.words[0] === first && c.words[1] === second);
+  if (pair) return { command: pair, rest: argv.slice(2) };
   const single = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
   if (single) return { command: single, rest: argv.slice(1) };
   const group = COMMANDS.filter((c) => c.words.length === 2 && c.words[0] === first);
   if (group.length === 0) throw new UsageError(`unknown command "${first}"`, '');
-  const command = group.find((c) => c.words[1] === second);
-  if (command) return { command, rest: argv.slice(2) };
   if (second !== undefined && HELP_FLAGS.has(second)) return { help: groupHelp(first, group), exitCode: ExitCode.ok };
   if (second === undefined || second.startsWith('-')) throw new UsageError(`"kanban ${first}" needs a command: ${group.map((c) => c.words[1]).join(', ')}`, first);
   throw new UsageError(`unknown command "${first} ${second}"`, first);

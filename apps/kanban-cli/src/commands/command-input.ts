@@ -46,6 +46,15 @@ export class CommandInput {
     return value;
   }
 
+  /** A finite number above 0, fractions allowed; undefined when absent. */
+  positiveNumber(name: string): number | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value <= 0) throw this.usage(`--${name} must be a number above 0, not ${raw}`);
+    return value;
+  }
+
   /** A JSON value given inline; undefined when absent. */
   json(name: string): unknown {
     const raw = this.string(name);

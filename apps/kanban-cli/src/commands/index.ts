@@ -5,6 +5,8 @@ import { dlqPurgeCommand } from './dlq-purge.command';
 import { dlqReplayCommand } from './dlq-replay.command';
 import { dlqShowCommand } from './dlq-show.command';
 import { drainCommand } from './drain.command';
+import { groupsLimitsCommand } from './groups-limits.command';
+import { groupsListCommand } from './groups-list.command';
 import { healthCommand } from './health.command';
 import { publishCommand } from './publish.command';
 import { queuesCommand } from './queues.command';
@@ -35,4 +37,6 @@ export const COMMANDS: Command[] = [
   schedulesAddCommand,
   schedulesRmCommand,
   topCommand,
+  groupsListCommand,
+  groupsLimitsCommand,
 ];

@@ -21,11 +21,12 @@ function headers(pairs: string[], usage: (message: string) => Error): Record<str
 export const publishCommand: Command = {
   words: ['publish'],
   summary: 'publish one work item; prints its id and the broker that holds it',
-  usage: '--domain <domain> [--priority high|normal|low] [--payload <json> | --payload-file <path>] [--deadline-ms <ms>]',
+  usage: '--domain <domain> [--priority high|normal|low] [--group <group>] [--payload <json> | --payload-file <path>] [--deadline-ms <ms>]',
   description: 'The server answers once a broker holds the item durably. Reuse --idempotency-key when retrying a publish whose outcome you did not see.',
   options: {
     domain: { type: 'string', value: '<domain>', description: "the queue's domain (required)" },
     priority: { type: 'string', value: '<priority>', description: 'high, normal or low (default normal)' },
+    group: { type: 'string', value: '<group>', description: 'the tenant the item belongs to, for fair share within the domain (default: the default group)' },
     ...PAYLOAD_OPTIONS,
     'deadline-ms': { type: 'string', value: '<ms>', description: `deadline from now (default ${DEFAULT_DEADLINE_MS}, an hour)` },
     'idempotency-key': { type: 'string', value: '<key>', description: 'publishes with the same key inside the dedup window become one item' },
@@ -36,6 +37,7 @@ export const publishCommand: Command = {
     const body = {
       priority: input.string('priority') ?? 'normal',
       domain: input.requiredString('domain'),
+      group: input.string('group'),
       payload: await readPayload(input, io),
       deadlineMs: input.integer('deadline-ms', 1) ?? DEFAULT_DEADLINE_MS,
       idempotencyKey: input.string('idempotency-key'),

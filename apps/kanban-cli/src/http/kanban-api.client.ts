@@ -55,6 +55,10 @@ export class KanbanApiClient {
     return (await this.request<T>('POST', path, { body })).body;
   }
 
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request<T>('PUT', path, { body })).body;
+  }
+
   async delete(path: string): Promise<void> {
     await this.request<void>('DELETE', path);
   }
