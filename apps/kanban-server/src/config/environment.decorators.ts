@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform, type TransformFnParams } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsPositive, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** An empty variable (`KANBAN_API_TOKEN=` in a compose file) means "not set". */
 function blankToUndefined({ value }: TransformFnParams): unknown {
@@ -11,6 +11,37 @@ function blankToUndefined({ value }: TransformFnParams): unknown {
 function digitsToInteger(params: TransformFnParams): unknown {
   const value = blankToUndefined(params);
   return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+}
+
+/** Only plain decimals become numbers (`2.5`), so `1e3`, `Infinity` or `fast` are reported rather than guessed at. */
+function decimalToNumber(params: TransformFnParams): unknown {
+  const value = blankToUndefined(params);
+  return typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+}
+
+/** Only `true` and `false` become booleans. */
+function wordToBoolean(params: TransformFnParams): unknown {
+  const value = blankToUndefined(params);
+  if (typeof value !== 'string') return value;
+  const word = value.trim();
+  return word === 'true' ? true : word === 'false' ? false : value;
+}
+
+/** An optional variable holding a number above 0, fractions allowed. */
+export function PositiveNumberVariable(): PropertyDecorator {
+  const message = 'must be a number above 0 (digits, an optional decimal point)';
+  return applyDecorators(
+    Expose(),
+    Transform(decimalToNumber),
+    IsOptional(),
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message: ({ property }) => `${property} ${message}` }),
+    IsPositive({ message: ({ property }) => `${property} ${message}` }),
+  );
+}
+
+/** An optional variable holding `true` or `false`. */
+export function BooleanVariable(): PropertyDecorator {
+  return applyDecorators(Expose(), Transform(wordToBoolean), IsOptional(), IsBoolean({ message: ({ property }) => `${property} must be true or false` }));
 }
 
 /** An optional variable holding an integer in [min, max]. */

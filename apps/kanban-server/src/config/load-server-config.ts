@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { KanbanConfigError, resolveKanbanOptions, type KanbanModuleOptions } from '@tps/kanban';
+import { KanbanConfigError, resolveKanbanOptions, type KanbanGroupOptions, type KanbanModuleOptions } from '@tps/kanban';
 import { natsOptionsFrom, rabbitMqOptionsFrom } from './broker-options';
 import { EnvironmentError, type EnvironmentProblem } from './environment.error';
 import { ServerEnvironment, VARIABLE_OF_OPTION } from './server-environment';
@@ -47,12 +47,25 @@ function trustProxyFrom(env: ServerEnvironment, problems: EnvironmentProblem[]):
   return entries;
 }
 
+/** The `groups` options the KANBAN_GROUP_* variables set; undefined when none is set. */
+function groupOptionsFrom(env: ServerEnvironment): KanbanGroupOptions | undefined {
+  const groups: KanbanGroupOptions = {
+    ...(env.KANBAN_GROUP_MAX_IN_FLIGHT !== undefined ? { maxInFlightPerGroup: env.KANBAN_GROUP_MAX_IN_FLIGHT } : {}),
+    ...(env.KANBAN_GROUP_RATE_PER_SECOND !== undefined ? { groupRatePerSecond: env.KANBAN_GROUP_RATE_PER_SECOND } : {}),
+    ...(env.KANBAN_GROUP_WINDOW !== undefined ? { window: env.KANBAN_GROUP_WINDOW } : {}),
+    ...(env.KANBAN_GROUP_METRICS !== undefined ? { metrics: env.KANBAN_GROUP_METRICS } : {}),
+  };
+  return Object.keys(groups).length > 0 ? groups : undefined;
+}
+
 function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[]): KanbanModuleOptions {
   const nats = natsOptionsFrom(env, problems);
   const rabbitmq = rabbitMqOptionsFrom(env, problems);
+  const groups = groupOptionsFrom(env);
   return {
     ...(nats ? { nats } : {}),
     ...(rabbitmq ? { rabbitmq } : {}),
+    ...(groups ? { groups } : {}),
     embedded: { path: env.KANBAN_EMBEDDED_PATH },
     workerPullSize: env.KANBAN_WORKER_PULL_SIZE,
     workerProcessTimeoutMs: env.KANBAN_WORKER_PROCESS_TIMEOUT_MS,

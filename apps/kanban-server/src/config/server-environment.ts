@@ -1,4 +1,4 @@
-import { IntegerVariable, StringVariable } from './environment.decorators';
+import { BooleanVariable, IntegerVariable, PositiveNumberVariable, StringVariable } from './environment.decorators';
 import { MAX_NATS_REPLICAS, MIN_API_TOKEN_LENGTH } from './server-config.constants';
 
 const NATS_URL = String.raw`(?:nats|tls)://[^\s,]+`;
@@ -117,6 +117,22 @@ export class ServerEnvironment {
   /** With both brokers set: items the outbox keeps while both are down before publishes get 503. */
   @IntegerVariable(1)
   KANBAN_OUTBOX_MAX_ITEMS?: number;
+
+  /** Items of one group leased at once, for every group without limits of its own (`PUT /groups/...`). */
+  @IntegerVariable(1)
+  KANBAN_GROUP_MAX_IN_FLIGHT?: number;
+
+  /** Items of one group handed out per second, for every group without limits of its own. */
+  @PositiveNumberVariable()
+  KANBAN_GROUP_RATE_PER_SECOND?: number;
+
+  /** On NATS: items of one group in its queue at once when it has no maxInFlight. */
+  @IntegerVariable(1)
+  KANBAN_GROUP_WINDOW?: number;
+
+  /** Per-group counters on /metrics (one series per group). */
+  @BooleanVariable()
+  KANBAN_GROUP_METRICS?: boolean;
 }
 
 /** Library option each variable sets, to name the variable when the library rejects the value. */
@@ -132,6 +148,10 @@ export const VARIABLE_OF_OPTION: Readonly<Record<string, keyof ServerEnvironment
   'embedded.path': 'KANBAN_EMBEDDED_PATH',
   'failover.publishTimeoutMs': 'KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS',
   'failover.outboxMaxItems': 'KANBAN_OUTBOX_MAX_ITEMS',
+  'groups.maxInFlightPerGroup': 'KANBAN_GROUP_MAX_IN_FLIGHT',
+  'groups.groupRatePerSecond': 'KANBAN_GROUP_RATE_PER_SECOND',
+  'groups.window': 'KANBAN_GROUP_WINDOW',
+  'groups.metrics': 'KANBAN_GROUP_METRICS',
   'nats.servers': 'KANBAN_NATS_SERVERS',
   'nats.replicas': 'KANBAN_NATS_REPLICAS',
   'nats.publishTimeoutMs': 'KANBAN_NATS_PUBLISH_TIMEOUT_MS',
