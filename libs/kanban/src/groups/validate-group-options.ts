@@ -13,7 +13,7 @@ function isPositiveRate(value: unknown): boolean {
 }
 
 /** The two per-group limits, as `groups.*` or `groups.domains.<domain>.*` (`prefix`) names them. */
-function checkLimitDefaults(limits: { maxInFlightPerGroup?: unknown; groupRatePerSecond?: unknown }, prefix: string): void {
+function checkLimitDefaults(limits: { maxInFlightPerGroup?: number; groupRatePerSecond?: number }, prefix: string): void {
   if (limits.maxInFlightPerGroup !== undefined && !isPositiveInteger(limits.maxInFlightPerGroup)) {
     throw new KanbanConfigError(`${prefix}.maxInFlightPerGroup`, `must be a positive integer when set, got ${String(limits.maxInFlightPerGroup)}`);
   }
