@@ -37,6 +37,7 @@ describe('kanban publish --group, kanban groups and kanban groups limits', () =>
     for (const group of ['merchant-a', 'merchant-a', 'merchant-b']) {
       expect((await runCli(['publish', '--domain', domain, '--group', group], env)).code).toBe(EXIT.ok);
     }
+    expect((await runCli(['publish', '--domain', domain], env)).code).toBe(EXIT.ok);
 
     // Act
     const set = await runCli(['groups', 'limits', domain, 'merchant-a', '--max-in-flight', '2', '--rate', '0.5'], env);
@@ -52,7 +53,8 @@ describe('kanban publish --group, kanban groups and kanban groups limits', () =>
     expect(table.stdout.split('\n')[0]).toMatch(/^GROUP\s+READY\s+IN-FLIGHT\s+MAX-IN-FLIGHT\s+RATE$/);
     expect(table.stdout).toMatch(/^merchant-a\s+2\s+0\s+2\s+0\.5\/s$/m);
     expect(table.stdout).toMatch(/^merchant-b\s+1\s+0\s+-\s+-$/m);
-    expect(JSON.parse(json.stdout).items.map((state: { group: string }) => state.group)).toEqual(['merchant-a', 'merchant-b']);
+    expect(table.stdout).toMatch(/^\(default\)\s+1\s+0\s+-\s+-$/m);
+    expect(JSON.parse(json.stdout).items.map((state: { group: string }) => state.group)).toEqual(['', 'merchant-a', 'merchant-b']);
     expect(cleared.code).toBe(EXIT.ok);
     expect(JSON.parse(cleared.stdout)).toEqual({ group: 'merchant-a', ready: 2, inFlight: 0, limits: {} });
   });

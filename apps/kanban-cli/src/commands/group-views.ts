@@ -21,6 +21,12 @@ export interface GroupPage {
 }
 
 const NO_LIMIT = '-';
+/** How the default group (items published without one), which the server lists as '', is shown. */
+const DEFAULT_GROUP_NAME = '(default)';
+
+function groupName(state: GroupState): string {
+  return state.group === '' ? DEFAULT_GROUP_NAME : state.group;
+}
 
 function maxInFlightText(limits: GroupLimits): string {
   return limits.maxInFlight === undefined ? NO_LIMIT : String(limits.maxInFlight);
@@ -33,7 +39,7 @@ function rateText(limits: GroupLimits): string {
 /** One row per group, with the limits in force (`-`: none). */
 export function groupsTable(groups: GroupState[]): string {
   if (groups.length === 0) return 'no groups';
-  const rows = groups.map((state) => [state.group, String(state.ready), String(state.inFlight), maxInFlightText(state.limits), rateText(state.limits)]);
+  const rows = groups.map((state) => [groupName(state), String(state.ready), String(state.inFlight), maxInFlightText(state.limits), rateText(state.limits)]);
   return renderTable(
     [{ header: 'GROUP' }, { header: 'READY', align: 'right' }, { header: 'IN-FLIGHT', align: 'right' }, { header: 'MAX-IN-FLIGHT', align: 'right' }, { header: 'RATE', align: 'right' }],
     rows,
@@ -43,7 +49,7 @@ export function groupsTable(groups: GroupState[]): string {
 /** One group's state, saying whether its limits are its own or the defaults. */
 export function groupDetails(state: GroupState): string {
   return renderFields([
-    ['group', state.group],
+    ['group', groupName(state)],
     ['ready', String(state.ready)],
     ['in flight', String(state.inFlight)],
     ['max in flight', maxInFlightText(state.limits)],
