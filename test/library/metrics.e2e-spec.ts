@@ -40,7 +40,7 @@ describe.each(TRANSPORTS)('metrics after a scenario (%s)', (transport) => {
       'kanban_queue_depth',
       'kanban_current_workers',
       'kanban_queue_depth_avg',
-      'kanban_latency_ms',
+      'kanban_latency_seconds',
       'kanban_published_total',
       'kanban_acked_total',
       'kanban_dead_lettered_total',
@@ -51,7 +51,8 @@ describe.each(TRANSPORTS)('metrics after a scenario (%s)', (transport) => {
     expect(text).toContain(`kanban_published_total{priority="high",domain="${INVOICE}",broker="${app.kind}"} 5`);
     expect(text).toContain(`kanban_acked_total{priority="high",domain="${INVOICE}",broker="${app.kind}"} 4`);
     expect(text).toContain(`kanban_dead_lettered_total{priority="high",domain="${INVOICE}",broker="${app.kind}",reason="nack"} 1`);
-    expect(text).toContain(`kanban_latency_ms_count{priority="high",domain="${INVOICE}",broker="${app.kind}"} 4`);
+    expect(text).toContain(`kanban_latency_seconds_count{priority="high",domain="${INVOICE}",broker="${app.kind}"} 4`);
+    expect(text).not.toContain('kanban_latency_ms');
     expect(text).toContain(`kanban_current_workers{priority="high",domain="${INVOICE}"} 1`);
     expect(text).toContain(`kanban_queue_depth{priority="high",domain="${INVOICE}",broker="${app.kind}"} 0`);
     expect(text).toContain(`kanban_circuit_breaker_open{priority="high",domain="${INVOICE}",worker="kanban.high.${INVOICE}#1"} 0`);

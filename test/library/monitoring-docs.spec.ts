@@ -61,7 +61,7 @@ describe('monitoring docs reference only metrics kanban emits', () => {
     expect(dashboard.panels.filter((panel) => panel.targets.length === 0).map((panel) => panel.title)).toEqual([]);
     expect(exprs.filter((expr) => (expr.match(KANBAN_NAME) ?? []).length === 0)).toEqual([]);
     expect(referenced.filter((name) => !emitted.has(name))).toEqual([]);
-    for (const name of ['kanban_retries_total', 'kanban_lease_expiries_total', 'kanban_failovers_total', 'kanban_outbox_items', 'kanban_handler_duration_seconds_bucket']) {
+    for (const name of ['kanban_retries_total', 'kanban_lease_expiries_total', 'kanban_failovers_total', 'kanban_outbox_items', 'kanban_handler_duration_seconds_bucket', 'kanban_latency_seconds_bucket']) {
       expect(referenced).toContain(name);
     }
   });
@@ -83,10 +83,10 @@ describeWithPromtool(`monitoring docs pass promtool${promtool ? '' : ` (${PROMTO
     const check = runPromtool(promtool as string, ['check', 'rules', 'prometheus-alerts.yml'], { cwd: DOCS });
 
     // Assert
-    expect(check).toEqual({ status: 0, output: expect.stringContaining('SUCCESS: 6 rules found') });
+    expect(check).toEqual({ status: 0, output: expect.stringContaining('SUCCESS: 7 rules found') });
   });
 
-  it('promtool test rules proves backlog, dead letters, breaker, failover, outbox and no-worker alerts fire', () => {
+  it('promtool test rules proves backlog, dead letters, breaker, failover, outbox, no-worker and latency alerts fire', () => {
     // Arrange
     const tested = [...readDoc('prometheus-alerts.test.yml').matchAll(/alertname: (\w+)/g)].map((match) => match[1]);
 
@@ -95,7 +95,7 @@ describeWithPromtool(`monitoring docs pass promtool${promtool ? '' : ` (${PROMTO
 
     // Assert
     expect(run).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
-    expect(new Set(tested)).toEqual(new Set(['KanbanQueueBacklogGrowing', 'KanbanDeadLettersRising', 'KanbanCircuitBreakerOpen', 'KanbanFailoverActive', 'KanbanOutboxNotEmpty', 'KanbanNoWorkers']));
+    expect(new Set(tested)).toEqual(new Set(['KanbanQueueBacklogGrowing', 'KanbanDeadLettersRising', 'KanbanCircuitBreakerOpen', 'KanbanFailoverActive', 'KanbanOutboxNotEmpty', 'KanbanNoWorkers', 'KanbanLatencyHigh']));
   });
 
   it("every Grafana panel query is valid PromQL once the dashboard's variables are filled in", () => {

@@ -55,6 +55,7 @@ export function resolveKanbanOptions(options: KanbanModuleOptions = {}): KanbanR
     schedules: [],
     scheduleLeaseMs: DEFAULT_SCHEDULE_LEASE_MS,
     coordinatorLeaseMs: DEFAULT_COORDINATOR_LEASE_MS,
+    latencyMsMetric: false,
     ...stripUndefined(options),
     embedded: { path: options.embedded?.path ?? constants.DEFAULT_EMBEDDED_PATH },
     failover: stripUndefined(options.failover ?? {}),

@@ -133,6 +133,10 @@ export class ServerEnvironment {
   /** Per-group counters on /metrics (one series per group). */
   @BooleanVariable()
   KANBAN_GROUP_METRICS?: boolean;
+
+  /** `true`: /metrics also serves the seed's kanban_latency_ms beside kanban_latency_seconds. */
+  @BooleanVariable()
+  KANBAN_METRICS_LATENCY_MS?: boolean;
 }
 
 /** Library option each variable sets, to name the variable when the library rejects the value. */

@@ -122,6 +122,11 @@ export interface KanbanModuleOptions {
   coordinatorLeaseMs?: number;
   /** Fair share between groups (tenants) within a domain: per-group limits and the NATS window. */
   groups?: KanbanGroupOptions;
+  /**
+   * Also expose the seed's `kanban_latency_ms` (milliseconds) beside the canonical
+   * `kanban_latency_seconds`, for dashboards built on the seed's name; promtool flags its unit. @default false
+   */
+  latencyMsMetric?: boolean;
 }
 
 /** Options with every default filled in, validated. */

@@ -19,7 +19,9 @@ export class KanbanMetrics {
   readonly queueDepth: Gauge<'priority' | 'domain' | 'broker'>;
   readonly currentWorkers: Gauge<'priority' | 'domain'>;
   readonly queueDepthAvg: Gauge;
-  readonly latencyMs: Histogram<'priority' | 'domain' | 'broker'>;
+  readonly latencySeconds: Histogram<'priority' | 'domain' | 'broker'>;
+  /** The seed's `kanban_latency_ms`, only with the option `latencyMsMetric`. */
+  readonly latencyMs?: Histogram<'priority' | 'domain' | 'broker'>;
   readonly published: Counter<'priority' | 'domain' | 'broker'>;
   readonly acked: Counter<'priority' | 'domain' | 'broker'>;
   readonly deadLettered: Counter<'priority' | 'domain' | 'broker' | 'reason'>;
@@ -46,13 +48,22 @@ export class KanbanMetrics {
     this.queueDepth = new Gauge({ name: names.METRIC_QUEUE_DEPTH, help: 'Items waiting or in flight per queue', labelNames: ['priority', 'domain', 'broker'], registers });
     this.currentWorkers = new Gauge({ name: names.METRIC_CURRENT_WORKERS, help: 'Running workers per handler', labelNames: ['priority', 'domain'], registers });
     this.queueDepthAvg = new Gauge({ name: names.METRIC_QUEUE_DEPTH_AVG, help: 'Rolling average of the last 10 total depth samples', registers });
-    this.latencyMs = new Histogram({
-      name: names.METRIC_LATENCY_MS,
-      help: 'Time from publish to ack, in ms',
+    this.latencySeconds = new Histogram({
+      name: names.METRIC_LATENCY_SECONDS,
+      help: 'Time from publish to ack',
       labelNames: ['priority', 'domain', 'broker'],
-      buckets: names.LATENCY_BUCKETS_MS,
+      buckets: names.LATENCY_BUCKETS_SECONDS,
       registers,
     });
+    if (options?.latencyMsMetric) {
+      this.latencyMs = new Histogram({
+        name: names.METRIC_LATENCY_MS,
+        help: "Time from publish to ack, in ms (the seed's name; kanban_latency_seconds is the same in seconds)",
+        labelNames: ['priority', 'domain', 'broker'],
+        buckets: names.LATENCY_BUCKETS_MS,
+        registers,
+      });
+    }
     this.published = new Counter({ name: names.METRIC_PUBLISHED_TOTAL, help: 'Items durably accepted by a broker', labelNames: ['priority', 'domain', 'broker'], registers });
     this.acked = new Counter({ name: names.METRIC_ACKED_TOTAL, help: 'Items acknowledged', labelNames: ['priority', 'domain', 'broker'], registers });
     this.deadLettered = new Counter({ name: names.METRIC_DEAD_LETTERED_TOTAL, help: 'Items moved to the dead-letter queue', labelNames: ['priority', 'domain', 'broker', 'reason'], registers });
@@ -92,7 +103,9 @@ export class KanbanMetrics {
 
   recordAcked(labels: QueueLabels, publishedAt: number): void {
     this.acked.inc(labels);
-    this.latencyMs.observe(labels, Math.max(0, Date.now() - publishedAt));
+    const elapsedMs = Math.max(0, Date.now() - publishedAt);
+    this.latencySeconds.observe(labels, elapsedMs / names.MS_PER_SECOND);
+    this.latencyMs?.observe(labels, elapsedMs);
   }
 
   recordDeadLettered(labels: QueueLabels, reason: DeadLetterReason): void {

@@ -4,6 +4,9 @@ export const KANBAN_METRICS_REGISTRY = Symbol('KANBAN_METRICS_REGISTRY');
 export const METRIC_QUEUE_DEPTH = 'kanban_queue_depth';
 export const METRIC_CURRENT_WORKERS = 'kanban_current_workers';
 export const METRIC_QUEUE_DEPTH_AVG = 'kanban_queue_depth_avg';
+/** The canonical publish-to-ack histogram, in seconds as Prometheus names units. */
+export const METRIC_LATENCY_SECONDS = 'kanban_latency_seconds';
+/** The seed's name for the same histogram in milliseconds: exposed only with `latencyMsMetric: true`. */
 export const METRIC_LATENCY_MS = 'kanban_latency_ms';
 export const METRIC_PUBLISHED_TOTAL = 'kanban_published_total';
 export const METRIC_ACKED_TOTAL = 'kanban_acked_total';
@@ -22,7 +25,11 @@ export const METRIC_GROUP_COMPLETED_TOTAL = 'kanban_group_completed_total';
 /** The `group` label of items published without a group (the default group). */
 export const DEFAULT_GROUP_LABEL = '';
 
+export const MS_PER_SECOND = 1_000;
+
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+/** LATENCY_BUCKETS_MS in seconds, so both histograms cut at the same points. */
+export const LATENCY_BUCKETS_SECONDS = LATENCY_BUCKETS_MS.map((ms) => ms / MS_PER_SECOND);
 
 /** From a no-op handler to the default processing timeout (30 s) and past it. */
 export const HANDLER_DURATION_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
