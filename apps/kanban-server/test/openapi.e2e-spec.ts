@@ -66,6 +66,29 @@ function documentedCodes(operation: OpenApiOperation, status: string): string[] 
   return schema?.allOf?.flatMap((part) => part.properties?.code?.enum ?? []) ?? [];
 }
 
+interface JsonSchema {
+  $ref?: string;
+  allOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: boolean | JsonSchema;
+}
+
+/** The fields of `value`, by path, that `schema` does not describe (following $ref, allOf and arrays). */
+function undocumentedFields(document: OpenApiDocument, schema: JsonSchema, value: unknown, path = ''): string[] {
+  if (schema.$ref) return undocumentedFields(document, document.components.schemas[schema.$ref.replace('#/components/schemas/', '')] as JsonSchema, value, path);
+  if (schema.allOf) {
+    const properties = Object.assign({}, ...schema.allOf.map((part) => (part.$ref ? (document.components.schemas[part.$ref.replace('#/components/schemas/', '')] as JsonSchema) : part).properties ?? {}));
+    return undocumentedFields(document, { properties }, value, path);
+  }
+  if (Array.isArray(value)) return schema.items ? value.flatMap((element, index) => undocumentedFields(document, schema.items!, element, `${path}[${index}]`)) : [];
+  if (value === null || typeof value !== 'object' || !schema.properties) return [];
+  return Object.entries(value).flatMap(([key, field]) => {
+    const fieldSchema = schema.properties![key];
+    return fieldSchema ? undocumentedFields(document, fieldSchema, field, `${path}.${key}`) : [`${path}.${key}`];
+  });
+}
+
 function concrete(path: string): string {
   return path.replace(/\{\w+\}/g, 'x');
 }
@@ -143,6 +166,22 @@ describe('OpenAPI document and reference page', () => {
     expect(mutations.length).toBeGreaterThan(5);
     expect(missing).toEqual([]);
     expect(document.components.securitySchemes).toHaveProperty('session');
+  });
+
+  it("answers the dashboard overview with only fields its schema documents, the broker's detail too (NATS gives one)", async () => {
+    // Arrange
+    const nats = await startTestServer({ KANBAN_API_TOKEN: TOKEN }, 'nats', false);
+    try {
+      // Act
+      const overview = (await nats.http().get('/dashboard/api/overview').set('Authorization', `Bearer ${TOKEN}`).expect(200)).body;
+      const schema = document.paths['/dashboard/api/overview'].get!.responses['200'].content!['application/json'].schema as JsonSchema;
+
+      // Assert
+      expect(overview.broker.detail).toEqual(expect.any(String));
+      expect(undocumentedFields(document, schema, overview)).toEqual([]);
+    } finally {
+      await nats.close();
+    }
   });
 
   it('serves the reference page as HTML whose scripts and styles all come from the server itself', async () => {

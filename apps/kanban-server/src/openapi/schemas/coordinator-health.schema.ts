@@ -12,6 +12,12 @@ export class BrokerStatusSchema {
   state!: string;
 }
 
+@ApiSchema({ name: 'TransportStatus', description: "The transport's own status, with its short human detail" })
+export class TransportStatusSchema extends BrokerStatusSchema {
+  @ApiPropertyOptional({ description: 'Why the transport is in this state, or what it runs on (never credentials)', example: 'JetStream on nats://127.0.0.1:4222' })
+  detail?: string;
+}
+
 @ApiSchema({ name: 'CanaryResult' })
 export class CanaryResultSchema {
   @ApiProperty()
@@ -79,6 +85,9 @@ export class FleetInstanceSchema {
 
   @ApiProperty({ description: 'True while the instance runs the fleet’s stalled sweep' })
   sweep_leader!: boolean;
+
+  @ApiProperty({ type: 'integer', description: 'Epoch ms of the announcement read' })
+  announced_at!: number;
 }
 
 @ApiSchema({ name: 'FleetHealth' })

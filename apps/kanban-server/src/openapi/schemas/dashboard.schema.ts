@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { BrokerStatusSchema, CoordinatorHealthSchema, TRANSPORT_STATES } from './coordinator-health.schema';
+import { CoordinatorHealthSchema, TRANSPORT_STATES, TransportStatusSchema } from './coordinator-health.schema';
 import { BROKER_NAME } from './json-value.schema';
 import { QueueDepthSchema } from './queues.schema';
 
@@ -94,8 +94,8 @@ export class DashboardOverviewSchema {
   @ApiProperty({ type: CoordinatorHealthSchema })
   coordinator!: CoordinatorHealthSchema;
 
-  @ApiProperty({ type: BrokerStatusSchema })
-  broker!: BrokerStatusSchema;
+  @ApiProperty({ type: TransportStatusSchema })
+  broker!: TransportStatusSchema;
 
   @ApiProperty({ type: [BrokerChangeSchema], description: 'The last 50 changes of broker state' })
   brokerHistory!: BrokerChangeSchema[];
