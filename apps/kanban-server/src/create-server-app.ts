@@ -1,10 +1,9 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config';
-import { useHostAllowlist, useJsonBody } from './http';
+import { useHostAllowlist, useJsonBody, useSecurityHeaders } from './http';
 import { useOpenApi } from './openapi';
 
 /**
@@ -20,10 +19,10 @@ export async function createServerApp(config: ServerConfig, logger?: NestApplica
     ...(logger !== undefined ? { logger } : {}),
   });
   useHostAllowlist(app, config.allowedHosts);
-  app.use(helmet());
   app.disable('x-powered-by');
-  // The rate limit tells clients apart by req.ip, which Express takes from X-Forwarded-For only through these proxies.
+  // The rate limit tells clients apart by req.ip, and the security headers TLS by req.secure: Express reads X-Forwarded-* only through these proxies.
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  useSecurityHeaders(app);
   useJsonBody(app, config.bodyLimitBytes);
   useOpenApi(app);
   return app;

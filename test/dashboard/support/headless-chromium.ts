@@ -18,12 +18,12 @@ export interface HeadlessChromium {
   close: () => Promise<void>;
 }
 
-/** A chromium with a fresh profile (its own --user-data-dir, removed on close) and one page. */
-export async function launchHeadlessChromium(): Promise<HeadlessChromium> {
+/** A chromium with a fresh profile (its own --user-data-dir, removed on close) and one page; `extraArgs` add to the flags. */
+export async function launchHeadlessChromium(extraArgs: string[] = []): Promise<HeadlessChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'kanban-dashboard-chromium-'));
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   // launchPersistentContext is how Playwright takes a --user-data-dir.
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS, ...extraArgs], viewport: { width: 1280, height: 900 } });
   return {
     context,
     screenshot: async (name) => {
