@@ -61,7 +61,14 @@ describe('monitoring docs reference only metrics kanban emits', () => {
     expect(dashboard.panels.filter((panel) => panel.targets.length === 0).map((panel) => panel.title)).toEqual([]);
     expect(exprs.filter((expr) => (expr.match(KANBAN_NAME) ?? []).length === 0)).toEqual([]);
     expect(referenced.filter((name) => !emitted.has(name))).toEqual([]);
-    for (const name of ['kanban_retries_total', 'kanban_lease_expiries_total', 'kanban_failovers_total', 'kanban_outbox_items', 'kanban_handler_duration_seconds_bucket', 'kanban_latency_seconds_bucket']) {
+    for (const name of [
+      'kanban_retries_total',
+      'kanban_lease_expiries_total',
+      'kanban_failovers_total',
+      'kanban_outbox_items',
+      'kanban_handler_duration_seconds_bucket',
+      'kanban_latency_seconds_bucket',
+    ]) {
       expect(referenced).toContain(name);
     }
   });
@@ -95,7 +102,9 @@ describeWithPromtool(`monitoring docs pass promtool${promtool ? '' : ` (${PROMTO
 
     // Assert
     expect(run).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
-    expect(new Set(tested)).toEqual(new Set(['KanbanQueueBacklogGrowing', 'KanbanDeadLettersRising', 'KanbanCircuitBreakerOpen', 'KanbanFailoverActive', 'KanbanOutboxNotEmpty', 'KanbanNoWorkers', 'KanbanLatencyHigh']));
+    expect(new Set(tested)).toEqual(
+      new Set(['KanbanQueueBacklogGrowing', 'KanbanDeadLettersRising', 'KanbanCircuitBreakerOpen', 'KanbanFailoverActive', 'KanbanOutboxNotEmpty', 'KanbanNoWorkers', 'KanbanLatencyHigh']),
+    );
   });
 
   it("every Grafana panel query is valid PromQL once the dashboard's variables are filled in", () => {

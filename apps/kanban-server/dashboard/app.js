@@ -157,26 +157,39 @@ function renderWorkers(overview) {
 }
 
 function renderWorkerActions() {
-  $('workers-actions').replaceChildren(
-    ...(isOperator()
-      ? [
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'reset-breakers',
-              onclick: () =>
-                act(
-                  'Reset every open circuit breaker?',
-                  () => api('POST', '/coordinator/breakers/reset'),
-                  (result) => `${result.closed} breakers closed`,
-                ),
-            },
-            'Reset breakers',
-          ),
-        ]
-      : []),
+  if (!isOperator()) return $('workers-actions').replaceChildren();
+  const reset = h(
+    'button',
+    {
+      type: 'button',
+      id: 'reset-breakers',
+      onclick: () =>
+        act(
+          'Reset every open circuit breaker?',
+          () => api('POST', '/coordinator/breakers/reset'),
+          (result) => `Closed ${result.closed} open circuit breaker${result.closed === 1 ? '' : 's'}`,
+          'workers-result',
+        ),
+    },
+    'Reset breakers',
   );
+  const count = h(
+    'form',
+    { class: 'inline', id: 'workers-form' },
+    h('input', { name: 'count', type: 'number', min: 0, required: true, placeholder: 'workers per handler', 'aria-label': 'workers per handler' }),
+    h('button', { type: 'submit' }, 'Set workers'),
+  );
+  count.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const workers = Number(new FormData(count).get('count'));
+    act(
+      `Run ${workers} workers per handler? Autoscaling pauses until the server restarts.`,
+      () => api('POST', '/coordinator/workers', { count: workers }),
+      (health) => `Workers set to ${workers} per handler (${health.current_workers} running)`,
+      'workers-result',
+    );
+  });
+  $('workers-actions').replaceChildren(reset, count);
 }
 
 function renderBrokers(overview) {
@@ -217,6 +230,7 @@ function renderSchedules(schedules) {
                       `Delete schedule ${schedule.jobId}?`,
                       () => api('DELETE', `/schedules/${encodeURIComponent(schedule.jobId)}`),
                       () => `Schedule ${schedule.jobId} deleted`,
+                      'schedules-result',
                     ),
                 },
                 'Delete',
@@ -262,6 +276,7 @@ function renderScheduleForms() {
       null,
       () => api('POST', '/schedules', body),
       (result) => `Schedule ${result.jobId} added`,
+      'schedules-result',
     );
   });
   const canary = h('form', { class: 'inline', id: 'canary-form' }, field('domain', { placeholder: 'domain', required: true }), h('button', { type: 'submit' }, 'Run a canary'));
@@ -271,19 +286,20 @@ function renderScheduleForms() {
     act(
       null,
       () => api('POST', '/schedules/canary', { domain, payload: null }),
-      (result) => `Canary ${result.id} published (${result.status})`,
+      (result) => `Canary ${result.jobId} published to ${result.broker} as item ${result.itemId} (${result.status})`,
+      'schedules-result',
     );
   });
   $('schedule-forms').replaceChildren(add, canary);
 }
 
-/** Runs one mutation after an optional confirmation, reports the outcome, refreshes. */
-async function act(question, run, describe) {
+/** Runs one mutation after an optional confirmation, reports the outcome in the element `resultId`, refreshes. */
+async function act(question, run, describe, resultId) {
   if (question && !window.confirm(question)) return;
   try {
     const result = await run();
     notice('');
-    $('dlq-progress').textContent = describe(result);
+    $(resultId).textContent = describe(result);
   } catch (error) {
     notice(error.message);
   }

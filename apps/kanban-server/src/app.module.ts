@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { KanbanModule } from '@tps/kanban';
@@ -18,10 +18,14 @@ import { WorkModule } from './work';
 
 const RATE_LIMIT_WINDOW_MS = 1000;
 
-/** The kanban server: the library on the configured brokers, behind the HTTP API. */
+/**
+ * The kanban server: the library on the configured brokers, behind the HTTP API. `handlers` are
+ * providers with `@KanbanHandler` methods that run in-process beside it (an app embedding the
+ * server); the server itself has none.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServerConfig): DynamicModule {
+  static forRoot(config: ServerConfig, handlers: Type[] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -44,6 +48,7 @@ export class AppModule {
         DashboardModule,
       ],
       providers: [
+        ...handlers,
         // Guards run in this order: a flood is refused before tokens are compared.
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_GUARD, useClass: BearerTokenGuard },

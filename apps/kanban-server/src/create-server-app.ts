@@ -1,4 +1,4 @@
-import type { NestApplicationOptions } from '@nestjs/common';
+import type { NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -9,9 +9,10 @@ import { useOpenApi } from './openapi';
 /**
  * Builds the server app, configured as it runs in production (security headers, JSON body limits,
  * pipes, guards, filters), without listening: `main.ts` listens, tests drive it in process.
+ * `handlers`: providers with `@KanbanHandler` methods to run in-process beside the API.
  */
-export async function createServerApp(config: ServerConfig, logger?: NestApplicationOptions['logger']): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+export async function createServerApp(config: ServerConfig, logger?: NestApplicationOptions['logger'], handlers: Type[] = []): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, handlers), {
     // The parser is registered below with the body limit the payload limit needs.
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line, instead of aborting the process.

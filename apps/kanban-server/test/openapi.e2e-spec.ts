@@ -76,9 +76,12 @@ interface JsonSchema {
 
 /** The fields of `value`, by path, that `schema` does not describe (following $ref, allOf and arrays). */
 function undocumentedFields(document: OpenApiDocument, schema: JsonSchema, value: unknown, path = ''): string[] {
-  if (schema.$ref) return undocumentedFields(document, document.components.schemas[schema.$ref.replace('#/components/schemas/', '')] as JsonSchema, value, path);
+  if (schema.$ref) return undocumentedFields(document, document.components.schemas[schema.$ref.replace('#/components/schemas/', '')], value, path);
   if (schema.allOf) {
-    const properties = Object.assign({}, ...schema.allOf.map((part) => (part.$ref ? (document.components.schemas[part.$ref.replace('#/components/schemas/', '')] as JsonSchema) : part).properties ?? {}));
+    const properties = Object.assign(
+      {},
+      ...schema.allOf.map((part) => (part.$ref ? (document.components.schemas[part.$ref.replace('#/components/schemas/', '')] as JsonSchema) : part).properties ?? {}),
+    );
     return undocumentedFields(document, { properties }, value, path);
   }
   if (Array.isArray(value)) return schema.items ? value.flatMap((element, index) => undocumentedFields(document, schema.items!, element, `${path}[${index}]`)) : [];

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestApplicationOptions } from '@nestjs/common';
+import type { NestApplicationOptions, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { natsBroker, rabbitmqBroker, testNamespace } from '../../../../test/harness';
@@ -36,9 +36,15 @@ function brokerEnvironment(transport: ServerTransport): Record<string, string> {
 /**
  * The server as `main.ts` builds it, from environment variables, on `transport` (a fresh embedded
  * store in a temp dir by default, or the harness's NATS or RabbitMQ under names of its own),
- * listening on a free loopback port. `logger` takes the server's log (errors and warnings to the console by default).
+ * listening on a free loopback port. `logger` takes the server's log (errors and warnings to the console by default);
+ * `handlers` run in-process beside the API, as in an app that embeds the server.
  */
-export async function startTestServer(env: Record<string, string> = {}, transport: ServerTransport = 'embedded', logger: NestApplicationOptions['logger'] = ['error', 'warn']): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  transport: ServerTransport = 'embedded',
+  logger: NestApplicationOptions['logger'] = ['error', 'warn'],
+  handlers: Type[] = [],
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kanban-server-e2e-'));
   const namespace = testNamespace();
   const dbPath = join(dir, 'kanban.db');
@@ -46,7 +52,7 @@ export async function startTestServer(env: Record<string, string> = {}, transpor
   // Prefixes are not server variables. A server started on a harness broker gets names of its own; one pointed at a broker by `env` keeps the defaults, so two instances can share it.
   if (transport === 'nats' && config.kanban.nats) config.kanban.nats = { ...config.kanban.nats, streamPrefix: namespace.streamPrefix };
   if (transport === 'rabbitmq' && config.kanban.rabbitmq) config.kanban.rabbitmq = { ...config.kanban.rabbitmq, queuePrefix: namespace.queuePrefix };
-  const app = await createServerApp(config, logger);
+  const app = await createServerApp(config, logger, handlers);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
