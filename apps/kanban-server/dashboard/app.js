@@ -7,7 +7,9 @@ const CSRF_COOKIE = 'kanban_csrf';
 const CSRF_HEADER = 'x-kanban-csrf';
 const DLQ_PAGE = 50;
 
-const state = { role: null, timer: null, letters: [], nextCursor: undefined, search: {}, selected: new Set(), busy: false };
+const GROUP_PAGE = 100;
+
+const state = { role: null, timer: null, letters: [], nextCursor: undefined, search: {}, selected: new Set(), busy: false, groups: { domain: '', items: [], nextCursor: undefined } };
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -76,6 +78,7 @@ function showApp(role, authRequired) {
   renderBulkActions();
   renderWorkerActions();
   renderScheduleForms();
+  renderGroupLimitsForm();
   refresh();
   clearInterval(state.timer);
   state.timer = setInterval(refresh, REFRESH_MS);
@@ -437,6 +440,77 @@ async function showDeadLetter(id) {
   }
 }
 
+// Groups (fair share): one domain's groups, paged by the server's cursor; limits set per group.
+
+async function showGroups(more = false) {
+  if (!more) state.groups = { domain: $('groups-domain').value.trim(), items: [], nextCursor: undefined };
+  const { domain, nextCursor } = state.groups;
+  if (!domain) return;
+  const query = new URLSearchParams({ limit: String(GROUP_PAGE), ...(more && nextCursor ? { cursor: nextCursor } : {}) });
+  try {
+    const page = await api('GET', `/groups/${encodeURIComponent(domain)}?${query}`);
+    state.groups.items.push(...page.items);
+    state.groups.nextCursor = page.nextCursor;
+    renderGroups();
+  } catch (error) {
+    notice(`Groups of ${domain}: ${error.message}`);
+  }
+}
+
+function renderGroups() {
+  const limit = (value) => (value === undefined ? '—' : String(value));
+  $('groups').tBodies[0].replaceChildren(
+    ...state.groups.items.map((entry) =>
+      h(
+        'tr',
+        { 'data-group': entry.group },
+        h('td', {}, entry.group === '' ? '(no group)' : entry.group),
+        h('td', { class: 'num', 'data-field': 'ready' }, entry.ready),
+        h('td', { class: 'num', 'data-field': 'in-flight' }, entry.inFlight),
+        h('td', { class: 'num', 'data-field': 'max-in-flight' }, limit(entry.limits.maxInFlight)),
+        h('td', { class: 'num', 'data-field': 'rate' }, limit(entry.limits.ratePerSecond)),
+        h('td', {}, entry.override ? 'its own' : 'defaults'),
+      ),
+    ),
+  );
+  $('groups-more').replaceChildren(
+    state.groups.items.length === 0 ? `No groups in ${state.groups.domain}.` : '',
+    state.groups.nextCursor ? h('button', { type: 'button', class: 'link', id: 'groups-next', onclick: () => showGroups(true) }, 'More groups') : '',
+  );
+}
+
+function renderGroupLimitsForm() {
+  if (!isOperator()) return $('group-limits-forms').replaceChildren();
+  const form = h(
+    'form',
+    { class: 'inline', id: 'group-limits-form' },
+    h('input', { name: 'group', placeholder: 'group', required: true }),
+    h('input', { name: 'maxInFlight', type: 'number', min: 1, step: 1, placeholder: 'max in flight (empty: none)' }),
+    h('input', { name: 'ratePerSecond', type: 'number', min: 0, step: 'any', placeholder: 'rate per second (empty: none)' }),
+    h('button', { type: 'submit' }, 'Set group limits'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const domain = state.groups.domain;
+    if (!domain) return notice("Show a domain's groups first");
+    const fields = Object.fromEntries(new FormData(form));
+    const group = fields.group.trim();
+    // Empty fields are left out; both empty clear the group's own limits.
+    const limits = {
+      ...(fields.maxInFlight ? { maxInFlight: Number(fields.maxInFlight) } : {}),
+      ...(fields.ratePerSecond ? { ratePerSecond: Number(fields.ratePerSecond) } : {}),
+    };
+    const described = Object.keys(limits).length === 0 ? 'clear the own limits of' : `set ${JSON.stringify(limits)} on`;
+    act(
+      `${described[0].toUpperCase()}${described.slice(1)} group ${group} of ${domain}?`,
+      () => api('PUT', `/groups/${encodeURIComponent(domain)}/${encodeURIComponent(group)}/limits`, limits),
+      (updated) => `Group ${updated.group}: max in flight ${updated.limits.maxInFlight ?? 'none'}, rate ${updated.limits.ratePerSecond ?? 'none'}/s`,
+      'groups-result',
+    ).then(() => showGroups());
+  });
+  $('group-limits-forms').replaceChildren(form);
+}
+
 async function start() {
   $('login-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -455,6 +529,10 @@ async function start() {
   $('dlq-search').addEventListener('submit', (event) => {
     event.preventDefault();
     searchDeadLetters();
+  });
+  $('groups-search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    showGroups();
   });
   try {
     const session = await api('GET', '/dashboard/session');
