@@ -7,7 +7,7 @@ const CSRF_COOKIE = 'kanban_csrf';
 const CSRF_HEADER = 'x-kanban-csrf';
 const DLQ_PAGE = 50;
 
-const GROUP_PAGE = 100;
+const GROUP_PAGE = 50;
 
 const state = { role: null, timer: null, letters: [], nextCursor: undefined, search: {}, selected: new Set(), busy: false, groups: { domain: '', items: [], nextCursor: undefined } };
 
