@@ -52,6 +52,7 @@ describe('Environment configuration', () => {
       KANBAN_MAX_PAYLOAD_BYTES: '6000',
       KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS: '700',
       KANBAN_OUTBOX_MAX_ITEMS: '8000',
+      KANBAN_METRICS_LATENCY_MS: 'true',
       KANBAN_NATS_SERVERS: 'nats://a:4222, tls://b:4222',
       KANBAN_NATS_USER: 'kanban',
       KANBAN_NATS_PASS: 'secret',
@@ -71,6 +72,7 @@ describe('Environment configuration', () => {
       maxAttempts: 5,
       maxPayloadBytes: 6000,
       failover: { publishTimeoutMs: 700, outboxMaxItems: 8000 },
+      latencyMsMetric: true,
       nats: { servers: ['nats://a:4222', 'tls://b:4222'], user: 'kanban', pass: 'secret' },
       rabbitmq: { url: 'amqps://kanban:secret@rabbit/kanban' },
     });
@@ -129,6 +131,7 @@ describe('Environment configuration', () => {
     ['KANBAN_MAX_PAYLOAD_BYTES', '0'],
     ['KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS', '-1'],
     ['KANBAN_OUTBOX_MAX_ITEMS', 'many'],
+    ['KANBAN_METRICS_LATENCY_MS', 'yes'],
     ['KANBAN_RATE_LIMIT_PER_SECOND', '0'],
     ['PORT', '70000'],
     ['KANBAN_NATS_SERVERS', 'http://a:4222'],

@@ -76,7 +76,7 @@ function kanbanOptionsFrom(env: ServerEnvironment, problems: EnvironmentProblem[
     maxAttempts: env.KANBAN_MAX_ATTEMPTS,
     maxPayloadBytes: env.KANBAN_MAX_PAYLOAD_BYTES,
     failover: { publishTimeoutMs: env.KANBAN_FAILOVER_PUBLISH_TIMEOUT_MS, outboxMaxItems: env.KANBAN_OUTBOX_MAX_ITEMS },
-    latencyMsMetric: env.KANBAN_METRICS_LATENCY_MS === true,
+    ...(env.KANBAN_METRICS_LATENCY_MS !== undefined ? { latencyMsMetric: env.KANBAN_METRICS_LATENCY_MS } : {}),
   };
 }
 
