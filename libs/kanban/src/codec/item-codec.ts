@@ -21,6 +21,15 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** Ids end up in subjects and queue lookups, so a decoded item's id must be a plain token. */
 const ITEM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * The encoded item `bytes` (one that decoded) with `headers` added to its own, every other field
+ * kept as it was: a retry stored again with its failed attempt's trace.
+ */
+export function withHeaders(bytes: Uint8Array, headers: Record<string, string>): Buffer {
+  const wire = JSON.parse(decoder.decode(bytes)) as EncodedItem;
+  return Buffer.from(JSON.stringify({ ...wire, headers: { ...wire.headers, ...headers } }), 'utf8');
+}
+
 export function decodeItem(bytes: Uint8Array, attempts: number): WorkItem {
   let text: string;
   try {

@@ -180,9 +180,11 @@ export class KanbanQueue {
    * exceed `maxAttempts` or, where the broker enforces the limit (NATS max_deliver), leave it
    * neither delivered nor dead-lettered.
    * @param error the last failure, kept with the dead letter.
+   * @param headers set on the item for its next attempt where the transport stores it again (the
+   * failed attempt's trace, from this instance's workers, whose leases are their own).
    * @throws LeaseExpiredError when the lease lapsed and the item went to another holder.
    */
-  async retry(id: string, domain: string, lease: string, delayMs: number, error?: string): Promise<RetryOutcome> {
+  async retry(id: string, domain: string, lease: string, delayMs: number, error?: string, headers?: Record<string, string>): Promise<RetryOutcome> {
     const { ref, holder } = fromLeaseHandle(id, domain, lease);
     if (this.relay.isElsewhere(holder)) return this.relay.forward(holder, { op: 'retry', id, domain, lease, delayMs, ...(error !== undefined ? { error } : {}) });
     const attempts = await this.fenced(ref, () => this.transport.deliveryAttempts(ref));
@@ -191,7 +193,7 @@ export class KanbanQueue {
       const why = error ?? `retried on attempt ${attempts} of ${maxAttempts}; no attempts left`;
       return { status: 'dead_lettered', deadLetter: await this.deadLetterRef(ref, 'max_attempts', why) };
     }
-    await this.fenced(ref, () => this.transport.retry(ref, delayMs));
+    await this.fenced(ref, () => this.transport.retry(ref, delayMs, headers));
     this.metrics.retries.inc({ priority: ref.priority, domain, broker: this.transport.brokerOf(ref) });
     return { status: 'retrying', attempts };
   }

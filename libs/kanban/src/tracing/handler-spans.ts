@@ -1,6 +1,6 @@
 import type { WorkItem } from '../interfaces/work-item.interface';
 import { traceApi, type TraceApi } from './trace-api';
-import { spanContextFrom } from './trace-headers';
+import { failedAttemptFrom, failedAttemptHeadersOf, spanContextFrom } from './trace-headers';
 import { KANBAN_TRACER_NAME, TRACE_ATTEMPTS_REMEMBERED } from './tracing.constants';
 
 /** One handler run's CONSUMER span: the handler runs inside it, and the worker ends it with the run's outcome. */
@@ -12,8 +12,9 @@ export interface HandlerSpan {
 
 /**
  * Starts the handler spans of one worker pool, `kanban process {domain}`: for one item a child of
- * the span that published it, linking to this pool's previous failed attempt of it; for a batch a
- * root span linking to every item's publish span (a batch has no one parent). Remembers the last
+ * the span that published it, linking to its previous failed attempt (remembered by this pool, or
+ * named by the item's headers when a transport stored the retry with `retryHeaders`); for a batch
+ * a root span linking to every item's publish span (a batch has no one parent). Remembers the last
  * failed attempt of at most TRACE_ATTEMPTS_REMEMBERED items.
  */
 export class HandlerSpans {
@@ -25,7 +26,7 @@ export class HandlerSpans {
     if (!api) return undefined;
     const producer = spanContextFrom(api, item.headers);
     const parent = producer ? api.trace.setSpanContext(api.ROOT_CONTEXT, producer) : api.ROOT_CONTEXT;
-    const previous = item.attempts > 1 ? this.failedAttempts.get(item.id) : undefined;
+    const previous = item.attempts > 1 ? (this.failedAttempts.get(item.id) ?? failedAttemptFrom(api, item)) : undefined;
     const attributes = { ...destinationOf(item), 'messaging.message.id': item.id, 'kanban.attempts': item.attempts };
     return this.open(api, item.domain, parent, attributes, previous ? [{ context: previous }] : [], [item.id]);
   }
@@ -47,6 +48,15 @@ export class HandlerSpans {
       links,
       items.map((item) => item.id),
     );
+  }
+
+  /**
+   * Headers that name the item's failed attempt just ended, for the transport to store with the
+   * retry; undefined when the attempt did not fail in a recorded span.
+   */
+  retryHeaders(item: WorkItem): Record<string, string> | undefined {
+    const failed = this.failedAttempts.get(item.id);
+    return failed ? failedAttemptHeadersOf(item.attempts, failed) : undefined;
   }
 
   private open(api: typeof TraceApi, domain: string, parent: TraceApi.Context, attributes: TraceApi.Attributes, links: TraceApi.Link[], ids: string[]): HandlerSpan {

@@ -137,9 +137,11 @@ export abstract class KanbanTransport {
   /**
    * Returns the item for redelivery after `delayMs`; the next delivery counts as a new attempt.
    * KanbanQueue calls it only while attempts are left (it dead-letters on the last one, from
-   * `deliveryAttempts`). @throws LeaseExpiredError
+   * `deliveryAttempts`). `headers` are added to the item's where the transport stores the item
+   * again for the next attempt; a broker that redelivers the same message keeps its headers.
+   * @throws LeaseExpiredError
    */
-  abstract retry(ref: LeaseRef, delayMs: number): Promise<void>;
+  abstract retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): Promise<void>;
 
   /**
    * Extends the lease of a long-running delivery (JetStream `working`) and returns the lease length

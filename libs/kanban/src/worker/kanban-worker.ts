@@ -341,7 +341,7 @@ export class KanbanWorker {
     const message = describe(error);
     if (!(error instanceof KanbanRetry)) this.onFailure(delivery, message);
     const delay = error instanceof KanbanRetry ? error.delayMs : backoffDelayMs(this.handler.policy.backoff, item.attempts);
-    this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay, message));
+    this.settle(delivery, () => queue.retry(item.id, item.domain, delivery.lease, delay, message, this.deps.spans.retryHeaders(item)));
   }
 
   private onFailure(delivery: Delivery, message: string): void {

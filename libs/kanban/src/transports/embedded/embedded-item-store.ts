@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { MalformedItemError, decodeItem, encodeItem } from '../../codec';
+import { MalformedItemError, decodeItem, encodeItem, withHeaders } from '../../codec';
 import { QueueFullError } from '../../errors';
 import type { GroupFilter, GroupPage, LeaseRef, Priority, PublishReceipt, QueueDepth, QueueRef, TransportDelivery, WorkItem } from '../../interfaces';
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
@@ -54,6 +54,7 @@ export class EmbeddedItemStore {
     | 'lease'
     | 'ack'
     | 'retry'
+    | 'rewriteBody'
     | 'extendLease'
     | 'leased'
     | 'exists'
@@ -88,6 +89,7 @@ export class EmbeddedItemStore {
         `UPDATE ${ITEMS} SET lease = NULL, delivered_at = NULL, boot = @boot, hold_until = @holdUntil
          WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`,
       ),
+      rewriteBody: db.prepare(`UPDATE ${ITEMS} SET body = @body WHERE seq = @seq`),
       extendLease: db.prepare(`UPDATE ${ITEMS} SET boot = @boot, hold_until = @holdUntil WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       leased: db.prepare(`SELECT seq, id, priority, domain, grp, body, attempts FROM ${ITEMS} WHERE id = @id AND domain = @domain AND lease = @lease AND ${HELD}`),
       exists: db.prepare(`SELECT 1 FROM ${ITEMS} WHERE id = @id AND domain = @domain`).pluck(),
@@ -193,8 +195,10 @@ export class EmbeddedItemStore {
     return this.statements.ack.get(this.fence(ref)) as { grp: string } | undefined;
   }
 
-  /** False when `ref` does not hold the current lease. */
-  retry(ref: LeaseRef, delayMs: number): boolean {
+  /** False when `ref` does not hold the current lease. `headers` go into the stored item for its next attempt. */
+  retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): boolean {
+    const row = headers && this.leased(ref);
+    if (headers && row) this.statements.rewriteBody.run({ seq: row.seq, body: withHeaders(row.body, headers) });
     return this.statements.retry.run({ ...this.fence(ref), boot: this.boot, holdUntil: performance.now() + delayMs }).changes === 1;
   }
 

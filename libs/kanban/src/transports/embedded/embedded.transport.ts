@@ -180,8 +180,8 @@ export class EmbeddedTransport extends KanbanTransport {
   }
 
   /** @throws LeaseExpiredError, ItemNotFoundError */
-  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    await this.write((store) => store.items.retry(ref, delayMs) || this.refuse(store, ref));
+  async retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): Promise<void> {
+    await this.write((store) => store.items.retry(ref, delayMs, headers) || this.refuse(store, ref));
     // Waiting pulls re-arm their timers for the end of this delay (and a capped group has room again).
     this.waiters.notifyDomain(ref.domain);
   }

@@ -281,8 +281,8 @@ export class FailoverTransport extends KanbanTransport {
     return this.settle(ref, (transport, inner) => transport.ack(inner));
   }
 
-  retry(ref: LeaseRef, delayMs: number): Promise<void> {
-    return this.settle(ref, (transport, inner) => transport.retry(inner, delayMs));
+  retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): Promise<void> {
+    return this.settle(ref, (transport, inner) => transport.retry(inner, delayMs, headers));
   }
 
   extendLease(ref: LeaseRef, leaseMs: number): Promise<number> {

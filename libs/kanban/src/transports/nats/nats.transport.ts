@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { decodeItem } from '../../codec/item-codec';
+import { decodeItem, withHeaders } from '../../codec/item-codec';
 import { newItemId } from '../../codec/item-id';
 import { BrokerUnavailableError, KanbanConfigError, QueueUnavailableError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
@@ -336,15 +336,23 @@ export class NatsTransport extends KanbanTransport {
   /**
    * A short delay is a delayed NAK. From delayStreamMinMs on, the item waits in the delay stream
    * (stored there first, then the delivery is acked: a crash between leaves it in both places,
-   * never in neither), so it does not count against the queue's max_ack_pending meanwhile.
+   * never in neither), so it does not count against the queue's max_ack_pending meanwhile. Only
+   * that copy takes `headers`: a NAK redelivers the stored message as it is.
    */
-  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
+  async retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): Promise<void> {
     const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     if (delayMs < this.delayStreamMinMs) {
       await this.settle(lease.reply, nak(delayMs), `returning item ${ref.id} for retry`);
     } else {
       const { info, attempts, data } = lease;
-      await this.connected().delays.hold({ priority: ref.priority, domain: ref.domain, data, attempts, dueAt: Date.now() + delayMs, msgId: `${info.stream}:${info.streamSeq}:${attempts}` });
+      await this.connected().delays.hold({
+        priority: ref.priority,
+        domain: ref.domain,
+        data: headers ? withHeaders(data, headers) : data,
+        attempts,
+        dueAt: Date.now() + delayMs,
+        msgId: `${info.stream}:${info.streamSeq}:${attempts}`,
+      });
       await this.settle(lease.reply, ACK, `acking item ${ref.id}, held in ${this.names.delayStream} for retry`);
     }
     this.leases.close(ref);

@@ -95,9 +95,10 @@ export class RabbitMqDelayLadder {
    * Publishes a copy of `message` that comes back to `target` after `delayMs` as delivery
    * `attemptsBefore` + 1; resolves once the broker confirmed it. `onCounted` runs once the item is
    * in its queue's delayed tally (undone if the copy then fails), so depth never counts it twice.
+   * `content` replaces the message body in the copy (the item with headers added for its next attempt).
    * @throws BrokerUnavailableError, QueueFullError as the publisher does.
    */
-  async delay(message: Message, target: DelayTarget, attemptsBefore: number, delayMs: number, onCounted: (counted: boolean) => void): Promise<void> {
+  async delay(message: Message, target: DelayTarget, attemptsBefore: number, delayMs: number, onCounted: (counted: boolean) => void, content: Buffer = message.content): Promise<void> {
     const headers = copyHeaders(message, attemptsBefore);
     headers[RABBITMQ_HEADERS.notBefore] = Date.now() + delayMs;
     headers[RABBITMQ_HEADERS.routingKey] = this.names.routingKey(target.priority, target.domain);
@@ -105,7 +106,7 @@ export class RabbitMqDelayLadder {
     await this.publisher.publish({ exchange: '', routingKey: tally, queue: tally }, Buffer.alloc(0), { messageId: newItemId() });
     onCounted(true);
     try {
-      await this.toLadder(message.content, messageIdOf(message), headers, delayMs);
+      await this.toLadder(content, messageIdOf(message), headers, delayMs);
     } catch (error) {
       await this.untally(tally);
       onCounted(false);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
-import { encodeItem, newItemId } from '../../codec';
+import { encodeItem, newItemId, withHeaders } from '../../codec';
 import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, LeaseExpiredError, TopologyConflictError, type FieldError } from '../../errors';
 import {
   type DeadLetter,
@@ -262,10 +262,11 @@ export class RabbitMqTransport extends KanbanTransport {
     if (!lease.delivery.queue.settle(lease.delivery, 'ack')) throw new LeaseExpiredError(ref.id, ref.domain);
   }
 
-  async retry(ref: LeaseRef, delayMs: number): Promise<void> {
+  /** A delayed retry goes through the delay ladder as a copy, which takes `headers`; an immediate one is a reject, which redelivers the message as it is. */
+  async retry(ref: LeaseRef, delayMs: number, headers?: Record<string, string>): Promise<void> {
     const lease = this.holdings.claim(ref);
     if (delayMs > 0) {
-      const moving = this.fenced(lease, () => this.delay(lease, delayMs));
+      const moving = this.fenced(lease, () => this.delay(lease, delayMs, headers));
       const queue = lease.delivery.queue.name;
       let moves = this.delaysInProgress.get(queue);
       if (!moves) this.delaysInProgress.set(queue, (moves = new Set()));
@@ -427,12 +428,20 @@ export class RabbitMqTransport extends KanbanTransport {
   }
 
   /** The copy goes to the delay ladder (confirmed) before the original is acked: never in neither place. */
-  private async delay(lease: Lease, delayMs: number): Promise<void> {
+  private async delay(lease: Lease, delayMs: number, headers: Record<string, string> | undefined): Promise<void> {
     const { delivery } = lease;
-    const { queue } = delivery;
-    await this.ladder.delay(delivery.message, { priority: queue.priority, domain: queue.domain }, lease.attempts, delayMs, (counted) => {
-      lease.countedAsDelayed = counted;
-    });
+    const { queue, message } = delivery;
+    const content = headers ? withHeaders(message.content, headers) : message.content;
+    await this.ladder.delay(
+      message,
+      { priority: queue.priority, domain: queue.domain },
+      lease.attempts,
+      delayMs,
+      (counted) => {
+        lease.countedAsDelayed = counted;
+      },
+      content,
+    );
     // Settled with the broker before retry resolves: a crash right after it must not bring the original back early.
     if (!(await queue.settleAndSync(delivery, 'ack'))) {
       this.logger.warn(`Delayed ${lease.id} but its channel closed before the ack: the original will be delivered again`);
