@@ -29,6 +29,7 @@ const MUTATING_CONTROLS = [
   '#dead-letters input[type=checkbox]',
   '#replay-one',
   '#purge-one',
+  '#group-limits-form',
 ].join(', ');
 
 /** The downstream the handler calls: down until a test says it is fixed. */

@@ -41,7 +41,7 @@ export class KanbanMetrics {
 
   constructor(
     @Inject(names.KANBAN_METRICS_REGISTRY) readonly registry: Registry,
-    /** Without options (or without `groups.metrics`) nothing per group is registered. */
+    /** Without options nothing per group (`groups.metrics`) and no `kanban_latency_ms` (`latencyMsMetric`) is registered. */
     @Optional() @Inject(KANBAN_OPTIONS) options?: KanbanResolvedOptions,
   ) {
     const registers = [registry];
