@@ -38,8 +38,25 @@ export class NatsDeclaredQueues {
     return declared;
   }
 
+  /** Resolves to the backlog stream of the queue's groups once it exists (declared on first need). */
+  declareBacklog(priority: Priority, domain: string): Promise<string> {
+    const key = `backlog:${priority}:${domain}`;
+    let declared = this.declared.get(key);
+    if (!declared) {
+      declared = Promise.resolve()
+        .then(() => this.topology().ensureBacklog(priority, domain))
+        .catch((error: unknown) => {
+          this.declared.delete(key);
+          throw error;
+        });
+      this.declared.set(key, declared);
+    }
+    return declared;
+  }
+
   forget(priority: Priority, domain: string): void {
     this.declared.delete(`${priority}:${domain}`);
+    this.declared.delete(`backlog:${priority}:${domain}`);
   }
 
   clear(): void {

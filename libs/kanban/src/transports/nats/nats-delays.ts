@@ -8,6 +8,8 @@ import type { NatsNames } from './nats-names';
 import { publishToJetStream } from './nats-publish';
 import type { NatsReplies } from './nats-replies';
 import type { NatsTopology } from './nats-topology';
+import type { Enqueued, QueueEntry } from './nats-group-admission';
+import { groupOf } from './nats-group-of';
 
 /** A delivery to retry later: its bytes, where it goes back, and the attempts it made. */
 export interface DelayedRetry {
@@ -43,8 +45,8 @@ export class NatsDelays {
     private readonly replies: NatsReplies,
     private readonly names: NatsNames,
     private readonly topology: NatsTopology,
-    /** Declares the queue (once per connection) and resolves to its stream. */
-    private readonly declareQueue: (priority: Priority, domain: string) => Promise<string>,
+    /** Stores a due item in its queue the way a publish does (a grouped one through its group's slots or backlog). */
+    private readonly enqueue: (entry: QueueEntry) => Promise<Enqueued>,
     private readonly logger: Logger,
   ) {}
 
@@ -110,12 +112,12 @@ export class NatsDelays {
       return;
     }
     try {
-      const stream = await this.declareQueue(queue.priority, queue.domain);
-      await publishToJetStream(this.replies, {
-        subject: this.names.workSubject(queue.priority, queue.domain),
+      await this.enqueue({
+        priority: queue.priority,
+        domain: queue.domain,
+        group: groupOf(message.data),
         data: message.data,
-        msgID: `${this.names.delayStream}:${message.seq}`,
-        stream,
+        msgId: `${this.names.delayStream}:${message.seq}`,
         headers: { [NATS_ATTEMPTS_HEADER]: message.headers?.get(NATS_ATTEMPTS_HEADER) ?? '0' },
       });
       await message.ackAck();

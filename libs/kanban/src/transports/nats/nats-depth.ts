@@ -56,6 +56,7 @@ export class NatsDepth {
       };
       await Promise.all(Array.from({ length: Math.min(NATS_DEPTH_CONCURRENCY, nonEmpty.length) }, worker));
       await this.addDelayed(jsm, depths);
+      await this.addBacklogs(jsm, depths);
       return depths;
     } catch (error) {
       throw brokerError(error, 'reading queue depth');
@@ -82,6 +83,20 @@ export class NatsDepth {
         depths.push(depth);
       }
       depth.inFlight += count;
+    }
+  }
+
+  /** Grouped items waiting in their group's backlog (no free slot yet) are ready items of their queue. */
+  private async addBacklogs(jsm: JetStreamManager, depths: QueueDepth[]): Promise<void> {
+    for await (const info of jsm.streams.list(this.names.allBacklogSubjects)) {
+      const queue = this.names.parseBacklogStream(info.config.name);
+      if (!queue) continue;
+      let depth = depths.find((row) => row.priority === queue.priority && row.domain === queue.domain);
+      if (!depth) {
+        depth = { broker: 'nats', priority: queue.priority, domain: queue.domain, ready: 0, inFlight: 0 };
+        depths.push(depth);
+      }
+      depth.ready += info.state.messages;
     }
   }
 

@@ -16,6 +16,8 @@ export const JS_ERR = {
   wrongStream: 10060,
   /** The JetStream meta group has no leader (quorum lost, or one being elected). */
   clusterUnavailable: 10008,
+  /** A publish whose Nats-Expected-Last-Subject-Sequence is not the subject's: a compare-and-set that lost. */
+  wrongLastSequence: 10071,
 } as const;
 
 export function jsApiCode(error: unknown): number | undefined {

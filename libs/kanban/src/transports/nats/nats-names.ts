@@ -15,6 +15,22 @@ export class NatsNames {
     return `${SUBJECT_PREFIX}.${priority}.${domain}`;
   }
 
+  /** A grouped item's subject: one of its group's `window` slots, each holding at most one item (see nats-group-admission.ts). */
+  groupSlotSubject(priority: Priority, domain: string, group: string, slot: number): string {
+    return `${SUBJECT_PREFIX}.${priority}.${domain}.${group}.${slot}`;
+  }
+
+  /** The slots of `group` of a queue, or of every group when it is left out. */
+  groupSlotsFilter(priority: Priority, domain: string, group?: string): string {
+    return `${SUBJECT_PREFIX}.${priority}.${domain}.${group ?? '*'}.*`;
+  }
+
+  /** The group and slot a slot subject names. */
+  parseGroupSlotSubject(subject: string): { group: string; slot: number } | undefined {
+    const [, , , group, slot, ...rest] = subject.split('.');
+    return group && slot !== undefined && rest.length === 0 ? { group, slot: Number(slot) } : undefined;
+  }
+
   /** One work-queue stream per (priority, domain): its limits are that queue's limits. */
   workStream(priority: Priority, domain: string): string {
     return `${this.prefix}_${priority.toUpperCase()}_${domain}`;
@@ -103,9 +119,69 @@ export class NatsNames {
     return `${this.root}.relay-reply`;
   }
 
-  /** Streams of this prefix whose name is a work stream, parsed back to their queue. */
+  /** Streams of this prefix whose name is a work stream, parsed back to their queue (a domain is lower case, so a backlog stream is not one). */
   parseWorkStream(stream: string): { priority: Priority; domain: string } | undefined {
-    const match = new RegExp(`^${this.prefix}_(HIGH|NORMAL|LOW)_(.+)$`).exec(stream);
+    const match = new RegExp(`^${this.prefix}_(HIGH|NORMAL|LOW)_([a-z][a-z0-9_-]*)$`).exec(stream);
     return match ? { priority: match[1].toLowerCase() as Priority, domain: match[2] } : undefined;
+  }
+
+  /** Grouped items of a queue that found no free slot wait here, one subject per group, oldest first. */
+  backlogStream(priority: Priority, domain: string): string {
+    return `${this.workStream(priority, domain)}_BACKLOG`;
+  }
+
+  backlogSubjects(priority: Priority, domain: string): string {
+    return `${this.root}.backlog.${priority}.${domain}.*`;
+  }
+
+  backlogSubject(priority: Priority, domain: string, group: string): string {
+    return `${this.root}.backlog.${priority}.${domain}.${group}`;
+  }
+
+  /** Every backlog subject of this prefix: how the streams holding a backlog are found. */
+  get allBacklogSubjects(): string {
+    return `${this.root}.backlog.>`;
+  }
+
+  parseBacklogStream(stream: string): { priority: Priority; domain: string } | undefined {
+    const match = new RegExp(`^${this.prefix}_(HIGH|NORMAL|LOW)_([a-z][a-z0-9_-]*)_BACKLOG$`).exec(stream);
+    return match ? { priority: match[1].toLowerCase() as Priority, domain: match[2] } : undefined;
+  }
+
+  /** The group a backlog subject names. */
+  parseBacklogGroup(subject: string): string | undefined {
+    const [root, kind, , , group, ...rest] = subject.split('.');
+    return root === this.root && kind === 'backlog' && group && rest.length === 0 ? group : undefined;
+  }
+
+  /** Run-time group limits: one last-value subject per (domain, group). */
+  get groupLimitsStream(): string {
+    return `${this.prefix}_GROUP_LIMITS`;
+  }
+
+  get groupLimitsSubjects(): string {
+    return `${this.root}.group-limits.>`;
+  }
+
+  groupLimitsSubject(domain: string, group?: string): string {
+    return `${this.root}.group-limits.${domain}.${group ?? '*'}`;
+  }
+
+  /** Each rate-limited group's next due time (GCRA), one last-value subject per (domain, group). */
+  get groupRateStream(): string {
+    return `${this.prefix}_GROUP_RATE`;
+  }
+
+  get groupRateSubjects(): string {
+    return `${this.root}.group-rate.>`;
+  }
+
+  groupRateSubject(domain: string, group: string): string {
+    return `${this.root}.group-rate.${domain}.${group}`;
+  }
+
+  /** The last token of a subject: the group of a limits or rate subject. */
+  lastToken(subject: string): string {
+    return subject.slice(subject.lastIndexOf('.') + 1);
   }
 }

@@ -11,6 +11,8 @@ export interface JetStreamPublish {
   stream: string;
   /** Kanban's own headers (attempts carried over, due time). */
   headers?: Record<string, string>;
+  /** Stored only if the subject's last message has this sequence (0: the subject holds none): a compare-and-set. */
+  expectLastSubjectSequence?: number;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function publishToJetStream(replies: NatsReplies, publish: JetStrea
   const h = headers();
   h.set(PubHeaders.MsgIdHdr, publish.msgID);
   h.set(PubHeaders.ExpectedStreamHdr, publish.stream);
+  if (publish.expectLastSubjectSequence !== undefined) h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(publish.expectLastSubjectSequence));
   for (const [name, value] of Object.entries(publish.headers ?? {})) h.set(name, value);
   const answer = await replies.request(publish.subject, publish.data, h);
   const ack = answer.json<PubAck & { error?: ConstructorParameters<typeof JetStreamApiError>[0] }>();

@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
-import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { errors as natsErrors } from './nats-client';
 import { decodeItem, encodeItem } from '../../codec/item-codec';
 import { KanbanValidationError, TopologyConflictError } from '../../errors';
 import type { PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
-import { findCause, jsApiCode, JS_ERR, mayAnswerSoon, publishError } from './nats-errors';
+import { brokerError, findCause, jsApiCode, JS_ERR, mayAnswerSoon, publishError } from './nats-errors';
 import type { NatsNames } from './nats-names';
 import { NATS_PUBLISH_ATTEMPT_TIMEOUT_MS, NATS_PUBLISH_RETRY_INTERVAL_MS } from './nats.constants';
-import { publishToJetStream } from './nats-publish';
+import type { Enqueued, QueueEntry } from './nats-group-admission';
 import type { NatsReplies } from './nats-replies';
 import type { NatsTopology } from './nats-topology';
 
@@ -25,6 +25,8 @@ export interface NatsPublisherContext {
   connected(): { js: JetStreamClient; jsm: JetStreamManager; replies: NatsReplies; topology: NatsTopology };
   /** A failed publish may be cluster trouble: deliveries are checked against their stream leaders for a while (NatsDeliveryVerifier). */
   suspect(why: string): void;
+  /** Stores an item in its queue: a grouped one in a free slot of its group or in its backlog (NatsGroupAdmission). */
+  enqueue(entry: QueueEntry): Promise<Enqueued>;
 }
 
 /** `attempt`, or a TimeoutError once `deadline` (performance.now() time) has passed; the attempt runs on (a late PubAck is deduplicated). */
@@ -72,8 +74,10 @@ export class NatsPublisher {
       throw new KanbanValidationError([{ field: 'item', message: `is ${bytes.length} bytes encoded; a ${queue} message holds at most ${topology.maxMessageBytes}` }]);
     }
     const deadline = performance.now() + this.context.publishTimeoutMs;
+    const earlier = item.group !== undefined && item.idempotencyKey !== undefined ? await this.recordedId(item) : undefined;
+    if (earlier !== undefined) return { id: earlier, broker: 'nats', duplicate: true };
     for (let retried = false; ; retried = true) {
-      let sent: { stream: string; ack: PubAck };
+      let sent: Enqueued;
       try {
         sent = await beforeDeadline(this.declareAndPublish(item, bytes), Math.min(deadline, performance.now() + NATS_PUBLISH_ATTEMPT_TIMEOUT_MS));
       } catch (error) {
@@ -94,18 +98,28 @@ export class NatsPublisher {
     }
   }
 
-  private async declareAndPublish(item: WorkItem, bytes: Uint8Array): Promise<{ stream: string; ack: PubAck }> {
-    const stream = await this.context.queues.declare(item.priority, item.domain);
-    return { stream, ack: await this.publishOnce(stream, item, bytes) };
+  private declareAndPublish(item: WorkItem, bytes: Uint8Array): Promise<Enqueued> {
+    return this.context.enqueue({
+      priority: item.priority,
+      domain: item.domain,
+      group: item.group,
+      data: bytes,
+      msgId: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
+    });
   }
 
-  private publishOnce(stream: string, item: WorkItem, bytes: Uint8Array) {
-    return publishToJetStream(this.context.connected().replies, {
-      subject: this.context.names.workSubject(item.priority, item.domain),
-      data: bytes,
-      msgID: item.idempotencyKey !== undefined ? `idempotency:${item.idempotencyKey}` : item.id,
-      stream,
+  /**
+   * The id recorded for the item's idempotency key by an earlier publish, if any. A grouped item
+   * may enter a slot or its backlog, two streams with duplicate windows of their own, so a key
+   * published before is looked up first. Limitation: two publishes of one key at the same moment
+   * may both be stored when one goes to a slot and the other to the backlog.
+   */
+  private async recordedId(item: WorkItem): Promise<string | undefined> {
+    const { jsm } = this.context.connected();
+    const record = await jsm.streams.getMessage(this.context.names.idempotencyStream, { last_by_subj: this.idempotencySubject(item) }).catch((error: unknown) => {
+      throw brokerError(error, `looking up the idempotency key of an item for ${item.priority}/${item.domain}`);
     });
+    return record ? record.string() : undefined;
   }
 
   private publishFailure(error: unknown, queue: string) {

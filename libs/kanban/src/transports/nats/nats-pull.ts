@@ -78,25 +78,30 @@ function statusOf(message: Msg): number | undefined {
 }
 
 /**
- * Resolves when something is published on `subject` (a core subscription sees every publish a
- * stream captures), after `maxWaitMs`, or when `signal` aborts. A waiting pull uses it to recheck
- * the queues at once instead of polling them.
+ * Resolves when something is published on one of `subjects` (a core subscription sees every
+ * publish a stream captures), after `maxWaitMs`, or when `signal` aborts. A waiting pull uses it to
+ * recheck the queues at once instead of polling them.
  */
-export function publishedOrTimeout(nc: NatsConnection, subject: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+export function publishedOrTimeout(nc: NatsConnection, subjects: string[], maxWaitMs: number, signal?: AbortSignal): Promise<void> {
   if (nc.isClosed() || nc.isDraining()) return Promise.resolve();
   return new Promise((resolve) => {
-    const subscription = nc.subscribe(subject, { max: 1 });
+    const subscriptions = subjects.map((subject) => nc.subscribe(subject, { max: 1 }));
+    let finished = false;
     const done = (): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
-      subscription.unsubscribe();
+      for (const subscription of subscriptions) subscription.unsubscribe();
       resolve();
     };
     const timer = setTimeout(done, maxWaitMs);
     signal?.addEventListener('abort', done, { once: true });
-    void (async () => {
-      for await (const _message of subscription) break;
-      done();
-    })();
+    for (const subscription of subscriptions) {
+      void (async () => {
+        for await (const _message of subscription) break;
+        done();
+      })();
+    }
   });
 }

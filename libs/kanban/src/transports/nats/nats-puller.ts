@@ -99,23 +99,25 @@ export class NatsPuller {
     const leaseMs = Math.max(1, Math.min(options.leaseMs, this.context.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
     if (queue.priority && options.waitMs > 0) return this.pullFed(queue.priority, queue.domain, streams[0], max, leaseMs, options);
     const deadline = Date.now() + options.waitMs;
-    const wakeSubject = queue.priority ? this.context.names.workSubject(queue.priority, queue.domain) : `${SUBJECT_PREFIX}.*.${queue.domain}`;
+    const names = this.context.names;
+    // Grouped items are published on their slots' subjects.
+    const wakeSubjects = queue.priority ? [names.workSubject(queue.priority, queue.domain), names.groupSlotsFilter(queue.priority, queue.domain)] : [`${SUBJECT_PREFIX}.*.${queue.domain}`, `${SUBJECT_PREFIX}.*.${queue.domain}.*.*`];
     for (;;) {
       if (this.context.isClosing()) return [];
       const deliveries = await this.pullRound(nc, priorities, streams, queue.domain, max, leaseMs);
       const remaining = deadline - Date.now();
       if (deliveries.length > 0 || remaining <= 0 || options.signal?.aborted) return deliveries;
-      await this.waitForWork(nc, wakeSubject, Math.min(remaining, NATS_PULL_RECHECK_MS), options.signal);
+      await this.waitForWork(nc, wakeSubjects, Math.min(remaining, NATS_PULL_RECHECK_MS), options.signal);
     }
   }
 
   /** Until a publish on the queue, a release by this instance, the recheck interval, an abort or close. */
-  private async waitForWork(nc: NatsConnection, subject: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  private async waitForWork(nc: NatsConnection, subjects: string[], maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     const woken = new AbortController();
     const wake = (): void => woken.abort();
     this.waiters.add(wake);
     try {
-      await publishedOrTimeout(nc, subject, maxWaitMs, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+      await publishedOrTimeout(nc, subjects, maxWaitMs, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
     } finally {
       this.waiters.delete(wake);
     }

@@ -128,7 +128,7 @@ export class NatsTopology {
     const streamInfo = await this.ensureStream(
       {
         name: stream,
-        subjects: [this.names.workSubject(priority, domain)],
+        subjects: [this.names.workSubject(priority, domain), this.names.groupSlotsFilter(priority, domain)],
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         discard: DiscardPolicy.New,
@@ -138,7 +138,7 @@ export class NatsTopology {
         duplicate_window: this.duplicateWindowNanos,
         num_replicas: this.replicas,
       },
-      ['max_msgs', 'max_msg_size', 'duplicate_window'],
+      ['max_msgs', 'max_msg_size', 'duplicate_window', 'subjects'],
     );
     const backoff = this.workBackoffMs();
     const consumerInfo = await this.ensureConsumer(stream, {
@@ -154,7 +154,68 @@ export class NatsTopology {
     return stream;
   }
 
-  /** @returns the stream's info as read, or undefined when it was just created. */
+  /**
+   * The backlog of a queue's groups (see nats-group-admission.ts): limits retention, so an item
+   * leaves it only when the mover deletes it after storing it in a slot.
+   */
+  async ensureBacklog(priority: Priority, domain: string): Promise<string> {
+    const stream = this.names.backlogStream(priority, domain);
+    await this.ensureStream(
+      {
+        name: stream,
+        subjects: [this.names.backlogSubjects(priority, domain)],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        max_msgs: this.settings.maxQueueDepth,
+        max_bytes: -1,
+        max_msg_size: this.maxMessageBytes,
+        duplicate_window: this.duplicateWindowNanos,
+        num_replicas: this.replicas,
+      },
+      ['max_msgs', 'max_msg_size', 'duplicate_window'],
+    );
+    return stream;
+  }
+
+  /** Run-time group limits, last value per (domain, group). */
+  async ensureGroupLimits(): Promise<void> {
+    await this.ensureStream(
+      {
+        name: this.names.groupLimitsStream,
+        subjects: [this.names.groupLimitsSubjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_msgs_per_subject: 1,
+        num_replicas: this.replicas,
+      },
+      [],
+    );
+  }
+
+  /** Groups' next due times; a record older than `maxAgeMs` is in the past anyway and goes. */
+  async ensureGroupRate(maxAgeMs: number): Promise<void> {
+    await this.ensureStream(
+      {
+        name: this.names.groupRateStream,
+        subjects: [this.names.groupRateSubjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_msgs_per_subject: 1,
+        max_age: nanos(maxAgeMs),
+        num_replicas: this.replicas,
+      },
+      ['max_age'],
+    );
+  }
+
+  /**
+   * @param updatable fields updated in place when they differ; with 'subjects', missing subjects are
+   * added to the stream's (a stream declared before groups existed gets its slot subjects).
+   * @returns the stream's info as read, or undefined when it was just created.
+   */
   private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[]): Promise<StreamInfo | undefined> {
     let info = await this.streamInfo(config.name);
     if (!info) {
@@ -171,11 +232,15 @@ export class NatsTopology {
         if (!info) throw brokerError(error, `creating stream ${config.name}`);
       }
     }
-    this.assertCompatible(info, config);
-    const changed = updatable.filter((key) => JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
+    const missingSubjects = config.subjects.filter((subject) => !(info.config.subjects ?? []).includes(subject));
+    const addSubjects = updatable.includes('subjects') && missingSubjects.length > 0;
+    this.assertCompatible(info, addSubjects ? { ...config, subjects: [] } : config);
+    const changed = updatable.filter((key) => key !== 'subjects' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
+    if (addSubjects) changed.push('subjects');
     if (changed.length === 0) return info;
+    const subjects = [...(info.config.subjects ?? []), ...missingSubjects];
     try {
-      await this.jsm.streams.update(config.name, { ...info.config, ...Object.fromEntries(changed.map((key) => [key, config[key]])) });
+      await this.jsm.streams.update(config.name, { ...info.config, ...Object.fromEntries(changed.map((key) => [key, key === 'subjects' ? subjects : config[key]])) });
       this.logger.log(`updated JetStream stream ${config.name}: ${changed.join(', ')}`);
       return info;
     } catch (error) {

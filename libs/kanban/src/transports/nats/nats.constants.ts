@@ -108,3 +108,27 @@ export const NATS_DELAY_MOVER_RESTART_MS = 1_000;
 export const NATS_ATTEMPTS_HEADER = 'Kanban-Attempts';
 /** Header of a delayed item: epoch ms from which it goes back to its queue. */
 export const NATS_DUE_AT_HEADER = 'Kanban-Due-At';
+/** Run-time group limits are read again after this long, so the fleet applies a change within it. */
+export const NATS_GROUP_LIMITS_REFRESH_MS = 500;
+/** Run-time group limits read at once when a domain's are loaded. */
+export const NATS_GROUP_LIMITS_READ_CONCURRENCY = 16;
+/** The group mover's pass over the groups with a backlog, run by one instance of the fleet. */
+export const NATS_GROUP_MOVER_INTERVAL_MS = 300;
+/** The group mover's leadership lease: a dead mover's pass is taken over within it. */
+export const NATS_GROUP_MOVER_LEASE_MS = 3_000;
+/** Groups one instance moves at once during a pass. */
+export const NATS_GROUP_MOVER_CONCURRENCY = 16;
+/** A publish that lost the race for a free slot this many times in a row goes to the backlog. */
+export const NATS_GROUP_SLOT_ATTEMPTS = 4;
+/** Compare-and-set attempts on a group's rate record before the take counts as not due yet. */
+export const NATS_GROUP_RATE_CAS_ATTEMPTS = 4;
+/** After a take lost every compare-and-set (instances taking at once), the mover tries again after this long. */
+export const NATS_GROUP_RATE_CONTENDED_RETRY_MS = 10;
+/**
+ * A take up to this fraction of an interval after the due time keeps the schedule (the next is due
+ * one interval after the previous due time, not after the take): a timer waking a few ms late every
+ * interval would otherwise slow the rate by that much. An idle group still gets one token at once.
+ */
+export const NATS_GROUP_RATE_LATENESS_CREDIT = 0.5;
+/** Rate records are kept this long: longer than the interval of any rate above one a day. */
+export const NATS_GROUP_RATE_RECORD_MAX_AGE_MS = 24 * 60 * 60 * 1_000;

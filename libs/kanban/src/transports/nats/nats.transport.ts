@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { decodeItem, withHeaders } from '../../codec/item-codec';
+import { PRIORITIES } from '../../kanban.constants';
 import { newItemId } from '../../codec/item-id';
 import { BrokerUnavailableError, KanbanConfigError, QueueUnavailableError } from '../../errors';
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from '../../interfaces/dead-letter.interface';
@@ -23,6 +24,7 @@ import {
   NATS_CLUSTER_RECONNECT_GRACE_MS,
   NATS_SERVER_PING_TIMEOUT_MS,
   NATS_SWEEP_BATCH,
+  NATS_GROUP_MOVER_LEASE_MS,
 } from './nats.constants';
 import { openNatsConnection, redactServers, serverAnswers, type NatsClients } from './nats-connection';
 import { NatsDeadLetters } from './nats-dead-letters';
@@ -45,6 +47,13 @@ import { NatsLeaseLeadership } from './nats-lease-leadership';
 import { NatsFleetMembership } from './nats-fleet-membership';
 import type { FleetCoordination, FleetSettings } from '../../transport/fleet-membership.interface';
 import { NatsScheduleStore } from './nats-schedule-store';
+import { NatsGroupAdmission } from './nats-group-admission';
+import { NatsGroupLimits } from './nats-group-limits';
+import { NatsGroupListing } from './nats-group-listing';
+import { NatsGroupMover } from './nats-group-mover';
+import { groupOf } from './nats-group-of';
+import { NatsGroupRate } from './nats-group-rate';
+import type { GroupFilter, GroupLimits, GroupPage } from '../../interfaces/group.interface';
 import type { ScheduleCoordination } from '../../scheduler/schedule-coordination.interface';
 
 const STREAM_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -75,6 +84,11 @@ export class NatsTransport extends KanbanTransport {
   private readonly publisher: NatsPublisher;
   private readonly depthReader: NatsDepth;
   private readonly verifier: NatsDeliveryVerifier;
+  private readonly groupLimits: NatsGroupLimits;
+  private readonly groupRate: NatsGroupRate;
+  private readonly admission: NatsGroupAdmission;
+  private readonly groupMover: NatsGroupMover;
+  private readonly groupListing: NatsGroupListing;
   private clients?: NatsClients;
   private deadLetters?: NatsDeadLetters;
   /** What connected() hands out, built once when the connection opens. */
@@ -105,6 +119,27 @@ export class NatsTransport extends KanbanTransport {
       throw new KanbanConfigError('nats.releaseIdleAfterMs', `must be a number of milliseconds > 0, got ${JSON.stringify(options.releaseIdleAfterMs)}`);
     }
     this.verifier = new NatsDeliveryVerifier((options.replicas ?? NATS_DEFAULT_REPLICAS) > 1, this.names, () => this.connected(), this.logger);
+    this.groupLimits = new NatsGroupLimits(() => this.connected(), this.names, settings.groups);
+    this.groupRate = new NatsGroupRate(() => this.connected(), this.names);
+    this.admission = new NatsGroupAdmission({
+      names: this.names,
+      settings,
+      limits: this.groupLimits,
+      rate: this.groupRate,
+      queues: this.queues,
+      clients: () => this.connected(),
+      backlogged: (priority, domain, group) => void this.groupMover.kick(priority, domain, group),
+    });
+    this.groupMover = new NatsGroupMover({
+      names: this.names,
+      admission: this.admission,
+      limits: this.groupLimits,
+      window: settings.groups.window,
+      leadership: new NatsLeaseLeadership(() => this.connected(), this.names.prefix, 'groups', options.replicas ?? NATS_DEFAULT_REPLICAS, NATS_GROUP_MOVER_LEASE_MS),
+      clients: () => this.connected(),
+      logger: this.logger,
+    });
+    this.groupListing = new NatsGroupListing(() => this.connected(), this.names, this.groupLimits);
     this.publisher = new NatsPublisher({
       names: this.names,
       queues: this.queues,
@@ -112,6 +147,7 @@ export class NatsTransport extends KanbanTransport {
       publishTimeoutMs: this.publishTimeoutMs,
       connected: () => this.connected(),
       suspect: (why) => this.verifier.suspect(why),
+      enqueue: (entry) => this.admission.enqueue(entry),
     });
     this.depthReader = new NatsDepth(() => this.connected().jsm, this.names, this.queues, this.verifier, this.logger);
     this.puller = new NatsPuller({
@@ -144,9 +180,11 @@ export class NatsTransport extends KanbanTransport {
       this.clients = clients;
       this.deadLetters = new NatsDeadLetters(clients.nc, clients.js, clients.jsm, this.names, this.publishTimeoutMs);
       const replies = new NatsReplies(clients.nc, this.publishTimeoutMs);
-      const delays = new NatsDelays(clients.js, replies, this.names, topology, (priority, domain) => this.queues.declare(priority, domain), this.logger);
+      const delays = new NatsDelays(clients.js, replies, this.names, topology, (entry) => this.admission.enqueue(entry), this.logger);
       this.ready = { ...clients, topology, deadLetters: this.deadLetters, replies, delays };
       delays.start();
+      // Groups' backlogs left by instances gone meanwhile are moved by this one if it leads.
+      if (await this.hasBacklog(clients)) this.groupMover.start();
     } catch (error) {
       await clients.nc.close().catch(() => undefined);
       throw error;
@@ -155,6 +193,11 @@ export class NatsTransport extends KanbanTransport {
     this.verifier.watch(clients.nc);
     void this.watchStatus(clients);
     this.status.next({ state: 'up', active: 'nats', detail: `JetStream on ${redactServers(this.options.servers)}` });
+  }
+
+  private async hasBacklog({ jsm }: NatsClients): Promise<boolean> {
+    for await (const _stream of jsm.streams.names(this.names.allBacklogSubjects)) return true;
+    return false;
   }
 
   /** Mirrors the connection into status$; after a reconnect, rechecks JetStream and forgets declared queues (the server may have lost them). */
@@ -178,6 +221,8 @@ export class NatsTransport extends KanbanTransport {
         // nats.js drops what was written while no server was connected: those requests get no answer.
         this.ready?.replies.connectionLost();
         this.queues.clear();
+        this.groupLimits.clear();
+        this.groupRate.clear();
         this.verifier.suspect('reconnected to NATS');
         this.puller.reset();
         const jetStreamUp = await this.jetStreamAnswers(nc, jsm);
@@ -215,6 +260,7 @@ export class NatsTransport extends KanbanTransport {
     const fed = this.puller.close();
     const held = [...this.leases.closeAll().map((lease) => lease.reply), ...fed.map((entry) => entry.message.reply ?? '').filter((reply) => reply !== '')];
     const moverStopped = this.ready?.delays.close();
+    await this.groupMover.close();
     const nc = this.clients?.nc;
     const reachable = nc !== undefined && !nc.isClosed() && this.status.value.state !== 'down';
     if (nc && reachable) {
@@ -311,6 +357,7 @@ export class NatsTransport extends KanbanTransport {
     const record = this.deadLetterRecord(message.data, priority, domain, 'stalled', `lease lapsed on all ${attempts} attempts`, attempts);
     await this.connected().deadLetters.add(record, `${info.stream}:${info.streamSeq}`);
     await this.settle(message.reply as string, TERM, `terminating exhausted item ${record.id}`);
+    this.slotFreed(priority, domain, message.data);
     this.logger.warn(`dead-lettered item ${record.id} (${priority}/${domain}) as stalled after ${attempts} lapsed attempts`);
   }
 
@@ -331,6 +378,13 @@ export class NatsTransport extends KanbanTransport {
     const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
     await this.settle(lease.reply, ACK, `acking item ${ref.id}`);
     this.leases.close(ref);
+    this.slotFreed(ref.priority, ref.domain, lease.data);
+  }
+
+  /** A grouped item left its slot (acked, dead-lettered, moved to the delay stream): its group's backlog moves up now. */
+  private slotFreed(priority: Priority, domain: string, data: Uint8Array): void {
+    const group = groupOf(data);
+    if (group !== undefined) void this.groupMover.kick(priority, domain, group);
   }
 
   /**
@@ -354,6 +408,7 @@ export class NatsTransport extends KanbanTransport {
         msgId: `${info.stream}:${info.streamSeq}:${attempts}`,
       });
       await this.settle(lease.reply, ACK, `acking item ${ref.id}, held in ${this.names.delayStream} for retry`);
+      this.slotFreed(ref.priority, ref.domain, data);
     }
     this.leases.close(ref);
   }
@@ -388,6 +443,7 @@ export class NatsTransport extends KanbanTransport {
     const record = { ...this.deadLetterRecord(data, ref.priority, ref.domain, reason, error, attempts), id: ref.id };
     await this.connected().deadLetters.add(record, `${info.stream}:${info.streamSeq}`);
     await this.settle(reply, TERM, `terminating dead-lettered item ${ref.id}`);
+    this.slotFreed(ref.priority, ref.domain, data);
     return record;
   }
 
@@ -467,6 +523,7 @@ export class NatsTransport extends KanbanTransport {
         await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch((error: unknown) => {
           if (jsApiCode(error) !== JS_ERR.noMessageFound) throw brokerError(error, `removing exhausted item ${record.id}`);
         });
+        this.slotFreed(queue.priority, queue.domain, stored.data);
         moved.push(record);
         this.logger.warn(`dead-lettered item ${record.id} (${queue.priority}/${queue.domain}) as stalled after max deliveries`);
       }
@@ -491,6 +548,16 @@ export class NatsTransport extends KanbanTransport {
     } catch (error) {
       throw brokerError(error, 'asking JetStream for the account info');
     }
+  }
+
+  /** Kept in a last-value stream every instance reads (NatsGroupLimits); a raised window lets backlog items in at once. */
+  override async setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
+    await this.groupLimits.set(domain, group, limits);
+    await Promise.all(PRIORITIES.map((priority) => this.groupMover.kick(priority, domain, group)));
+  }
+
+  override listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
+    return this.groupListing.list(domain, filter);
   }
 
   listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterPage> {

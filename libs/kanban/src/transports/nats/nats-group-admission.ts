@@ -1,0 +1,196 @@
+import type { NextMsgRequest, PubAck, SeqMsgRequest, StoredMsg } from '@nats-io/jetstream';
+import { QueueFullError } from '../../errors';
+import type { Priority } from '../../interfaces/work-item.interface';
+import type { TransportSettings } from '../../transport/kanban-transport';
+import { NATS_ATTEMPTS_HEADER, NATS_GROUP_SLOT_ATTEMPTS, NATS_QUEUE_FULL_RETRY_AFTER_MS } from './nats.constants';
+import type { NatsDeclaredQueues } from './nats-declared-queues';
+import { jsApiCode, JS_ERR } from './nats-errors';
+import type { NatsGroupClients, NatsGroupLimits } from './nats-group-limits';
+import type { NatsGroupRate } from './nats-group-rate';
+import type { NatsNames } from './nats-names';
+import { publishToJetStream } from './nats-publish';
+
+/** An item on its way into its queue: a publish, a delayed retry coming back. */
+export interface QueueEntry {
+  priority: Priority;
+  domain: string;
+  group?: string;
+  data: Uint8Array;
+  /** Nats-Msg-Id in whichever stream it enters: the same entry sent twice is stored once. */
+  msgId: string;
+  /** Kanban's own headers (attempts carried over). */
+  headers?: Record<string, string>;
+}
+
+/** Where an entry went, and JetStream's PubAck. */
+export interface Enqueued {
+  stream: string;
+  ack: PubAck;
+}
+
+/** A group's taken slots in its queue's work stream, and the items that stream holds in all. */
+interface Slots {
+  taken: Set<number>;
+  queued: number;
+}
+
+export interface NatsGroupAdmissionContext {
+  names: NatsNames;
+  settings: TransportSettings;
+  limits: NatsGroupLimits;
+  rate: NatsGroupRate;
+  queues: NatsDeclaredQueues;
+  clients(): NatsGroupClients;
+  /** An item went to its group's backlog: a slot may have freed meanwhile, so the mover looks. */
+  backlogged(priority: Priority, domain: string, group: string): void;
+}
+
+/** The lowest free slot below `window`, if fewer than `window` are taken (slots left above a lowered window count until they drain). */
+function freeSlot(taken: Set<number>, window: number): number | undefined {
+  if (taken.size >= window) return undefined;
+  for (let slot = 0; slot < window; slot++) if (!taken.has(slot)) return slot;
+  return undefined;
+}
+
+/**
+ * Fair share on JetStream without a coordinator. A grouped item enters its queue's work stream
+ * only into a free slot of its group (subject `kanban.{p}.{domain}.{group}.{slot}`, slot below the
+ * group's window: its maxInFlight, else the window option), stored only if that subject holds no
+ * message (Nats-Expected-Last-Subject-Sequence 0). The shared consumer hands out in stream order,
+ * so the queue holds at most a window of each group and a light group's item waits behind at most
+ * (busy groups × window) others; maxInFlight holds across the fleet, enforced by the broker. An ack
+ * or a dead letter removes the message and frees its slot; a retry keeps it. An item that finds no
+ * free slot, no rate token, or older items of its group waiting, goes to the group's backlog, and
+ * the mover brings backlog items into free slots oldest first.
+ */
+export class NatsGroupAdmission {
+  constructor(private readonly context: NatsGroupAdmissionContext) {}
+
+  /**
+   * Stores the entry: an ungrouped one on its queue's subject, a grouped one in a free slot or
+   * its group's backlog. Throws what JetStream answered (the publisher turns it into typed errors).
+   * @throws QueueFullError when the queue and its groups' backlog hold maxQueueDepth items.
+   */
+  async enqueue(entry: QueueEntry): Promise<Enqueued> {
+    const { names } = this.context;
+    const stream = await this.context.queues.declare(entry.priority, entry.domain);
+    if (entry.group === undefined) {
+      const ack = await publishToJetStream(this.context.clients().replies, { subject: names.workSubject(entry.priority, entry.domain), data: entry.data, msgID: entry.msgId, stream, headers: entry.headers });
+      return { stream, ack };
+    }
+    const group = entry.group;
+    const [{ limits }, backlog] = await Promise.all([this.context.limits.effective(entry.domain, group), this.backlogCounts(entry.priority, entry.domain, group)]);
+    let slots = await this.slots(stream, entry.priority, entry.domain, group);
+    const window = limits.maxInFlight ?? this.context.settings.groups.window;
+    const due = backlog.ofGroup === 0 && freeSlot(slots.taken, window) !== undefined && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
+    for (let attempt = 0; due && attempt < NATS_GROUP_SLOT_ATTEMPTS; attempt++) {
+      const slot = freeSlot(slots.taken, window);
+      if (slot === undefined) break;
+      const ack = await this.intoSlot(stream, entry, group, slot);
+      if (ack) return { stream, ack };
+      slots = await this.slots(stream, entry.priority, entry.domain, group);
+    }
+    if (slots.queued + backlog.total >= this.context.settings.maxQueueDepth) {
+      throw new QueueFullError(names.workSubject(entry.priority, entry.domain), NATS_QUEUE_FULL_RETRY_AFTER_MS, `the queue and its groups' backlog hold ${this.context.settings.maxQueueDepth} items`);
+    }
+    const backlogStream = await this.context.queues.declareBacklog(entry.priority, entry.domain);
+    const ack = await publishToJetStream(this.context.clients().replies, {
+      subject: names.backlogSubject(entry.priority, entry.domain, group),
+      data: entry.data,
+      msgID: entry.msgId,
+      stream: backlogStream,
+      headers: entry.headers,
+    });
+    this.context.backlogged(entry.priority, entry.domain, group);
+    return { stream: backlogStream, ack };
+  }
+
+  /**
+   * Moves the group's oldest backlog items into its free slots, each under Nats-Msg-Id
+   * `{backlog stream}:{sequence}` and then deleted from the backlog by sequence: two instances
+   * moving at once, or a crash between the two steps, store it once within the duplicate window.
+   * @returns 0, or the ms until the group's rate allows the next move.
+   */
+  async move(priority: Priority, domain: string, group: string): Promise<number> {
+    const { names } = this.context;
+    const backlogStream = names.backlogStream(priority, domain);
+    const backlogSubject = names.backlogSubject(priority, domain, group);
+    let oldest = await this.oldest(backlogStream, backlogSubject);
+    if (!oldest) return 0;
+    const { limits } = await this.context.limits.effective(domain, group);
+    const window = limits.maxInFlight ?? this.context.settings.groups.window;
+    const stream = await this.context.queues.declare(priority, domain);
+    let slots = await this.slots(stream, priority, domain, group);
+    while (oldest) {
+      const slot = freeSlot(slots.taken, window);
+      if (slot === undefined) return 0;
+      if (limits.ratePerSecond !== undefined) {
+        const wait = await this.context.rate.take(domain, group, limits.ratePerSecond);
+        if (wait > 0) return wait;
+      }
+      const attempts = oldest.header?.get(NATS_ATTEMPTS_HEADER);
+      const entry: QueueEntry = { priority, domain, group, data: oldest.data, msgId: `${backlogStream}:${oldest.seq}`, headers: attempts ? { [NATS_ATTEMPTS_HEADER]: attempts } : undefined };
+      if (!(await this.intoSlot(stream, entry, group, slot))) {
+        slots = await this.slots(stream, priority, domain, group);
+        continue;
+      }
+      slots.taken.add(slot);
+      await this.context
+        .clients()
+        .jsm.streams.deleteMessage(backlogStream, oldest.seq)
+        .catch((error: unknown) => {
+          // Moved and deleted by another instance meanwhile.
+          if (jsApiCode(error) !== JS_ERR.noMessageFound && jsApiCode(error) !== JS_ERR.sequenceNotFound) throw error;
+        });
+      oldest = await this.oldest(backlogStream, backlogSubject);
+    }
+    return 0;
+  }
+
+  /** Publishes into `slot` if it is free; undefined when another item took it first. */
+  private async intoSlot(stream: string, entry: QueueEntry, group: string, slot: number): Promise<PubAck | undefined> {
+    try {
+      return await publishToJetStream(this.context.clients().replies, {
+        subject: this.context.names.groupSlotSubject(entry.priority, entry.domain, group, slot),
+        data: entry.data,
+        msgID: entry.msgId,
+        stream,
+        headers: entry.headers,
+        expectLastSubjectSequence: 0,
+      });
+    } catch (error) {
+      if (jsApiCode(error) === JS_ERR.wrongLastSequence) return undefined;
+      throw error;
+    }
+  }
+
+  private async slots(stream: string, priority: Priority, domain: string, group: string): Promise<Slots> {
+    const info = await this.context.clients().jsm.streams.info(stream, { subjects_filter: this.context.names.groupSlotsFilter(priority, domain, group) });
+    const taken = new Set(Object.keys(info.state.subjects ?? {}).map((subject) => this.context.names.parseGroupSlotSubject(subject)?.slot ?? -1));
+    taken.delete(-1);
+    return { taken, queued: info.state.messages };
+  }
+
+  /** Items in the queue's backlog, in all and of `group`; none while the backlog stream does not exist. */
+  private async backlogCounts(priority: Priority, domain: string, group: string): Promise<{ total: number; ofGroup: number }> {
+    const subject = this.context.names.backlogSubject(priority, domain, group);
+    try {
+      const info = await this.context.clients().jsm.streams.info(this.context.names.backlogStream(priority, domain), { subjects_filter: subject });
+      return { total: info.state.messages, ofGroup: info.state.subjects?.[subject] ?? 0 };
+    } catch (error) {
+      if (jsApiCode(error) === JS_ERR.streamNotFound) return { total: 0, ofGroup: 0 };
+      throw error;
+    }
+  }
+
+  private async oldest(backlogStream: string, subject: string): Promise<StoredMsg | null> {
+    // STREAM.MSG.GET takes next_by_subj since nats-server 2.9; nats.js types only its direct-get form.
+    const query: NextMsgRequest & SeqMsgRequest = { next_by_subj: subject, seq: 0 };
+    try {
+      return await this.context.clients().jsm.streams.getMessage(backlogStream, query);
+    } catch (error) {
+      if (jsApiCode(error) === JS_ERR.streamNotFound) return null;
+      throw error;
+    }
+  }
+}
