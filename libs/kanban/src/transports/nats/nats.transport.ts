@@ -135,7 +135,7 @@ export class NatsTransport extends KanbanTransport {
       admission: this.admission,
       limits: this.groupLimits,
       window: settings.groups.window,
-      leadership: new NatsLeaseLeadership(() => this.connected(), this.names.prefix, 'groups', options.replicas ?? NATS_DEFAULT_REPLICAS, NATS_GROUP_MOVER_LEASE_MS),
+      leadership: new NatsLeaseLeadership(() => this.connectedWhileClosing(), this.names.prefix, 'groups', options.replicas ?? NATS_DEFAULT_REPLICAS, NATS_GROUP_MOVER_LEASE_MS),
       clients: () => this.connected(),
       logger: this.logger,
     });
@@ -303,6 +303,12 @@ export class NatsTransport extends KanbanTransport {
   private liveConnection(): NatsConnection | undefined {
     if (this.isClosing || !this.ready || this.status.value.state === 'down') return undefined;
     return this.ready.nc;
+  }
+
+  /** The clients until the connection is drained: the group mover hands its lease over during close. */
+  private connectedWhileClosing(): Connected {
+    if (!this.ready || this.ready.nc.isClosed()) throw new BrokerUnavailableError('nats', 'not connected');
+    return this.ready;
   }
 
   private connected(): Connected {
