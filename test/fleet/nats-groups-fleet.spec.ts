@@ -1,0 +1,144 @@
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { Delivery, QueueRef, WorkItem } from '../../libs/kanban/src/interfaces';
+import type { TransportSettings } from '../../libs/kanban/src/transport';
+import { NatsTransport } from '../../libs/kanban/src/transports/nats';
+import { contractSettings, makeItem } from '../contract/contract-helpers';
+import { natsCluster, testNamespace } from '../harness';
+import { CLUSTER_PUBLISH_TIMEOUT_MS, CLUSTER_REPLICAS } from '../cluster/support/cluster-run';
+
+/** Cluster start-up (once per run) with room for a loaded machine. */
+const CLUSTER_START_TIMEOUT_MS = 180_000;
+const INSTANCES = 3;
+const LEASE_MS = 30_000;
+const PULL_SIZE = 5;
+/** Publishes in flight at once: several instances racing for a group's slots and rate. */
+const PUBLISH_CONCURRENCY = 10;
+
+/**
+ * Fair share across a fleet on the three-node cluster (R3 streams): three transports (three server
+ * instances) share one prefix, so the broker's slots are all that holds the limits together.
+ */
+describe('NATS groups across a fleet of three instances on a three-node cluster', () => {
+  let fleet: NatsTransport[] = [];
+  let prefix = '';
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['warn', 'error']);
+    await natsCluster().start();
+  }, CLUSTER_START_TIMEOUT_MS);
+
+  afterEach(async () => {
+    await Promise.all(fleet.map((transport) => transport.close()));
+    fleet = [];
+    const nc = await connect({ servers: natsCluster().urls });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  async function startFleet(settings: TransportSettings): Promise<NatsTransport[]> {
+    prefix = testNamespace().streamPrefix;
+    fleet = Array.from({ length: INSTANCES }, () => new NatsTransport({ servers: natsCluster().urls, streamPrefix: prefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS }, settings));
+    // One after another: the first declares the R3 streams, which a loaded machine does slowly.
+    for (const transport of fleet) await transport.connect();
+    return fleet;
+  }
+
+  /** Publishes round-robin through the instances, PUBLISH_CONCURRENCY at a time. */
+  async function publishThroughFleet(items: WorkItem[]): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < items.length) {
+        const n = next++;
+        await fleet[n % INSTANCES].publish(items[n]);
+      }
+    };
+    await Promise.all(Array.from({ length: PUBLISH_CONCURRENCY }, lane));
+  }
+
+  /** Pulls and acks on every instance at once until `done`, calling `handedOut` per delivery before its ack. */
+  async function work(queue: QueueRef, done: () => boolean, handedOut: (delivery: Delivery) => Promise<void> | void): Promise<void> {
+    await Promise.all(
+      fleet.map(async (transport) => {
+        while (!done()) {
+          const batch = await transport.pull(queue, PULL_SIZE, { leaseMs: LEASE_MS, waitMs: 100 });
+          await Promise.all(
+            batch.map(async (delivery) => {
+              await handedOut(delivery as Delivery);
+              await transport.ack(delivery);
+            }),
+          );
+        }
+      }),
+    );
+  }
+
+  it('never has more of a group in flight than its maxInFlight, with three instances pulling and acking concurrently', async () => {
+    // Arrange
+    const settings = contractSettings({ leaseMs: LEASE_MS, workerPullSize: PULL_SIZE, groups: { window: 5, metrics: false, domains: {} } });
+    const [first] = await startFleet(settings);
+    const domain = testNamespace().domain('cap');
+    const queue: QueueRef = { priority: 'normal', domain };
+    await first.setGroupLimits(domain, 'capped', { maxInFlight: 3 });
+    const items = [...Array.from({ length: 60 }, (_, n) => makeItem({ domain, group: 'capped', payload: { n } })), ...Array.from({ length: 30 }, (_, n) => makeItem({ domain, group: 'free', payload: { n } }))];
+    await publishThroughFleet(items);
+    const inFlight = { capped: 0, free: 0 };
+    const most = { capped: 0, free: 0 };
+    const handedOut: string[] = [];
+
+    // Act: each delivery is "processed" for a moment while counted in flight
+    await work(
+      queue,
+      () => handedOut.length >= items.length,
+      async (delivery) => {
+        const group = delivery.item.group as 'capped' | 'free';
+        handedOut.push(delivery.id);
+        inFlight[group]++;
+        most[group] = Math.max(most[group], inFlight[group]);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight[group]--;
+      },
+    );
+
+    // Assert
+    expect(most.capped).toBe(3);
+    expect(most.free).toBeLessThanOrEqual(5);
+    expect(handedOut).toHaveLength(items.length);
+    expect(new Set(handedOut).size).toBe(items.length);
+  }, 60_000);
+
+  it("hands a rate-limited group out at its rate within 10 % over 10 s, whichever instances move and pull", async () => {
+    // Arrange
+    const rate = 10;
+    const seconds = 10;
+    const settings = contractSettings({ leaseMs: LEASE_MS, workerPullSize: PULL_SIZE, groups: { window: 5, metrics: false, domains: {} } });
+    const [first] = await startFleet(settings);
+    const domain = testNamespace().domain('rate');
+    const queue: QueueRef = { priority: 'normal', domain };
+    await first.setGroupLimits(domain, 'paced', { ratePerSecond: rate });
+    const items = Array.from({ length: rate * seconds * 2 }, (_, n) => makeItem({ domain, group: 'paced', payload: { n } }));
+    await publishThroughFleet(items);
+
+    // Act: hand-outs counted from the first one on, for `seconds`
+    let startedAt: number | undefined;
+    let counted = 0;
+    await work(
+      queue,
+      () => startedAt !== undefined && performance.now() - startedAt >= seconds * 1_000,
+      () => {
+        startedAt ??= performance.now();
+        if (performance.now() - startedAt < seconds * 1_000) counted++;
+      },
+    );
+
+    // Assert
+    expect(counted).toBeGreaterThanOrEqual(Math.floor(rate * seconds * 0.9));
+    expect(counted).toBeLessThanOrEqual(Math.ceil(rate * seconds * 1.1));
+  }, 60_000);
+});
