@@ -4,6 +4,7 @@ import type { LeaseLeadership } from '../../transport/lease-leadership.interface
 import { NATS_GROUP_MOVER_CONCURRENCY, NATS_GROUP_MOVER_INTERVAL_MS } from './nats.constants';
 import { jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsGroupAdmission } from './nats-group-admission';
+import { dropAcknowledgedSlots } from './nats-acknowledged-slots';
 import type { NatsGroupClients, NatsGroupLimits } from './nats-group-limits';
 import type { NatsNames } from './nats-names';
 
@@ -35,7 +36,8 @@ export class NatsGroupMover {
   private started = false;
   private closed = false;
   /** Only the first failure of a streak is logged, not one a pass while NATS is away. */
-  private failing = false;
+  private moveFailing = false;
+  private passFailing = false;
 
   constructor(private readonly context: NatsGroupMoverContext) {}
 
@@ -81,7 +83,7 @@ export class NatsGroupMover {
   private async moveOnce(key: string, priority: Priority, domain: string, group: string): Promise<void> {
     try {
       const wait = await this.context.admission.move(priority, domain, group);
-      this.failing = false;
+      this.moveFailing = false;
       if (wait > 0 && !this.dueTimers.has(key) && !this.closed) {
         const timer = setTimeout(() => {
           this.dueTimers.delete(key);
@@ -91,8 +93,8 @@ export class NatsGroupMover {
         this.dueTimers.set(key, timer);
       }
     } catch (error) {
-      if (!this.failing && !this.closed) this.context.logger.warn(`group mover: moving the backlog of ${priority}/${domain}/${group} failed (${(error as Error).message}); the next pass tries again`);
-      this.failing = true;
+      if (!this.moveFailing && !this.closed) this.context.logger.warn(`group mover: moving the backlog of ${priority}/${domain}/${group} failed (${(error as Error).message}); the next pass tries again`);
+      this.moveFailing = true;
     }
   }
 
@@ -107,8 +109,10 @@ export class NatsGroupMover {
   /** Kicks every group with a backlog whose slots are not all taken, a few at a time. */
   private async runPass(): Promise<void> {
     if (!this.context.leadership.isLeader()) return;
+
     try {
       const groups = await this.groupsToMove();
+      this.passFailing = false;
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < groups.length && !this.closed) {
@@ -118,12 +122,12 @@ export class NatsGroupMover {
       };
       await Promise.all(Array.from({ length: Math.min(NATS_GROUP_MOVER_CONCURRENCY, groups.length) }, worker));
     } catch (error) {
-      if (!this.failing && !this.closed) this.context.logger.warn(`group mover: pass failed (${(error as Error).message}); trying again in ${NATS_GROUP_MOVER_INTERVAL_MS} ms`);
-      this.failing = true;
+      if (!this.passFailing && !this.closed) this.context.logger.warn(`group mover: pass failed (${(error as Error).message}); trying again in ${NATS_GROUP_MOVER_INTERVAL_MS} ms`);
+      this.passFailing = true;
     }
   }
 
-  /** One stream list, then per queue with a backlog one read of its backlog and one of its slots. */
+  /** One stream list, then per queue with a backlog one read of its backlog, its slots and its consumer. */
   private async groupsToMove(): Promise<{ priority: Priority; domain: string; group: string }[]> {
     const { jsm } = this.context.clients();
     const { names } = this.context;
@@ -139,7 +143,14 @@ export class NatsGroupMover {
         .map((subject) => names.parseBacklogGroup(subject))
         .filter((group): group is string => group !== undefined);
       if (waiting.length === 0) continue;
-      const work = await jsm.streams.info(names.workStream(queue.priority, queue.domain), { subjects_filter: names.groupSlotsFilter(queue.priority, queue.domain) });
+      const workStream = names.workStream(queue.priority, queue.domain);
+      const slotsFilter = names.groupSlotsFilter(queue.priority, queue.domain);
+      let work = await jsm.streams.info(workStream, { subjects_filter: slotsFilter });
+      const { ack_floor: ackFloor } = await jsm.consumers.info(workStream, names.workConsumer);
+      if (work.state.messages > 0 && work.state.first_seq <= ackFloor.stream_seq) {
+        await dropAcknowledgedSlots(jsm, workStream, slotsFilter, ackFloor.stream_seq, this.context.logger);
+        work = await jsm.streams.info(workStream, { subjects_filter: slotsFilter });
+      }
       const taken = new Map<string, number>();
       for (const subject of Object.keys(work.state.subjects ?? {})) {
         const group = names.parseGroupSlotSubject(subject)?.group;

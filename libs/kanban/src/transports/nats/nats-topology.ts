@@ -7,6 +7,7 @@ import type { Priority } from '../../interfaces/work-item.interface';
 import type { TransportSettings } from '../../transport/kanban-transport';
 import { NATS_ADVISORY_MAX_AGE_MS, NATS_DEAD_LETTER_MAX_AGE_MS, NATS_DELAY_ACK_WAIT_MS, NATS_ENVELOPE_OVERHEAD_BYTES, NATS_MIN_DUPLICATE_WINDOW_MS } from './nats.constants';
 import type { NatsConsumerAlignment } from './nats-consumer-alignment';
+import { dropAcknowledgedSlots } from './nats-acknowledged-slots';
 import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 
@@ -151,6 +152,12 @@ export class NatsTopology {
       max_ack_pending: this.settings.workerPullSize * NATS_ACK_PENDING_PULLS,
     });
     if (this.replicas > 1) await this.alignment.align(stream, this.names.workConsumer, streamInfo?.cluster?.leader, consumerInfo?.cluster?.leader);
+    // Declared again after every reconnect, which is when a restarted server may show acknowledged messages still stored.
+    if (streamInfo && consumerInfo && streamInfo.state.messages > 0 && streamInfo.state.first_seq <= consumerInfo.ack_floor.stream_seq) {
+      await dropAcknowledgedSlots(this.jsm, stream, this.names.groupSlotsFilter(priority, domain), consumerInfo.ack_floor.stream_seq, this.logger).catch((error: unknown) => {
+        throw brokerError(error, `freeing acknowledged slots of ${stream}`);
+      });
+    }
     return stream;
   }
 
