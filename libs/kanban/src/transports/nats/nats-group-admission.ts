@@ -5,7 +5,7 @@ import type { TransportSettings } from '../../transport/kanban-transport';
 import { NATS_ATTEMPTS_HEADER, NATS_GROUP_SLOT_ATTEMPTS, NATS_QUEUE_FULL_RETRY_AFTER_MS } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
 import { jsApiCode, JS_ERR } from './nats-errors';
-import type { NatsGroupClients, NatsGroupLimits } from './nats-group-limits';
+import { groupWindow, type NatsGroupClients, type NatsGroupLimits } from './nats-group-limits';
 import type { NatsGroupRate } from './nats-group-rate';
 import type { NatsNames } from './nats-names';
 import { publishToJetStream } from './nats-publish';
@@ -81,7 +81,7 @@ export class NatsGroupAdmission {
     const group = entry.group;
     const [{ limits }, backlog] = await Promise.all([this.context.limits.effective(entry.domain, group), this.backlogCounts(entry.priority, entry.domain, group)]);
     let slots = await this.slots(stream, entry.priority, entry.domain, group);
-    const window = limits.maxInFlight ?? this.context.settings.groups.window;
+    const window = groupWindow(limits, this.context.settings.groups.window);
     const due = backlog.ofGroup === 0 && freeSlot(slots.taken, window) !== undefined && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
     for (let attempt = 0; due && attempt < NATS_GROUP_SLOT_ATTEMPTS; attempt++) {
       const slot = freeSlot(slots.taken, window);
@@ -118,7 +118,7 @@ export class NatsGroupAdmission {
     let oldest = await this.oldest(backlogStream, backlogSubject);
     if (!oldest) return 0;
     const { limits } = await this.context.limits.effective(domain, group);
-    const window = limits.maxInFlight ?? this.context.settings.groups.window;
+    const window = groupWindow(limits, this.context.settings.groups.window);
     const stream = await this.context.queues.declare(priority, domain);
     let slots = await this.slots(stream, priority, domain, group);
     while (oldest) {

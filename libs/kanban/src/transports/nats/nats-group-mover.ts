@@ -5,7 +5,7 @@ import { NATS_GROUP_MOVER_CONCURRENCY, NATS_GROUP_MOVER_INTERVAL_MS } from './na
 import { jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsGroupAdmission } from './nats-group-admission';
 import { dropAcknowledgedSlots } from './nats-acknowledged-slots';
-import type { NatsGroupClients, NatsGroupLimits } from './nats-group-limits';
+import { groupWindow, type NatsGroupClients, type NatsGroupLimits } from './nats-group-limits';
 import type { NatsNames } from './nats-names';
 
 export interface NatsGroupMoverContext {
@@ -158,7 +158,7 @@ export class NatsGroupMover {
       }
       const overrides = await this.context.limits.overrides(queue.domain);
       for (const group of waiting) {
-        const window = this.context.limits.resolve(queue.domain, overrides.get(group)).limits.maxInFlight ?? this.context.window;
+        const window = groupWindow(this.context.limits.resolve(queue.domain, overrides.get(group)).limits, this.context.window);
         if ((taken.get(group) ?? 0) < window) found.push({ ...queue, group });
       }
     }

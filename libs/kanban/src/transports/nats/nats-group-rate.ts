@@ -34,7 +34,7 @@ export class NatsGroupRate {
         const dueAt = record ? Number(record.string()) : 0;
         const now = Date.now();
         if (dueAt > now) return Math.ceil(dueAt - now);
-        const next = Math.max(dueAt, now - intervalMs * NATS_GROUP_RATE_LATENESS_CREDIT) + intervalMs;
+        const next = (now - dueAt <= intervalMs * NATS_GROUP_RATE_LATENESS_CREDIT ? dueAt : now) + intervalMs;
         try {
           await js.publish(subject, String(next), { expect: { lastSubjectSequence: record?.seq ?? 0 } });
           return 0;

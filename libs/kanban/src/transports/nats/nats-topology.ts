@@ -139,7 +139,8 @@ export class NatsTopology {
         duplicate_window: this.duplicateWindowNanos,
         num_replicas: this.replicas,
       },
-      ['max_msgs', 'max_msg_size', 'duplicate_window', 'subjects'],
+      ['max_msgs', 'max_msg_size', 'duplicate_window'],
+      [this.names.groupSlotsFilter(priority, domain)],
     );
     const backoff = this.workBackoffMs();
     const consumerInfo = await this.ensureConsumer(stream, {
@@ -219,11 +220,11 @@ export class NatsTopology {
   }
 
   /**
-   * @param updatable fields updated in place when they differ; with 'subjects', missing subjects are
-   * added to the stream's (a stream declared before groups existed gets its slot subjects).
+   * @param updatable fields updated in place when they differ.
+   * @param addable subjects added in place when missing (a work stream declared before groups existed gets its slot subjects); any other missing subject is a conflict.
    * @returns the stream's info as read, or undefined when it was just created.
    */
-  private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[]): Promise<StreamInfo | undefined> {
+  private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[], addable: string[] = []): Promise<StreamInfo | undefined> {
     let info = await this.streamInfo(config.name);
     if (!info) {
       try {
@@ -239,13 +240,12 @@ export class NatsTopology {
         if (!info) throw brokerError(error, `creating stream ${config.name}`);
       }
     }
-    const missingSubjects = config.subjects.filter((subject) => !(info.config.subjects ?? []).includes(subject));
-    const addSubjects = updatable.includes('subjects') && missingSubjects.length > 0;
-    this.assertCompatible(info, addSubjects ? { ...config, subjects: [] } : config);
-    const changed = updatable.filter((key) => key !== 'subjects' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
-    if (addSubjects) changed.push('subjects');
+    const toAdd = addable.filter((subject) => !(info.config.subjects ?? []).includes(subject));
+    this.assertCompatible(info, { ...config, subjects: config.subjects.filter((subject) => !toAdd.includes(subject)) });
+    const changed: (keyof StreamConfig)[] = updatable.filter((key) => JSON.stringify(info.config[key]) !== JSON.stringify(config[key]));
+    if (toAdd.length > 0) changed.push('subjects');
     if (changed.length === 0) return info;
-    const subjects = [...(info.config.subjects ?? []), ...missingSubjects];
+    const subjects = [...(info.config.subjects ?? []), ...toAdd];
     try {
       await this.jsm.streams.update(config.name, { ...info.config, ...Object.fromEntries(changed.map((key) => [key, key === 'subjects' ? subjects : config[key]])) });
       this.logger.log(`updated JetStream stream ${config.name}: ${changed.join(', ')}`);

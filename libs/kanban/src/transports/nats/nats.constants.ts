@@ -125,10 +125,13 @@ export const NATS_GROUP_RATE_CAS_ATTEMPTS = 4;
 /** After a take lost every compare-and-set (instances taking at once), the mover tries again after this long. */
 export const NATS_GROUP_RATE_CONTENDED_RETRY_MS = 10;
 /**
- * A take up to this fraction of an interval after the due time keeps the schedule (the next is due
- * one interval after the previous due time, not after the take): a timer waking a few ms late every
- * interval would otherwise slow the rate by that much. An idle group still gets one token at once.
+ * A take at most this many intervals after the due time keeps the schedule (the next is due one
+ * interval after the previous due time, not after the take), so hand-outs never run ahead of a
+ * schedule one interval apart, and a mover woken late on a busy machine does not slow the rate by
+ * its lateness. A take later than that (an idle group) starts a new schedule: one token at once.
  */
-export const NATS_GROUP_RATE_LATENESS_CREDIT = 0.5;
+export const NATS_GROUP_RATE_LATENESS_CREDIT = 1;
+/** A rate-limited group holds at most this long's worth of its rate in its queue (see groupWindow). */
+export const NATS_GROUP_RATE_QUEUED_MS = 100;
 /** Rate records are kept this long: longer than the interval of any rate above one a day. */
 export const NATS_GROUP_RATE_RECORD_MAX_AGE_MS = 24 * 60 * 60 * 1_000;
