@@ -79,6 +79,22 @@ describe('NATS groups: slots, backlog and mover', () => {
     expect(info.state.subjects).toEqual({ [`kanban.normal.${domain}`]: 1, [`kanban.normal.${domain}.tenant.0`]: 1, [`kanban.normal.${domain}.tenant.1`]: 1 });
   });
 
+  it("lists items without a group as the default group '', with no limits", async () => {
+    // Arrange
+    const transport = await harness.create(groupSettings({ groups: { window: 5, metrics: false, domains: {}, maxInFlightPerGroup: 3 } }));
+    const domain = testNamespace().domain('default');
+    await publishAll(transport, [makeItem({ domain }), makeItem({ domain }), makeItem({ domain, group: 'tenant' })]);
+
+    // Act
+    const page = await transport.listGroups(domain, {});
+
+    // Assert
+    expect(page.items).toEqual([
+      { group: '', ready: 0, inFlight: 2, limits: {} },
+      { group: 'tenant', ready: 0, inFlight: 1, limits: { maxInFlight: 3 } },
+    ]);
+  });
+
   it('counts the backlog in maxQueueDepth and as ready in depth', async () => {
     // Arrange
     const transport = await harness.create(groupSettings({ maxQueueDepth: 4 }));

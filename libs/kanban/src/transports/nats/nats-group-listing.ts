@@ -1,13 +1,13 @@
 import { KanbanValidationError } from '../../errors';
-import type { GroupFilter, GroupPage, GroupState } from '../../interfaces/group.interface';
+import { GROUP_PAGE_DEFAULT_LIMIT, type GroupFilter, type GroupPage, type GroupState } from '../../interfaces/group.interface';
 import { PRIORITIES } from '../../kanban.constants';
 import { domainError } from '../../validation/validate-publish-request';
 import { brokerCall, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsGroupClients, NatsGroupLimits } from './nats-group-limits';
 import type { NatsNames } from './nats-names';
 
-/** Groups a page holds when the filter does not say. */
-const DEFAULT_GROUP_PAGE = 100;
+/** The default group (items without one) in the listing: no group name is empty. */
+export const NATS_DEFAULT_GROUP = '';
 
 function encodeCursor(after: string): string {
   return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
@@ -25,7 +25,8 @@ function decodeCursor(cursor: string): string {
 
 /**
  * A domain's groups for listGroups: those with items in a work stream (slots taken: `inFlight`)
- * or a backlog (`ready`), over every priority, and those with run-time limits. Per priority it
+ * or a backlog (`ready`), over every priority, and those with run-time limits; items without a
+ * group are listed as the group '' (all `inFlight`: admitted to the queue). Per priority it
  * reads the work stream's and the backlog's subject counts (one request each); the page is cut
  * after sorting by name, the cursor being the last name handed out.
  */
@@ -38,7 +39,7 @@ export class NatsGroupListing {
 
   /** @throws KanbanValidationError for a bad domain, limit or cursor; BrokerUnavailableError */
   async list(domain: string, filter: GroupFilter): Promise<GroupPage> {
-    const limit = filter.limit ?? DEFAULT_GROUP_PAGE;
+    const limit = filter.limit ?? GROUP_PAGE_DEFAULT_LIMIT;
     const errors = [
       { field: 'domain', message: domainError(domain) },
       { field: 'limit', message: Number.isInteger(limit) && limit >= 1 ? undefined : 'must be an integer >= 1' },
@@ -54,12 +55,12 @@ export class NatsGroupListing {
     await brokerCall(`listing the groups of ${domain}`, async () => {
       for (const priority of PRIORITIES) {
         const [work, backlog] = await Promise.all([
-          this.subjects(this.names.workStream(priority, domain), this.names.groupSlotsFilter(priority, domain)),
+          this.subjects(this.names.workStream(priority, domain), '>'),
           this.subjects(this.names.backlogStream(priority, domain), this.names.backlogSubjects(priority, domain)),
         ]);
         for (const [subject, count] of work) {
-          const group = this.names.parseGroupSlotSubject(subject)?.group;
-          if (group) countOf(group).inFlight += count;
+          const group = subject === this.names.workSubject(priority, domain) ? NATS_DEFAULT_GROUP : this.names.parseGroupSlotSubject(subject)?.group;
+          if (group !== undefined) countOf(group).inFlight += count;
         }
         for (const [subject, count] of backlog) {
           const group = this.names.parseBacklogGroup(subject);
@@ -71,7 +72,12 @@ export class NatsGroupListing {
     for (const group of overrides.keys()) countOf(group);
     const names = [...counts.keys()].filter((group) => after === undefined || group > after).sort();
     const page = names.slice(0, limit);
-    const items: GroupState[] = page.map((group) => ({ group, ...(counts.get(group) as { ready: number; inFlight: number }), ...this.limits.resolve(domain, overrides.get(group)) }));
+    // Items without a group have no window and no limits on NATS (they keep the queue's own subject).
+    const items: GroupState[] = page.map((group) => ({
+      group,
+      ...(counts.get(group) as { ready: number; inFlight: number }),
+      ...(group === NATS_DEFAULT_GROUP ? { limits: {} } : this.limits.resolve(domain, overrides.get(group))),
+    }));
     return { items, ...(names.length > limit ? { nextCursor: encodeCursor(page[page.length - 1]) } : {}) };
   }
 
