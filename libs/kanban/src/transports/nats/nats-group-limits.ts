@@ -4,7 +4,7 @@ import { KanbanValidationError } from '../../errors';
 import type { GroupLimits } from '../../interfaces/group.interface';
 import type { TransportSettings } from '../../transport/kanban-transport';
 import { domainError, groupError } from '../../validation/validate-publish-request';
-import { NATS_GROUP_LIMITS_READ_CONCURRENCY, NATS_GROUP_LIMITS_REFRESH_MS, NATS_GROUP_RATE_QUEUED_MS } from './nats.constants';
+import { NATS_GROUP_LIMITS_READ_CONCURRENCY, NATS_GROUP_LIMITS_REFRESH_MS, NATS_GROUP_RATE_MIN_SLOTS, NATS_GROUP_RATE_QUEUED_MS } from './nats.constants';
 import { brokerCall, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 import type { NatsReplies } from './nats-replies';
@@ -26,14 +26,15 @@ export interface EffectiveGroupLimits {
 
 /**
  * Slots a group may hold in its queue: its maxInFlight, else the window option. A rate-limited
- * group holds at most NATS_GROUP_RATE_QUEUED_MS of its rate (one item at least): tokens are taken
- * as items enter slots, so what sits in the queue is handed out at once when workers free up, and
- * that must stay a small part of the rate.
+ * group holds at most NATS_GROUP_RATE_QUEUED_MS of its rate, and NATS_GROUP_RATE_MIN_SLOTS at
+ * least: tokens are taken as items enter slots, so what sits in the queue is handed out at once
+ * when workers free up (that must stay a small part of the rate), while a few slots keep the mover
+ * from waiting for each item's ack on a slow cluster.
  */
 export function groupWindow(limits: GroupLimits, window: number): number {
   const cap = limits.maxInFlight ?? window;
   if (limits.ratePerSecond === undefined) return cap;
-  return Math.min(cap, Math.max(1, Math.floor((limits.ratePerSecond * NATS_GROUP_RATE_QUEUED_MS) / 1_000)));
+  return Math.min(cap, Math.max(NATS_GROUP_RATE_MIN_SLOTS, Math.floor((limits.ratePerSecond * NATS_GROUP_RATE_QUEUED_MS) / 1_000)));
 }
 
 interface CachedOverrides {

@@ -133,5 +133,7 @@ export const NATS_GROUP_RATE_CONTENDED_RETRY_MS = 10;
 export const NATS_GROUP_RATE_LATENESS_CREDIT = 1;
 /** A rate-limited group holds at most this long's worth of its rate in its queue (see groupWindow). */
 export const NATS_GROUP_RATE_QUEUED_MS = 100;
+/** ...and at least this many items (its window allowing). */
+export const NATS_GROUP_RATE_MIN_SLOTS = 3;
 /** Rate records are kept this long: longer than the interval of any rate above one a day. */
 export const NATS_GROUP_RATE_RECORD_MAX_AGE_MS = 24 * 60 * 60 * 1_000;
