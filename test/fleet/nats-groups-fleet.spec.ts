@@ -47,7 +47,10 @@ describe('NATS groups across a fleet of three instances on a three-node cluster'
 
   async function startFleet(settings: TransportSettings): Promise<NatsTransport[]> {
     prefix = testNamespace().streamPrefix;
-    fleet = Array.from({ length: INSTANCES }, () => new NatsTransport({ servers: natsCluster().urls, streamPrefix: prefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS }, settings));
+    fleet = Array.from(
+      { length: INSTANCES },
+      () => new NatsTransport({ servers: natsCluster().urls, streamPrefix: prefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS }, settings),
+    );
     // One after another: the first declares the R3 streams, which a loaded machine does slowly.
     for (const transport of fleet) await transport.connect();
     return fleet;
@@ -89,7 +92,10 @@ describe('NATS groups across a fleet of three instances on a three-node cluster'
     const domain = testNamespace().domain('cap');
     const queue: QueueRef = { priority: 'normal', domain };
     await first.setGroupLimits(domain, 'capped', { maxInFlight: CAP });
-    const items = [...Array.from({ length: 24 }, (_, n) => makeItem({ domain, group: 'capped', payload: { n } })), ...Array.from({ length: 30 }, (_, n) => makeItem({ domain, group: 'free', payload: { n } }))];
+    const items = [
+      ...Array.from({ length: 24 }, (_, n) => makeItem({ domain, group: 'capped', payload: { n } })),
+      ...Array.from({ length: 30 }, (_, n) => makeItem({ domain, group: 'free', payload: { n } })),
+    ];
     await publishThroughFleet(items);
     const inFlight = { capped: 0, free: 0 };
     const most = { capped: 0, free: 0 };
@@ -117,7 +123,7 @@ describe('NATS groups across a fleet of three instances on a three-node cluster'
     expect(new Set(handedOut).size).toBe(items.length);
   }, 60_000);
 
-  it("hands a rate-limited group out at its rate within 10 % over 10 s, whichever instances move and pull", async () => {
+  it('hands a rate-limited group out at its rate within 10 % over 10 s, whichever instances move and pull', async () => {
     // Arrange
     const rate = 5;
     const seconds = 10;

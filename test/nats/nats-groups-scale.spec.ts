@@ -23,28 +23,32 @@ async function publishAll(transport: NatsTransport, items: WorkItem[]): Promise<
 describe('NATS groups at scale', () => {
   afterEach(() => harness.cleanup());
 
-  it('publishes one item to each of 10,000 groups of one domain and hands every one out once', async () => {
-    // Arrange
-    const transport = await harness.create(contractSettings({ workerPullSize: PULL_SIZE, groups: { window: 5, metrics: false, domains: {} } }));
-    const domain = testNamespace().domain('tenants');
-    const items = Array.from({ length: GROUPS }, (_, n) => makeItem({ domain, group: `tenant-${n}`, payload: { n } }));
-    const started = performance.now();
+  it(
+    'publishes one item to each of 10,000 groups of one domain and hands every one out once',
+    async () => {
+      // Arrange
+      const transport = await harness.create(contractSettings({ workerPullSize: PULL_SIZE, groups: { window: 5, metrics: false, domains: {} } }));
+      const domain = testNamespace().domain('tenants');
+      const items = Array.from({ length: GROUPS }, (_, n) => makeItem({ domain, group: `tenant-${n}`, payload: { n } }));
+      const started = performance.now();
 
-    // Act
-    await publishAll(transport, items);
-    const published = performance.now();
-    const seen = new Set<string>();
-    while (seen.size < GROUPS && performance.now() - published < DRAIN_TIMEOUT_MS) {
-      const batch = await transport.pull({ priority: 'normal', domain }, PULL_SIZE, { leaseMs: 30_000, waitMs: 500 });
-      for (const delivery of batch) seen.add(delivery.id);
-      await Promise.all(batch.map((delivery) => transport.ack(delivery)));
-    }
-    const drained = performance.now();
+      // Act
+      await publishAll(transport, items);
+      const published = performance.now();
+      const seen = new Set<string>();
+      while (seen.size < GROUPS && performance.now() - published < DRAIN_TIMEOUT_MS) {
+        const batch = await transport.pull({ priority: 'normal', domain }, PULL_SIZE, { leaseMs: 30_000, waitMs: 500 });
+        for (const delivery of batch) seen.add(delivery.id);
+        await Promise.all(batch.map((delivery) => transport.ack(delivery)));
+      }
+      const drained = performance.now();
 
-    // Assert
-    console.log(`NATS groups at scale: ${GROUPS} groups, publish ${Math.round(published - started)} ms, drain ${Math.round(drained - published)} ms`);
-    expect(seen.size).toBe(GROUPS);
-    expect(new Set(items.map((item) => item.id))).toEqual(seen);
-    expect((await transport.listGroups(domain, { limit: 10 })).items).toEqual([]);
-  }, DRAIN_TIMEOUT_MS + 60_000);
+      // Assert
+      console.log(`NATS groups at scale: ${GROUPS} groups, publish ${Math.round(published - started)} ms, drain ${Math.round(drained - published)} ms`);
+      expect(seen.size).toBe(GROUPS);
+      expect(new Set(items.map((item) => item.id))).toEqual(seen);
+      expect((await transport.listGroups(domain, { limit: 10 })).items).toEqual([]);
+    },
+    DRAIN_TIMEOUT_MS + 60_000,
+  );
 });

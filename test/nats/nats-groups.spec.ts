@@ -100,7 +100,10 @@ describe('NATS groups: slots, backlog and mover', () => {
     const transport = await harness.create(groupSettings({ maxQueueDepth: 4 }));
     const domain = testNamespace().domain('full');
     await transport.setGroupLimits(domain, 'tenant', { maxInFlight: 1 });
-    await publishAll(transport, Array.from({ length: 4 }, () => makeItem({ domain, group: 'tenant' })));
+    await publishAll(
+      transport,
+      Array.from({ length: 4 }, () => makeItem({ domain, group: 'tenant' })),
+    );
 
     // Act
     const refused = await transport.publish(makeItem({ domain, group: 'tenant' })).catch((error: unknown) => error);
@@ -117,7 +120,10 @@ describe('NATS groups: slots, backlog and mover', () => {
     const domain = testNamespace().domain('shrink');
     const queue: QueueRef = { priority: 'normal', domain };
     await transport.setGroupLimits(domain, 'tenant', { maxInFlight: 3 });
-    await publishAll(transport, Array.from({ length: 5 }, (_, n) => makeItem({ domain, group: 'tenant', payload: { n } })));
+    await publishAll(
+      transport,
+      Array.from({ length: 5 }, (_, n) => makeItem({ domain, group: 'tenant', payload: { n } })),
+    );
     const held = await leaseAll(transport, queue);
 
     // Act: the cap drops to 1 while 3 are leased; two acks leave one in flight, the third frees a slot
@@ -164,23 +170,27 @@ describe('NATS groups: slots, backlog and mover', () => {
     expect('item' in again ? again.item.attempts : undefined).toBe(2);
   });
 
-  it("moves a backlog item no settle announced (the leader's pass)", async () => {
-    // Arrange: a group backlogged behind its cap, so the backlog stream exists
-    const transport = await harness.create(groupSettings());
-    const domain = testNamespace().domain('pass');
-    const queue: QueueRef = { priority: 'normal', domain };
-    await transport.setGroupLimits(domain, 'busy', { maxInFlight: 1 });
-    await publishAll(transport, [makeItem({ domain, group: 'busy' }), makeItem({ domain, group: 'busy' })]);
-    const [busy] = await pullSome(transport, queue, 'the busy group item');
-    const nc = await harness.rawClient();
-    const stranded = makeItem({ domain, group: 'quiet' });
+  it(
+    "moves a backlog item no settle announced (the leader's pass)",
+    async () => {
+      // Arrange: a group backlogged behind its cap, so the backlog stream exists
+      const transport = await harness.create(groupSettings());
+      const domain = testNamespace().domain('pass');
+      const queue: QueueRef = { priority: 'normal', domain };
+      await transport.setGroupLimits(domain, 'busy', { maxInFlight: 1 });
+      await publishAll(transport, [makeItem({ domain, group: 'busy' }), makeItem({ domain, group: 'busy' })]);
+      const [busy] = await pullSome(transport, queue, 'the busy group item');
+      const nc = await harness.rawClient();
+      const stranded = makeItem({ domain, group: 'quiet' });
 
-    // Act: an item lands in the backlog of a group with free slots, as a publish racing an ack would leave it
-    await jetstream(nc).publish(`${harness.prefixOf(transport).toLowerCase()}.backlog.normal.${domain}.quiet`, encodeItem(stranded));
-    const moved = await pullSome(transport, queue, 'the stranded item');
+      // Act: an item lands in the backlog of a group with free slots, as a publish racing an ack would leave it
+      await jetstream(nc).publish(`${harness.prefixOf(transport).toLowerCase()}.backlog.normal.${domain}.quiet`, encodeItem(stranded));
+      const moved = await pullSome(transport, queue, 'the stranded item');
 
-    // Assert
-    expect(busy.id).not.toBe(stranded.id);
-    expect(moved.map((delivery) => delivery.id)).toEqual([stranded.id]);
-  }, EVENTUALLY_MS * 2);
+      // Assert
+      expect(busy.id).not.toBe(stranded.id);
+      expect(moved.map((delivery) => delivery.id)).toEqual([stranded.id]);
+    },
+    EVENTUALLY_MS * 2,
+  );
 });

@@ -10,7 +10,7 @@ import { jsApiCode, JS_ERR } from './nats-errors';
  * caller checks first that the stream's first sequence is at or below the floor (one such message at least).
  */
 export async function dropAcknowledgedSlots(jsm: JetStreamManager, stream: string, slotsFilter: string, ackFloor: number, logger: Logger): Promise<void> {
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const query: NextMsgRequest & SeqMsgRequest = { next_by_subj: slotsFilter, seq: from };
     const stored = await jsm.streams.getMessage(stream, query);
     if (!stored || stored.seq > ackFloor) return;

@@ -75,14 +75,21 @@ export class NatsGroupAdmission {
     const { names } = this.context;
     const stream = await this.context.queues.declare(entry.priority, entry.domain);
     if (entry.group === undefined) {
-      const ack = await publishToJetStream(this.context.clients().replies, { subject: names.workSubject(entry.priority, entry.domain), data: entry.data, msgID: entry.msgId, stream, headers: entry.headers });
+      const ack = await publishToJetStream(this.context.clients().replies, {
+        subject: names.workSubject(entry.priority, entry.domain),
+        data: entry.data,
+        msgID: entry.msgId,
+        stream,
+        headers: entry.headers,
+      });
       return { stream, ack };
     }
     const group = entry.group;
     const [{ limits }, backlog] = await Promise.all([this.context.limits.effective(entry.domain, group), this.backlogCounts(entry.priority, entry.domain, group)]);
     let slots = await this.slots(stream, entry.priority, entry.domain, group);
     const window = groupWindow(limits, this.context.settings.groups.window);
-    const due = backlog.ofGroup === 0 && freeSlot(slots.taken, window) !== undefined && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
+    const due =
+      backlog.ofGroup === 0 && freeSlot(slots.taken, window) !== undefined && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
     for (let attempt = 0; due && attempt < NATS_GROUP_SLOT_ATTEMPTS; attempt++) {
       const slot = freeSlot(slots.taken, window);
       if (slot === undefined) break;

@@ -93,7 +93,8 @@ export class NatsGroupMover {
         this.dueTimers.set(key, timer);
       }
     } catch (error) {
-      if (!this.moveFailing && !this.closed) this.context.logger.warn(`group mover: moving the backlog of ${priority}/${domain}/${group} failed (${(error as Error).message}); the next pass tries again`);
+      if (!this.moveFailing && !this.closed)
+        this.context.logger.warn(`group mover: moving the backlog of ${priority}/${domain}/${group} failed (${(error as Error).message}); the next pass tries again`);
       this.moveFailing = true;
     }
   }

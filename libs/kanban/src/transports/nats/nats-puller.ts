@@ -101,7 +101,9 @@ export class NatsPuller {
     const deadline = Date.now() + options.waitMs;
     const names = this.context.names;
     // Grouped items are published on their slots' subjects.
-    const wakeSubjects = queue.priority ? [names.workSubject(queue.priority, queue.domain), names.groupSlotsFilter(queue.priority, queue.domain)] : [`${SUBJECT_PREFIX}.*.${queue.domain}`, `${SUBJECT_PREFIX}.*.${queue.domain}.*.*`];
+    const wakeSubjects = queue.priority
+      ? [names.workSubject(queue.priority, queue.domain), names.groupSlotsFilter(queue.priority, queue.domain)]
+      : [`${SUBJECT_PREFIX}.*.${queue.domain}`, `${SUBJECT_PREFIX}.*.${queue.domain}.*.*`];
     for (;;) {
       if (this.context.isClosing()) return [];
       const deliveries = await this.pullRound(nc, priorities, streams, queue.domain, max, leaseMs);
