@@ -4,6 +4,7 @@ import { BrokerUnavailableError, DeadLetterNotFoundError, KanbanConfigError, Lea
 import { DEAD_LETTER_DEFAULT_LIMIT, type DeadLetter, type DeadLetterFilter, type DeadLetterPage, type DeadLetterReason } from '../../interfaces/dead-letter.interface';
 import type { LeaseRef, PullOptions, QueueRef, TransportDelivery } from '../../interfaces/delivery.interface';
 import type { QueueDepth } from '../../interfaces/queue-depth.interface';
+import type { GroupFilter, GroupLimits, GroupPage } from '../../interfaces/group.interface';
 import type { BrokerName, Priority, PublishReceipt, WorkItem } from '../../interfaces/work-item.interface';
 import { KanbanTransport, type TransportStatus } from '../../transport/kanban-transport';
 import { BrokerLink } from './broker-link';
@@ -206,6 +207,20 @@ export class FailoverTransport extends KanbanTransport {
    */
   override scheduleCoordination(leaseMs: number): ScheduleCoordination | undefined {
     return this.primary.transport.scheduleCoordination(leaseMs);
+  }
+
+  /**
+   * Group limits and listings live on the primary, whose windows hold the fleet's caps and rates.
+   * While it is down, grouped publishes go to the fallback in publish order (see the README's groups).
+   * @throws BrokerUnavailableError while the primary is down.
+   */
+  override setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
+    return this.primary.call((transport) => transport.setGroupLimits(domain, group, limits), { detectsOutage: false });
+  }
+
+  /** See setGroupLimits. */
+  override listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
+    return this.primary.call((transport) => transport.listGroups(domain, filter), { detectsOutage: false });
   }
 
   /** The fleet and its coordinator lease on both brokers, read from the primary while it is available (see failover-fleet.ts). */
