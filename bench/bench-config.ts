@@ -26,6 +26,10 @@ export interface BenchConfig {
   itemsPerQueue: number;
   /** Scenario 8: items each server/NATS layout carries over HTTP, per run. */
   scaleOutItems: number;
+  /** Scenario 9: items of the heavy group, published first; then the light groups with a few items each. */
+  fairShareHeavyItems: number;
+  fairShareLightGroups: number;
+  fairShareItemsPerLightGroup: number;
   /** Scenario 7: kill -9 / restart cycles. */
   failoverCycles: number;
   /** A run that has not finished after this long fails (the bench goes on with the next one). */
@@ -60,6 +64,9 @@ export function benchConfig(argv: string[]): BenchConfig {
     manyDomains: quick ? 20 : 200,
     itemsPerQueue: Number(value('per-queue') ?? (quick ? 10 : 500)),
     scaleOutItems: quick ? 1_000 : 10_000,
+    fairShareHeavyItems: quick ? 10_000 : 100_000,
+    fairShareLightGroups: 100,
+    fairShareItemsPerLightGroup: 10,
     failoverCycles: quick ? 1 : 3,
     // A scale run of N items may take up to N ms per run (scale.ts), and a scenario's runs of one system up to twice this.
     runTimeoutMs: Math.max(quick ? 60_000 : 180_000, ...(value('scale') ? list('scale').map(Number) : [])),

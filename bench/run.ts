@@ -11,6 +11,7 @@ import { checkTargets, verdict } from './report/targets';
 import { runScenario } from './run-scenario';
 import { backlogMemoryScenario } from './scenarios/backlog-memory';
 import { endToEndScenario } from './scenarios/end-to-end';
+import { fairShareScenario } from './scenarios/fair-share';
 import { failoverScenario } from './scenarios/failover-switch';
 import { latencyScenario } from './scenarios/latency';
 import { manyDomainsScenario } from './scenarios/many-domains';
@@ -54,6 +55,7 @@ function scenarios(config: BenchConfig): Scenario[] {
     scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
     backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
+    fairShareScenario([kanbanNats(), bullMq(), kanbanEmbedded()]),
     scaleOutScenario(),
     failoverScenario(),
   ];

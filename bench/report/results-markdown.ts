@@ -30,6 +30,13 @@ const CHARTS = [
     title: 'Latency at 500 items/s, publish → handler (lower is better)',
     axis: 'ms: median of the runs, whiskers min–max',
   },
+  {
+    file: 'fair-share.svg',
+    scenario: 'fair-share',
+    metrics: ['lightP50Ms', 'lightP99Ms'],
+    title: 'Fair share: light groups’ latency, publish → handler (lower is better)',
+    axis: 'ms: median of the runs, whiskers min–max',
+  },
 ];
 
 /** Writes the charts into docs/benchmarks/ and replaces the results section of docs/benchmarks.md. */

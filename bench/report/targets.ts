@@ -43,6 +43,24 @@ const RATIO_TARGETS: RatioTarget[] = [
   { target: 'kanban/RabbitMQ p99 at 2k/s ≤ 2× raw amqplib p99', scenario: 'latency', metric: 'p99Ms', unit: 'ms', system: 'kanban-rabbitmq', reference: 'raw-amqplib', atMost: 2 },
   { target: '(same at 500/s) kanban/NATS p99 ≤ 2× raw JetStream p99', scenario: 'latency-low', metric: 'p99Ms', unit: 'ms', system: 'kanban-nats', reference: 'raw-jetstream', atMost: 2 },
   { target: '(same at 500/s) kanban/RabbitMQ p99 ≤ 2× raw amqplib p99', scenario: 'latency-low', metric: 'p99Ms', unit: 'ms', system: 'kanban-rabbitmq', reference: 'raw-amqplib', atMost: 2 },
+  {
+    target: 'kanban/NATS light groups p99 ≤ 1/50 of BullMQ’s (FIFO), fair share',
+    scenario: 'fair-share',
+    metric: 'lightP99Ms',
+    unit: 'ms',
+    system: 'kanban-nats',
+    reference: 'bullmq',
+    atMost: 1 / 50,
+  },
+  {
+    target: 'kanban/embedded light groups p99 ≤ 1/50 of BullMQ’s (FIFO), fair share',
+    scenario: 'fair-share',
+    metric: 'lightP99Ms',
+    unit: 'ms',
+    system: 'kanban-embedded',
+    reference: 'bullmq',
+    atMost: 1 / 50,
+  },
 ];
 
 interface LimitTarget {
@@ -72,7 +90,7 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
       return { target: t.target, measured: `not measured (${[mine?.skipped, theirs?.skipped, !mine || !theirs ? 'not in this run' : ''].filter(Boolean).join('; ') || 'no successful run'})` };
     const ratio = a.median / b.median;
     const met = t.atLeast !== undefined ? ratio >= t.atLeast : ratio <= (t.atMost as number);
-    return { target: t.target, measured: `${ratio.toFixed(2)}× (${formatNumber(a.median)} vs ${formatNumber(b.median)} ${t.unit})`, met };
+    return { target: t.target, measured: `${formatRatio(ratio)} (${formatNumber(a.median)} vs ${formatNumber(b.median)} ${t.unit})`, met };
   });
   const limits = LIMIT_TARGETS.map((t): TargetCheck => {
     const system = findSystem(results, t.scenario, t.system);
@@ -81,6 +99,11 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     return { target: t.target, measured: `${formatNumber(value.median)} ${t.unit} (worst ${formatNumber(value.max)})`, met: value.max <= t.atMost };
   });
   return [...ratios, ...limits];
+}
+
+/** Two decimals, and as a fraction below 0.1, where two decimals would round a 1/50 target's ratios to 0.00 or 0.01. */
+function formatRatio(ratio: number): string {
+  return ratio >= 0.1 || ratio <= 0 ? `${ratio.toFixed(2)}×` : `${ratio.toPrecision(2)}× (1/${Math.round(1 / ratio)})`;
 }
 
 export function verdict(check: TargetCheck): string {

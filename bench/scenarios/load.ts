@@ -1,11 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchItem, type OpenSystem } from '../systems/queue-system';
 
-/** Publishes items 0..count-1 with `concurrency` publishes in flight; rejects on the first failure. */
-export async function publishAll(system: OpenSystem, count: number, concurrency: number): Promise<void> {
-  let next = 0;
+/** Which items a `publishAll` sends: numbers from `first`, each to the group `groupOf` names (none by default). */
+export interface PublishPlan {
+  first?: number;
+  groupOf?(n: number): string | undefined;
+}
+
+/** Publishes `count` items numbered from `plan.first` (0) with `concurrency` publishes in flight; rejects on the first failure. */
+export async function publishAll(system: OpenSystem, count: number, concurrency: number, plan: PublishPlan = {}): Promise<void> {
+  const first = plan.first ?? 0;
+  let next = first;
   const lane = async (): Promise<void> => {
-    while (next < count) await system.publish(benchItem(next++));
+    while (next < first + count) {
+      const n = next++;
+      await system.publish(benchItem(n), plan.groupOf?.(n));
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
 }

@@ -80,8 +80,8 @@ export async function openKanbanApp(context: OpenContext, brokerOptions: KanbanM
     app,
     queue,
     domain,
-    publish: async (item) => {
-      await queue.publish({ priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS });
+    publish: async (item, group) => {
+      await queue.publish({ priority: BENCH_PRIORITY, domain, payload: item, deadlineMs: BENCH_DEADLINE_MS, group });
     },
     startConsumers: async (hooks) => {
       sink.hooks = hooks;

@@ -25,8 +25,12 @@ export interface ConsumerHooks {
 
 /** One system opened for one measured run, on a queue of its own. */
 export interface OpenSystem {
-  /** Resolves once the system durably accepted the item, as its publish API promises. */
-  publish(item: BenchItem): Promise<void>;
+  /**
+   * Resolves once the system durably accepted the item, as its publish API promises. `group` is a
+   * fair-share tenant key; a system without groups (BullMQ's open-source edition, the raw clients)
+   * does not take one, so its queue stays FIFO.
+   */
+  publish(item: BenchItem, group?: string): Promise<void>;
   /** Starts the consumers; items already queued and later ones are handed to `hooks`. */
   startConsumers(hooks: ConsumerHooks): Promise<void>;
   /** Stops consuming, closes connections and removes what the run declared where that is cheap. */
