@@ -1,6 +1,6 @@
 import type { BenchConfig } from '../bench-config';
 import { ownCpuMs, treeCpuMs } from '../brokers/process-cpu';
-import { percentile } from '../report/statistics';
+import { formatNumber, percentile } from '../report/statistics';
 import { BULLMQ_CONCURRENCY } from '../systems/bullmq';
 import { KANBAN_DEFAULT_TUNING } from '../systems/kanban-app';
 import type { QueueSystem } from '../systems/queue-system';
@@ -44,18 +44,28 @@ export function fairShareScenario(systems: QueueSystem[]): Scenario {
         await publishAll(open, heavy, config.publishConcurrency, { groupOf: () => HEAVY_GROUP });
 
         const lightLatencies: number[] = [];
+        let heavyStarted = 0;
         let lastHeavyStart = Number.NaN;
         const acked = new Countdown(heavy + light);
         const consumersStarted = performance.now();
         await open.startConsumers({
           onStart: (item) => {
-            if (item.n < heavy) lastHeavyStart = performance.now();
-            else lightLatencies.push(performance.now() - item.t);
+            if (item.n < heavy) {
+              heavyStarted++;
+              lastHeavyStart = performance.now();
+            } else lightLatencies.push(performance.now() - item.t);
           },
           onAcked: () => acked.increment(),
         });
         await publishAll(open, light, config.publishConcurrency, { first: heavy, groupOf: (n) => `light-${(n - heavy) % lightGroups}` });
-        await acked.reached(phaseBudgetMs(config), `${system.label}: acks`);
+        await acked.reached(phaseBudgetMs(config), `${system.label}: acks`).catch((error: unknown) => {
+          // A drain too slow for the budget still says what the light groups saw and how far the heavy one got.
+          const seen = [...lightLatencies].sort((a, b) => a - b);
+          const rate = heavyStarted / ((lastHeavyStart - consumersStarted) / 1_000);
+          throw new Error(
+            `${(error as Error).message}; by then ${seen.length} of ${light} light items had started (p99 ${formatNumber(percentile(seen, 0.99))} ms), ${heavyStarted} of ${heavy} heavy ones (${formatNumber(rate)}/s)`,
+          );
+        });
 
         const brokerAfter = treeCpuMs(brokerPids);
         const perItemUs = (ms: number) => (ms * 1_000) / (heavy + light);
