@@ -382,9 +382,11 @@ export class NatsTransport extends KanbanTransport {
 
   async ack(ref: LeaseRef): Promise<void> {
     const lease = this.leases.assertCurrent(ref, this.names.workStream(ref.priority, ref.domain), this.names.workConsumer);
+    // Closing the lease drops its data: the group is read first.
+    const { data } = lease;
     await this.settle(lease.reply, ACK, `acking item ${ref.id}`);
     this.leases.close(ref);
-    this.slotFreed(ref.priority, ref.domain, lease.data);
+    this.slotFreed(ref.priority, ref.domain, data);
   }
 
   /** A grouped item left its slot (acked, dead-lettered, moved to the delay stream): its group's backlog moves up now. */
