@@ -170,6 +170,41 @@ describe('NATS groups: slots, backlog and mover', () => {
     expect('item' in again ? again.item.attempts : undefined).toBe(2);
   });
 
+  it('moves the next backlog item into the slot an ack freed, with no pass of the leader', async () => {
+    // Arrange: another instance holds the groups lease (renewed here), so only the ack can start the move
+    const transport = await harness.create(groupSettings());
+    const domain = testNamespace().domain('ackkick');
+    const queue: QueueRef = { priority: 'normal', domain };
+    const prefix = harness.prefixOf(transport);
+    const nc = await harness.rawClient();
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const leaseSubject = `${prefix.toLowerCase()}.groups-leader`;
+    await jsm.streams.add({ name: `${prefix}_GROUPS_LEADER`, subjects: [leaseSubject], max_msgs_per_subject: 1, max_age: 3_000_000_000, duplicate_window: 3_000_000_000 });
+    let leaseSeq = (await js.publish(leaseSubject, 'another-instance', { expect: { lastSubjectSequence: 0 } })).seq;
+    const renewal = setInterval(() => {
+      void js
+        .publish(leaseSubject, 'another-instance', { expect: { lastSubjectSequence: leaseSeq } })
+        .then((ack) => (leaseSeq = ack.seq))
+        .catch(() => undefined);
+    }, 500);
+    try {
+      await transport.setGroupLimits(domain, 'tenant', { maxInFlight: 1 });
+      const items = Array.from({ length: 3 }, () => makeItem({ domain, group: 'tenant' }));
+      await publishAll(transport, items);
+      const [first] = await pullSome(transport, queue, 'the first item');
+
+      // Act
+      await transport.ack(first);
+      const [second] = await pullSome(transport, queue, 'the second item');
+
+      // Assert
+      expect([first.id, second.id]).toEqual([items[0].id, items[1].id]);
+    } finally {
+      clearInterval(renewal);
+    }
+  });
+
   it('fills all free slots of a group in one move, sending the next publish before the previous item is deleted', async () => {
     // Arrange: 50 items backlogged behind a cap of 5, and a watch on the slot publishes and the backlog deletes
     const transport = await harness.create(groupSettings());
