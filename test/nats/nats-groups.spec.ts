@@ -205,6 +205,46 @@ describe('NATS groups: slots, backlog and mover', () => {
     }
   });
 
+  it('fills all free slots of a group in one move, sending the next publish before the previous item is deleted', async () => {
+    // Arrange: 50 items backlogged behind a cap of 5, and a watch on the slot publishes and the backlog deletes
+    const transport = await harness.create(groupSettings());
+    const domain = testNamespace().domain('pipelined');
+    const prefix = harness.prefixOf(transport);
+    await transport.setGroupLimits(domain, 'tenant', { maxInFlight: 5 });
+    await publishAll(
+      transport,
+      Array.from({ length: 55 }, () => makeItem({ domain, group: 'tenant' })),
+    );
+    const nc = await harness.rawClient();
+    let published = 0;
+    let deleted = 0;
+    let mostUndeleted = 0;
+    const slotWatch = nc.subscribe(`kanban.normal.${domain}.tenant.*`, {
+      callback: () => {
+        published++;
+        mostUndeleted = Math.max(mostUndeleted, published - deleted);
+      },
+    });
+    const deleteWatch = nc.subscribe(`$JS.API.STREAM.MSG.DELETE.${prefix}_NORMAL_${domain}_BACKLOG`, { callback: () => deleted++ });
+    await nc.flush();
+
+    // Act: the raised cap frees 50 slots at once
+    await transport.setGroupLimits(domain, 'tenant', { maxInFlight: 55 });
+    const jsm = await jetstreamManager(nc);
+    const moved = await eventually('every item moved', async () => {
+      const [work, backlog] = await Promise.all([jsm.streams.info(`${prefix}_NORMAL_${domain}`, { subjects_filter: '>' }), jsm.streams.info(`${prefix}_NORMAL_${domain}_BACKLOG`)]);
+      return backlog.state.messages === 0 && deleted === 50 ? work : undefined;
+    });
+    slotWatch.unsubscribe();
+    deleteWatch.unsubscribe();
+
+    // Assert: every item stored once in its own slot, and the moves overlapped
+    expect(moved.state.messages).toBe(55);
+    expect(Object.keys(moved.state.subjects ?? {})).toHaveLength(55);
+    expect(published).toBe(50);
+    expect(mostUndeleted).toBeGreaterThan(1);
+  });
+
   it(
     "moves a backlog item no settle announced (the leader's pass)",
     async () => {

@@ -45,11 +45,11 @@ export interface NatsGroupAdmissionContext {
   backlogged(priority: Priority, domain: string, group: string): void;
 }
 
-/** The lowest free slot below `window`, if fewer than `window` are taken (slots left above a lowered window count until they drain). */
-function freeSlot(taken: Set<number>, window: number): number | undefined {
-  if (taken.size >= window) return undefined;
-  for (let slot = 0; slot < window; slot++) if (!taken.has(slot)) return slot;
-  return undefined;
+/** The free slots below `window`, lowest first, as many as `window` minus the slots taken (slots left above a lowered window count until they drain). */
+function freeSlots(taken: Set<number>, window: number): number[] {
+  const free: number[] = [];
+  for (let slot = 0; slot < window && free.length < window - taken.size; slot++) if (!taken.has(slot)) free.push(slot);
+  return free;
 }
 
 /**
@@ -89,9 +89,9 @@ export class NatsGroupAdmission {
     let slots = await this.slots(stream, entry.priority, entry.domain, group);
     const window = groupWindow(limits, this.context.settings.groups.window);
     const due =
-      backlog.ofGroup === 0 && freeSlot(slots.taken, window) !== undefined && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
+      backlog.ofGroup === 0 && freeSlots(slots.taken, window).length > 0 && (limits.ratePerSecond === undefined || (await this.context.rate.take(entry.domain, group, limits.ratePerSecond)) === 0);
     for (let attempt = 0; due && attempt < NATS_GROUP_SLOT_ATTEMPTS; attempt++) {
-      const slot = freeSlot(slots.taken, window);
+      const slot = freeSlots(slots.taken, window)[0];
       if (slot === undefined) break;
       const ack = await this.intoSlot(stream, entry, group, slot);
       if (ack) return { stream, ack };
@@ -116,6 +116,9 @@ export class NatsGroupAdmission {
    * Moves the group's oldest backlog items into its free slots, each under Nats-Msg-Id
    * `{backlog stream}:{sequence}` and then deleted from the backlog by sequence: two instances
    * moving at once, or a crash between the two steps, store it once within the duplicate window.
+   * A group without a rate fills all its free slots per round: the backlog is read oldest first
+   * and each item's publish (and, once stored, its delete) is sent without waiting for the one
+   * before, so a round costs one round trip per read instead of three per item.
    * @returns 0, or the ms until the group's rate allows the next move.
    */
   async move(priority: Priority, domain: string, group: string): Promise<number> {
@@ -128,30 +131,91 @@ export class NatsGroupAdmission {
     const window = groupWindow(limits, this.context.settings.groups.window);
     const stream = await this.context.queues.declare(priority, domain);
     let slots = await this.slots(stream, priority, domain, group);
-    while (oldest) {
-      const slot = freeSlot(slots.taken, window);
-      if (slot === undefined) return 0;
-      if (limits.ratePerSecond !== undefined) {
-        const wait = await this.context.rate.take(domain, group, limits.ratePerSecond);
-        if (wait > 0) return wait;
+    const ratePerSecond = limits.ratePerSecond;
+    if (ratePerSecond === undefined) {
+      while (oldest) {
+        const free = freeSlots(slots.taken, window);
+        if (free.length === 0) return 0;
+        const { filled, lost } = await this.moveRound(stream, backlogStream, backlogSubject, oldest, { priority, domain, group }, free);
+        if (lost) slots = await this.slots(stream, priority, domain, group);
+        else for (const slot of filled) slots.taken.add(slot);
+        oldest = await this.oldest(backlogStream, backlogSubject);
       }
-      const attempts = oldest.header?.get(NATS_ATTEMPTS_HEADER);
-      const entry: QueueEntry = { priority, domain, group, data: oldest.data, msgId: `${backlogStream}:${oldest.seq}`, headers: attempts ? { [NATS_ATTEMPTS_HEADER]: attempts } : undefined };
-      if (!(await this.intoSlot(stream, entry, group, slot))) {
+      return 0;
+    }
+    while (oldest) {
+      const slot = freeSlots(slots.taken, window)[0];
+      if (slot === undefined) return 0;
+      const wait = await this.context.rate.take(domain, group, ratePerSecond);
+      if (wait > 0) return wait;
+      if (!(await this.intoSlot(stream, this.backlogEntry(backlogStream, oldest, { priority, domain, group }), group, slot))) {
         slots = await this.slots(stream, priority, domain, group);
         continue;
       }
       slots.taken.add(slot);
-      await this.context
-        .clients()
-        .jsm.streams.deleteMessage(backlogStream, oldest.seq)
-        .catch((error: unknown) => {
-          // Moved and deleted by another instance meanwhile.
-          if (jsApiCode(error) !== JS_ERR.noMessageFound && jsApiCode(error) !== JS_ERR.sequenceNotFound) throw error;
-        });
+      await this.deleteMoved(backlogStream, oldest.seq);
       oldest = await this.oldest(backlogStream, backlogSubject);
     }
     return 0;
+  }
+
+  /**
+   * Moves the backlog messages from `first` on, one per slot of `free`, in stream order: each
+   * next message is read while the previous one's publish is on its way. Waits for every
+   * publish and delete it started, then throws the first failure.
+   * @returns the slots that took an item, and whether any was taken by another publish first.
+   */
+  private async moveRound(
+    stream: string,
+    backlogStream: string,
+    backlogSubject: string,
+    first: StoredMsg,
+    queue: { priority: Priority; domain: string; group: string },
+    free: number[],
+  ): Promise<{ filled: number[]; lost: boolean }> {
+    const started: Promise<number | undefined>[] = [];
+    let readError: unknown;
+    try {
+      let message: StoredMsg | null = first;
+      for (const slot of free) {
+        if (!message) break;
+        const moved: StoredMsg = message;
+        started.push(
+          this.intoSlot(stream, this.backlogEntry(backlogStream, moved, queue), queue.group, slot).then(async (ack) => {
+            if (!ack) return undefined;
+            await this.deleteMoved(backlogStream, moved.seq);
+            return slot;
+          }),
+        );
+        if (started.length < free.length) message = await this.oldest(backlogStream, backlogSubject, moved.seq + 1);
+      }
+    } catch (error) {
+      readError = error;
+    }
+    // Nothing started is left running unobserved, whatever a read threw.
+    const settled = await Promise.allSettled(started);
+    if (readError !== undefined) throw readError;
+    const filled: number[] = [];
+    for (const result of settled) {
+      if (result.status === 'rejected') throw result.reason;
+      if (result.value !== undefined) filled.push(result.value);
+    }
+    return { filled, lost: filled.length < started.length };
+  }
+
+  private backlogEntry(backlogStream: string, message: StoredMsg, queue: { priority: Priority; domain: string; group: string }): QueueEntry {
+    const attempts = message.header?.get(NATS_ATTEMPTS_HEADER);
+    return { ...queue, data: message.data, msgId: `${backlogStream}:${message.seq}`, headers: attempts ? { [NATS_ATTEMPTS_HEADER]: attempts } : undefined };
+  }
+
+  private async deleteMoved(backlogStream: string, seq: number): Promise<void> {
+    await this.context
+      .clients()
+      .jsm.streams.deleteMessage(backlogStream, seq)
+      .catch((error: unknown) => {
+        // Moved and deleted by another instance meanwhile.
+        if (jsApiCode(error) !== JS_ERR.noMessageFound && jsApiCode(error) !== JS_ERR.sequenceNotFound) throw error;
+      });
   }
 
   /** Publishes into `slot` if it is free; undefined when another item took it first. */
@@ -190,9 +254,10 @@ export class NatsGroupAdmission {
     }
   }
 
-  private async oldest(backlogStream: string, subject: string): Promise<StoredMsg | null> {
+  /** The backlog's first message on `subject` at or after sequence `from`. */
+  private async oldest(backlogStream: string, subject: string, from = 0): Promise<StoredMsg | null> {
     // STREAM.MSG.GET takes next_by_subj since nats-server 2.9; nats.js types only its direct-get form.
-    const query: NextMsgRequest & SeqMsgRequest = { next_by_subj: subject, seq: 0 };
+    const query: NextMsgRequest & SeqMsgRequest = { next_by_subj: subject, seq: from };
     try {
       return await this.context.clients().jsm.streams.getMessage(backlogStream, query);
     } catch (error) {
