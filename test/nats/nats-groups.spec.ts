@@ -225,7 +225,11 @@ describe('NATS groups: slots, backlog and mover', () => {
         mostUndeleted = Math.max(mostUndeleted, published - deleted);
       },
     });
-    const deleteWatch = nc.subscribe(`$JS.API.STREAM.MSG.DELETE.${prefix}_NORMAL_${domain}_BACKLOG`, { callback: () => deleted++ });
+    const deleteWatch = nc.subscribe(`$JS.API.STREAM.MSG.DELETE.${prefix}_NORMAL_${domain}_BACKLOG`, {
+      callback: () => {
+        deleted++;
+      },
+    });
     await nc.flush();
 
     // Act: the raised cap frees 50 slots at once
