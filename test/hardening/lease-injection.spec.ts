@@ -44,7 +44,7 @@ describe('forged and misdirected leases (nats, over HTTP)', () => {
     ['the work stream with a far client-side expiry', () => `normal.${PUBLISHED_AT}.${holder}.$JS.ACK.KANBAN_NORMAL_billing.KANBAN_worker.1.1.1.1.0|${LATER()}`],
   ])('refuses a forged lease naming %s with 400 or 409, publishing nothing', async (_label, forge) => {
     // Arrange
-    const mark = watched.mark();
+    const mark = await watched.mark();
 
     // Act
     const response = await watched.server.http().post('/work/ITEM/ack').send({ domain: 'billing', lease: forge() });

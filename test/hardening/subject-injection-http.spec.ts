@@ -40,7 +40,7 @@ describe('subject injection over HTTP', () => {
 
   it.each(HOSTILE_DOMAINS)('refuses a domain with %s on every route before any broker call', async (_label, domain) => {
     // Arrange
-    const mark = watched.mark();
+    const mark = await watched.mark();
 
     // Act
     const answers = [];
@@ -57,7 +57,7 @@ describe('subject injection over HTTP', () => {
 
   it('sees the valid publish that follows, so the spy is not blind', async () => {
     // Arrange
-    const mark = watched.mark();
+    const mark = await watched.mark();
 
     // Act
     await watched.server

@@ -21,8 +21,12 @@ const SENTINEL_SUBJECT = `kanban.normal.${SENTINEL_DOMAIN}`;
  */
 export interface WatchedServer {
   server: ServerUnderTest;
-  /** Position to read the spy from after the requests that follow. */
-  mark(): number;
+  /**
+   * Position to read the spy from after the requests that follow, taken once the spy has seen a
+   * sentinel published after everything before: on a loaded machine the spy may still be receiving
+   * what earlier requests made the server send (an ack and its reply), which would count as later.
+   */
+  mark(): Promise<number>;
   /** Publishes a sentinel over HTTP and returns the messages the spy saw since `mark` and before it, less the schedule traffic. */
   publishedSince(mark: number): Promise<SpiedMessage[]>;
   close(): Promise<void>;
@@ -55,7 +59,11 @@ export async function startWatchedServer(): Promise<WatchedServer> {
     };
     // Declares the sentinel's stream, so later sentinels are one plain publish each.
     await publishedSince(watching.mark());
-    return { server: started, mark: () => watching.mark(), publishedSince, close };
+    const mark = async (): Promise<number> => {
+      await publishedSince(watching.mark());
+      return watching.mark();
+    };
+    return { server: started, mark, publishedSince, close };
   } catch (error) {
     await close();
     throw error;
