@@ -174,6 +174,7 @@ export class NatsGroupAdmission {
     free: number[],
   ): Promise<{ filled: number[]; lost: boolean }> {
     const started: Promise<number | undefined>[] = [];
+    let readFailed = false;
     let readError: unknown;
     try {
       let message: StoredMsg | null = first;
@@ -190,11 +191,12 @@ export class NatsGroupAdmission {
         if (started.length < free.length) message = await this.oldest(backlogStream, backlogSubject, moved.seq + 1);
       }
     } catch (error) {
+      readFailed = true;
       readError = error;
     }
     // Nothing started is left running unobserved, whatever a read threw.
     const settled = await Promise.allSettled(started);
-    if (readError !== undefined) throw readError;
+    if (readFailed) throw readError;
     const filled: number[] = [];
     for (const result of settled) {
       if (result.status === 'rejected') throw result.reason;
