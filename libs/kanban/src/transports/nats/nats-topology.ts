@@ -17,6 +17,9 @@ export const NATS_ACK_PENDING_PULLS = 100;
 const ADVISORY_ACK_WAIT_MS = 60_000;
 
 /** Stream settings that must match exactly; anything else kanban updates in place. */
+/** What a queue's stream takes from the options, updated in place when they change. */
+const QUEUE_STREAM_UPDATABLE: (keyof StreamConfig)[] = ['max_msgs', 'max_msg_size', 'duplicate_window'];
+
 type FixedStreamFields = Pick<StreamConfig, 'retention' | 'storage' | 'discard'>;
 
 /**
@@ -127,19 +130,8 @@ export class NatsTopology {
   async ensureWorkQueue(priority: Priority, domain: string): Promise<string> {
     const stream = this.names.workStream(priority, domain);
     const streamInfo = await this.ensureStream(
-      {
-        name: stream,
-        subjects: [this.names.workSubject(priority, domain), this.names.groupSlotsFilter(priority, domain)],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        discard: DiscardPolicy.New,
-        max_msgs: this.settings.maxQueueDepth,
-        max_bytes: -1,
-        max_msg_size: this.maxMessageBytes,
-        duplicate_window: this.duplicateWindowNanos,
-        num_replicas: this.replicas,
-      },
-      ['max_msgs', 'max_msg_size', 'duplicate_window'],
+      this.queueStream(stream, [this.names.workSubject(priority, domain), this.names.groupSlotsFilter(priority, domain)], RetentionPolicy.Workqueue),
+      QUEUE_STREAM_UPDATABLE,
       [this.names.groupSlotsFilter(priority, domain)],
     );
     const backoff = this.workBackoffMs();
@@ -168,21 +160,7 @@ export class NatsTopology {
    */
   async ensureBacklog(priority: Priority, domain: string): Promise<string> {
     const stream = this.names.backlogStream(priority, domain);
-    await this.ensureStream(
-      {
-        name: stream,
-        subjects: [this.names.backlogSubjects(priority, domain)],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        discard: DiscardPolicy.New,
-        max_msgs: this.settings.maxQueueDepth,
-        max_bytes: -1,
-        max_msg_size: this.maxMessageBytes,
-        duplicate_window: this.duplicateWindowNanos,
-        num_replicas: this.replicas,
-      },
-      ['max_msgs', 'max_msg_size', 'duplicate_window'],
-    );
+    await this.ensureStream(this.queueStream(stream, [this.names.backlogSubjects(priority, domain)], RetentionPolicy.Limits), QUEUE_STREAM_UPDATABLE);
     return stream;
   }
 
@@ -224,6 +202,22 @@ export class NatsTopology {
    * @param addable subjects added in place when missing (a work stream declared before groups existed gets its slot subjects); any other missing subject is a conflict.
    * @returns the stream's info as read, or undefined when it was just created.
    */
+  /** A stream holding a queue's items (its work stream, its groups' backlog): the queue's depth, item size and dedup window are its limits. */
+  private queueStream(name: string, subjects: string[], retention: StreamConfig['retention']): Partial<StreamConfig> & { name: string; subjects: string[] } {
+    return {
+      name,
+      subjects,
+      retention,
+      storage: StorageType.File,
+      discard: DiscardPolicy.New,
+      max_msgs: this.settings.maxQueueDepth,
+      max_bytes: -1,
+      max_msg_size: this.maxMessageBytes,
+      duplicate_window: this.duplicateWindowNanos,
+      num_replicas: this.replicas,
+    };
+  }
+
   private async ensureStream(config: Partial<StreamConfig> & { name: string; subjects: string[] }, updatable: (keyof StreamConfig)[], addable: string[] = []): Promise<StreamInfo | undefined> {
     let info = await this.streamInfo(config.name);
     if (!info) {
