@@ -2,11 +2,11 @@ import type { Page } from 'playwright-core';
 import { waitFor } from '../harness';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
 import { launchHeadlessChromium, type HeadlessChromium } from './support/headless-chromium';
+import { logInAs, UI_TIMEOUT_MS } from './support/dashboard-login';
 
 const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 const READ_ONLY_TOKEN = 'read-only-token-0123456789abcdef';
 const BEARER = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
-const UI_TIMEOUT_MS = 15_000;
 /** One more than the page's page of groups, so the list needs a second page. */
 const MANY_GROUPS = 51;
 
@@ -31,11 +31,8 @@ describe('the Groups panel in a real browser: groups per domain, paged, and thei
     await server?.close();
   });
 
-  async function logIn(token: string, role: string): Promise<void> {
-    await page.goto(`${server.url}/dashboard`);
-    await page.locator('#token').fill(token);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#role').filter({ hasText: role }).waitFor({ timeout: UI_TIMEOUT_MS });
+  function logIn(token: string, role: string): Promise<void> {
+    return logInAs(page, `${server.url}/dashboard`, token, role);
   }
 
   async function publish(domain: string, group: string): Promise<void> {

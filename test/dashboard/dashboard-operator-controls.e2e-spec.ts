@@ -6,12 +6,12 @@ import { waitFor } from '../harness';
 import { startTestServer, type TestServer } from '../../apps/kanban-server/test/support/test-server';
 import { publishAndPull, type PulledItemBody } from '../../apps/kanban-server/test/support/work-requests';
 import { launchHeadlessChromium, type HeadlessChromium } from './support/headless-chromium';
+import { logInAs, UI_TIMEOUT_MS } from './support/dashboard-login';
 
 const OPERATOR_TOKEN = 'operator-token-0123456789abcdef';
 const READ_ONLY_TOKEN = 'read-only-token-0123456789abcdef';
 const BEARER = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
 const COORDINATOR_INTERVAL_MS = '200';
-const UI_TIMEOUT_MS = 15_000;
 /** Served by the in-process handler below: its failures open the worker's circuit breaker. */
 const BREAKER_DOMAIN = 'dashboard-breaker';
 /** The default circuitBreakerThreshold: this many failures in a row open the breaker. */
@@ -69,11 +69,8 @@ describe('the dashboard in a real browser: bulk dead-letter actions, schedules, 
     await server?.close();
   });
 
-  async function logIn(token: string, role: string): Promise<void> {
-    await page.goto(`${server.url}/dashboard`);
-    await page.locator('#token').fill(token);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#role').filter({ hasText: role }).waitFor({ timeout: UI_TIMEOUT_MS });
+  function logIn(token: string, role: string): Promise<void> {
+    return logInAs(page, `${server.url}/dashboard`, token, role);
   }
 
   async function deadLetter(domain: string, payload: unknown): Promise<PulledItemBody> {
