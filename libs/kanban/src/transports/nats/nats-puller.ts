@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { decodeItem, MalformedItemError } from '../../codec/item-codec';
@@ -7,10 +8,10 @@ import type { PullOptions, QueueRef, TransportDelivery } from '../../interfaces/
 import type { Priority, WorkItem } from '../../interfaces/work-item.interface';
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport/kanban-transport';
-import { NATS_ATTEMPTS_HEADER, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
+import { NATS_ATTEMPTS_HEADER, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PUBLISH_RETRY_INTERVAL_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
 import type { NatsDeliveryVerifier } from './nats-delivery-verifier';
-import { brokerError } from './nats-errors';
+import { brokerError, mayAnswerSoon } from './nats-errors';
 import { NatsFeed, type FedMessage } from './nats-feed';
 import { parseAckSubject, type NatsDeliveryInfo, type NatsLeaseRegistry } from './nats-lease';
 import type { NatsNames } from './nats-names';
@@ -95,7 +96,7 @@ export class NatsPuller {
     const nc = this.context.connected();
     if (max < 1) return [];
     const priorities = queue.priority ? [queue.priority] : [...PRIORITIES];
-    const streams = await Promise.all(priorities.map((priority) => this.context.queues.declare(priority, queue.domain)));
+    const streams = await Promise.all(priorities.map((priority) => this.declareSettled(priority, queue.domain)));
     const leaseMs = Math.max(1, Math.min(options.leaseMs, this.context.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS));
     if (queue.priority && options.waitMs > 0) return this.pullFed(queue.priority, queue.domain, streams[0], max, leaseMs, options);
     const deadline = Date.now() + options.waitMs;
@@ -110,6 +111,25 @@ export class NatsPuller {
       const remaining = deadline - Date.now();
       if (deliveries.length > 0 || remaining <= 0 || options.signal?.aborted) return deliveries;
       await this.waitForWork(nc, wakeSubjects, Math.min(remaining, NATS_PULL_RECHECK_MS), options.signal);
+    }
+  }
+
+  /**
+   * Declares the queue, asking again while JetStream answers as a cluster does while a stream or
+   * consumer another instance has just created elects its leader (not found, temporarily
+   * unavailable, no answer), for up to publishTimeoutMs like a publish: a fleet starting on a new
+   * queue declares it from every instance at once.
+   * @throws BrokerUnavailableError when it still fails then.
+   */
+  private async declareSettled(priority: Priority, domain: string): Promise<string> {
+    const deadline = performance.now() + this.context.publishTimeoutMs;
+    for (;;) {
+      try {
+        return await this.context.queues.declare(priority, domain);
+      } catch (error) {
+        if (!mayAnswerSoon(error) || performance.now() + NATS_PUBLISH_RETRY_INTERVAL_MS >= deadline || this.context.isClosing()) throw error;
+        await sleep(NATS_PUBLISH_RETRY_INTERVAL_MS);
+      }
     }
   }
 

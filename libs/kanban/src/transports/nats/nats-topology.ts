@@ -8,7 +8,7 @@ import type { TransportSettings } from '../../transport/kanban-transport';
 import { NATS_ADVISORY_MAX_AGE_MS, NATS_DEAD_LETTER_MAX_AGE_MS, NATS_DELAY_ACK_WAIT_MS, NATS_ENVELOPE_OVERHEAD_BYTES, NATS_MIN_DUPLICATE_WINDOW_MS } from './nats.constants';
 import type { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { dropAcknowledgedSlots } from './nats-acknowledged-slots';
-import { brokerError, jsApiCode, JS_ERR } from './nats-errors';
+import { brokerError, jsApiCode, JS_ERR, mayAnswerSoon } from './nats-errors';
 import type { NatsNames } from './nats-names';
 
 /** In-flight deliveries one work consumer allows: this many full pulls across all workers and instances. */
@@ -281,6 +281,8 @@ export class NatsTopology {
         this.logger.log(`created JetStream consumer ${stream}/${name}`);
         return undefined;
       } catch (error) {
+        // A stream another instance has just created may not have its leader yet: that answers soon, it is no conflict.
+        if (mayAnswerSoon(error)) throw brokerError(error, `creating consumer ${stream}/${name}`);
         // Work-queue streams take one consumer per subject: someone else's consumer is a conflict.
         throw new TopologyConflictError('nats', `consumer ${stream}/${name}`, (error as Error).message);
       }
