@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@nestjs/common';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { NATS_API_TIMEOUT_MS, NATS_DELIVERY_VERIFY_WINDOW_MS } from './nats.constants';
+import { NATS_API_TIMEOUT_MS, NATS_DELIVERY_RECHECK_MS, NATS_DELIVERY_UNVERIFIED_HOLD_MS, NATS_DELIVERY_VERIFY_WINDOW_MS } from './nats.constants';
 import { NatsConsumerAlignment } from './nats-consumer-alignment';
 import { brokerError } from './nats-errors';
 import type { FedMessage } from './nats-feed';
@@ -75,13 +75,16 @@ export class NatsDeliveryVerifier {
   }
 
   /**
-   * The deliveries to hand out: all of them outside the window; inside it, those the stream's
-   * leader stores as delivered. The others are released for the leader to redeliver, after the
-   * consumer is moved to it; so are those the leader could not be asked about. Disconnected, none
-   * is handed out: JetStream redelivers them after their ack wait.
+   * The deliveries to hand out (`verified`): all of them outside the window; inside it, those the
+   * stream's leader stores as delivered. Those it stores otherwise are released for the leader to
+   * redeliver, after the consumer is moved to it. Those it could not be asked about (`unanswered`:
+   * an election under way) are neither handed out nor released: a release would spend one of the
+   * item's attempts each time, and an election outlasts a few; the caller asks again later, until
+   * NATS_DELIVERY_UNVERIFIED_HOLD_MS has passed, when they are released after all. Disconnected,
+   * none is handed out: JetStream redelivers them after their ack wait.
    */
-  async verify(stream: string, consumer: string, fed: FedMessage[]): Promise<FedMessage[]> {
-    if (!this.active || fed.length === 0) return fed;
+  async verify(stream: string, consumer: string, fed: FedMessage[]): Promise<{ verified: FedMessage[]; unanswered: FedMessage[] }> {
+    if (!this.active || fed.length === 0) return { verified: fed, unanswered: [] };
     let nc: NatsConnection;
     let jsm: JetStreamManager;
     try {
@@ -90,19 +93,43 @@ export class NatsDeliveryVerifier {
       this.logger.warn(
         `${fed.length} deliveries of ${stream} withheld: they cannot be checked against the stream leader (${(error as Error).message}); JetStream redelivers them after their ack wait`,
       );
-      return [];
+      return { verified: [], unanswered: [] };
     }
     const checks = await Promise.all(fed.map(async (entry) => ({ entry, verdict: await this.check(jsm, stream, entry) })));
-    const withheld = checks.filter((check): check is { entry: FedMessage; verdict: Verdict } => check.verdict !== undefined);
-    if (withheld.length === 0) return fed;
-    for (const { entry, verdict } of withheld) {
-      this.logger.warn(`delivery of ${stream} seq ${parseAckSubject(entry.message.reply ?? '')?.streamSeq} withheld: ${verdict.why}; released for the stream leader to redeliver`);
+    const now = performance.now();
+    const verified: FedMessage[] = [];
+    const unanswered: FedMessage[] = [];
+    const released: { entry: FedMessage; why: string }[] = [];
+    let unansweredWhy = '';
+    for (const { entry, verdict } of checks) {
+      if (!verdict) verified.push(entry);
+      else if (verdict.diverged || now - (entry.unverifiedSince ?? now) >= NATS_DELIVERY_UNVERIFIED_HOLD_MS) released.push({ entry, why: verdict.why });
+      else {
+        unanswered.push({ ...entry, unverifiedSince: entry.unverifiedSince ?? now });
+        unansweredWhy = verdict.why;
+      }
     }
-    if (withheld.some(({ verdict }) => verdict.diverged)) await this.alignConsumer(nc, jsm, stream, consumer);
+    if (unanswered.length > 0) this.logger.warn(`${unanswered.length} deliveries of ${stream} held unhanded: ${unansweredWhy}; asked again in ${NATS_DELIVERY_RECHECK_MS} ms`);
+    if (released.length > 0)
+      await this.release(
+        nc,
+        jsm,
+        stream,
+        consumer,
+        released,
+        checks.some(({ verdict }) => verdict?.diverged),
+      );
+    return { verified, unanswered };
+  }
+
+  private async release(nc: NatsConnection, jsm: JetStreamManager, stream: string, consumer: string, withheld: { entry: FedMessage; why: string }[], diverged: boolean): Promise<void> {
+    for (const { entry, why } of withheld) {
+      this.logger.warn(`delivery of ${stream} seq ${parseAckSubject(entry.message.reply ?? '')?.streamSeq} withheld: ${why}; released for the stream leader to redeliver`);
+    }
+    if (diverged) await this.alignConsumer(nc, jsm, stream, consumer);
     const released = await Promise.allSettled(withheld.map(({ entry }) => nc.request(entry.message.reply as string, nak(0), { timeout: NATS_API_TIMEOUT_MS })));
     const failed = released.filter((result) => result.status === 'rejected').length;
     if (failed > 0) this.logger.warn(`releasing ${failed} withheld deliveries of ${stream} failed; JetStream redelivers them after their ack wait`);
-    return checks.filter(({ verdict }) => verdict === undefined).map(({ entry }) => entry);
   }
 
   /** Undefined when the stream's leader stores the delivered message at its sequence. */

@@ -23,6 +23,8 @@ const LOST_REQUEST_GRACE_MS = 100;
 export interface FedMessage {
   message: Msg;
   arrivedAt: number;
+  /** Since when its stream leader could not be asked about it (see NatsDeliveryVerifier); unset once never withheld. */
+  unverifiedSince?: number;
 }
 
 interface Waiter {

@@ -8,7 +8,7 @@ import type { PullOptions, QueueRef, TransportDelivery } from '../../interfaces/
 import type { Priority, WorkItem } from '../../interfaces/work-item.interface';
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport/kanban-transport';
-import { NATS_ATTEMPTS_HEADER, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PUBLISH_RETRY_INTERVAL_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
+import { NATS_ATTEMPTS_HEADER, NATS_DELIVERY_RECHECK_MS, NATS_IDLE_CHECK_MS, NATS_LEASE_SAFETY_MARGIN_MS, NATS_PUBLISH_RETRY_INTERVAL_MS, NATS_PULL_RECHECK_MS } from './nats.constants';
 import type { NatsDeclaredQueues } from './nats-declared-queues';
 import type { NatsDeliveryVerifier } from './nats-delivery-verifier';
 import { brokerError, mayAnswerSoon } from './nats-errors';
@@ -16,7 +16,7 @@ import { NatsFeed, type FedMessage } from './nats-feed';
 import { parseAckSubject, type NatsDeliveryInfo, type NatsLeaseRegistry } from './nats-lease';
 import type { NatsNames } from './nats-names';
 import { publishedOrTimeout, pullReady } from './nats-pull';
-import { nak } from './nats-settle-verbs';
+import { IN_PROGRESS, nak } from './nats-settle-verbs';
 import { NATS_ACK_PENDING_PULLS } from './nats-topology';
 
 /** What the puller needs from its transport. */
@@ -59,6 +59,8 @@ export class NatsPuller {
   /** One standing-pull feed per (priority, domain) queue that waiting pulls of one priority use. */
   private readonly feeds = new Map<string, NatsFeed>();
   private readonly idleTimer: NodeJS.Timeout;
+  /** Deliveries whose stream leader could not be asked, by the timer that asks again. */
+  private readonly rechecks = new Map<NodeJS.Timeout, FedMessage[]>();
 
   constructor(private readonly context: NatsPullerContext) {
     // Checked at least twice per idle time, so a feed is released at most half an idle time late.
@@ -85,7 +87,9 @@ export class NatsPuller {
   /** Ends the waiting pulls and the feeds; returns what the feeds held unhanded (the transport releases it). */
   close(): FedMessage[] {
     clearInterval(this.idleTimer);
-    const fed = [...this.feeds.values()].flatMap((feed) => feed.close());
+    for (const timer of this.rechecks.keys()) clearTimeout(timer);
+    const fed = [...[...this.rechecks.values()].flat(), ...[...this.feeds.values()].flatMap((feed) => feed.close())];
+    this.rechecks.clear();
     this.feeds.clear();
     this.wake();
     return fed;
@@ -248,7 +252,9 @@ export class NatsPuller {
    */
   private async handOut(fed: FedMessage[], priority: Priority, domain: string, stream: string, leaseMs: number): Promise<TransportDelivery[]> {
     const deliveries: TransportDelivery[] = [];
-    for (const entry of await this.context.verifier.verify(stream, this.context.names.workConsumer, fed)) {
+    const { verified, unanswered } = await this.context.verifier.verify(stream, this.context.names.workConsumer, fed);
+    if (unanswered.length > 0) this.recheckLater(priority, domain, stream, unanswered);
+    for (const entry of verified) {
       const lease = Math.floor(Math.min(leaseMs, this.context.settings.leaseMs - NATS_LEASE_SAFETY_MARGIN_MS - (performance.now() - entry.arrivedAt)));
       if (lease < 1 || this.context.isClosing()) {
         this.releaseFed([entry], `an item of ${stream} that waited out its lease before a pull took it`);
@@ -262,6 +268,34 @@ export class NatsPuller {
       if (delivery) deliveries.push(delivery);
     }
     return deliveries;
+  }
+
+  /** Held deliveries of `stream` are asked about again after NATS_DELIVERY_RECHECK_MS (see NatsDeliveryVerifier.verify). */
+  private recheckLater(priority: Priority, domain: string, stream: string, entries: FedMessage[]): void {
+    const timer = setTimeout(() => {
+      this.rechecks.delete(timer);
+      void this.renewAndPark(priority, domain, stream, entries);
+    }, NATS_DELIVERY_RECHECK_MS);
+    this.rechecks.set(timer, entries);
+  }
+
+  /**
+   * Restarts the held deliveries' ack wait (+WPI), so JetStream neither redelivers them nor counts
+   * an attempt meanwhile, and gives them to the queue's feed: the next pull checks them again.
+   */
+  private async renewAndPark(priority: Priority, domain: string, stream: string, entries: FedMessage[]): Promise<void> {
+    const nc = this.context.rawConnection();
+    if (!nc || nc.isClosed() || this.context.isClosing()) return this.releaseFed(entries, `held deliveries of ${stream}, at close`);
+    const renewedAt = performance.now();
+    const renewals = await Promise.allSettled(entries.map(({ message }) => nc.request(message.reply as string, IN_PROGRESS, { timeout: this.context.publishTimeoutMs })));
+    const renewed = entries.filter((_, index) => renewals[index].status === 'fulfilled').map((entry) => ({ ...entry, arrivedAt: renewedAt }));
+    if (renewed.length < entries.length) {
+      this.context.logger.warn(`renewing ${entries.length - renewed.length} held deliveries of ${stream} failed; JetStream redelivers them after their ack wait`);
+    }
+    if (this.context.isClosing()) return this.releaseFed(renewed, `held deliveries of ${stream}, at close`);
+    const feed = this.feedFor(priority, domain, stream);
+    for (const entry of renewed) feed.park(entry);
+    this.wake();
   }
 
   /**

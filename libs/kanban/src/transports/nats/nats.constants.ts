@@ -27,6 +27,13 @@ export const NATS_CONSUMER_ALIGN_ATTEMPTS = 6;
  * to catch up and for depth's leader check (every coordinator sample) to align a moved consumer.
  */
 export const NATS_DELIVERY_VERIFY_WINDOW_MS = 120_000;
+/**
+ * A delivery whose stream leader could not be asked (an election under way) is asked about again
+ * this often, its ack wait renewed meanwhile (see nats-delivery-verifier.ts) ...
+ */
+export const NATS_DELIVERY_RECHECK_MS = 500;
+/** ... for at most this long; then it is released, which spends one of its attempts. */
+export const NATS_DELIVERY_UNVERIFIED_HOLD_MS = 30_000;
 /** How often a consumer without a leader (just after a step-down) is asked for its new one. */
 export const NATS_LEADER_POLL_MS = 100;
 /** Reconnect forever, waiting this long between attempts (plus jitter). */
