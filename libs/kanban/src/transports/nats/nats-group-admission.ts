@@ -139,6 +139,8 @@ export class NatsGroupAdmission {
         const { filled, lost } = await this.moveRound(stream, backlogStream, backlogSubject, oldest, { priority, domain, group }, free);
         if (lost) slots = await this.slots(stream, priority, domain, group);
         else for (const slot of filled) slots.taken.add(slot);
+        // A round that filled the window needs no read of what comes next: the next freed slot kicks another move.
+        if (freeSlots(slots.taken, window).length === 0) return 0;
         oldest = await this.oldest(backlogStream, backlogSubject);
       }
       return 0;
