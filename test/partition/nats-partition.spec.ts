@@ -2,7 +2,7 @@ import { itIfAvailable } from '../harness/needs-tool';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { NatsNames } from '../../libs/kanban/src/transports/nats/nats-names';
-import { itControllingBrokers, NetnsNatsCluster, waitFor, type TestNamespace } from '../harness';
+import { itControllingBrokers, NetnsNatsCluster, testNamespace, waitFor, type TestNamespace } from '../harness';
 import { drain } from '../failover/support/drain';
 import { activeBrokerLines } from '../failover/support/switch-lines';
 import { startClusterRun } from '../cluster/support/cluster-run';
@@ -28,6 +28,37 @@ async function workStreamCluster(cluster: NetnsNatsCluster, namespace: TestNames
   }
 }
 
+/**
+ * Until the cluster places a new three-replica stream: a node healed by the previous test may not
+ * count as a peer yet ("no suitable peers for placement"), and an app started then starts on RabbitMQ.
+ */
+async function waitForPlacement(cluster: NetnsNatsCluster, namespace: TestNamespace): Promise<void> {
+  const nc = await connectNats({ servers: cluster.urls });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const name = `${namespace.streamPrefix}_PLACEMENT`;
+    await waitFor(
+      async () => {
+        const placed = await jsm.streams.add({ name, subjects: [`${namespace.streamPrefix}.placement`], num_replicas: 3 }).then(
+          () => true,
+          () => false,
+        );
+        if (placed) await jsm.streams.delete(name);
+        return placed || undefined;
+      },
+      { timeoutMs: 60_000, description: 'the cluster to place a three-replica stream' },
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The node the app's NATS transport is connected to: the last one it logged. */
+function appNodeOf(logs: string[]): string {
+  const nodes = logs.flatMap((line) => /connected to NATS .* \(server (\S+) /.exec(line)?.[1] ?? []);
+  return nodes[nodes.length - 1];
+}
+
 describe('NATS cluster partition: one node cut off from the other two and from the app', () => {
   let cluster: NetnsNatsCluster | undefined;
 
@@ -43,6 +74,7 @@ describe('NATS cluster partition: one node cut off from the other two and from t
   async function partitionUnderLoad(label: string, chooseCut: (roles: { leader: string; appNode: string; nodes: string[] }) => string | undefined): Promise<void> {
     // Arrange
     const nodes = cluster as NetnsNatsCluster;
+    await waitForPlacement(nodes, testNamespace());
     const run = await startClusterRun(
       'partition',
       {
@@ -53,7 +85,7 @@ describe('NATS cluster partition: one node cut off from the other two and from t
       nodes.urls,
     );
     const { app, domain, ledger, publisher } = run;
-    const appNode = /connected to NATS .* \(server (\S+) /.exec(app.logs.join('\n'))?.[1];
+    const appNode = appNodeOf(app.logs);
     let cut: string | undefined;
     try {
       const { leader } = await waitFor(
