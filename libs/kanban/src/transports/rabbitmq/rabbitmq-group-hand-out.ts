@@ -4,6 +4,15 @@ import type { ConsumedMessage, RabbitMqQueueConsumer } from './rabbitmq-queue-co
 /** The work queue's items (no group) take part in the round robin as this group; no group name is empty. */
 export const RABBITMQ_DEFAULT_GROUP = '';
 
+/** A group's place in one take's round robin; the work queue's items have no indices. */
+interface Turn {
+  group: string;
+  indices?: number[];
+  room: number;
+  servedAt: number;
+  first: number;
+}
+
 /** What one fair take handed out, and when a rate-limited group's next item is due if one waits for it. */
 export interface FairTake {
   taken: ConsumedMessage[];
@@ -38,51 +47,36 @@ export class RabbitMqGroupHandOut {
       if (delivery.message.fields.redelivered) indices.unshift(index);
       else indices.push(index);
     });
-    const room = new Map<string, number>();
+    const now = performance.now();
+    let retryInMs: number | undefined;
+    // Candidates in serving order: served longest ago first, then the oldest item first. Serving
+    // one gives it the newest serve, so it goes to the back and the order stays sorted.
+    const turns: Turn[] = [];
     for (const [group, indices] of byGroup) {
       const { maxInFlight } = this.limitsOf(group);
-      room.set(group, maxInFlight === undefined ? indices.length : Math.min(indices.length, maxInFlight - (grouped.unsettledOf(group) - indices.length)));
-    }
-    let fromWork = 0;
-    const order: Array<number | undefined> = [];
-    let retryInMs: number | undefined;
-    while (order.length < max) {
-      const now = performance.now();
-      let next: string | undefined;
-      let nextAt = Number.POSITIVE_INFINITY;
-      let nextFirst = Number.POSITIVE_INFINITY;
-      if (work.buffered > fromWork) {
-        next = RABBITMQ_DEFAULT_GROUP;
-        nextAt = this.servedAt.get(RABBITMQ_DEFAULT_GROUP) ?? Number.NEGATIVE_INFINITY;
-        nextFirst = -1;
-      }
-      for (const [group, indices] of byGroup) {
-        if (indices.length === 0 || (room.get(group) ?? 0) <= 0) continue;
-        const wait = this.tokenWait(group, now);
-        if (wait > 0) {
-          retryInMs = Math.min(retryInMs ?? wait, wait);
-          continue;
-        }
-        const at = this.servedAt.get(group) ?? Number.NEGATIVE_INFINITY;
-        if (at < nextAt || (at === nextAt && indices[0] < nextFirst)) {
-          next = group;
-          nextAt = at;
-          nextFirst = indices[0];
-        }
-      }
-      if (next === undefined) break;
-      this.servedAt.set(next, ++this.served);
-      if (next === RABBITMQ_DEFAULT_GROUP && nextFirst === -1) {
-        fromWork++;
-        order.push(undefined);
+      const room = maxInFlight === undefined ? indices.length : Math.min(indices.length, maxInFlight - (grouped.unsettledOf(group) - indices.length));
+      if (room <= 0) continue;
+      const wait = this.tokenWait(group, now);
+      if (wait > 0) {
+        retryInMs = Math.min(retryInMs ?? wait, wait);
         continue;
       }
-      this.spendToken(next, now);
-      room.set(next, (room.get(next) ?? 0) - 1);
-      order.push((byGroup.get(next) as number[]).shift());
+      turns.push({ group, indices, room, servedAt: this.servedAt.get(group) ?? Number.NEGATIVE_INFINITY, first: indices[0] });
+    }
+    if (work.buffered > 0) turns.push({ group: RABBITMQ_DEFAULT_GROUP, room: work.buffered, servedAt: this.servedAt.get(RABBITMQ_DEFAULT_GROUP) ?? Number.NEGATIVE_INFINITY, first: -1 });
+    turns.sort((a, b) => a.servedAt - b.servedAt || a.first - b.first);
+    const order: Array<number | undefined> = [];
+    for (let head = 0; head < turns.length && order.length < max; head++) {
+      const turn = turns[head];
+      this.servedAt.set(turn.group, ++this.served);
+      turn.room--;
+      order.push(turn.indices?.shift());
+      if (turn.indices) this.spendToken(turn.group, now);
+      // A rate-limited group's next token is at least one interval away.
+      if (turn.room > 0 && (turn.indices === undefined || this.limitsOf(turn.group).ratePerSecond === undefined)) turns.push(turn);
     }
     const fromGroups = grouped.takeChosen(order.filter((index): index is number => index !== undefined));
-    const fromQueue = work.take(fromWork);
+    const fromQueue = work.take(order.filter((index) => index === undefined).length);
     const taken = order.map((index) => (index === undefined ? fromQueue.shift() : fromGroups.shift())).filter((delivery): delivery is ConsumedMessage => delivery !== undefined);
     this.forgetIdle(byGroup);
     return { taken, ...(retryInMs !== undefined && taken.length < max ? { retryInMs } : {}) };

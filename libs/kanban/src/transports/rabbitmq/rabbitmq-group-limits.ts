@@ -128,6 +128,8 @@ export class RabbitMqGroupLimits {
     await this.log.follow(model);
     const token = randomUUID();
     const { seen, cancel } = this.log.expect(token, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS);
+    // The reader may stop while the append is on its way: that rejection is the one awaited below.
+    seen.catch(() => undefined);
     try {
       const stream = this.names.groupLimitsLog;
       await this.publisher.publish({ exchange: '', routingKey: stream, queue: stream }, Buffer.from(JSON.stringify(record)), { messageId: token, headers: { [RABBITMQ_HEADERS.token]: token } });
