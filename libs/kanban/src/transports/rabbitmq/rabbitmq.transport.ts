@@ -419,7 +419,7 @@ export class RabbitMqTransport extends KanbanTransport {
     return { items, ...(names.length > limit ? { nextCursor: encodeGroupCursor(page[page.length - 1]) } : {}) };
   }
 
-  /** Channels this process holds open for work queues: queues idle for `releaseIdleAfterMs` hold none. */
+  /** Channels this process holds open for work queues and their grouped queues (one each): queues idle for `releaseIdleAfterMs` hold none. */
   openQueueChannels(): number {
     return this.puller.openChannels();
   }
