@@ -8,7 +8,7 @@ import { domainError, groupError } from '../../validation/validate-publish-reque
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
-import { RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
+import { RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS, RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
 
 /** One record of the group-limits stream, as JSON: a group's override (none: cleared), or a sync marker. */
 type GroupLimitsRecord = { type: 'set'; domain: string; group: string; limits?: GroupLimits } | { type: 'sync' };
@@ -22,7 +22,7 @@ export interface EffectiveGroupLimits {
 /**
  * Run-time group limits in the stream `kanban.group-limits`, read by every instance from its first
  * record and then followed (the schedules' pattern), folded into overrides by domain and group. A
- * change waits until this instance's reader applied it; the first read of a reader appends a
+ * change waits until this instance's reader applied it; the first read of a process appends a
  * `sync` record and waits for it, later ones answer from the fold, which follows other instances'
  * changes within milliseconds. The stream grows by one record per change and per reader start.
  */
@@ -31,8 +31,9 @@ export class RabbitMqGroupLimits {
   private declared?: Promise<void>;
   private readonly overridesByDomain = new Map<string, Map<string, GroupLimits>>();
   private readonly log: RabbitMqStreamFollower;
-  private caughtUpGeneration?: number;
+  private everCaughtUp = false;
   private catchingUp?: Promise<void>;
+  private lastReadAttemptAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly names: RabbitMqNames,
@@ -72,13 +73,18 @@ export class RabbitMqGroupLimits {
     await this.appendAndAwait({ type: 'set', domain, group, ...(Object.keys(kept).length > 0 ? { limits: kept } : {}) });
   }
 
-  /** Reads the stream up to now once per reader, so the fold holds every change made before. @throws BrokerUnavailableError */
+  /**
+   * Reads the stream up to now once per process, so the fold holds every change made before.
+   * After a reconnect the reader resumes where it stopped and the fold stays in use meanwhile: a
+   * stream can take a long time to come back after a kill -9 of its node, and grouped items must
+   * not wait for it.
+   * @throws BrokerUnavailableError
+   */
   async caughtUp(): Promise<void> {
-    if (this.caughtUpGeneration === this.log.readerGeneration && this.caughtUpGeneration !== undefined) return;
+    if (this.everCaughtUp) return;
     this.catchingUp ??= this.appendAndAwait({ type: 'sync' })
       .then(() => {
-        // The append started the reader, so its generation is the one that read the sync record.
-        this.caughtUpGeneration = this.log.readerGeneration;
+        this.everCaughtUp = true;
       })
       .finally(() => {
         this.catchingUp = undefined;
@@ -86,9 +92,21 @@ export class RabbitMqGroupLimits {
     await this.catchingUp;
   }
 
-  /** Whether the fold is known to hold every change (caughtUp ran on the current reader). */
-  get isCaughtUp(): boolean {
-    return this.caughtUpGeneration !== undefined && this.caughtUpGeneration === this.log.readerGeneration;
+  /**
+   * Whether the fold holds every change made before this process first read the stream; if not,
+   * starts that read. Once it does, keeps the reader following (restarted at most every
+   * RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS after a reconnect). Failures are logged: callers go on.
+   */
+  known(): boolean {
+    const now = performance.now();
+    if (now - this.lastReadAttemptAt < RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS || !this.model) return this.everCaughtUp;
+    this.lastReadAttemptAt = now;
+    const reading = this.everCaughtUp ? this.log.follow(this.model) : this.caughtUp();
+    reading.catch((error: unknown) => {
+      if (this.model)
+        this.logger.warn(`Could not read ${this.names.groupLimitsLog} (${(error as Error).message}); ${this.everCaughtUp ? 'the limits read so far apply' : 'grouped items wait until it is read'}`);
+    });
+    return this.everCaughtUp;
   }
 
   /** The run-time overrides of a domain's groups, as folded so far. */
@@ -118,7 +136,7 @@ export class RabbitMqGroupLimits {
     }
     if (record.type !== 'set') return;
     let groups = this.overridesByDomain.get(record.domain);
-    if (!groups) this.overridesByDomain.set(record.domain, (groups = new Map()));
+    if (!groups) this.overridesByDomain.set(record.domain, (groups = new Map<string, GroupLimits>()));
     if (record.limits) groups.set(record.group, record.limits);
     else groups.delete(record.group);
   }

@@ -167,3 +167,6 @@ export const RABBITMQ_GROUP_PREFETCH = 10_000;
  * close the channel and count a delivery against every item on it.
  */
 export const RABBITMQ_GROUP_BUFFER_MAX_MS = 10 * 60_000;
+
+/** A pull restarts the run-time group limits' reader (or its first read) at most this often while it is not running. */
+export const RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS = 1_000;

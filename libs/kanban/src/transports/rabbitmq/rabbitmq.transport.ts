@@ -176,7 +176,7 @@ export class RabbitMqTransport extends KanbanTransport {
         onAnswered: (queue) => this.noteAnswered(queue),
         handBackCopy: (delivery, attemptsBefore) => this.replaceWithCopy(delivery, attemptsBefore, 'release'),
         groupLimits: (domain, group) => this.groupLimits.effective(domain, group).limits,
-        groupLimitsKnown: () => this.groupLimitsKnown(),
+        groupLimitsKnown: () => this.groupLimits.known(),
       },
       this.logger,
       releaseIdleAfterMs,
@@ -466,15 +466,6 @@ export class RabbitMqTransport extends KanbanTransport {
     let domains = this.ensured.get(priority);
     if (!domains) this.ensured.set(priority, (domains = new Set()));
     domains.add(domain);
-  }
-
-  /** Whether the run-time group limits are read up to now; if not, reads them in the background (pulls hand out no grouped item until then). */
-  private groupLimitsKnown(): boolean {
-    if (this.groupLimits.isCaughtUp) return true;
-    this.groupLimits.caughtUp().catch((error: unknown) => {
-      if (!this.isClosing) this.logger.warn(`Could not read the run-time group limits (${(error as Error).message}); grouped items wait until they are read`);
-    });
-    return false;
   }
 
   /** A queue that did not answer basic.consume in time: the transport is degraded (not down: the connection and other queues work) until it answers. */
