@@ -92,6 +92,11 @@ export class RabbitMqQueueConsumer {
     readonly grouped = false,
   ) {}
 
+  /** Deliveries received on the current channel that are out of the buffer and not settled yet: leased, or being moved. */
+  get held(): number {
+    return this.unsettled - this.buffer.length;
+  }
+
   /** Deliveries of `group` received on the current channel and not settled (buffered or leased). */
   unsettledOf(group: string): number {
     return this.unsettledByGroup.get(group) ?? 0;

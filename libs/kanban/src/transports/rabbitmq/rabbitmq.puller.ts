@@ -339,7 +339,13 @@ export class RabbitMqPuller {
     }
   }
 
+  /**
+   * Not pulled from for the idle time. A grouped queue's consumer holding leases is never idle: its
+   * cancel would make another instance's consumer the active one, which would not count those
+   * leases against their groups' caps.
+   */
   private isIdle(consumer: RabbitMqQueueConsumer): boolean {
+    if (consumer.grouped && consumer.held > 0) return false;
     return consumer.pulls === 0 && !consumer.hasWaiters && performance.now() - consumer.lastPullAt >= this.releaseIdleAfterMs;
   }
 
