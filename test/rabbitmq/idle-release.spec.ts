@@ -4,6 +4,8 @@ import { createRabbitMqHarness } from './rabbitmq-test-harness';
 /** Short enough that the test waits a few seconds for the release, long enough that a loaded machine opens all three queues first. */
 const RELEASE_IDLE_AFTER_MS = 2_000;
 const DOMAINS = ['idle-a', 'idle-b', 'idle-c'];
+/** A pull of a (priority, domain) consumes its work queue and its grouped queue, a channel each. */
+const CHANNELS_PER_PULLED_QUEUE = 2;
 
 describe('RabbitMQ idle queue resources', () => {
   const harness = createRabbitMqHarness();
@@ -16,7 +18,7 @@ describe('RabbitMQ idle queue resources', () => {
     // Declared first and pulled together: the three queues open within the idle time of each other.
     for (const domain of DOMAINS) await transport.ensureQueue('normal', domain);
     await Promise.all(DOMAINS.map((domain) => transport.pull({ domain, priority: 'normal' }, 1, { leaseMs: 1_000, waitMs: 0 })));
-    expect(transport.openQueueChannels()).toBe(DOMAINS.length);
+    expect(transport.openQueueChannels()).toBe(DOMAINS.length * CHANNELS_PER_PULLED_QUEUE);
 
     // Act
     await eventually('idle queue channels closed', async () => (transport.openQueueChannels() === 0 ? true : undefined));
@@ -26,7 +28,7 @@ describe('RabbitMQ idle queue resources', () => {
 
     // Assert
     expect(delivery.id).toBe(item.id);
-    expect(transport.openQueueChannels()).toBe(1);
+    expect(transport.openQueueChannels()).toBe(CHANNELS_PER_PULLED_QUEUE);
   });
 
   it('hands back what an idle queue prefetched and keeps the channel of a queue with a leased item', async () => {

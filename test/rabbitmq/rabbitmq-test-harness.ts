@@ -105,12 +105,14 @@ export function createRabbitMqHarness(): RabbitMqHarness {
             names.scheduleLeaderQueue,
             names.scheduleLog,
             names.scheduleTickLog,
+            names.groupLimitsLog,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),
-            ...[...seen].flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.delayTally(priority, domain)])),
+            ...[...seen].flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.groupQueue(priority, domain), names.delayTally(priority, domain)])),
           ];
           for (const queue of queues) await channel.deleteQueue(queue);
           await channel.deleteExchange(names.workExchange);
           await channel.deleteExchange(names.deadLetterExchange);
+          await channel.deleteExchange(names.groupExchange);
         }
       } finally {
         await channel.close();

@@ -25,10 +25,16 @@ export async function purgeNamespace(namespace: TestNamespace, domains: string[]
   try {
     const channel = await amqp.createChannel();
     const names = new RabbitMqNames(namespace.queuePrefix);
-    const queues = [names.deadLetterLog, names.intakeQueue, ...domains.flatMap((domain) => PRIORITIES.map((priority) => names.workQueue(priority, domain)))];
+    const queues = [
+      names.deadLetterLog,
+      names.intakeQueue,
+      names.groupLimitsLog,
+      ...domains.flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.groupQueue(priority, domain)])),
+    ];
     for (const queue of queues) await channel.deleteQueue(queue);
     await channel.deleteExchange(names.workExchange);
     await channel.deleteExchange(names.deadLetterExchange);
+    await channel.deleteExchange(names.groupExchange);
     await channel.close();
   } finally {
     await amqp.close();

@@ -210,17 +210,22 @@ export class FailoverTransport extends KanbanTransport {
   }
 
   /**
-   * Group limits and listings live on the primary, whose windows hold the fleet's caps and rates.
-   * While it is down, grouped publishes go to the fallback in publish order (see the README's groups).
-   * @throws BrokerUnavailableError while the primary is down.
+   * Group limits are written to both brokers, the primary first, so each enforces them while the
+   * other is down: NATS for what it holds, RabbitMQ for the grouped items published to it during an
+   * outage. With either broker down the change is refused (nothing is stored only where the other
+   * broker would not find it later); a refusal after the primary took it leaves the brokers apart
+   * until the call is retried, which is idempotent.
+   * @throws BrokerUnavailableError naming the broker that is down.
    */
-  override setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
-    return this.primary.call((transport) => transport.setGroupLimits(domain, group, limits), { detectsOutage: false });
+  override async setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
+    await this.primary.call((transport) => transport.setGroupLimits(domain, group, limits), { detectsOutage: false });
+    await this.fallback.call((transport) => transport.setGroupLimits(domain, group, limits), { detectsOutage: false });
   }
 
-  /** See setGroupLimits. */
+  /** From the primary while it takes publishes, else from the fallback, which then holds the grouped items published meanwhile. */
   override listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
-    return this.primary.call((transport) => transport.listGroups(domain, filter), { detectsOutage: false });
+    const link = this.primary.isAvailable || !this.fallback.isPullable ? this.primary : this.fallback;
+    return link.call((transport) => transport.listGroups(domain, filter), { detectsOutage: false });
   }
 
   /** The fleet and its coordinator lease on both brokers, read from the primary while it is available (see failover-fleet.ts). */

@@ -173,9 +173,11 @@ export class RabbitMqDelayLadder {
         if (this.channel !== channel) return;
         delete copy[RABBITMQ_HEADERS.notBefore];
         delete copy[RABBITMQ_HEADERS.routingKey];
-        const queue = this.names.queueOf(routingKey);
-        await this.publisher.publish({ exchange: this.names.workExchange, routingKey, queue }, message.content, { messageId: messageIdOf(message), headers: copy });
         const target = this.names.parseRoutingKey(routingKey);
+        // A grouped item goes back to its grouped queue, so its group's limits still apply.
+        const grouped = target !== undefined && stringHeader(headers, RABBITMQ_HEADERS.group) !== undefined;
+        const destination = grouped ? this.names.publishTarget(target.priority, target.domain, true) : { exchange: this.names.workExchange, routingKey, queue: this.names.queueOf(routingKey) };
+        await this.publisher.publish(destination, message.content, { messageId: messageIdOf(message), headers: copy });
         if (target) await this.untally(this.names.delayTally(target.priority, target.domain));
       }
     } catch (error) {

@@ -24,6 +24,10 @@ export class RabbitMqNames {
   readonly scheduleLog: string;
   /** Stream of fired tick times (with an age limit), folded by every instance. */
   readonly scheduleTickLog: string;
+  /** Direct exchange the grouped queues are bound to, by the work subjects: grouped items are published here. */
+  readonly groupExchange: string;
+  /** Stream of run-time group limits (last record per domain and group wins), folded by every instance. */
+  readonly groupLimitsLog: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
@@ -35,6 +39,8 @@ export class RabbitMqNames {
     this.scheduleLeaderQueue = this.name(`${SUBJECT_PREFIX}.schedule-leader`);
     this.scheduleLog = this.name(`${SUBJECT_PREFIX}.schedules`);
     this.scheduleTickLog = this.name(`${SUBJECT_PREFIX}.schedule-ticks`);
+    this.groupExchange = this.name(`${SUBJECT_PREFIX}.groups`);
+    this.groupLimitsLog = this.name(`${SUBJECT_PREFIX}.group-limits`);
   }
 
   /**
@@ -56,6 +62,17 @@ export class RabbitMqNames {
 
   workQueue(priority: Priority, domain: string): string {
     return this.queueOf(this.routingKey(priority, domain));
+  }
+
+  /** Quorum queue (single active consumer) of the grouped items of (priority, domain): its consumer hands them out fairly. */
+  groupQueue(priority: Priority, domain: string): string {
+    return this.name(`${SUBJECT_PREFIX}.groups.${priority}.${domain}`);
+  }
+
+  /** Where an item of (priority, domain) is published: grouped items to their grouped queue, the others to the work queue. */
+  publishTarget(priority: Priority, domain: string, grouped: boolean): { exchange: string; routingKey: string; queue: string } {
+    const routingKey = this.routingKey(priority, domain);
+    return grouped ? { exchange: this.groupExchange, routingKey, queue: this.groupQueue(priority, domain) } : { exchange: this.workExchange, routingKey, queue: this.queueOf(routingKey) };
   }
 
   /** The work queue bound to a routing key. */

@@ -3,8 +3,9 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import { asKanbanError } from './rabbitmq-amqp-errors';
+import { stringHeader } from './rabbitmq-message';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_IN_TRANSIT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
+import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_HEADERS, RABBITMQ_IN_TRANSIT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
 
 /** After finding the queue empty while every consumer is full, wait this long before asking the broker again. */
 const GROWTH_RECHECK_MS = 250;
@@ -27,6 +28,10 @@ export interface ConsumedMessage {
   channel: Channel;
   lane: Lane;
   queue: RabbitMqQueueConsumer;
+  /** On a grouped queue: the item's group (its header). */
+  group?: string;
+  /** performance.now() when it arrived. */
+  receivedAt: number;
 }
 
 /**
@@ -71,6 +76,8 @@ export class RabbitMqQueueConsumer {
   private unsettled = 0;
   /** The broker did not answer this queue's last basic.consume (RABBITMQ_CONSUME_TIMEOUT_MS): a quorum queue without a leader, most likely. */
   unanswered = false;
+  /** On a grouped queue: deliveries received on the current channel and not settled, by group (buffered or leased). */
+  private readonly unsettledByGroup = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -81,7 +88,46 @@ export class RabbitMqQueueConsumer {
     private readonly logger: Logger,
     /** The channel closed: every delivery from it is void (the broker requeued them). */
     private readonly onChannelLost: (queue: RabbitMqQueueConsumer, channel: Channel) => void,
+    /** A grouped queue (single active consumer): one consumer only, deliveries tracked by group. */
+    readonly grouped = false,
   ) {}
+
+  /** Deliveries received on the current channel that are out of the buffer and not settled yet: leased, or being moved. */
+  get held(): number {
+    return this.unsettled - this.buffer.length;
+  }
+
+  /** Deliveries of `group` received on the current channel and not settled (buffered or leased). */
+  unsettledOf(group: string): number {
+    return this.unsettledByGroup.get(group) ?? 0;
+  }
+
+  /** The groups with deliveries received on the current channel and not settled. */
+  groupsHeld(): IterableIterator<string> {
+    return this.unsettledByGroup.keys();
+  }
+
+  /** The buffered deliveries, oldest first, to choose from (takeChosen). */
+  get bufferedView(): readonly ConsumedMessage[] {
+    return this.buffer;
+  }
+
+  /** Removes the buffered deliveries at `indices` and returns them in that order. */
+  takeChosen(indices: number[]): ConsumedMessage[] {
+    if (indices.length === 0) return [];
+    this.lastPullAt = performance.now();
+    const taken = indices.map((index) => this.buffer[index]);
+    const chosen = new Set(indices);
+    this.buffer = this.buffer.filter((_, index) => !chosen.has(index));
+    return taken;
+  }
+
+  /** Removes the buffered deliveries that arrived before `before` (performance.now()). */
+  takeReceivedBefore(before: number): ConsumedMessage[] {
+    const old = this.buffer.filter((delivery) => delivery.receivedAt < before);
+    if (old.length > 0) this.buffer = this.buffer.filter((delivery) => delivery.receivedAt >= before);
+    return old;
+  }
 
   get buffered(): number {
     return this.buffer.length;
@@ -220,6 +266,11 @@ export class RabbitMqQueueConsumer {
     if (delivery.lane.unsettled >= this.prefetch || how !== 'ack') this.mayBeOwed = true;
     delivery.lane.unsettled--;
     this.unsettled--;
+    if (delivery.group !== undefined) {
+      const left = this.unsettledOf(delivery.group) - 1;
+      if (left > 0) this.unsettledByGroup.set(delivery.group, left);
+      else this.unsettledByGroup.delete(delivery.group);
+    }
     return true;
   }
 
@@ -288,6 +339,8 @@ export class RabbitMqQueueConsumer {
   }
 
   private growIfSaturated(): void {
+    // A second consumer of a single-active-consumer queue would only wait behind the first.
+    if (this.grouped) return;
     const saturated = this.lanes.length > 0 && this.lanes.every((lane) => lane.unsettled >= this.prefetch);
     if (!saturated || this.buffer.length > 0 || this.growing || this.lanes.length >= RABBITMQ_MAX_CONSUMERS_PER_QUEUE) return;
     if (performance.now() - this.checkedEmptyAt < GROWTH_RECHECK_MS) return;
@@ -376,7 +429,9 @@ export class RabbitMqQueueConsumer {
     this.unsettled++;
     if (this.inTransit.size > 0 && typeof message.properties.messageId === 'string') this.inTransit.delete(message.properties.messageId);
     if (this.owed > 0) this.owed--;
-    this.buffer.push({ message, channel, lane, queue: this });
+    const group = this.grouped ? (stringHeader(message.properties.headers, RABBITMQ_HEADERS.group) ?? '') : undefined;
+    if (group !== undefined) this.unsettledByGroup.set(group, this.unsettledOf(group) + 1);
+    this.buffer.push({ message, channel, lane, queue: this, group, receivedAt: performance.now() });
     if (!lane.filled && lane.received >= lane.expected) this.markFilled(lane);
     this.wake();
   }
@@ -416,6 +471,7 @@ export class RabbitMqQueueConsumer {
     this.lanes = [];
     this.buffer = [];
     this.unsettled = 0;
+    this.unsettledByGroup.clear();
     this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
     this.mayBeOwed = false;
     this.owed = 0;

@@ -101,8 +101,10 @@ export class RabbitMqTopology {
   }
 
   /**
-   * The queue, its binding, its tally of delayed items (see RabbitMqDelayLadder), and the exchanges
-   * it depends on (declared again so a queue whose exchange was deleted heals on the next declaration).
+   * The queue, its binding, its grouped sibling (single active consumer, so one consumer at a time
+   * holds and hands out its items: caps and rates are kept there), its tally of delayed items (see
+   * RabbitMqDelayLadder), and the exchanges they depend on (declared again so a queue whose
+   * exchange was deleted heals on the next declaration).
    * @throws TopologyConflictError when the queue exists with other arguments.
    */
   declareWorkQueue(priority: Priority, domain: string): Promise<void> {
@@ -111,6 +113,9 @@ export class RabbitMqTopology {
       await this.declareExchanges(channel);
       await this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: this.workQueueArguments() }));
       await this.declare(`binding ${queue}`, () => channel.bindQueue(queue, this.names.workExchange, this.names.routingKey(priority, domain)));
+      const grouped = this.names.groupQueue(priority, domain);
+      await this.declare(`queue ${grouped}`, () => channel.assertQueue(grouped, { durable: true, arguments: { ...this.workQueueArguments(), 'x-single-active-consumer': true } }));
+      await this.declare(`binding ${grouped}`, () => channel.bindQueue(grouped, this.names.groupExchange, this.names.routingKey(priority, domain)));
       const tally = this.names.delayTally(priority, domain);
       await this.declare(`queue ${tally}`, () => channel.assertQueue(tally, { durable: true, arguments: this.storeQueueArguments() }));
     });
@@ -154,6 +159,13 @@ export class RabbitMqTopology {
   private async declareExchanges(channel: Channel): Promise<void> {
     await this.declare(`exchange ${this.names.workExchange}`, () => channel.assertExchange(this.names.workExchange, 'direct', { durable: true }));
     await this.declare(`exchange ${this.names.deadLetterExchange}`, () => channel.assertExchange(this.names.deadLetterExchange, 'fanout', { durable: true }));
+    await this.declare(`exchange ${this.names.groupExchange}`, () => channel.assertExchange(this.names.groupExchange, 'direct', { durable: true }));
+  }
+
+  /** The stream of run-time group limits (kept whole: one record per change). */
+  declareGroupLimits(): Promise<void> {
+    const log = this.names.groupLimitsLog;
+    return this.serialized((channel) => this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } })));
   }
 
   private storeQueueArguments(): Record<string, unknown> {

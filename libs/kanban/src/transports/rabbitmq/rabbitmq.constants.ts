@@ -117,6 +117,8 @@ export const RABBITMQ_HEADERS = {
   malformed: 'x-kanban-malformed',
   /** Epoch ms before which a delayed retry must not be delivered again. */
   notBefore: 'x-kanban-not-before',
+  /** The item's group: a message carrying it lives in its (priority, domain)'s grouped queue. */
+  group: 'x-kanban-group',
   /** Work-queue routing key a delayed retry goes back to. */
   routingKey: 'x-kanban-routing-key',
   /** Kind of a dead-letter log record (RABBITMQ_LOG_RECORDS); absent on a letter. */
@@ -151,3 +153,20 @@ export const RABBITMQ_BROKER_HEADERS = [
 ] as const;
 /** Attempts per lease to take a leadership queue another instance holds: a killed holder is replaced within one lease. */
 export const RABBITMQ_LEADER_ATTEMPTS_PER_LEASE = 3;
+
+/**
+ * Prefetch of the consumer of a grouped queue: the grouped items of one (priority, domain) it holds
+ * at once, buffered and leased. Fair hand-out reaches a light group's item once fewer than this
+ * many items are ahead of it in the queue.
+ */
+export const RABBITMQ_GROUP_PREFETCH = 10_000;
+
+/**
+ * A grouped item buffered this long without being handed out (its group capped or rate-limited)
+ * is given back to its queue as a copy, well before the broker's consumer_timeout (30 min) would
+ * close the channel and count a delivery against every item on it.
+ */
+export const RABBITMQ_GROUP_BUFFER_MAX_MS = 10 * 60_000;
+
+/** A pull restarts the run-time group limits' reader (or its first read) at most this often while it is not running. */
+export const RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS = 1_000;

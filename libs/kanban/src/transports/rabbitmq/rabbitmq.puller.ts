@@ -3,14 +3,23 @@ import type { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
 import { BrokerUnavailableError } from '../../errors';
 import { isMalformed, type Priority, type PullOptions, type QueueRef, type TransportDelivery } from '../../interfaces';
+import type { GroupLimits } from '../../interfaces/group.interface';
 import { PRIORITIES } from '../../kanban.constants';
 import type { TransportSettings } from '../../transport';
 import type { Holding, RabbitMqHoldings } from './rabbitmq-holdings';
 import { attemptsOf, returnsOf, toTransportDelivery } from './rabbitmq-message';
 import type { RabbitMqNames } from './rabbitmq-names';
+import { RabbitMqGroupHandOut } from './rabbitmq-group-hand-out';
 import { RabbitMqQueueConsumer, type ConsumedMessage } from './rabbitmq-queue-consumer';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_CONSUMER_IDLE_CHECK_MS, RABBITMQ_MAX_PREFETCH, RABBITMQ_PULL_FILL_WINDOW_MS } from './rabbitmq.constants';
+import {
+  RABBITMQ_CONSUMER_CREDIT_PULLS,
+  RABBITMQ_CONSUMER_IDLE_CHECK_MS,
+  RABBITMQ_GROUP_BUFFER_MAX_MS,
+  RABBITMQ_GROUP_PREFETCH,
+  RABBITMQ_MAX_PREFETCH,
+  RABBITMQ_PULL_FILL_WINDOW_MS,
+} from './rabbitmq.constants';
 
 /**
  * A waiting pull looks again at least this often: the broker pushes nothing to consumers whose
@@ -30,6 +39,17 @@ export interface RabbitMqPullerHost {
   onAnswered(queue: string): void;
   /** Republishes a prefetched delivery nobody pulled as a copy carrying `attemptsBefore`, then acks the original. */
   handBackCopy(delivery: ConsumedMessage, attemptsBefore: number): Promise<void>;
+  /** The limits in force for a group of the domain (run-time override, else the options'). */
+  groupLimits(domain: string, group: string): GroupLimits;
+  /** Whether every run-time group limit set before is known here; when not, starts reading them. */
+  groupLimitsKnown(): boolean;
+}
+
+/** The two queues of one (priority, domain): the work queue (items without a group) and the grouped queue. */
+interface QueuePair {
+  work: RabbitMqQueueConsumer;
+  grouped: RabbitMqQueueConsumer;
+  handOut: RabbitMqGroupHandOut;
 }
 
 /**
@@ -41,6 +61,8 @@ export interface RabbitMqPullerHost {
  */
 export class RabbitMqPuller {
   private readonly consumers = new Map<string, RabbitMqQueueConsumer>();
+  /** Fair hand-out state per grouped queue; kept while its consumer is released, so round robin and rates carry on. */
+  private readonly handOuts = new Map<string, RabbitMqGroupHandOut>();
   private readonly idleTimer: NodeJS.Timeout;
   private model?: ChannelModel;
   /** Lease tokens are this instance's random prefix and a sequence number: unique, never reused, and cheap per delivery. */
@@ -116,10 +138,11 @@ export class RabbitMqPuller {
   async pull(queue: QueueRef, max: number, options: PullOptions): Promise<TransportDelivery[]> {
     if (this.host.isClosing() || max < 1) return [];
     if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    const consumers = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.consumerFor(priority, queue.domain));
+    const pairs = (queue.priority ? [queue.priority] : PRIORITIES).map((priority) => this.pairFor(priority, queue.domain));
+    const consumers = pairs.flatMap((pair) => [pair.work, pair.grouped]);
     for (const consumer of consumers) consumer.pulls++;
     try {
-      return await this.pullFrom(consumers, max, options);
+      return await this.pullFrom(pairs, max, options);
     } finally {
       for (const consumer of consumers) {
         consumer.pulls--;
@@ -128,7 +151,8 @@ export class RabbitMqPuller {
     }
   }
 
-  private async pullFrom(consumers: RabbitMqQueueConsumer[], max: number, options: PullOptions): Promise<TransportDelivery[]> {
+  private async pullFrom(pairs: QueuePair[], max: number, options: PullOptions): Promise<TransportDelivery[]> {
+    const consumers = pairs.flatMap((pair) => [pair.work, pair.grouped]);
     const deadline = performance.now() + Math.max(0, options.waitMs);
     const deliveries: TransportDelivery[] = [];
     let fillUntil: number | undefined;
@@ -143,8 +167,8 @@ export class RabbitMqPuller {
         if (deliveries.length > 0) return deliveries;
         throw error;
       }
-      if (consumers.length > 1) await this.checkOwedAbove(consumers);
-      const taken = this.takeInPriorityOrder(consumers, max - deliveries.length);
+      if (pairs.length > 1) await this.checkOwedAbove(pairs);
+      const { taken, retryInMs } = this.takeInPriorityOrder(pairs, max - deliveries.length);
       deliveries.push(...this.lease(taken, options.leaseMs));
       if (deliveries.length >= max) return deliveries;
       // Take again: the buffers may hold more, or the take started a consumer that will bring more.
@@ -155,20 +179,27 @@ export class RabbitMqPuller {
         // Fewer than asked for: while a consumer is still receiving what the broker holds ready, wait a bounded fill window for it.
         fillUntil ??= Math.min(deadline, now + RABBITMQ_PULL_FILL_WINDOW_MS);
         if (stop || fillUntil <= now || !consumers.some((consumer) => consumer.filling)) return deliveries;
-        await this.waitForAny(consumers, fillUntil - now, options.signal);
+        await this.waitForAny(consumers, Math.min(fillUntil - now, retryInMs ?? Number.POSITIVE_INFINITY), options.signal);
         continue;
       }
       if (stop || deadline <= now) return [];
-      await this.waitForAny(consumers, deadline - now, options.signal);
+      await this.waitForAny(consumers, Math.min(deadline - now, retryInMs ?? Number.POSITIVE_INFINITY), options.signal);
     }
   }
 
-  private consumerFor(priority: Priority, domain: string): RabbitMqQueueConsumer {
-    const name = this.names.workQueue(priority, domain);
+  private pairFor(priority: Priority, domain: string): QueuePair {
+    const grouped = this.consumerFor(priority, domain, true);
+    let handOut = this.handOuts.get(grouped.name);
+    if (!handOut) this.handOuts.set(grouped.name, (handOut = new RabbitMqGroupHandOut((group) => this.host.groupLimits(domain, group))));
+    return { work: this.consumerFor(priority, domain, false), grouped, handOut };
+  }
+
+  private consumerFor(priority: Priority, domain: string, grouped: boolean): RabbitMqQueueConsumer {
+    const name = grouped ? this.names.groupQueue(priority, domain) : this.names.workQueue(priority, domain);
     let consumer = this.consumers.get(name);
     if (!consumer) {
-      const prefetch = Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
-      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) => this.holdings.forgetChannel(queue, channel));
+      const prefetch = grouped ? RABBITMQ_GROUP_PREFETCH : Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) => this.holdings.forgetChannel(queue, channel), grouped);
       if (this.model) consumer.attach(this.model);
       this.consumers.set(name, consumer);
     }
@@ -220,23 +251,35 @@ export class RabbitMqPuller {
    * flow again, asynchronously) is counted once: if it holds ready messages, it is `filling` until
    * they arrive (bounded). One queue count per pull, and only in that case.
    */
-  private async checkOwedAbove(consumers: RabbitMqQueueConsumer[]): Promise<void> {
-    for (const [index, consumer] of consumers.entries()) {
-      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
-      if (!consumers.slice(index + 1).some((lower) => lower.buffered > 0)) return;
-      if (consumer.needsOwedCheck) await consumer.checkOwed();
-      if (consumer.buffered > 0 || consumer.holdsBackLower) return;
+  private async checkOwedAbove(pairs: QueuePair[]): Promise<void> {
+    for (const [index, { work, grouped }] of pairs.entries()) {
+      if (work.buffered > 0 || work.holdsBackLower || grouped.holdsBackLower) return;
+      if (!pairs.slice(index + 1).some((lower) => lower.work.buffered > 0 || lower.grouped.buffered > 0)) return;
+      if (work.needsOwedCheck) await work.checkOwed();
+      if (work.buffered > 0 || work.holdsBackLower) return;
     }
   }
 
-  /** Strictly high → normal → low: a lower queue is not served while a higher one may still be receiving what it is owed. */
-  private takeInPriorityOrder(consumers: RabbitMqQueueConsumer[], max: number): ConsumedMessage[] {
+  /**
+   * Strictly high → normal → low: a lower queue is not served while a higher one may still be
+   * receiving what it is owed. Within a priority, fairly over groups (RabbitMqGroupHandOut), once
+   * the grouped consumer received what was ready when it subscribed (else the first groups to
+   * arrive would be served before the others are seen).
+   */
+  private takeInPriorityOrder(pairs: QueuePair[], max: number): { taken: ConsumedMessage[]; retryInMs?: number } {
     const taken: ConsumedMessage[] = [];
-    for (const consumer of consumers) {
-      taken.push(...consumer.take(max - taken.length));
-      if (taken.length >= max || (consumers.length > 1 && consumer.holdsBackLower)) break;
+    let retryInMs: number | undefined;
+    for (const { work, grouped, handOut } of pairs) {
+      // Until the run-time limits are read, grouped items wait: a cap set at run time must hold from the first hand-out.
+      if (grouped.filling || !this.host.groupLimitsKnown()) taken.push(...work.take(max - taken.length));
+      else {
+        const fair = handOut.take(work, grouped, max - taken.length);
+        taken.push(...fair.taken);
+        if (fair.retryInMs !== undefined) retryInMs = Math.min(retryInMs ?? fair.retryInMs, fair.retryInMs);
+      }
+      if (taken.length >= max || (pairs.length > 1 && (work.holdsBackLower || grouped.holdsBackLower))) break;
     }
-    return taken;
+    return { taken, ...(retryInMs !== undefined ? { retryInMs } : {}) };
   }
 
   private lease(taken: ConsumedMessage[], leaseMs: number): TransportDelivery[] {
@@ -271,6 +314,7 @@ export class RabbitMqPuller {
    * channel closes and its consumer is forgotten (domains are many), and the next pull opens them again.
    */
   private async releaseIdleConsumers(): Promise<void> {
+    await this.handBackStale();
     for (const [name, consumer] of this.consumers) {
       if (!this.isIdle(consumer)) continue;
       if (consumer.active) {
@@ -285,7 +329,23 @@ export class RabbitMqPuller {
     }
   }
 
+  /** Grouped items buffered for RABBITMQ_GROUP_BUFFER_MAX_MS (their group capped or paced) go back to their queue as copies. */
+  private async handBackStale(): Promise<void> {
+    const before = performance.now() - RABBITMQ_GROUP_BUFFER_MAX_MS;
+    for (const consumer of this.consumers.values()) {
+      if (!consumer.grouped) continue;
+      const stale = consumer.takeReceivedBefore(before);
+      await Promise.all(stale.map((delivery) => this.host.handBackCopy(delivery, attemptsOf(delivery.message) - 1)));
+    }
+  }
+
+  /**
+   * Not pulled from for the idle time. A grouped queue's consumer holding leases is never idle: its
+   * cancel would make another instance's consumer the active one, which would not count those
+   * leases against their groups' caps.
+   */
   private isIdle(consumer: RabbitMqQueueConsumer): boolean {
+    if (consumer.grouped && consumer.held > 0) return false;
     return consumer.pulls === 0 && !consumer.hasWaiters && performance.now() - consumer.lastPullAt >= this.releaseIdleAfterMs;
   }
 

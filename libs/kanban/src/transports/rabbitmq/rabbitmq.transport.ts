@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ChannelModel } from 'amqplib';
 import { encodeItem, newItemId, withHeaders } from '../../codec';
 import { BrokerUnavailableError, KanbanConfigError, KanbanValidationError, LeaseExpiredError, TopologyConflictError, type FieldError } from '../../errors';
+import { GROUP_PAGE_DEFAULT_LIMIT, type GroupFilter, type GroupLimits, type GroupPage, type GroupState } from '../../interfaces/group.interface';
 import {
   type DeadLetter,
   type DeadLetterFilter,
@@ -29,6 +30,8 @@ import { RabbitMqControlChannel } from './rabbitmq-control-channel';
 import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqDelayLadder } from './rabbitmq-delay-ladder';
+import { RabbitMqGroupLimits } from './rabbitmq-group-limits';
+import { decodeGroupCursor, encodeGroupCursor } from './rabbitmq-group-cursor';
 import { RabbitMqHoldings, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
 import { copyHeaders } from './rabbitmq-message';
@@ -40,7 +43,7 @@ import { RabbitMqScheduleStore } from './rabbitmq-schedule-store';
 import type { ConsumedMessage } from './rabbitmq-queue-consumer';
 import { RabbitMqTopology } from './rabbitmq-topology';
 import { rabbitMqEndpoint } from './rabbitmq-url';
-import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS } from './rabbitmq.constants';
+import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEFAULT_PUBLISH_TIMEOUT_MS, RABBITMQ_HEADERS } from './rabbitmq.constants';
 
 /**
  * RabbitMQ transport: durable quorum queues `kanban.{priority}.{domain}` (optionally prefixed),
@@ -75,6 +78,9 @@ import { RABBITMQ_CLOSE_STEP_TIMEOUT_MS, RABBITMQ_CONSUMER_IDLE_MS, RABBITMQ_DEF
  *   pulls and acks; status is then `degraded` with `active: 'none'`.
  * - RabbitMQ closes a channel holding a delivery longer than its `consumer_timeout` (30 min by
  *   default): keep leases and the stall limit below it.
+ * - Groups: a grouped item goes to the grouped queue of its (priority, domain), which has a single
+ *   active consumer; the instance holding it hands its items out fairly with the groups' caps and
+ *   rates (RabbitMqGroupHandOut); run-time limits live in a stream (RabbitMqGroupLimits).
  */
 export class RabbitMqTransport extends KanbanTransport {
   readonly broker = 'rabbitmq';
@@ -104,6 +110,9 @@ export class RabbitMqTransport extends KanbanTransport {
   /** (priority → domains) whose work queue is declared: the fast path of ensureQueue. Follows `declared`. */
   private readonly ensured = new Map<Priority, Set<string>>();
   private readonly knownQueues = new Map<string, { priority: Priority; domain: string }>();
+  /** Grouped queues declared with their work queue (by name): the puller's fast path. */
+  private readonly knownGroupQueues = new Set<string>();
+  private readonly groupLimits: RabbitMqGroupLimits;
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
@@ -135,6 +144,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.ladder = new RabbitMqDelayLadder(this.names, this.topology, this.publisher, this.logger);
     this.scheduleStore = new RabbitMqScheduleStore(this.names, this.publisher, this.logger, () => this.topology.declareSchedules());
     this.scheduleLeadership = new RabbitMqScheduleLeadership(this.names, this.publisher, () => this.topology.declareSchedules());
+    this.groupLimits = new RabbitMqGroupLimits(this.names, settings.groups, this.publisher, this.logger, () => this.topology.declareGroupLimits());
     this.consuming = new RabbitMqConnection(
       endpoint,
       {
@@ -161,10 +171,12 @@ export class RabbitMqTransport extends KanbanTransport {
       {
         isClosing: () => this.isClosing,
         ensureQueue: (priority, domain) => this.ensureQueue(priority, domain),
-        isDeclared: (queue) => this.knownQueues.has(queue),
+        isDeclared: (queue) => this.knownQueues.has(queue) || this.knownGroupQueues.has(queue),
         onUnanswered: (queue, message) => this.noteUnanswered(queue, message),
         onAnswered: (queue) => this.noteAnswered(queue),
         handBackCopy: (delivery, attemptsBefore) => this.replaceWithCopy(delivery, attemptsBefore, 'release'),
+        groupLimits: (domain, group) => this.groupLimits.effective(domain, group).limits,
+        groupLimitsKnown: () => this.groupLimits.known(),
       },
       this.logger,
       releaseIdleAfterMs,
@@ -236,6 +248,7 @@ export class RabbitMqTransport extends KanbanTransport {
       declaring.then(
         () => {
           this.knownQueues.set(name, { priority, domain });
+          this.knownGroupQueues.add(this.names.groupQueue(priority, domain));
           if (this.declared.get(name) === declaring) this.markEnsured(priority, domain);
         },
         () => this.declared.delete(name),
@@ -349,13 +362,64 @@ export class RabbitMqTransport extends KanbanTransport {
       const ready = await this.topology.readyCount(name);
       if (ready === undefined) continue;
       const delayed = await this.ladder.delayedIn(priority, domain);
-      const consumer = this.puller.consumerOf(name);
-      rows.push({ broker: this.broker, priority, domain, ready: ready + (consumer?.buffered ?? 0) + delayed, inFlight: this.holdings.inFlightOf(consumer) });
+      const groupQueue = this.names.groupQueue(priority, domain);
+      const groupedReady = (await this.topology.readyCount(groupQueue)) ?? 0;
+      const consumers = [this.puller.consumerOf(name), this.puller.consumerOf(groupQueue)];
+      const buffered = consumers.reduce((sum, consumer) => sum + (consumer?.buffered ?? 0), 0);
+      const inFlight = consumers.reduce((sum, consumer) => sum + this.holdings.inFlightOf(consumer), 0);
+      rows.push({ broker: this.broker, priority, domain, ready: ready + groupedReady + buffered + delayed, inFlight });
     }
     return rows;
   }
 
-  /** Channels this process holds open for work queues: queues idle for `releaseIdleAfterMs` hold none. */
+  /**
+   * Kept in the stream `kanban.group-limits` (every instance folds it); resolves once this
+   * instance applied the change. @throws KanbanValidationError, BrokerUnavailableError
+   */
+  override async setGroupLimits(domain: string, group: string, limits: GroupLimits | null): Promise<void> {
+    this.assertConnected();
+    await this.groupLimits.set(domain, group, limits);
+  }
+
+  /**
+   * The groups of `domain` this instance holds items of (as the active consumer of a grouped
+   * queue: buffered are `ready`, leased are `inFlight`) and those with run-time limits, by name.
+   * Items still in the broker beyond the consumer's prefetch, or held by another instance, are
+   * not attributed to a group (RabbitMQ counts a queue, not its groups).
+   * @throws KanbanValidationError for a bad domain, limit or cursor; BrokerUnavailableError
+   */
+  override async listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
+    this.assertConnected();
+    const limit = filter.limit ?? GROUP_PAGE_DEFAULT_LIMIT;
+    const invalid = [
+      { field: 'domain', message: domainError(domain) },
+      { field: 'limit', message: Number.isInteger(limit) && limit >= 1 ? undefined : 'must be an integer >= 1' },
+    ].filter((error): error is FieldError => error.message !== undefined);
+    if (invalid.length > 0) throw new KanbanValidationError(invalid);
+    const after = filter.cursor === undefined ? undefined : decodeGroupCursor(filter.cursor);
+    await this.groupLimits.caughtUp();
+    const counts = new Map<string, { ready: number; inFlight: number }>();
+    for (const priority of PRIORITIES) {
+      const consumer = this.puller.consumerOf(this.names.groupQueue(priority, domain));
+      if (!consumer) continue;
+      const buffered = new Map<string, number>();
+      for (const delivery of consumer.bufferedView) buffered.set(delivery.group ?? '', (buffered.get(delivery.group ?? '') ?? 0) + 1);
+      for (const group of consumer.groupsHeld()) {
+        const count = counts.get(group) ?? { ready: 0, inFlight: 0 };
+        const ready = buffered.get(group) ?? 0;
+        count.ready += ready;
+        count.inFlight += consumer.unsettledOf(group) - ready;
+        counts.set(group, count);
+      }
+    }
+    for (const group of this.groupLimits.overrides(domain).keys()) if (!counts.has(group)) counts.set(group, { ready: 0, inFlight: 0 });
+    const names = [...counts.keys()].filter((group) => after === undefined || group > after).sort();
+    const page = names.slice(0, limit);
+    const items: GroupState[] = page.map((group) => ({ group, ...(counts.get(group) as { ready: number; inFlight: number }), ...this.groupLimits.effective(domain, group) }));
+    return { items, ...(names.length > limit ? { nextCursor: encodeGroupCursor(page[page.length - 1]) } : {}) };
+  }
+
+  /** Channels this process holds open for work queues and their grouped queues (one each): queues idle for `releaseIdleAfterMs` hold none. */
   openQueueChannels(): number {
     return this.puller.openChannels();
   }
@@ -383,14 +447,15 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private async send(item: WorkItem): Promise<void> {
     await this.ensureQueue(item.priority, item.domain);
-    const queue = this.names.workQueue(item.priority, item.domain);
+    const target = this.names.publishTarget(item.priority, item.domain, item.group !== undefined);
+    const { queue } = target;
     try {
-      await this.publisher.publish({ exchange: this.names.workExchange, routingKey: this.names.routingKey(item.priority, item.domain), queue }, encodeItem(item), { messageId: item.id });
+      await this.publisher.publish(target, encodeItem(item), { messageId: item.id, ...(item.group !== undefined ? { headers: { [RABBITMQ_HEADERS.group]: item.group } } : {}) });
       this.puller.consumerOf(queue)?.expectPublished(item.id);
     } catch (error) {
       // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
       if (error instanceof BrokerUnavailableError) {
-        this.declared.delete(queue);
+        this.declared.delete(this.names.workQueue(item.priority, item.domain));
         this.ensured.get(item.priority)?.delete(item.domain);
       }
       throw error;
@@ -455,7 +520,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private async replaceWithCopy(delivery: ConsumedMessage, attemptsBefore: number, fallback: 'reject' | 'release'): Promise<void> {
     const { message, queue } = delivery;
     try {
-      await this.publisher.publish({ exchange: this.names.workExchange, routingKey: this.names.routingKey(queue.priority, queue.domain), queue: queue.name }, message.content, {
+      await this.publisher.publish(this.names.publishTarget(queue.priority, queue.domain, queue.grouped), message.content, {
         messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : newItemId(),
         headers: copyHeaders(message, attemptsBefore),
       });
@@ -503,6 +568,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.ladder.attach(model);
     this.puller.attach(model);
     this.scheduleStore.attach(model);
+    this.groupLimits.attach(model);
     try {
       await this.topology.declareBase();
       await this.deadLetters.prepare();
@@ -543,6 +609,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.ladder.detach();
     this.puller.detach();
     this.scheduleStore.detach(`the connection to RabbitMQ was lost (${reason})`);
+    this.groupLimits.detach(`the connection to RabbitMQ was lost (${reason})`);
     this.consumeTrouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
@@ -606,6 +673,7 @@ export class RabbitMqTransport extends KanbanTransport {
     }
     this.holdings.clear();
     this.scheduleStore.detach('the transport closed');
+    this.groupLimits.detach('the transport closed');
   }
 
   /** The relay and the fleet let go of the connection first, so the close it causes is not reported as a failure. */
