@@ -55,7 +55,7 @@ function scenarios(config: BenchConfig): Scenario[] {
     scaleScenario([kanbanNats(), rawJetStream(), kanbanEmbedded()], config),
     backlogMemoryScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
     manyDomainsScenario([kanbanNats(), kanbanRabbitMq(), kanbanEmbedded()]),
-    fairShareScenario([kanbanNats(), bullMq(), kanbanEmbedded()]),
+    fairShareScenario([kanbanNats(), kanbanRabbitMq(), bullMq(), kanbanEmbedded()]),
     scaleOutScenario(),
     failoverScenario(),
   ];
