@@ -100,7 +100,7 @@ describe('NATS cluster partition: one node cut off from the other two and from t
       );
       cut = chooseCut({
         leader: leader as string,
-        appNode: appNode,
+        appNode,
         nodes: nodes.nodes.map((node) => node.name),
       });
 
@@ -129,7 +129,7 @@ describe('NATS cluster partition: one node cut off from the other two and from t
         ledger.line(`NATS partition: ${label}`, {
           items: ITEMS,
           cut: cut as string,
-          appNode: appNode,
+          appNode,
           inFlightAtFault: fault.inFlight,
           repeatedAttempts: ledger.repeatedAttempts(),
         }),
