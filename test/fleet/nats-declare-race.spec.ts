@@ -17,7 +17,7 @@ const QUEUES = 8;
  * A fleet starting on a new queue: every instance declares its R3 stream and consumer at the same
  * moment, so some read a consumer another has just created, before its Raft group has a leader.
  */
-describe('NATS: a fleet declaring a new queue at once on a three-node cluster', () => {
+describe('NATS: a new queue on a three-node cluster, its leaders being elected', () => {
   let fleet: NatsTransport[] = [];
   let prefix = '';
 
@@ -57,4 +57,25 @@ describe('NATS: a fleet declaring a new queue at once on a three-node cluster', 
     const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));
     expect(failures).toEqual([]);
   }, 120_000);
+
+  it('acknowledges a delivery while its consumer elects a new leader', async () => {
+    // Arrange
+    const [transport] = fleet;
+    const queue: QueueRef = { priority: 'normal', domain: testNamespace().domain('stepdown') };
+    await transport.publish(makeItem({ domain: queue.domain }));
+    const [delivery] = await transport.pull(queue, 1, { leaseMs: 30_000, waitMs: 5_000 });
+    const nc = await connect({ servers: natsCluster().urls });
+
+    // Act
+    try {
+      await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${prefix}_NORMAL_${queue.domain}.${prefix}_worker`, undefined, { timeout: 5_000 });
+      await transport.ack(delivery);
+    } finally {
+      await nc.close();
+    }
+
+    // Assert
+    const depth = (await transport.depth()).find((row) => row.domain === queue.domain);
+    expect(depth).toMatchObject({ ready: 0, inFlight: 0 });
+  }, 60_000);
 });

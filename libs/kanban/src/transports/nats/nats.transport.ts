@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
@@ -22,6 +24,7 @@ import {
   NATS_RECONNECT_TIME_WAIT_MS,
   NATS_RELEASE_IDLE_AFTER_MS,
   NATS_CLUSTER_RECONNECT_GRACE_MS,
+  NATS_PUBLISH_RETRY_INTERVAL_MS,
   NATS_SERVER_PING_TIMEOUT_MS,
   NATS_SWEEP_BATCH,
   NATS_GROUP_MOVER_LEASE_MS,
@@ -33,7 +36,8 @@ import { NatsDeliveryVerifier } from './nats-delivery-verifier';
 import { NatsDeclaredQueues } from './nats-declared-queues';
 import { NatsDepth } from './nats-depth';
 import { NatsDelays } from './nats-delays';
-import { brokerError, jsApiCode, JS_ERR, mayAnswerSoon } from './nats-errors';
+import { brokerError, findCause, jsApiCode, JS_ERR, mayAnswerSoon } from './nats-errors';
+import { errors as natsErrors } from './nats-client';
 import { NatsControlChannel } from './nats-control-channel';
 import { NatsLeaseRegistry, parseAckSubject, type LapseAction, type NatsDeliveryInfo, type TrackedLease } from './nats-lease';
 import { NatsNames } from './nats-names';
@@ -488,11 +492,21 @@ export class NatsTransport extends KanbanTransport {
   }
 
   /** Sends a settle and waits for the server to confirm it (double ack, through NatsReplies). */
+  /**
+   * Sends a settle verb, again while nothing answers it (the consumer electing a leader: a step-down
+   * to align it with its stream, a node lost) until publishTimeoutMs has passed: a verb sent twice
+   * is applied once, and failing the settle would leave the item to come back after its lease.
+   */
   private async settle(reply: string, verb: string, action: string): Promise<void> {
-    try {
-      await this.connected().replies.request(reply, verb);
-    } catch (error) {
-      throw brokerError(error, action);
+    const deadline = performance.now() + this.publishTimeoutMs;
+    for (;;) {
+      try {
+        await this.connected().replies.request(reply, verb);
+        return;
+      } catch (error) {
+        if (!findCause(error, natsErrors.NoRespondersError) || performance.now() + NATS_PUBLISH_RETRY_INTERVAL_MS >= deadline || this.isClosing) throw brokerError(error, action);
+        await sleep(NATS_PUBLISH_RETRY_INTERVAL_MS);
+      }
     }
   }
 
