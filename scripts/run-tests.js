@@ -1,7 +1,8 @@
-// `npm test`: the whole suite in two Jest runs, each with brokers of its own (test/harness). Specs
-// that kill, freeze or restart the run's brokers, start clusters, network namespaces or RabbitMQ
-// nodes of their own, or measure behaviour under load run alone, one file at a time; every other
-// spec shares its run's brokers with one other file at a time, on a namespace of its own.
+// `npm test`: the whole suite in two Jest runs. Specs that kill, freeze or restart the run's brokers,
+// start clusters, network namespaces or RabbitMQ nodes of their own, or measure behaviour under load
+// run alone, one file at a time. Every other spec runs beside one other file, each Jest worker on
+// brokers of its own (KANBAN_TEST_WORKERS, test/harness), so no file sees another's items or load
+// on its broker.
 // Arguments (`npm test -- test/nats`) run just those specs, one file at a time.
 const { spawnSync } = require('node:child_process');
 const { readdirSync, readFileSync } = require('node:fs');
@@ -16,7 +17,7 @@ const IN_BAND_FOLDERS = ['test/chaos/', 'test/cluster/', 'test/partition/', 'tes
 const IN_BAND_MARKERS = ['itControllingBrokers(', 'natsCluster(', 'rabbitmqCluster(', 'NetnsNatsCluster', 'privateRabbitMqNode(', 'kill9(', 'signalGroup('];
 /** Specs that measure throughput: a neighbour's load would make them measure the machine. */
 const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts'];
-const SHARED_WORKERS = 2;
+const SIDE_BY_SIDE_WORKERS = 2;
 
 function specFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -32,8 +33,9 @@ function runsInBand(file) {
   return IN_BAND_MARKERS.some((marker) => source.includes(marker));
 }
 
-function jest(args) {
-  const result = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), ...args], { cwd: ROOT, stdio: 'inherit' });
+function jest(args, workers = 1) {
+  const env = { ...process.env, KANBAN_TEST_WORKERS: String(workers) };
+  const result = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), ...args], { cwd: ROOT, stdio: 'inherit', env });
   return result.status ?? 1;
 }
 
@@ -45,8 +47,8 @@ if (requested.length > 0) process.exit(jest(['--runInBand', ...requested]));
 
 const files = SPEC_ROOTS.flatMap((dir) => specFiles(join(ROOT, dir)));
 const inBand = files.filter(runsInBand);
-const shared = files.filter((file) => !inBand.includes(file));
+const sideBySide = files.filter((file) => !inBand.includes(file));
 // Both runs go to the end, so one report lists every failure.
-const sharedStatus = jest([`--maxWorkers=${SHARED_WORKERS}`, ...shared.map(exactly)]);
+const sideBySideStatus = jest([`--maxWorkers=${SIDE_BY_SIDE_WORKERS}`, ...sideBySide.map(exactly)], SIDE_BY_SIDE_WORKERS);
 const inBandStatus = jest(['--runInBand', ...inBand.map(exactly)]);
-process.exit(sharedStatus || inBandStatus);
+process.exit(sideBySideStatus || inBandStatus);
