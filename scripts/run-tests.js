@@ -15,8 +15,8 @@ const SPEC_FILE = /\.(spec|e2e-spec)\.ts$/;
 const IN_BAND_FOLDERS = ['test/chaos/', 'test/cluster/', 'test/partition/', 'test/failover/', 'test/fleet/', 'test/scale/'];
 /** What a spec elsewhere uses to control brokers, start its own, or load the machine. */
 const IN_BAND_MARKERS = ['itControllingBrokers(', 'natsCluster(', 'rabbitmqCluster(', 'NetnsNatsCluster', 'privateRabbitMqNode(', 'kill9(', 'signalGroup('];
-/** Specs that measure throughput: a neighbour's load would make them measure the machine. */
-const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts'];
+/** Specs that measure throughput or the overlap of concurrent steps: a neighbour's load would make them measure the machine. */
+const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts', 'test/nats/nats-groups.spec.ts'];
 const SIDE_BY_SIDE_WORKERS = 2;
 
 function specFiles(dir) {
