@@ -16,7 +16,7 @@ const IN_BAND_FOLDERS = ['test/chaos/', 'test/cluster/', 'test/partition/', 'tes
 /** What a spec elsewhere uses to control brokers, start its own, or load the machine. */
 const IN_BAND_MARKERS = ['itControllingBrokers(', 'natsCluster(', 'rabbitmqCluster(', 'NetnsNatsCluster', 'privateRabbitMqNode(', 'kill9(', 'signalGroup('];
 /** Specs that measure throughput or the overlap of concurrent steps: a neighbour's load would make them measure the machine. */
-const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts', 'test/nats/nats-groups.spec.ts'];
+const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts', 'test/nats/nats-groups.spec.ts', 'test/nats/nats-groups-scale.spec.ts', 'test/rabbitmq/groups-scale.spec.ts'];
 const SIDE_BY_SIDE_WORKERS = 2;
 
 function specFiles(dir) {
