@@ -15,9 +15,11 @@ const START_TIMEOUT_MS = 30_000;
 /**
  * NATS: the frozen worker's lease (4 s) and JetStream's ack wait (4.1 s) lapse well within 30 s.
  * RabbitMQ: the broker requeues what a frozen client holds once it closes the connection for missed
- * heartbeats (10 s asked by kanban, so 20-30 s).
+ * heartbeats (WORKER_HEARTBEAT_S asked by the worker, so within three intervals).
  */
 const REDELIVERY_TIMEOUT_MS = { nats: 30_000, rabbitmq: 90_000 };
+/** The frozen RabbitMQ worker's heartbeat: what it holds comes back after seconds, not kanban's default 20-30 s. */
+const WORKER_HEARTBEAT_S = 2;
 const STEP_TIMEOUT_MS = 15_000;
 
 const keyOf = (delivery: Delivery): string => (delivery.item.payload as { key: string }).key;
@@ -38,7 +40,7 @@ const SETUPS: Setup[] = [
   {
     transport: 'rabbitmq',
     options: (namespace) => ({ rabbitmq: { url: rabbitmqBroker().url, queuePrefix: namespace.queuePrefix } }),
-    worker: (namespace, domain) => ({ transport: 'rabbitmq', url: rabbitmqBroker().url, prefix: namespace.queuePrefix, domain }),
+    worker: (namespace, domain) => ({ transport: 'rabbitmq', url: `${rabbitmqBroker().url}?heartbeat=${WORKER_HEARTBEAT_S}`, prefix: namespace.queuePrefix, domain }),
   },
 ];
 

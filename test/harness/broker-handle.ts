@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { readHarnessState, updateBrokerState, type BrokerKind, type BrokerSource, type BrokerState } from './broker-state';
+import { brokersOfThisWorker, readHarnessState, updateBrokerState, type BrokerKind, type BrokerSource, type BrokerState } from './broker-state';
 import { dockerContainer } from './docker-brokers';
 import { howToGetBroker } from './global-setup';
 import { relaunchLocalNats, waitForNatsReady } from './local-nats';
@@ -19,7 +19,7 @@ export class BrokerHandle {
 
   private get state(): BrokerState {
     const state = readHarnessState();
-    const broker = state?.brokers[this.kind];
+    const broker = state && brokersOfThisWorker(state)[this.kind];
     if (broker) return broker;
     const reason = state?.unavailable[this.kind] ?? howToGetBroker(this.kind, 'the Jest globalSetup of test/harness did not run');
     throw new Error(reason);
@@ -39,7 +39,8 @@ export class BrokerHandle {
 
   /** False for a broker given by URL (or none at all): tests that kill or freeze it fail then (itControllingBrokers). */
   get controllable(): boolean {
-    const source = readHarnessState()?.brokers[this.kind]?.source;
+    const state = readHarnessState();
+    const source = state && brokersOfThisWorker(state)[this.kind]?.source;
     return source === 'docker' || source === 'local';
   }
 
@@ -142,12 +143,12 @@ function amqpListenerAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** The run's NATS server. `url` throws, with how to get one, when none could be provided. */
+/** The NATS server of this Jest worker (of the run, when it has one set). `url` throws, with how to get one, when none could be provided. */
 export function natsBroker(): BrokerHandle {
   return new BrokerHandle('nats');
 }
 
-/** The run's RabbitMQ node. `url` is `amqp://guest:guest@127.0.0.1:<port>` for a started one. */
+/** The RabbitMQ node of this Jest worker. `url` is `amqp://guest:guest@127.0.0.1:<port>` for a started one. */
 export function rabbitmqBroker(): BrokerHandle {
   return new BrokerHandle('rabbitmq');
 }

@@ -61,10 +61,29 @@ export interface HarnessState {
   /** The Jest process that ran globalSetup; a state whose owner is gone was left by an interrupted run. */
   ownerPid: number;
   brokers: Partial<Record<BrokerKind, BrokerState>>;
+  /** Brokers of Jest workers 2, 3, … when the run asked for several (KANBAN_TEST_WORKERS): files running side by side never share a broker. */
+  otherWorkers?: Array<Partial<Record<BrokerKind, BrokerState>>>;
   /** Why a broker could not be provided, with how to get one; reported when a test asks for it. */
   unavailable: Partial<Record<BrokerKind, string>>;
   /** Clusters started during the run, by the specs that needed them. */
   clusters?: Partial<Record<BrokerKind, ClusterState>>;
+}
+
+/** Set by `npm test` (scripts/run-tests.js) to its Jest worker count: globalSetup then starts brokers for each worker. @default 1 */
+export const WORKERS_ENV = 'KANBAN_TEST_WORKERS';
+
+/** Every set of brokers of the run: worker 1's, then the other workers'. */
+export function allBrokerSets(state: HarnessState): Array<Partial<Record<BrokerKind, BrokerState>>> {
+  return [state.brokers, ...(state.otherWorkers ?? [])];
+}
+
+/**
+ * The brokers of the Jest worker this runs in. A worker beyond the sets globalSetup started (a run
+ * with more workers than KANBAN_TEST_WORKERS) uses worker 1's, as every file did before there were sets.
+ */
+export function brokersOfThisWorker(state: HarnessState): Partial<Record<BrokerKind, BrokerState>> {
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return allBrokerSets(state)[worker - 1] ?? state.brokers;
 }
 
 /** One state file per Jest run lives here (`.tmp/` is git-ignored): runs in parallel in one checkout keep their own brokers. */
@@ -110,7 +129,7 @@ export function writeHarnessState(state: HarnessState, file = stateFileFor(state
 /** Applies `change` to the broker's entry of this run and saves it. */
 export function updateBrokerState(kind: BrokerKind, change: (broker: BrokerState) => void): void {
   const state = readHarnessState();
-  const broker = state?.brokers[kind];
+  const broker = state && brokersOfThisWorker(state)[kind];
   if (!state || !broker) throw new Error(`No ${kind} broker recorded in ${process.env[HARNESS_STATE_ENV] ?? 'the harness state (globalSetup did not run)'}`);
   change(broker);
   writeHarnessState(state);

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { HARNESS_STATE_ENV, listStateFiles, readHarnessState, stateFileFor, writeHarnessState, type BrokerKind, type BrokerState, type HarnessState } from './broker-state';
+import { allBrokerSets, HARNESS_STATE_ENV, listStateFiles, readHarnessState, stateFileFor, WORKERS_ENV, writeHarnessState, type BrokerKind, type BrokerState, type HarnessState } from './broker-state';
 import { dockerEngineAnswers, startDockerBroker } from './docker-brokers';
 import { startLocalNats } from './local-nats';
 import { startLocalRabbitMq } from './local-rabbitmq';
@@ -63,10 +63,11 @@ async function reapInterruptedRuns(): Promise<void> {
 }
 
 async function stopBrokers(previous: HarnessState | undefined): Promise<void> {
-  for (const cluster of Object.values(previous?.clusters ?? {})) {
+  if (!previous) return;
+  for (const cluster of Object.values(previous.clusters ?? {})) {
     if (cluster) await stopCluster(cluster);
   }
-  for (const broker of Object.values(previous?.brokers ?? {})) {
+  for (const broker of allBrokerSets(previous).flatMap((set) => Object.values(set))) {
     const local = broker?.local;
     if (!local) continue;
     const leftovers = [{ pid: local.pid, command: local.spec.command }, ...(local.epmd ? [{ pid: local.epmd.pid, command: local.epmd.spec.command }] : [])];
@@ -78,27 +79,42 @@ async function stopBrokers(previous: HarnessState | undefined): Promise<void> {
   }
 }
 
+/** Jest workers that get brokers of their own (KANBAN_TEST_WORKERS). */
+function workerCount(): number {
+  const count = Number(process.env[WORKERS_ENV] ?? '1');
+  if (!Number.isInteger(count) || count < 1) throw new Error(`${WORKERS_ENV} must be a whole number of at least 1, not ${process.env[WORKERS_ENV]}`);
+  return count;
+}
+
 /**
- * Jest globalSetup: provides each broker once per test run, in the order URL from the
- * environment, testcontainers, local binary, and records them for the test workers.
+ * Jest globalSetup: provides each broker once per test run (once per worker with
+ * KANBAN_TEST_WORKERS), in the order URL from the environment, testcontainers, local binary, and
+ * records them for the test workers.
  */
 export default async function globalSetup(): Promise<void> {
   await reapInterruptedRuns();
   const kinds = requestedBrokers();
   const useDocker = kinds.some((kind) => !process.env[BROKER_URL_ENV[kind]]) && (await dockerEngineAnswers());
-  const state: HarnessState = { startedAt: new Date().toISOString(), ownerPid: process.pid, brokers: {}, unavailable: {} };
+  const state: HarnessState = { startedAt: new Date().toISOString(), ownerPid: process.pid, brokers: {}, otherWorkers: [], unavailable: {} };
   process.env[HARNESS_STATE_ENV] = stateFileFor(process.pid);
-  const results = await Promise.allSettled(kinds.map((kind) => provide(kind, useDocker)));
-  results.forEach((result, index) => {
-    const kind = kinds[index];
-    if (result.status === 'fulfilled') state.brokers[kind] = result.value;
-    else state.unavailable[kind] = howToGetBroker(kind, (result.reason as Error).message);
-  });
+  const sets: Array<HarnessState['brokers']> = Array.from({ length: workerCount() }, () => ({}));
+  await Promise.all(
+    sets.flatMap((set) =>
+      kinds.map(async (kind) => {
+        try {
+          set[kind] = await provide(kind, useDocker);
+        } catch (error) {
+          state.unavailable[kind] = howToGetBroker(kind, (error as Error).message);
+        }
+      }),
+    ),
+  );
+  [state.brokers, ...state.otherWorkers] = sets;
   for (const kind of ALL_BROKERS.filter((name) => !kinds.includes(name))) {
     state.unavailable[kind] = howToGetBroker(kind, `not requested: ${BROKERS_ENV}=${process.env[BROKERS_ENV]}`);
   }
   writeHarnessState(state);
-  const summary = Object.values(state.brokers).map((broker) => `${broker?.kind}=${broker?.source} ${redact(broker?.url ?? '')}`);
+  const summary = allBrokerSets(state).flatMap((set) => Object.values(set).map((broker) => `${broker?.kind}=${broker?.source} ${redact(broker?.url ?? '')}`));
   const missing = kinds.filter((kind) => !state.brokers[kind]).map((kind) => `\n[test brokers] ${state.unavailable[kind]}`);
   // Suites that need no broker still run; a test that asks for a missing one fails with this message.
   process.stdout.write(`\n[test brokers] ${summary.join(', ') || 'none'}${missing.join('')}\n`);

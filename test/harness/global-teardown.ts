@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { readHarnessState, stateFileFor } from './broker-state';
+import { allBrokerSets, readHarnessState, stateFileFor } from './broker-state';
 import { removeDockerBroker } from './docker-brokers';
 import { stopCluster } from './local-cluster';
 import { terminate } from './local-process';
@@ -26,14 +26,16 @@ export default async function globalTeardown(): Promise<void> {
   failIfStillRunning();
   const state = readHarnessState();
   if (!state) return;
-  const stops = Object.values(state.brokers).map(async (broker) => {
-    if (broker?.docker) await removeDockerBroker(broker.docker.containerId);
-    const local = broker?.local;
-    if (!local) return;
-    await terminate(local.pid);
-    if (local.epmd) await terminate(local.epmd.pid);
-    rmSync(local.baseDir, { recursive: true, force: true });
-  });
+  const stops = allBrokerSets(state)
+    .flatMap((set) => Object.values(set))
+    .map(async (broker) => {
+      if (broker?.docker) await removeDockerBroker(broker.docker.containerId);
+      const local = broker?.local;
+      if (!local) return;
+      await terminate(local.pid);
+      if (local.epmd) await terminate(local.epmd.pid);
+      rmSync(local.baseDir, { recursive: true, force: true });
+    });
   const clusterStops = Object.values(state.clusters ?? {}).map((cluster) => (cluster ? stopCluster(cluster) : Promise.resolve()));
   const results = await Promise.allSettled([...stops, ...clusterStops]);
   rmSync(stateFileFor(state.ownerPid), { force: true });

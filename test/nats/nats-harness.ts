@@ -22,7 +22,7 @@ export interface NatsHarness extends ContractHarness {
 /**
  * Each `create` gets a stream prefix of its own on the run's NATS server; cleanup closes the
  * transports and deletes every stream with those prefixes. Work subjects are global
- * (`kanban.{priority}.{domain}`), so suites sharing domains run one after another (npm test is in band).
+ * (`kanban.{priority}.{domain}`), so suites sharing domains never share a broker (npm test gives each Jest worker its own).
  */
 export function createNatsHarness(): NatsHarness {
   // Open/close lines for every test drown the report; warnings and errors still show.

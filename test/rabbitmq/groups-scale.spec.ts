@@ -3,7 +3,7 @@ import type { WorkItem } from '../../libs/kanban/src/interfaces';
 import type { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { contractSettings, makeItem } from '../contract/contract-helpers';
 import { testNamespace } from '../harness';
-import { readHarnessState } from '../harness/broker-state';
+import { brokersOfThisWorker, readHarnessState } from '../harness/broker-state';
 import { rabbitmqctlOutput } from '../harness/local-rabbitmq';
 import { createRabbitMqHarness } from './rabbitmq-test-harness';
 
@@ -25,7 +25,8 @@ async function publishAll(transport: RabbitMqTransport, items: WorkItem[]): Prom
 
 /** The broker's total memory as `rabbitmqctl status` reports it, when the harness runs the node. */
 async function brokerMemory(): Promise<string> {
-  const local = readHarnessState()?.brokers.rabbitmq?.local;
+  const state = readHarnessState();
+  const local = state && brokersOfThisWorker(state).rabbitmq?.local;
   if (!local) return 'n/a (broker not run by the harness)';
   const status = await rabbitmqctlOutput(local, ['status'], RABBITMQCTL_TIMEOUT_MS);
   return /Total memory used: ([\d.]+ \w+)/.exec(status)?.[1] ?? 'unknown';

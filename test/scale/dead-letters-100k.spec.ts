@@ -87,8 +87,13 @@ function rabbitMqScenario(): Scenario {
   };
 }
 
+/** Writes every value with at most SEED_WINDOW writes in flight, the next starting as soon as one is confirmed. */
 async function inWindows<T>(values: T[], write: (value: T) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < values.length; start += SEED_WINDOW) await Promise.all(values.slice(start, start + SEED_WINDOW).map(write));
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < values.length) await write(values[next++]);
+  };
+  await Promise.all(Array.from({ length: SEED_WINDOW }, lane));
 }
 
 function lettersToSeed(): DeadLetter[] {
