@@ -1,14 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { QueueRef } from '../../libs/kanban/src/interfaces';
-import { NatsTransport } from '../../libs/kanban/src/transports/nats';
+import type { NatsTransport } from '../../libs/kanban/src/transports/nats';
 import { contractSettings, makeItem } from '../contract/contract-helpers';
 import { natsCluster, testNamespace } from '../harness';
-import { CLUSTER_PUBLISH_TIMEOUT_MS, CLUSTER_REPLICAS } from '../cluster/support/cluster-run';
+import { CLUSTER_START_TIMEOUT_MS, startNatsClusterFleet, type NatsClusterFleet } from './support/nats-cluster-fleet';
 
-/** Cluster start-up (once per run) with room for a loaded machine. */
-const CLUSTER_START_TIMEOUT_MS = 180_000;
 const INSTANCES = 3;
 /** New queues declared by the whole fleet at once: each a fresh R3 stream and consumer electing their leaders. */
 const QUEUES = 8;
@@ -18,34 +15,22 @@ const QUEUES = 8;
  * moment, so some read a consumer another has just created, before its Raft group has a leader.
  */
 describe('NATS: a new queue on a three-node cluster, its leaders being elected', () => {
-  let fleet: NatsTransport[] = [];
-  let prefix = '';
+  let running: NatsClusterFleet;
+  let fleet: NatsTransport[];
 
   beforeAll(async () => {
     Logger.overrideLogger(['warn', 'error']);
     await natsCluster().start();
+    running = await startNatsClusterFleet(INSTANCES, contractSettings({ leaseMs: 30_000 }));
+    fleet = running.instances;
   }, CLUSTER_START_TIMEOUT_MS);
 
   afterAll(async () => {
-    await Promise.all(fleet.map((transport) => transport.close()));
-    const nc = await connect({ servers: natsCluster().urls });
-    try {
-      const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
-    } finally {
-      await nc.close();
-    }
+    await running?.stop();
   });
 
   it('answers every first pull and publish of every instance, while the new consumer elects its leader', async () => {
     // Arrange
-    prefix = testNamespace().streamPrefix;
-    const settings = contractSettings({ leaseMs: 30_000 });
-    fleet = Array.from(
-      { length: INSTANCES },
-      () => new NatsTransport({ servers: natsCluster().urls, streamPrefix: prefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS }, settings),
-    );
-    for (const transport of fleet) await transport.connect();
     const queues: QueueRef[] = Array.from({ length: QUEUES }, () => ({ priority: 'normal', domain: testNamespace().domain('race') }));
 
     // Act
@@ -68,7 +53,7 @@ describe('NATS: a new queue on a three-node cluster, its leaders being elected',
 
     // Act
     try {
-      await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${prefix}_NORMAL_${queue.domain}.${prefix}_worker`, undefined, { timeout: 5_000 });
+      await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${running.prefix}_NORMAL_${queue.domain}.${running.prefix}_worker`, undefined, { timeout: 5_000 });
       await transport.ack(delivery);
     } finally {
       await nc.close();

@@ -1,16 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { Delivery, QueueRef, WorkItem } from '../../libs/kanban/src/interfaces';
 import type { TransportSettings } from '../../libs/kanban/src/transport';
-import { NatsTransport } from '../../libs/kanban/src/transports/nats';
+import type { NatsTransport } from '../../libs/kanban/src/transports/nats';
 import { contractSettings, makeItem } from '../contract/contract-helpers';
 import { natsCluster, testNamespace, waitFor } from '../harness';
-import { CLUSTER_PUBLISH_TIMEOUT_MS, CLUSTER_REPLICAS } from '../cluster/support/cluster-run';
+import { CLUSTER_START_TIMEOUT_MS, startNatsClusterFleet, type NatsClusterFleet } from './support/nats-cluster-fleet';
 
-/** Cluster start-up (once per run) with room for a loaded machine. */
-const CLUSTER_START_TIMEOUT_MS = 180_000;
 const INSTANCES = 3;
 const LEASE_MS = 30_000;
 const PULL_SIZE = 5;
@@ -26,7 +22,7 @@ const HOLD_MS = 1_000;
  */
 describe('NATS groups across a fleet of three instances on a three-node cluster', () => {
   let fleet: NatsTransport[] = [];
-  let prefix = '';
+  let running: NatsClusterFleet | undefined;
 
   beforeAll(async () => {
     Logger.overrideLogger(['warn', 'error']);
@@ -34,25 +30,14 @@ describe('NATS groups across a fleet of three instances on a three-node cluster'
   }, CLUSTER_START_TIMEOUT_MS);
 
   afterEach(async () => {
-    await Promise.all(fleet.map((transport) => transport.close()));
+    await running?.stop();
+    running = undefined;
     fleet = [];
-    const nc = await connect({ servers: natsCluster().urls });
-    try {
-      const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
-    } finally {
-      await nc.close();
-    }
   });
 
   async function startFleet(settings: TransportSettings): Promise<NatsTransport[]> {
-    prefix = testNamespace().streamPrefix;
-    fleet = Array.from(
-      { length: INSTANCES },
-      () => new NatsTransport({ servers: natsCluster().urls, streamPrefix: prefix, replicas: CLUSTER_REPLICAS, publishTimeoutMs: CLUSTER_PUBLISH_TIMEOUT_MS }, settings),
-    );
-    // One after another: the first declares the R3 streams, which a loaded machine does slowly.
-    for (const transport of fleet) await transport.connect();
+    running = await startNatsClusterFleet(INSTANCES, settings);
+    fleet = running.instances;
     return fleet;
   }
 

@@ -4,6 +4,7 @@ import { GROUP_PAGE_DEFAULT_LIMIT, GROUP_PAGE_MAX_LIMIT, type GroupFilter, type 
 import type { KanbanResolvedOptions } from '../interfaces/kanban-options.interface';
 import { KanbanTransport } from '../transport/kanban-transport';
 import { validateGroupLimitsRequest, validateGroupListing } from './validate-group-request';
+import { groupLimitsInForce } from './group-limits-in-force';
 
 /**
  * Fair share at run time: a group's own limits and the listing of a domain's groups. Validates
@@ -53,14 +54,6 @@ export class KanbanGroups {
       if (page.items.some((state) => state.group > group)) break;
       cursor = page.nextCursor;
     } while (cursor !== undefined);
-    return { group, ready: 0, inFlight: 0, limits: this.defaultLimits(domain) };
-  }
-
-  /** The limits a group without its own has: the domain's, else the global ones. */
-  private defaultLimits(domain: string): GroupLimits {
-    const { maxInFlightPerGroup, groupRatePerSecond, domains } = this.options.groups;
-    const maxInFlight = domains[domain]?.maxInFlightPerGroup ?? maxInFlightPerGroup;
-    const ratePerSecond = domains[domain]?.groupRatePerSecond ?? groupRatePerSecond;
-    return { ...(maxInFlight !== undefined ? { maxInFlight } : {}), ...(ratePerSecond !== undefined ? { ratePerSecond } : {}) };
+    return { group, ready: 0, inFlight: 0, limits: groupLimitsInForce(this.options.groups, domain) };
   }
 }

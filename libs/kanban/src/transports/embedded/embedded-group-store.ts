@@ -13,6 +13,7 @@ import {
   EMBEDDED_ITEMS_TABLE as ITEMS,
   EMBEDDED_LEASED_BY_GROUP_INDEX,
 } from './embedded-schema';
+import { groupLimitsInForce } from '../../groups/group-limits-in-force';
 
 /** The default group (items published without one) in the store and in listGroups: no group name is empty. */
 export const EMBEDDED_DEFAULT_GROUP = '';
@@ -140,7 +141,7 @@ export class EmbeddedGroupStore {
   limitsOf(domain: string, grp: string): { limits: GroupLimits; override?: GroupLimits } {
     const row = this.statements.limits.get({ domain, grp }) as LimitsRow | undefined;
     const override = row && toLimits(row);
-    return { limits: this.effective(domain, override), ...(override ? { override } : {}) };
+    return { limits: groupLimitsInForce(this.settings.groups, domain, override), ...(override ? { override } : {}) };
   }
 
   /** Whether a settle in the group may let a waiting pull take more of it. */
@@ -182,16 +183,9 @@ export class EmbeddedGroupStore {
       group: row.grp,
       ready: row.items - row.in_flight,
       inFlight: row.in_flight,
-      limits: this.effective(domain, override),
+      limits: groupLimitsInForce(this.settings.groups, domain, override),
       ...(override ? { override } : {}),
     };
-  }
-
-  private effective(domain: string, override: GroupLimits | undefined): GroupLimits {
-    const { groups } = this.settings;
-    const maxInFlight = override?.maxInFlight ?? groups.domains[domain]?.maxInFlightPerGroup ?? groups.maxInFlightPerGroup;
-    const ratePerSecond = override?.ratePerSecond ?? groups.domains[domain]?.groupRatePerSecond ?? groups.groupRatePerSecond;
-    return { ...(maxInFlight !== undefined ? { maxInFlight } : {}), ...(ratePerSecond !== undefined ? { ratePerSecond } : {}) };
   }
 
   /** A state whose next token is already due says nothing a missing one would not. */

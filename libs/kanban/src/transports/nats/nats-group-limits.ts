@@ -9,6 +9,7 @@ import { brokerCall, jsApiCode, JS_ERR } from './nats-errors';
 import type { NatsNames } from './nats-names';
 import type { NatsReplies } from './nats-replies';
 import type { NatsTopology } from './nats-topology';
+import { groupLimitsInForce, type EffectiveGroupLimits } from '../../groups/group-limits-in-force';
 
 /** The clients the group modules use, checked: throws BrokerUnavailableError when closed or disconnected. */
 export interface NatsGroupClients {
@@ -16,12 +17,6 @@ export interface NatsGroupClients {
   jsm: JetStreamManager;
   replies: NatsReplies;
   topology: NatsTopology;
-}
-
-/** A group's limits in force, and its run-time override if it has one. */
-export interface EffectiveGroupLimits {
-  limits: GroupLimits;
-  override?: GroupLimits;
 }
 
 /**
@@ -103,13 +98,7 @@ export class NatsGroupLimits {
   }
 
   resolve(domain: string, override: GroupLimits | undefined): EffectiveGroupLimits {
-    const domainDefaults = this.settings.domains[domain] ?? {};
-    const maxInFlight = override?.maxInFlight ?? domainDefaults.maxInFlightPerGroup ?? this.settings.maxInFlightPerGroup;
-    const ratePerSecond = override?.ratePerSecond ?? domainDefaults.groupRatePerSecond ?? this.settings.groupRatePerSecond;
-    return {
-      limits: { ...(maxInFlight !== undefined ? { maxInFlight } : {}), ...(ratePerSecond !== undefined ? { ratePerSecond } : {}) },
-      ...(override ? { override } : {}),
-    };
+    return { limits: groupLimitsInForce(this.settings, domain, override), ...(override ? { override } : {}) };
   }
 
   /** The run-time overrides of a domain's groups, by group. @throws BrokerUnavailableError */

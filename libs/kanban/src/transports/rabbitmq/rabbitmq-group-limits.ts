@@ -9,15 +9,10 @@ import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
 import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
 import { RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS, RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
+import { groupLimitsInForce, type EffectiveGroupLimits } from '../../groups/group-limits-in-force';
 
 /** One record of the group-limits stream, as JSON: a group's override (none: cleared), or a sync marker. */
 type GroupLimitsRecord = { type: 'set'; domain: string; group: string; limits?: GroupLimits } | { type: 'sync' };
-
-/** A group's limits in force, and its run-time override if it has one. */
-export interface EffectiveGroupLimits {
-  limits: GroupLimits;
-  override?: GroupLimits;
-}
 
 /**
  * Run-time group limits in the stream `kanban.group-limits`, read by every instance from its first
@@ -117,13 +112,7 @@ export class RabbitMqGroupLimits {
   /** The limits in force for `group`: its override, else the domain's defaults, else the global ones, field by field. */
   effective(domain: string, group: string): EffectiveGroupLimits {
     const override = this.overridesByDomain.get(domain)?.get(group);
-    const domainDefaults = this.settings.domains[domain] ?? {};
-    const maxInFlight = override?.maxInFlight ?? domainDefaults.maxInFlightPerGroup ?? this.settings.maxInFlightPerGroup;
-    const ratePerSecond = override?.ratePerSecond ?? domainDefaults.groupRatePerSecond ?? this.settings.groupRatePerSecond;
-    return {
-      limits: { ...(maxInFlight !== undefined ? { maxInFlight } : {}), ...(ratePerSecond !== undefined ? { ratePerSecond } : {}) },
-      ...(override ? { override } : {}),
-    };
+    return { limits: groupLimitsInForce(this.settings, domain, override), ...(override ? { override } : {}) };
   }
 
   private apply(message: ConsumeMessage): void {
