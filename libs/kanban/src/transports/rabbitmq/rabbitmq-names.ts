@@ -1,6 +1,11 @@
 import { PRIORITIES, SUBJECT_PREFIX } from '../../kanban.constants';
 import type { Priority } from '../../interfaces';
 
+/** Exclusive queue on a spill's publishing connection: gone with that connection, so the spill's holder knows no more items will come. */
+export function spillOwnerQueueOf(spillQueue: string): string {
+  return `${spillQueue}.owner`;
+}
+
 /**
  * Every exchange and queue name kanban uses on RabbitMQ. Routing keys are the subjects
  * `kanban.{priority}.{domain}` on every broker; the optional prefix only separates names.
@@ -67,6 +72,14 @@ export class RabbitMqNames {
   /** Quorum queue (single active consumer) of the grouped items of (priority, domain): its consumer hands them out fairly. */
   groupQueue(priority: Priority, domain: string): string {
     return this.name(`${SUBJECT_PREFIX}.groups.${priority}.${domain}`);
+  }
+
+  /**
+   * Quorum queue (single active consumer) of one burst of `group`: `episode` is unique to the
+   * publishing instance's burst. The holder of the grouped queue consumes it beside the grouped queue.
+   */
+  spillQueue(priority: Priority, domain: string, group: string, episode: string): string {
+    return `${this.groupQueue(priority, domain)}.spill.${group}.${episode}`;
   }
 
   /** Where an item of (priority, domain) is published: grouped items to their grouped queue, the others to the work queue. */

@@ -4,14 +4,24 @@ import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import { asKanbanError } from './rabbitmq-amqp-errors';
 import { stringHeader } from './rabbitmq-message';
+import { RabbitMqSpillHolder } from './rabbitmq-spill-holder';
 import type { RabbitMqTopology } from './rabbitmq-topology';
-import { RABBITMQ_CONSUME_TIMEOUT_MS, RABBITMQ_CONSUMER_FILL_TIMEOUT_MS, RABBITMQ_HEADERS, RABBITMQ_IN_TRANSIT_MS, RABBITMQ_MAX_CONSUMERS_PER_QUEUE } from './rabbitmq.constants';
+import {
+  RABBITMQ_CONSUME_TIMEOUT_MS,
+  RABBITMQ_CONSUMER_FILL_TIMEOUT_MS,
+  RABBITMQ_GROUP_SPILL_PREFETCH,
+  RABBITMQ_HEADERS,
+  RABBITMQ_IN_TRANSIT_MS,
+  RABBITMQ_MAX_CONSUMERS_PER_QUEUE,
+} from './rabbitmq.constants';
 
 /** After finding the queue empty while every consumer is full, wait this long before asking the broker again. */
 const GROWTH_RECHECK_MS = 250;
 
-/** One basic.consume on the queue, with `prefetch` deliveries of credit. */
-interface Lane {
+/** One basic.consume, with `prefetch` deliveries of credit: on the queue, or on one of a grouped queue's spill queues. */
+export interface ConsumerLane {
+  queue: string;
+  prefetch: number;
   consumerTag?: string;
   /** Delivered on this consumer and not yet acked or rejected: buffered, leased, waiting out a retry, or awaiting the sweep. */
   unsettled: number;
@@ -26,10 +36,12 @@ interface Lane {
 export interface ConsumedMessage {
   message: ConsumeMessage;
   channel: Channel;
-  lane: Lane;
+  lane: ConsumerLane;
   queue: RabbitMqQueueConsumer;
   /** On a grouped queue: the item's group (its header). */
   group?: string;
+  /** A spill marker or end marker (RabbitMqSpillHolder), not an item. */
+  marker?: true;
   /** performance.now() when it arrived. */
   receivedAt: number;
 }
@@ -48,7 +60,7 @@ export class RabbitMqQueueConsumer {
   private opening?: Promise<Channel>;
   private starting?: Promise<void>;
   private growing?: Promise<void>;
-  private lanes: Lane[] = [];
+  private lanes: ConsumerLane[] = [];
   private buffer: ConsumedMessage[] = [];
   private readonly waiters = new Set<() => void>();
   private checkedEmptyAt = Number.NEGATIVE_INFINITY;
@@ -78,6 +90,12 @@ export class RabbitMqQueueConsumer {
   unanswered = false;
   /** On a grouped queue: deliveries received on the current channel and not settled, by group (buffered or leased). */
   private readonly unsettledByGroup = new Map<string, number>();
+  /** Spill markers and end markers received on the current channel and not settled: held, but no item. */
+  private markers = 0;
+  /** Subscriptions one at a time: basic.qos sets the prefetch of the channel's next basic.consume. */
+  private subscribing: Promise<unknown> = Promise.resolve();
+  /** On a grouped queue: the spill queues consumed beside it. */
+  readonly spills?: RabbitMqSpillHolder;
 
   constructor(
     readonly name: string,
@@ -88,13 +106,21 @@ export class RabbitMqQueueConsumer {
     private readonly logger: Logger,
     /** The channel closed: every delivery from it is void (the broker requeued them). */
     private readonly onChannelLost: (queue: RabbitMqQueueConsumer, channel: Channel) => void,
-    /** A grouped queue (single active consumer): one consumer only, deliveries tracked by group. */
-    readonly grouped = false,
-  ) {}
+    /**
+     * On a grouped queue (single active consumer: one consumer only, deliveries tracked by group):
+     * publishes a fresh copy of a spill marker to where it came from, then acks the original.
+     */
+    copyMarker?: (marker: ConsumedMessage) => Promise<void>,
+  ) {
+    this.grouped = copyMarker !== undefined;
+    if (copyMarker) this.spills = new RabbitMqSpillHolder(this, topology, copyMarker, logger);
+  }
+
+  readonly grouped: boolean;
 
   /** Deliveries received on the current channel that are out of the buffer and not settled yet: leased, or being moved. */
   get held(): number {
-    return this.unsettled - this.buffer.length;
+    return this.unsettled - this.buffer.length - this.markers;
   }
 
   /** Deliveries of `group` received on the current channel and not settled (buffered or leased). */
@@ -133,8 +159,13 @@ export class RabbitMqQueueConsumer {
     return this.buffer.length;
   }
 
+  /** Consuming the queue itself (spill queues aside). */
   get active(): boolean {
-    return this.lanes.length > 0;
+    return this.mainLanes().length > 0;
+  }
+
+  private mainLanes(): ConsumerLane[] {
+    return this.lanes.filter((lane) => lane.queue === this.name);
   }
 
   /**
@@ -164,7 +195,7 @@ export class RabbitMqQueueConsumer {
 
   /** Subscribes once; later calls resolve at once while a consumer is attached. */
   start(): Promise<void> {
-    if (this.lanes.length > 0) return Promise.resolve();
+    if (this.active) return Promise.resolve();
     this.starting ??= this.addLane().finally(() => {
       this.starting = undefined;
     });
@@ -185,7 +216,7 @@ export class RabbitMqQueueConsumer {
 
   /** This process published `messageId` to the queue and the broker confirmed it: a delivery may be on its way. */
   expectPublished(messageId: string): void {
-    if (this.lanes.length === 0 || !this.lanes.some((lane) => lane.unsettled < this.prefetch)) return;
+    if (!this.mainLanes().some((lane) => lane.unsettled < lane.prefetch)) return;
     this.inTransit.set(messageId, performance.now() + RABBITMQ_IN_TRANSIT_MS);
   }
 
@@ -201,7 +232,7 @@ export class RabbitMqQueueConsumer {
 
   /** Whether `checkOwed` has something to find out: the buffer is empty but the broker may be pushing more. */
   get needsOwedCheck(): boolean {
-    return this.mayBeOwed && this.buffer.length === 0 && this.lanes.length > 0 && !this.filling;
+    return this.mayBeOwed && this.buffer.length === 0 && this.active && !this.filling;
   }
 
   /**
@@ -214,7 +245,7 @@ export class RabbitMqQueueConsumer {
     this.mayBeOwed = false;
     this.checkingOwed = (async () => {
       const ready = (await this.topology.readyCount(this.name)) ?? 0;
-      const credit = this.lanes.reduce((sum, lane) => sum + Math.max(0, this.prefetch - lane.unsettled), 0);
+      const credit = this.mainLanes().reduce((sum, lane) => sum + Math.max(0, lane.prefetch - lane.unsettled), 0);
       if (ready > 0 && credit > 0) {
         this.owed = Math.min(ready, credit);
         this.owedUntil = performance.now() + RABBITMQ_CONSUMER_FILL_TIMEOUT_MS;
@@ -263,9 +294,11 @@ export class RabbitMqQueueConsumer {
       return false;
     }
     // At full prefetch the broker was holding back; a requeued message is ready again.
-    if (delivery.lane.unsettled >= this.prefetch || how !== 'ack') this.mayBeOwed = true;
+    if (delivery.lane.unsettled >= delivery.lane.prefetch || how !== 'ack') this.mayBeOwed = true;
+    if (how !== 'ack') this.spills?.touch(delivery.lane.queue);
     delivery.lane.unsettled--;
     this.unsettled--;
+    if (delivery.marker) this.markers--;
     if (delivery.group !== undefined) {
       const left = this.unsettledOf(delivery.group) - 1;
       if (left > 0) this.unsettledByGroup.set(delivery.group, left);
@@ -341,7 +374,7 @@ export class RabbitMqQueueConsumer {
   private growIfSaturated(): void {
     // A second consumer of a single-active-consumer queue would only wait behind the first.
     if (this.grouped) return;
-    const saturated = this.lanes.length > 0 && this.lanes.every((lane) => lane.unsettled >= this.prefetch);
+    const saturated = this.lanes.length > 0 && this.lanes.every((lane) => lane.unsettled >= lane.prefetch);
     if (!saturated || this.buffer.length > 0 || this.growing || this.lanes.length >= RABBITMQ_MAX_CONSUMERS_PER_QUEUE) return;
     if (performance.now() - this.checkedEmptyAt < GROWTH_RECHECK_MS) return;
     this.growing = (async () => {
@@ -359,22 +392,9 @@ export class RabbitMqQueueConsumer {
   private async addLane(): Promise<void> {
     this.unanswered = false;
     try {
-      const channel = await this.openChannel();
       const ready = (await this.topology.readyCount(this.name)) ?? 0;
-      const lane: Lane = { unsettled: 0, expected: Math.min(ready, this.prefetch), received: 0, filled: false };
-      await channel.prefetch(this.prefetch);
-      this.lanes.push(lane);
-      try {
-        const { consumerTag } = await this.bounded(
-          channel,
-          channel.consume(this.name, (message) => this.onMessage(channel, lane, message)),
-        );
-        lane.consumerTag = consumerTag;
-        this.unanswered = false;
-      } catch (error) {
-        this.lanes = this.lanes.filter((other) => other !== lane);
-        throw error;
-      }
+      const lane: ConsumerLane = { queue: this.name, prefetch: this.prefetch, unsettled: 0, expected: Math.min(ready, this.prefetch), received: 0, filled: false };
+      await this.subscribe(lane);
       if (lane.received >= lane.expected) this.markFilled(lane);
       else {
         lane.fillTimer = setTimeout(() => this.markFilled(lane), RABBITMQ_CONSUMER_FILL_TIMEOUT_MS);
@@ -383,6 +403,51 @@ export class RabbitMqQueueConsumer {
     } catch (error) {
       throw asKanbanError(error, `consuming from ${this.name}`);
     }
+  }
+
+  /**
+   * Consumes a spill queue of this grouped queue on the same channel, so its deliveries join the
+   * buffer, the groups' counts and the hand-out. Counted filled at once: a burst's items arriving a
+   * moment later only delay that group.
+   */
+  async addSpillLane(queue: string): Promise<ConsumerLane> {
+    const lane: ConsumerLane = { queue, prefetch: RABBITMQ_GROUP_SPILL_PREFETCH, unsettled: 0, expected: 0, received: 0, filled: true };
+    try {
+      await this.subscribe(lane);
+    } catch (error) {
+      throw asKanbanError(error, `consuming from ${queue}`);
+    }
+    return lane;
+  }
+
+  /** Stops one lane; what it delivered stays settleable on the channel. */
+  async cancelLane(lane: ConsumerLane): Promise<void> {
+    const channel = this.channel;
+    this.lanes = this.lanes.filter((other) => other !== lane);
+    clearTimeout(lane.fillTimer);
+    if (channel && lane.consumerTag) await channel.cancel(lane.consumerTag);
+  }
+
+  /** basic.qos then basic.consume, one lane at a time on the channel. */
+  private subscribe(lane: ConsumerLane): Promise<void> {
+    const subscribing = this.subscribing.then(async () => {
+      const channel = await this.openChannel();
+      await channel.prefetch(lane.prefetch);
+      this.lanes.push(lane);
+      try {
+        const { consumerTag } = await this.bounded(
+          channel,
+          channel.consume(lane.queue, (message) => this.onMessage(channel, lane, message)),
+        );
+        lane.consumerTag = consumerTag;
+        this.unanswered = false;
+      } catch (error) {
+        this.lanes = this.lanes.filter((other) => other !== lane);
+        throw error;
+      }
+    });
+    this.subscribing = subscribing.catch(() => undefined);
+    return subscribing;
   }
 
   /**
@@ -414,13 +479,14 @@ export class RabbitMqQueueConsumer {
     }
   }
 
-  private onMessage(channel: Channel, lane: Lane, message: ConsumeMessage | null): void {
+  private onMessage(channel: Channel, lane: ConsumerLane, message: ConsumeMessage | null): void {
     if (channel !== this.channel) return;
     if (!message) {
       // The broker cancelled the consumer (queue deleted); its deliveries stay settleable on the channel.
-      this.logger.warn(`RabbitMQ cancelled the consumer of ${this.name} (queue deleted?)`);
+      this.logger.warn(`RabbitMQ cancelled the consumer of ${lane.queue} (queue deleted?)`);
       clearTimeout(lane.fillTimer);
       this.lanes = this.lanes.filter((other) => other !== lane);
+      this.spills?.onLaneCancelled(lane);
       this.wake();
       return;
     }
@@ -429,14 +495,36 @@ export class RabbitMqQueueConsumer {
     this.unsettled++;
     if (this.inTransit.size > 0 && typeof message.properties.messageId === 'string') this.inTransit.delete(message.properties.messageId);
     if (this.owed > 0) this.owed--;
-    const group = this.grouped ? (stringHeader(message.properties.headers, RABBITMQ_HEADERS.group) ?? '') : undefined;
-    if (group !== undefined) this.unsettledByGroup.set(group, this.unsettledOf(group) + 1);
-    this.buffer.push({ message, channel, lane, queue: this, group, receivedAt: performance.now() });
+    if (!this.spills || !this.takeMarker(channel, lane, message)) {
+      const group = this.grouped ? (stringHeader(message.properties.headers, RABBITMQ_HEADERS.group) ?? '') : undefined;
+      if (group !== undefined) this.unsettledByGroup.set(group, this.unsettledOf(group) + 1);
+      this.buffer.push({ message, channel, lane, queue: this, group, receivedAt: performance.now() });
+    }
     if (!lane.filled && lane.received >= lane.expected) this.markFilled(lane);
     this.wake();
   }
 
-  private markFilled(lane: Lane): void {
+  /** A spill marker or end marker on a grouped queue goes to the spill holder instead of the buffer. */
+  private takeMarker(channel: Channel, lane: ConsumerLane, message: ConsumeMessage): boolean {
+    const spills = this.spills as RabbitMqSpillHolder;
+    const { headers } = message.properties;
+    if (lane.queue !== this.name) spills.touch(lane.queue);
+    const spillQueue = lane.queue === this.name ? stringHeader(headers, RABBITMQ_HEADERS.spill) : undefined;
+    const end = lane.queue !== this.name && stringHeader(headers, RABBITMQ_HEADERS.spillEnd) !== undefined;
+    if (spillQueue === undefined && !end) return false;
+    this.markers++;
+    const marker: ConsumedMessage = { message, channel, lane, queue: this, marker: true, receivedAt: performance.now() };
+    if (spillQueue !== undefined) spills.onMarker(marker, spillQueue);
+    else spills.onEnd(marker, lane.queue);
+    return true;
+  }
+
+  /** The spill markers held, removed, to be given back with the buffer (hand-back); their lanes are cancelled. */
+  takeMarkers(): ConsumedMessage[] {
+    return this.spills?.takeMarkers() ?? [];
+  }
+
+  private markFilled(lane: ConsumerLane): void {
     if (lane.filled) return;
     lane.filled = true;
     clearTimeout(lane.fillTimer);
@@ -472,6 +560,8 @@ export class RabbitMqQueueConsumer {
     this.buffer = [];
     this.unsettled = 0;
     this.unsettledByGroup.clear();
+    this.markers = 0;
+    this.spills?.reset();
     this.checkedEmptyAt = Number.NEGATIVE_INFINITY;
     this.mayBeOwed = false;
     this.owed = 0;

@@ -3,7 +3,7 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { BrokerUnavailableError, TopologyConflictError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
-import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, amqpReplyCode, amqpReplyText, asKanbanError } from './rabbitmq-amqp-errors';
+import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, AMQP_RESOURCE_LOCKED, amqpReplyCode, amqpReplyText, asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
 import { RABBITMQ_SCHEDULE_TICK_MAX_AGE, RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES, RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
 
@@ -152,6 +152,38 @@ export class RabbitMqTopology {
       } catch (error) {
         if (amqpReplyCode(error) === AMQP_NOT_FOUND) return undefined;
         throw asKanbanError(error, `checking queue ${queue}`);
+      }
+    });
+  }
+
+  /** A spill queue of a grouped queue: the same arguments, so its items keep the grouped queue's limits and dead-lettering. */
+  declareSpillQueue(queue: string): Promise<void> {
+    return this.serialized((channel) =>
+      this.declare(`queue ${queue}`, () => channel.assertQueue(queue, { durable: true, arguments: { ...this.workQueueArguments(), 'x-single-active-consumer': true } })),
+    );
+  }
+
+  /** Whether an exclusive queue still exists: another connection holding it answers "locked". */
+  exclusiveQueueExists(queue: string): Promise<boolean> {
+    return this.serialized(async (channel) => {
+      try {
+        await channel.checkQueue(queue);
+        return true;
+      } catch (error) {
+        const code = amqpReplyCode(error);
+        if (code === AMQP_RESOURCE_LOCKED) return true;
+        if (code === AMQP_NOT_FOUND) return false;
+        throw asKanbanError(error, `checking queue ${queue}`);
+      }
+    });
+  }
+
+  deleteQueue(queue: string): Promise<void> {
+    return this.serialized(async (channel) => {
+      try {
+        await channel.deleteQueue(queue);
+      } catch (error) {
+        throw asKanbanError(error, `deleting queue ${queue}`);
       }
     });
   }

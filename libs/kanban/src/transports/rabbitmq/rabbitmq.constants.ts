@@ -119,6 +119,10 @@ export const RABBITMQ_HEADERS = {
   notBefore: 'x-kanban-not-before',
   /** The item's group: a message carrying it lives in its (priority, domain)'s grouped queue. */
   group: 'x-kanban-group',
+  /** On a grouped queue, a spill marker (no item): names the spill queue a burst of one group went to (RabbitMqGroupSpills). */
+  spill: 'x-kanban-spill',
+  /** The last message of a spill queue (no item): its publisher sends nothing more there. */
+  spillEnd: 'x-kanban-spill-end',
   /** Work-queue routing key a delayed retry goes back to. */
   routingKey: 'x-kanban-routing-key',
   /** Kind of a dead-letter log record (RABBITMQ_LOG_RECORDS); absent on a letter. */
@@ -167,6 +171,26 @@ export const RABBITMQ_GROUP_PREFETCH = 10_000;
  * close the channel and count a delivery against every item on it.
  */
 export const RABBITMQ_GROUP_BUFFER_MAX_MS = 10 * 60_000;
+
+/**
+ * A group one instance publishes more than this many items of within RABBITMQ_GROUP_SPILL_WINDOW_MS
+ * is bursting: its further items go to a spill queue of their own, so its backlog does not fill the
+ * grouped queue ahead of the other groups' items (see RabbitMqGroupSpills).
+ */
+export const RABBITMQ_GROUP_SPILL_BURST = 500;
+export const RABBITMQ_GROUP_SPILL_WINDOW_MS = 1_000;
+/** A spill ends once its publisher sent nothing to it for this long: an end marker closes the queue. */
+export const RABBITMQ_GROUP_SPILL_IDLE_MS = 2_000;
+/** Prefetch of the holder's consumer on a spill queue: a bursting group's items it holds at once. */
+export const RABBITMQ_GROUP_SPILL_PREFETCH = 1_000;
+/**
+ * A spill queue is deleted once its end marker arrived, everything else from it was settled and
+ * nothing was returned to it or received from it for this long (a returned message is ready again
+ * before then), and the broker counts it empty.
+ */
+export const RABBITMQ_GROUP_SPILL_QUIET_MS = 5_000;
+/** A spill queue without an end marker whose publisher's connection is gone is treated as ended after it was quiet this long. */
+export const RABBITMQ_GROUP_SPILL_ORPHAN_MS = 30_000;
 
 /** A pull restarts the run-time group limits' reader (or its first read) at most this often while it is not running. */
 export const RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS = 1_000;

@@ -199,7 +199,8 @@ export class RabbitMqPuller {
     let consumer = this.consumers.get(name);
     if (!consumer) {
       const prefetch = grouped ? RABBITMQ_GROUP_PREFETCH : Math.min(this.settings.workerPullSize * RABBITMQ_CONSUMER_CREDIT_PULLS, RABBITMQ_MAX_PREFETCH);
-      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) => this.holdings.forgetChannel(queue, channel), grouped);
+      const copyMarker = grouped ? (marker: ConsumedMessage) => this.host.handBackCopy(marker, 0) : undefined;
+      consumer = new RabbitMqQueueConsumer(name, priority, domain, prefetch, this.topology, this.logger, (queue, channel) => this.holdings.forgetChannel(queue, channel), copyMarker);
       if (this.model) consumer.attach(this.model);
       this.consumers.set(name, consumer);
     }
@@ -315,6 +316,7 @@ export class RabbitMqPuller {
    */
   private async releaseIdleConsumers(): Promise<void> {
     await this.handBackStale();
+    await Promise.all([...this.consumers.values()].flatMap((consumer) => (consumer.spills ? [consumer.spills.sweep()] : [])));
     for (const [name, consumer] of this.consumers) {
       if (!this.isIdle(consumer)) continue;
       if (consumer.active) {
@@ -342,10 +344,10 @@ export class RabbitMqPuller {
   /**
    * Not pulled from for the idle time. A grouped queue's consumer holding leases is never idle: its
    * cancel would make another instance's consumer the active one, which would not count those
-   * leases against their groups' caps.
+   * leases against their groups' caps. Nor is one about to delete a drained spill queue.
    */
   private isIdle(consumer: RabbitMqQueueConsumer): boolean {
-    if (consumer.grouped && consumer.held > 0) return false;
+    if (consumer.grouped && (consumer.held > 0 || consumer.spills?.retiring)) return false;
     return consumer.pulls === 0 && !consumer.hasWaiters && performance.now() - consumer.lastPullAt >= this.releaseIdleAfterMs;
   }
 
@@ -353,5 +355,7 @@ export class RabbitMqPuller {
   async handBack(consumer: RabbitMqQueueConsumer): Promise<void> {
     const buffered = consumer.takeAll();
     await Promise.all(buffered.map((delivery) => this.host.handBackCopy(delivery, attemptsOf(delivery.message) - 1)));
+    // Spill markers go back after the items, so the next holder consumes the spill queues they name.
+    await Promise.all(consumer.takeMarkers().map((marker) => this.host.handBackCopy(marker, 0)));
   }
 }

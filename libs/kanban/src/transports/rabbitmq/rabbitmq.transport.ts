@@ -31,6 +31,7 @@ import { deadLetterRecord } from './rabbitmq-dead-letter-record';
 import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqDelayLadder } from './rabbitmq-delay-ladder';
 import { RabbitMqGroupLimits } from './rabbitmq-group-limits';
+import { RabbitMqGroupSpills } from './rabbitmq-group-spills';
 import { decodeGroupCursor, encodeGroupCursor } from './rabbitmq-group-cursor';
 import { RabbitMqHoldings, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
@@ -113,6 +114,7 @@ export class RabbitMqTransport extends KanbanTransport {
   /** Grouped queues declared with their work queue (by name): the puller's fast path. */
   private readonly knownGroupQueues = new Set<string>();
   private readonly groupLimits: RabbitMqGroupLimits;
+  private readonly spills: RabbitMqGroupSpills;
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
@@ -145,6 +147,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.scheduleStore = new RabbitMqScheduleStore(this.names, this.publisher, this.logger, () => this.topology.declareSchedules());
     this.scheduleLeadership = new RabbitMqScheduleLeadership(this.names, this.publisher, () => this.topology.declareSchedules());
     this.groupLimits = new RabbitMqGroupLimits(this.names, settings.groups, this.publisher, this.logger, () => this.topology.declareGroupLimits());
+    this.spills = new RabbitMqGroupSpills(this.names, this.topology, this.publisher, this.logger);
     this.consuming = new RabbitMqConnection(
       endpoint,
       {
@@ -447,12 +450,14 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private async send(item: WorkItem): Promise<void> {
     await this.ensureQueue(item.priority, item.domain);
-    const target = this.names.publishTarget(item.priority, item.domain, item.group !== undefined);
-    const { queue } = target;
+    const route = item.group === undefined ? { target: this.names.publishTarget(item.priority, item.domain, false) } : this.spills.route(item.priority, item.domain, item.group);
+    const { queue } = route.target;
     try {
-      await this.publisher.publish(target, encodeItem(item), { messageId: item.id, ...(item.group !== undefined ? { headers: { [RABBITMQ_HEADERS.group]: item.group } } : {}) });
+      await this.publisher.publish(route.target, encodeItem(item), { messageId: item.id, ...(item.group !== undefined ? { headers: { [RABBITMQ_HEADERS.group]: item.group } } : {}) });
+      this.spills.sent(route);
       this.puller.consumerOf(queue)?.expectPublished(item.id);
     } catch (error) {
+      this.spills.sent(route, error);
       // Unroutable, or a channel closed by the broker (exchange deleted?): the next publish declares the queue again.
       if (error instanceof BrokerUnavailableError) {
         this.declared.delete(this.names.workQueue(item.priority, item.domain));
@@ -518,9 +523,11 @@ export class RabbitMqTransport extends KanbanTransport {
    * copy is refused, the original is settled with `fallback` instead: never in neither place.
    */
   private async replaceWithCopy(delivery: ConsumedMessage, attemptsBefore: number, fallback: 'reject' | 'release'): Promise<void> {
-    const { message, queue } = delivery;
+    const { message, queue, lane } = delivery;
+    // A spill queue's end marker belongs to it; its items go back to the grouped queue, which never goes away.
+    const target = delivery.marker && lane.queue !== queue.name ? { exchange: '', routingKey: lane.queue, queue: lane.queue } : this.names.publishTarget(queue.priority, queue.domain, queue.grouped);
     try {
-      await this.publisher.publish(this.names.publishTarget(queue.priority, queue.domain, queue.grouped), message.content, {
+      await this.publisher.publish(target, message.content, {
         messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : newItemId(),
         headers: copyHeaders(message, attemptsBefore),
       });
@@ -621,6 +628,7 @@ export class RabbitMqTransport extends KanbanTransport {
    */
   private async onPublishingConnected(model: ChannelModel): Promise<void> {
     this.publisher.attach(model);
+    this.spills.attach(model);
     this.publishTrouble = undefined;
     this.refreshStatus();
     this.publishingModel = model;
@@ -632,6 +640,7 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private onPublishingDisconnected(reason: string): void {
     this.publisher.detach();
+    this.spills.detach();
     this.controlChannel.detach();
     this.detachFleet();
     this.scheduleLeadership.detach();
@@ -652,6 +661,7 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private async shutdown(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown>]> = [
+      ['end spill queues', () => this.spills.endAll()],
       ['cancel consumers', () => this.puller.stop()],
       ['hand back prefetched items', () => this.puller.handBackAll()],
       ['close channels', () => this.puller.closeChannels()],
@@ -674,6 +684,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.holdings.clear();
     this.scheduleStore.detach('the transport closed');
     this.groupLimits.detach('the transport closed');
+    this.spills.close();
   }
 
   /** The relay and the fleet let go of the connection first, so the close it causes is not reported as a failure. */

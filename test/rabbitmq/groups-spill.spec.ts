@@ -1,0 +1,124 @@
+import type { QueueRef, TransportDelivery, WorkItem } from '../../libs/kanban/src/interfaces';
+import type { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
+import { RABBITMQ_GROUP_PREFETCH, RABBITMQ_GROUP_SPILL_BURST } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
+import { LONG_LEASE_MS, contractSettings, eventually, makeItem } from '../contract/contract-helpers';
+import { testNamespace } from '../harness';
+import { brokersOfThisWorker, readHarnessState } from '../harness/broker-state';
+import { rabbitmqctlOutput } from '../harness/local-rabbitmq';
+import { createRabbitMqHarness } from './rabbitmq-test-harness';
+
+const harness = createRabbitMqHarness();
+const PUBLISH_CONCURRENCY = 50;
+const PULL_SIZE = 20;
+const LIGHT_GROUPS = 10;
+const ITEMS_PER_LIGHT_GROUP = 5;
+/** Short, so the holder's sweep (every half of it) deletes a drained spill queue within the test. */
+const RELEASE_IDLE_AFTER_MS = 2_000;
+const SPILL_DELETED_WITHIN_MS = 30_000;
+const RABBITMQCTL_TIMEOUT_MS = 30_000;
+const TEST_TIMEOUT_MS = 180_000;
+
+async function publishAll(transport: RabbitMqTransport, items: WorkItem[]): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await transport.publish(items[next++]);
+  };
+  await Promise.all(Array.from({ length: PUBLISH_CONCURRENCY }, lane));
+}
+
+/** Pulls and acks until `count` deliveries arrived; every delivery in hand-out order. */
+async function drain(transport: RabbitMqTransport, queue: QueueRef, count: number, seen: TransportDelivery[] = []): Promise<TransportDelivery[]> {
+  await eventually(
+    `${count} deliveries`,
+    async () => {
+      const batch = await transport.pull(queue, PULL_SIZE, { leaseMs: LONG_LEASE_MS, waitMs: 200 });
+      seen.push(...batch);
+      await Promise.all(batch.map((delivery) => transport.ack(delivery)));
+      return seen.length >= count ? seen : undefined;
+    },
+    TEST_TIMEOUT_MS / 2,
+  );
+  return seen;
+}
+
+/** The spill queues of `groupQueue` on the test broker, by name. */
+async function spillQueues(groupQueue: string): Promise<string[]> {
+  const state = readHarnessState();
+  const local = state && brokersOfThisWorker(state).rabbitmq?.local;
+  if (!local) throw new Error('these tests list queues with rabbitmqctl: they need the harness-run broker');
+  const listing = await rabbitmqctlOutput(local, ['list_queues', 'name', '--quiet', '--no-table-headers'], RABBITMQCTL_TIMEOUT_MS);
+  return listing
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((name) => name.startsWith(`${groupQueue}.spill.`) && !name.endsWith('.owner'));
+}
+
+function heavyAndLight(domain: string, heavy: number): { heavy: WorkItem[]; light: WorkItem[] } {
+  return {
+    heavy: Array.from({ length: heavy }, (_, n) => makeItem({ domain, group: 'heavy', payload: { n } })),
+    light: Array.from({ length: LIGHT_GROUPS * ITEMS_PER_LIGHT_GROUP }, (_, n) => makeItem({ domain, group: `light-${n % LIGHT_GROUPS}`, payload: { n } })),
+  };
+}
+
+afterAll(() => harness.dispose());
+
+describe('RabbitMQ groups: a bursting group spills into a queue of its own', () => {
+  afterEach(() => harness.cleanup());
+
+  it(
+    "hands a light group's items out within (busy groups × pull size) hand-outs behind a burst larger than the holder's prefetch, each item once, and deletes the drained spill queue",
+    async () => {
+      // Arrange: more heavy items than the holder can see at once, then a few items of light groups
+      const settings = contractSettings({ workerPullSize: PULL_SIZE, maxQueueDepth: 100_000 });
+      const transport = await harness.create(settings, { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
+      const queue = { priority: 'normal' as const, domain: testNamespace().domain('tenants') };
+      const groupQueue = harness.namesOf(transport).groupQueue(queue.priority, queue.domain);
+      const items = heavyAndLight(queue.domain, RABBITMQ_GROUP_PREFETCH + 2_000);
+      await transport.ensureQueue(queue.priority, queue.domain);
+      await publishAll(transport, items.heavy);
+      await publishAll(transport, items.light);
+      const spilledTo = await spillQueues(groupQueue);
+
+      // Act
+      const handedOut = await drain(transport, queue, items.heavy.length + items.light.length);
+
+      // Assert
+      expect(spilledTo).toHaveLength(1);
+      const lightIds = new Set(items.light.map((item) => item.id));
+      const lastLight = Math.max(...handedOut.flatMap((delivery, index) => (lightIds.has(delivery.id) ? [index] : [])));
+      expect(lastLight).toBeLessThan((LIGHT_GROUPS + 1) * PULL_SIZE);
+      expect(handedOut.map((delivery) => delivery.id).sort()).toEqual([...items.heavy, ...items.light].map((item) => item.id).sort());
+      await eventually('the drained spill queue to be deleted', async () => ((await spillQueues(groupQueue)).length === 0 ? true : undefined), SPILL_DELETED_WITHIN_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'lets the next holder consume the spill queue when the holder closes mid-burst: every item handed out once across both',
+    async () => {
+      // Arrange: the first instance publishes a burst and holds the grouped queue for a while
+      const settings = contractSettings({ workerPullSize: PULL_SIZE, maxQueueDepth: 100_000 });
+      const first = await harness.create(settings, { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
+      const queue = { priority: 'normal' as const, domain: testNamespace().domain('tenants') };
+      const groupQueue = harness.namesOf(first).groupQueue(queue.priority, queue.domain);
+      const items = heavyAndLight(queue.domain, 4 * RABBITMQ_GROUP_SPILL_BURST);
+      await first.ensureQueue(queue.priority, queue.domain);
+      await publishAll(first, items.heavy);
+      await publishAll(first, items.light);
+      const spilledTo = await spillQueues(groupQueue);
+      const atFirst = await drain(first, queue, 5 * PULL_SIZE);
+      const second = (await harness.peer!(first, settings)) as RabbitMqTransport;
+
+      // Act: the first instance closes (hands back what it buffered and its spill markers)
+      await first.close();
+      const atSecond = await drain(second, queue, items.heavy.length + items.light.length - atFirst.length);
+
+      // Assert
+      expect(spilledTo).toHaveLength(1);
+      const handedOut = [...atFirst, ...atSecond].map((delivery) => delivery.id).sort();
+      expect(handedOut).toEqual([...items.heavy, ...items.light].map((item) => item.id).sort());
+      await eventually('the drained spill queue to be deleted', async () => ((await spillQueues(groupQueue)).length === 0 ? true : undefined), SPILL_DELETED_WITHIN_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
