@@ -1,11 +1,10 @@
-import { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { RabbitMqNames } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
 import { testNamespace, waitFor } from '../harness';
 import { kill9 } from '../harness/local-process';
 import { persistedRaNames, raServerName, relaunchLocalRabbitMq } from '../harness/local-rabbitmq';
 import { QUEUE_DRAIN_TIMEOUT_MS, busyRows } from '../chaos/support/queue-drain';
 import { GROUPED_KILL, KillLedger } from '../chaos/support/kill-ledger';
-import { privateRabbitMqNode } from './support/private-rabbitmq-node';
+import { privateNodeTransports, privateRabbitMqNode } from './support/private-rabbitmq-node';
 
 /** Ra saves its directory of queue names once left alone for 500 ms; this is plenty. */
 const RA_NAMES_SAVED_TIMEOUT_MS = 15_000;
@@ -13,13 +12,14 @@ const RA_NAMES_SAVED_TIMEOUT_MS = 15_000;
 /** kill -9 of the node while grouped items are published, buffered by the grouped queue's consumer and leased; on a node of its own. */
 describe('RabbitMQ groups: kill -9 of the node', () => {
   const node = privateRabbitMqNode();
+  const transports = privateNodeTransports(node);
 
   it('keeps every grouped item whose publish resolved: each is handed out and acked, none lost, the grouped queue empty after the restart', async () => {
     // Arrange
     const local = node();
     const prefix = testNamespace().queuePrefix;
     const names = new RabbitMqNames(prefix);
-    const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix, publishTimeoutMs: GROUPED_KILL.publishTimeoutMs }, KillLedger.settings);
+    const transport = transports.build(prefix, KillLedger.settings, { publishTimeoutMs: GROUPED_KILL.publishTimeoutMs });
     const domain = testNamespace().domain('groupkill');
     const run = new KillLedger(transport, domain);
     try {
@@ -60,7 +60,6 @@ describe('RabbitMQ groups: kill -9 of the node', () => {
       expect((await transport.listGroups(domain, { limit: 1_000 })).items.filter((group) => group.ready + group.inFlight > 0)).toEqual([]);
     } finally {
       await run.stopWorkers();
-      await transport.close();
     }
   }, 240_000);
 });
