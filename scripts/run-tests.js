@@ -5,7 +5,8 @@
 // on its broker.
 // Arguments (`npm test -- test/nats`) run just those specs, one file at a time.
 const { spawnSync } = require('node:child_process');
-const { readdirSync, readFileSync } = require('node:fs');
+const { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -18,6 +19,8 @@ const IN_BAND_MARKERS = ['itControllingBrokers(', 'natsCluster(', 'rabbitmqClust
 /** Specs that measure throughput or the overlap of concurrent steps: a neighbour's load would make them measure the machine. */
 const IN_BAND_FILES = ['test/library/stress.e2e-spec.ts', 'test/nats/nats-groups.spec.ts', 'test/nats/nats-groups-scale.spec.ts', 'test/rabbitmq/groups-scale.spec.ts'];
 const SIDE_BY_SIDE_WORKERS = 2;
+/** Jest config that runs just the files listed in the JSON file KANBAN_TEST_FILE_LIST names. */
+const FILE_LIST_CONFIG = join(__dirname, 'jest-file-list.config.js');
 
 function specFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -33,14 +36,18 @@ function runsInBand(file) {
   return IN_BAND_MARKERS.some((marker) => source.includes(marker));
 }
 
-function jest(args, workers = 1) {
-  const env = { ...process.env, KANBAN_TEST_WORKERS: String(workers) };
+function jest(args, workers = 1, extraEnv = {}) {
+  const env = { ...process.env, ...extraEnv, KANBAN_TEST_WORKERS: String(workers) };
   const result = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), ...args], { cwd: ROOT, stdio: 'inherit', env });
   return result.status ?? 1;
 }
 
-/** Jest takes positional arguments as path regexes: a file's own path, escaped, matches just it. */
-const exactly = (file) => `${join(ROOT, file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+/** Runs exactly `files`, listed in a JSON file the Jest config reads, so Jest's summary does not echo every path. */
+function jestOnFiles(files, args, workers, listDir) {
+  const listPath = join(listDir, 'spec-files.json');
+  writeFileSync(listPath, JSON.stringify(files));
+  return jest(['--config', FILE_LIST_CONFIG, ...args], workers, { KANBAN_TEST_FILE_LIST: listPath });
+}
 
 const requested = process.argv.slice(2);
 if (requested.length > 0) process.exit(jest(['--runInBand', ...requested]));
@@ -48,7 +55,12 @@ if (requested.length > 0) process.exit(jest(['--runInBand', ...requested]));
 const files = SPEC_ROOTS.flatMap((dir) => specFiles(join(ROOT, dir)));
 const inBand = files.filter(runsInBand);
 const sideBySide = files.filter((file) => !inBand.includes(file));
-// Both runs go to the end, so one report lists every failure.
-const sideBySideStatus = jest([`--maxWorkers=${SIDE_BY_SIDE_WORKERS}`, ...sideBySide.map(exactly)], SIDE_BY_SIDE_WORKERS);
-const inBandStatus = jest(['--runInBand', ...inBand.map(exactly)]);
-process.exit(sideBySideStatus || inBandStatus);
+const listDir = mkdtempSync(join(tmpdir(), 'kanban-test-files-'));
+try {
+  // Both runs go to the end, so one report lists every failure.
+  const sideBySideStatus = jestOnFiles(sideBySide, [`--maxWorkers=${SIDE_BY_SIDE_WORKERS}`], SIDE_BY_SIDE_WORKERS, listDir);
+  const inBandStatus = jestOnFiles(inBand, ['--runInBand'], 1, listDir);
+  process.exitCode = sideBySideStatus || inBandStatus;
+} finally {
+  rmSync(listDir, { recursive: true, force: true });
+}

@@ -1,10 +1,9 @@
 import type { ScheduleDefinition } from '../../libs/kanban/src/scheduler/schedule-coordination.interface';
-import { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
 import { contractSettings } from '../contract/contract-helpers';
 import { testNamespace, waitFor } from '../harness';
 import { terminate } from '../harness/local-process';
 import { relaunchLocalRabbitMq } from '../harness/local-rabbitmq';
-import { privateRabbitMqNode } from './support/private-rabbitmq-node';
+import { privateNodeTransports, privateRabbitMqNode } from './support/private-rabbitmq-node';
 
 /** Not used by RabbitMQ's schedule coordination; the hook takes one. */
 const LEASE_MS = 1_000;
@@ -17,8 +16,7 @@ const RESTART_TIMEOUT_MS = 120_000;
  */
 describe('RabbitMQ schedule store across a restart of the node', () => {
   const node = privateRabbitMqNode();
-  const transports: RabbitMqTransport[] = [];
-  afterEach(() => Promise.all(transports.splice(0).map((transport) => transport.close())));
+  const transports = privateNodeTransports(node);
 
   it(
     'lists the stored schedules and their last ticks after the node restarted',
@@ -26,13 +24,7 @@ describe('RabbitMQ schedule store across a restart of the node', () => {
       // Arrange
       const local = node();
       const prefix = testNamespace().queuePrefix;
-      const open = async (): Promise<RabbitMqTransport> => {
-        const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${local.port}`, queuePrefix: prefix }, contractSettings());
-        transports.push(transport);
-        await transport.connect();
-        return transport;
-      };
-      const writer = (await open()).scheduleCoordination(LEASE_MS).store;
+      const writer = (await transports.open(prefix, contractSettings())).scheduleCoordination(LEASE_MS).store;
       const kept: ScheduleDefinition = {
         jobId: 'settlement:eu',
         kind: 'interval',
@@ -54,8 +46,7 @@ describe('RabbitMQ schedule store across a restart of the node', () => {
       // Act
       await terminate(local.pid, RESTART_TIMEOUT_MS);
       local.pid = await relaunchLocalRabbitMq(local);
-      const reader = await open();
-      const store = reader.scheduleCoordination(LEASE_MS).store;
+      const store = (await transports.open(prefix, contractSettings())).scheduleCoordination(LEASE_MS).store;
       const listed = await waitFor(() => store.list(), { timeoutMs: RESTART_TIMEOUT_MS, intervalMs: 200, description: 'the schedule streams to answer after the restart' });
 
       // Assert

@@ -1,5 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import type { RabbitMqConnectionOptions } from '../../../libs/kanban/src/interfaces';
+import type { TransportSettings } from '../../../libs/kanban/src/transport';
+import { RabbitMqTransport } from '../../../libs/kanban/src/transports/rabbitmq';
 import type { LocalBrokerState } from '../../harness/broker-state';
 import { terminate } from '../../harness/local-process';
 import { startLocalRabbitMq } from '../../harness/local-rabbitmq';
@@ -35,5 +38,33 @@ export function privateRabbitMqNode(extraConfig: () => readonly string[] | Promi
   return () => {
     if (!node) throw new Error('the private RabbitMQ node did not start (see beforeAll)');
     return node;
+  };
+}
+
+/** Transports on a private node, each closed after the test that built it. */
+export interface PrivateNodeTransports {
+  /** A transport on the node (guest user) under `queuePrefix`, not connected yet. */
+  build(queuePrefix: string, settings: TransportSettings, options?: Partial<RabbitMqConnectionOptions>): RabbitMqTransport;
+  /** `build`, connected. */
+  open(queuePrefix: string, settings: TransportSettings, options?: Partial<RabbitMqConnectionOptions>): Promise<RabbitMqTransport>;
+}
+
+/** Transports on the node `privateRabbitMqNode` returned, for the same describe block. */
+export function privateNodeTransports(node: () => PrivateRabbitMqNode): PrivateNodeTransports {
+  const built: RabbitMqTransport[] = [];
+  afterEach(() => Promise.all(built.splice(0).map((transport) => transport.close())));
+
+  const build = (queuePrefix: string, settings: TransportSettings, options: Partial<RabbitMqConnectionOptions> = {}): RabbitMqTransport => {
+    const transport = new RabbitMqTransport({ url: `amqp://guest:guest@127.0.0.1:${node().port}`, queuePrefix, ...options }, settings);
+    built.push(transport);
+    return transport;
+  };
+  return {
+    build,
+    async open(queuePrefix, settings, options) {
+      const transport = build(queuePrefix, settings, options);
+      await transport.connect();
+      return transport;
+    },
   };
 }
