@@ -22,7 +22,7 @@ export function fairShareScenario(systems: QueueSystem[]): Scenario {
     id: 'fair-share',
     title: '9. Fair share: one heavy group, many light ones',
     describe: (config) =>
-      `${config.fairShareHeavyItems.toLocaleString('en-US')} items of one group published to an idle queue (${config.publishConcurrency} in flight); then the consumers start (kanban ${KANBAN_DEFAULT_TUNING.workers} workers × pull ${KANBAN_DEFAULT_TUNING.workerPullSize}, BullMQ concurrency ${BULLMQ_CONCURRENCY}; no-op handler) and ${config.fairShareLightGroups} light groups publish ${config.fairShareItemsPerLightGroup} items each, interleaved; latency of the light items from the publish call to the start of the handler; heavy items/s from the consumers' start to the last heavy item's handler; CPU of the bench process and the brokers from the first publish to the last ack, per item.`,
+      `${config.fairShareHeavyItems.toLocaleString('en-US')} items of one group published to an idle queue (${config.publishConcurrency} in flight); then the consumers start (kanban ${KANBAN_DEFAULT_TUNING.workers} workers × pull ${KANBAN_DEFAULT_TUNING.workerPullSize}, BullMQ concurrency ${BULLMQ_CONCURRENCY}; no-op handler) and, once the first heavy item reached the handler, ${config.fairShareLightGroups} light groups publish ${config.fairShareItemsPerLightGroup} items each, interleaved; latency of the light items from the publish call to the start of the handler; heavy items/s from the consumers' start to the last heavy item's handler; CPU of the bench process and the brokers from the first publish to the last ack, per item.`,
     systems,
     metrics: [
       { key: 'lightP50Ms', label: 'light groups p50', unit: 'ms', higherIsBetter: false },
@@ -47,16 +47,20 @@ export function fairShareScenario(systems: QueueSystem[]): Scenario {
         let heavyStarted = 0;
         let lastHeavyStart = Number.NaN;
         const acked = new Countdown(heavy + light);
+        const consuming = new Countdown(1);
         const consumersStarted = performance.now();
         await open.startConsumers({
           onStart: (item) => {
             if (item.n < heavy) {
+              consuming.increment();
               heavyStarted++;
               lastHeavyStart = performance.now();
             } else lightLatencies.push(performance.now() - item.t);
           },
           onAcked: () => acked.increment(),
         });
+        // Light items are published once the consumers run (a heavy item reached the handler), so their latency is the wait behind the burst, not the consumers' start.
+        await consuming.reached(phaseBudgetMs(config), `${system.label}: first heavy item`);
         await publishAll(open, light, config.publishConcurrency, { first: heavy, groupOf: (n) => `light-${(n - heavy) % lightGroups}` });
         await acked.reached(phaseBudgetMs(config), `${system.label}: acks`).catch((error: unknown) => {
           // A drain too slow for the budget still says what the light groups saw and how far the heavy one got.

@@ -450,6 +450,8 @@ export class RabbitMqTransport extends KanbanTransport {
 
   private async send(item: WorkItem): Promise<void> {
     await this.ensureQueue(item.priority, item.domain);
+    // Reading the run-time limits starts with the first grouped publish, so the first grouped pull need not wait for it.
+    if (item.group !== undefined) this.groupLimits.known();
     const route = item.group === undefined ? { target: this.names.publishTarget(item.priority, item.domain, false) } : this.spills.route(item.priority, item.domain, item.group);
     const { queue } = route.target;
     try {
