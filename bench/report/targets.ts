@@ -53,6 +53,15 @@ const RATIO_TARGETS: RatioTarget[] = [
     atMost: 1 / 50,
   },
   {
+    target: 'kanban/RabbitMQ light groups p99 ≤ 1/50 of BullMQ’s (FIFO), fair share',
+    scenario: 'fair-share',
+    metric: 'lightP99Ms',
+    unit: 'ms',
+    system: 'kanban-rabbitmq',
+    reference: 'bullmq',
+    atMost: 1 / 50,
+  },
+  {
     target: 'kanban/embedded light groups p99 ≤ 1/50 of BullMQ’s (FIFO), fair share',
     scenario: 'fair-share',
     metric: 'lightP99Ms',

@@ -94,6 +94,38 @@ describe('RabbitMQ groups: a bursting group spills into a queue of its own', () 
   );
 
   it(
+    "counts a spill queue's items in the depth and the group listing of an instance that neither published nor holds them",
+    async () => {
+      // Arrange: one instance publishes a burst and pulls nothing; another one only counts
+      const settings = contractSettings({ workerPullSize: PULL_SIZE, maxQueueDepth: 100_000 });
+      const publisher = await harness.create(settings);
+      const queue = { priority: 'normal' as const, domain: testNamespace().domain('tenants') };
+      const groupQueue = harness.namesOf(publisher).groupQueue(queue.priority, queue.domain);
+      const { heavy } = heavyAndLight(queue.domain, 4 * RABBITMQ_GROUP_SPILL_BURST);
+      await publisher.ensureQueue(queue.priority, queue.domain);
+      await publishAll(publisher, heavy);
+      const counter = (await harness.peer!(publisher, settings)) as RabbitMqTransport;
+      await counter.ensureQueue(queue.priority, queue.domain);
+      const admin = await (await harness.admin()).createChannel();
+      const inGroupedQueue = (await admin.checkQueue(groupQueue)).messageCount;
+      await admin.close();
+
+      // Act: the counter reads the spills stream in the background from its first count
+      const ready = await eventually('the spill queue in the depth', async () => {
+        const row = (await counter.depth()).find((depth) => depth.priority === queue.priority && depth.domain === queue.domain);
+        return row && row.ready === heavy.length ? row.ready : undefined;
+      });
+      const [group] = (await counter.listGroups(queue.domain, {})).items;
+
+      // Assert: the grouped queue holds the burst's first items and the spill marker, the spill queue the rest
+      expect(ready).toBe(heavy.length);
+      expect(group).toMatchObject({ group: 'heavy', ready: heavy.length - (inGroupedQueue - 1), inFlight: 0 });
+      expect(inGroupedQueue - 1).toBeLessThan(heavy.length);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'lets the next holder consume the spill queue when the holder closes mid-burst: every item handed out once across both',
     async () => {
       // Arrange: the first instance publishes a burst and holds the grouped queue for a while

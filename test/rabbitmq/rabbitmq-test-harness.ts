@@ -106,6 +106,7 @@ export function createRabbitMqHarness(): RabbitMqHarness {
             names.scheduleLog,
             names.scheduleTickLog,
             names.groupLimitsLog,
+            names.groupSpillsLog,
             ...RABBITMQ_DELAY_RUNGS_MS.map((ttl) => names.delayRung(ttl)),
             ...[...seen].flatMap((domain) => PRIORITIES.flatMap((priority) => [names.workQueue(priority, domain), names.groupQueue(priority, domain), names.delayTally(priority, domain)])),
           ];

@@ -15,6 +15,8 @@ const END_CHECK_MS = 250;
 /** One burst of a group from this instance: its items go to `queue` once the marker announcing it is confirmed. */
 interface Spill {
   queue: string;
+  priority: Priority;
+  domain: string;
   open: boolean;
   /** Publishes to the queue awaiting their confirm: the end marker goes after them. */
   inFlight: number;
@@ -63,6 +65,8 @@ export class RabbitMqGroupSpills {
     private readonly topology: RabbitMqTopology,
     private readonly publisher: RabbitMqPublisher,
     private readonly logger: Logger,
+    /** A spill queue opened: every instance's depth must count it. */
+    private readonly opened: (spill: { queue: string; priority: Priority; domain: string }) => void,
   ) {
     this.timer = setInterval(() => this.endQuietSpills(), END_CHECK_MS);
     this.timer.unref();
@@ -119,7 +123,7 @@ export class RabbitMqGroupSpills {
 
   private open(key: string, burst: Burst, priority: Priority, domain: string, group: string): void {
     const queue = this.names.spillQueue(priority, domain, group, `${this.instance}${(++this.episodes).toString(36)}`);
-    const spill: Spill = { queue, open: false, inFlight: 0, lastPublishAt: performance.now() };
+    const spill: Spill = { queue, priority, domain, open: false, inFlight: 0, lastPublishAt: performance.now() };
     burst.spill = spill;
     (async () => {
       const channel = await this.channel();
@@ -135,6 +139,7 @@ export class RabbitMqGroupSpills {
       });
       if (this.bursts.get(key)?.spill !== spill) return;
       spill.open = true;
+      this.opened({ queue, priority, domain });
       this.logger.log(`Group ${group} of ${priority}/${domain} is bursting: its further items go to ${queue}`);
     })().catch((error: unknown) => {
       this.logger.warn(`Could not open a spill queue for group ${group} of ${priority}/${domain} (${(error as Error).message}); its items stay in the grouped queue`);
@@ -183,6 +188,11 @@ export class RabbitMqGroupSpills {
       throw asKanbanError(error, `deleting the owner queue of ${spill.queue}`);
     }
     if (unsent) throw unsent;
+  }
+
+  /** The spill queues this instance sends a group's items to. */
+  openQueues(): Array<{ queue: string; priority: Priority; domain: string }> {
+    return [...this.bursts.values()].flatMap(({ spill }) => (spill?.open ? [{ queue: spill.queue, priority: spill.priority, domain: spill.domain }] : []));
   }
 
   /** Closing: every open spill ends now (its publishes went out before on the same channel), so holders need not wait for the owner queues to go. */

@@ -33,6 +33,8 @@ export class RabbitMqNames {
   readonly groupExchange: string;
   /** Stream of run-time group limits (last record per domain and group wins), folded by every instance. */
   readonly groupLimitsLog: string;
+  /** Stream announcing the spill queues of grouped queues (RabbitMqSpillRegistry), with an age limit. */
+  readonly groupSpillsLog: string;
 
   constructor(private readonly prefix = '') {
     this.workExchange = this.name(SUBJECT_PREFIX);
@@ -46,6 +48,7 @@ export class RabbitMqNames {
     this.scheduleTickLog = this.name(`${SUBJECT_PREFIX}.schedule-ticks`);
     this.groupExchange = this.name(`${SUBJECT_PREFIX}.groups`);
     this.groupLimitsLog = this.name(`${SUBJECT_PREFIX}.group-limits`);
+    this.groupSpillsLog = this.name(`${SUBJECT_PREFIX}.group-spills`);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Priority } from '../../interfaces';
 import type { TransportSettings } from '../../transport';
 import { AMQP_ACCESS_REFUSED, AMQP_NOT_FOUND, AMQP_PRECONDITION_FAILED, AMQP_RESOURCE_LOCKED, amqpReplyCode, amqpReplyText, asKanbanError } from './rabbitmq-amqp-errors';
 import type { RabbitMqNames } from './rabbitmq-names';
-import { RABBITMQ_SCHEDULE_TICK_MAX_AGE, RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES, RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
+import { RABBITMQ_GROUP_SPILLS_MAX_AGE, RABBITMQ_SCHEDULE_TICK_MAX_AGE, RABBITMQ_SCHEDULE_TICK_SEGMENT_BYTES, RABBITMQ_TOPOLOGY_TIMEOUT_MS } from './rabbitmq.constants';
 
 /** RabbitMQ 4 gives quorum queues a delivery limit of 20 unless told otherwise; -1 means none (3.x reads -1 as "dead-letter on the first return"). */
 const UNLIMITED_DELIVERIES_SINCE_MAJOR = 4;
@@ -145,10 +145,16 @@ export class RabbitMqTopology {
   }
 
   /** Ready messages in a queue (unacknowledged ones are not counted by the broker); undefined when the queue does not exist. */
-  readyCount(queue: string): Promise<number | undefined> {
+  async readyCount(queue: string): Promise<number | undefined> {
+    return (await this.counts(queue))?.ready;
+  }
+
+  /** Ready messages and consumers of a queue; undefined when it does not exist. */
+  counts(queue: string): Promise<{ ready: number; consumers: number } | undefined> {
     return this.serialized(async (channel) => {
       try {
-        return (await channel.checkQueue(queue)).messageCount;
+        const { messageCount, consumerCount } = await channel.checkQueue(queue);
+        return { ready: messageCount, consumers: consumerCount };
       } catch (error) {
         if (amqpReplyCode(error) === AMQP_NOT_FOUND) return undefined;
         throw asKanbanError(error, `checking queue ${queue}`);
@@ -198,6 +204,14 @@ export class RabbitMqTopology {
   declareGroupLimits(): Promise<void> {
     const log = this.names.groupLimitsLog;
     return this.serialized((channel) => this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream' } })));
+  }
+
+  /** The stream announcing spill queues (records older than RABBITMQ_GROUP_SPILLS_MAX_AGE may go). */
+  declareGroupSpills(): Promise<void> {
+    const log = this.names.groupSpillsLog;
+    return this.serialized((channel) =>
+      this.declare(`stream ${log}`, () => channel.assertQueue(log, { durable: true, arguments: { 'x-queue-type': 'stream', 'x-max-age': RABBITMQ_GROUP_SPILLS_MAX_AGE } })),
+    );
   }
 
   private storeQueueArguments(): Record<string, unknown> {

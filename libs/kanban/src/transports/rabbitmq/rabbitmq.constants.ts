@@ -193,6 +193,9 @@ export const RABBITMQ_GROUP_SPILL_PREFETCH = 200;
  * before then), and the broker counts it empty.
  */
 export const RABBITMQ_GROUP_SPILL_QUIET_MS = 5_000;
+/** Records of the spills stream older than this may go: a spill queue that lasts is announced again every RABBITMQ_GROUP_SPILL_ANNOUNCE_MS. */
+export const RABBITMQ_GROUP_SPILLS_MAX_AGE = '1D';
+export const RABBITMQ_GROUP_SPILL_ANNOUNCE_MS = 60 * 60_000;
 /** A spill queue without an end marker whose publisher's connection is gone is treated as ended after it was quiet this long. */
 export const RABBITMQ_GROUP_SPILL_ORPHAN_MS = 30_000;
 

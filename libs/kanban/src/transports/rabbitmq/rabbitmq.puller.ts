@@ -92,6 +92,11 @@ export class RabbitMqPuller {
     return [...this.consumers.values()].filter((consumer) => consumer.channelOpen).length;
   }
 
+  /** The spill queues this process's grouped consumers consume, with their (priority, domain). */
+  spillsHeld(): Array<{ queue: string; priority: Priority; domain: string }> {
+    return [...this.consumers.values()].flatMap((consumer) => (consumer.spills?.queues ?? []).map((queue) => ({ queue, priority: consumer.priority, domain: consumer.domain })));
+  }
+
   /** The consumer of a work queue, if this process pulled from it. */
   consumerOf(queue: string): RabbitMqQueueConsumer | undefined {
     return this.consumers.get(queue);

@@ -32,6 +32,7 @@ import { RabbitMqDeadLetterStore } from './rabbitmq-dead-letter-store';
 import { RabbitMqDelayLadder } from './rabbitmq-delay-ladder';
 import { RabbitMqGroupLimits } from './rabbitmq-group-limits';
 import { RabbitMqGroupSpills } from './rabbitmq-group-spills';
+import { RabbitMqSpillRegistry } from './rabbitmq-spill-registry';
 import { decodeGroupCursor, encodeGroupCursor } from './rabbitmq-group-cursor';
 import { RabbitMqHoldings, type Holding, type Lease } from './rabbitmq-holdings';
 import { RabbitMqIdempotencyWindow } from './rabbitmq-idempotency-window';
@@ -115,6 +116,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private readonly knownGroupQueues = new Set<string>();
   private readonly groupLimits: RabbitMqGroupLimits;
   private readonly spills: RabbitMqGroupSpills;
+  private readonly spillRegistry: RabbitMqSpillRegistry;
   /** Queues whose last basic.consume went unanswered, with the error: they keep the transport 'degraded'. */
   private readonly unanswered = new Map<string, string>();
   private readonly holdings = new RabbitMqHoldings((lease) => this.onLeaseLapsed(lease));
@@ -147,7 +149,14 @@ export class RabbitMqTransport extends KanbanTransport {
     this.scheduleStore = new RabbitMqScheduleStore(this.names, this.publisher, this.logger, () => this.topology.declareSchedules());
     this.scheduleLeadership = new RabbitMqScheduleLeadership(this.names, this.publisher, () => this.topology.declareSchedules());
     this.groupLimits = new RabbitMqGroupLimits(this.names, settings.groups, this.publisher, this.logger, () => this.topology.declareGroupLimits());
-    this.spills = new RabbitMqGroupSpills(this.names, this.topology, this.publisher, this.logger);
+    this.spillRegistry = new RabbitMqSpillRegistry(
+      this.names,
+      this.publisher,
+      this.logger,
+      () => this.topology.declareGroupSpills(),
+      () => [...this.spills.openQueues(), ...this.puller.spillsHeld()],
+    );
+    this.spills = new RabbitMqGroupSpills(this.names, this.topology, this.publisher, this.logger, (spill) => this.spillRegistry.announce(spill));
     this.consuming = new RabbitMqConnection(
       endpoint,
       {
@@ -366,13 +375,29 @@ export class RabbitMqTransport extends KanbanTransport {
       if (ready === undefined) continue;
       const delayed = await this.ladder.delayedIn(priority, domain);
       const groupQueue = this.names.groupQueue(priority, domain);
-      const groupedReady = (await this.topology.readyCount(groupQueue)) ?? 0;
+      const grouped = (await this.topology.counts(groupQueue)) ?? { ready: 0, consumers: 0 };
+      const spills = await this.spilledReady(priority, domain);
+      const spilled = [...spills.values()].reduce((sum, count) => sum + count, 0);
+      // Each spill queue's marker waits in the grouped queue; with no consumer there, it is among the ready messages.
+      const groupedReady = Math.max(0, grouped.ready - (grouped.consumers === 0 ? spills.size : 0));
       const consumers = [this.puller.consumerOf(name), this.puller.consumerOf(groupQueue)];
       const buffered = consumers.reduce((sum, consumer) => sum + (consumer?.buffered ?? 0), 0);
       const inFlight = consumers.reduce((sum, consumer) => sum + this.holdings.inFlightOf(consumer), 0);
-      rows.push({ broker: this.broker, priority, domain, ready: ready + groupedReady + buffered + delayed, inFlight });
+      rows.push({ broker: this.broker, priority, domain, ready: ready + groupedReady + spilled + buffered + delayed, inFlight });
     }
     return rows;
+  }
+
+  /** Ready items of each spill queue of (priority, domain) that exists: those the fleet announced, feeds or holds here. */
+  private async spilledReady(priority: Priority, domain: string): Promise<Map<string, number>> {
+    const mine = [...this.spills.openQueues(), ...this.puller.spillsHeld()].filter((spill) => spill.priority === priority && spill.domain === domain).map((spill) => spill.queue);
+    const counts = new Map<string, number>();
+    for (const queue of new Set([...this.spillRegistry.queuesOf(priority, domain), ...mine])) {
+      const ready = await this.topology.readyCount(queue);
+      if (ready === undefined) this.spillRegistry.forget(queue);
+      else counts.set(queue, ready);
+    }
+    return counts;
   }
 
   /**
@@ -387,8 +412,9 @@ export class RabbitMqTransport extends KanbanTransport {
   /**
    * The groups of `domain` this instance holds items of (as the active consumer of a grouped
    * queue: buffered are `ready`, leased are `inFlight`) and those with run-time limits, by name.
-   * Items still in the broker beyond the consumer's prefetch, or held by another instance, are
-   * not attributed to a group (RabbitMQ counts a queue, not its groups).
+   * A bursting group's spill queues add their ready items to its `ready`. Other items still in
+   * the grouped queue beyond the consumer's prefetch, or held by another instance, are not
+   * attributed to a group (RabbitMQ counts a queue, not its groups).
    * @throws KanbanValidationError for a bad domain, limit or cursor; BrokerUnavailableError
    */
   override async listGroups(domain: string, filter: GroupFilter): Promise<GroupPage> {
@@ -403,6 +429,13 @@ export class RabbitMqTransport extends KanbanTransport {
     await this.groupLimits.caughtUp();
     const counts = new Map<string, { ready: number; inFlight: number }>();
     for (const priority of PRIORITIES) {
+      const spillPrefix = `${this.names.groupQueue(priority, domain)}.spill.`;
+      for (const [queue, ready] of await this.spilledReady(priority, domain)) {
+        const group = queue.slice(spillPrefix.length).split('.')[0];
+        const count = counts.get(group) ?? { ready: 0, inFlight: 0 };
+        count.ready += ready;
+        counts.set(group, count);
+      }
       const consumer = this.puller.consumerOf(this.names.groupQueue(priority, domain));
       if (!consumer) continue;
       const buffered = new Map<string, number>();
@@ -578,6 +611,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.puller.attach(model);
     this.scheduleStore.attach(model);
     this.groupLimits.attach(model);
+    this.spillRegistry.attach(model);
     try {
       await this.topology.declareBase();
       await this.deadLetters.prepare();
@@ -619,6 +653,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.puller.detach();
     this.scheduleStore.detach(`the connection to RabbitMQ was lost (${reason})`);
     this.groupLimits.detach(`the connection to RabbitMQ was lost (${reason})`);
+    this.spillRegistry.detach(`the connection to RabbitMQ was lost (${reason})`);
     this.consumeTrouble = { state: 'down', detail: `connection lost (${reason}); reconnecting` };
     this.refreshStatus();
   }
@@ -686,6 +721,7 @@ export class RabbitMqTransport extends KanbanTransport {
     this.holdings.clear();
     this.scheduleStore.detach('the transport closed');
     this.groupLimits.detach('the transport closed');
+    this.spillRegistry.close('the transport closed');
     this.spills.close();
   }
 
