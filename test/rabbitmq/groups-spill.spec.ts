@@ -1,8 +1,13 @@
+import { Logger } from '@nestjs/common';
+import { connect } from 'amqplib';
+import { encodeItem } from '../../libs/kanban/src/codec';
 import type { QueueRef, TransportDelivery, WorkItem } from '../../libs/kanban/src/interfaces';
 import type { RabbitMqTransport } from '../../libs/kanban/src/transports/rabbitmq';
-import { RABBITMQ_GROUP_PREFETCH, RABBITMQ_GROUP_SPILL_BURST } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
+import { spillOwnerQueueOf } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-names';
+import { RabbitMqTopology } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq-topology';
+import { RABBITMQ_GROUP_PREFETCH, RABBITMQ_GROUP_SPILL_BURST, RABBITMQ_GROUP_SPILL_ORPHAN_MS, RABBITMQ_HEADERS } from '../../libs/kanban/src/transports/rabbitmq/rabbitmq.constants';
 import { LONG_LEASE_MS, contractSettings, eventually, makeItem } from '../contract/contract-helpers';
-import { testNamespace } from '../harness';
+import { rabbitmqBroker, testNamespace } from '../harness';
 import { brokersOfThisWorker, readHarnessState } from '../harness/broker-state';
 import { rabbitmqctlOutput } from '../harness/local-rabbitmq';
 import { createRabbitMqHarness } from './rabbitmq-test-harness';
@@ -121,6 +126,49 @@ describe('RabbitMQ groups: a bursting group spills into a queue of its own', () 
       expect(ready).toBe(heavy.length);
       expect(group).toMatchObject({ group: 'heavy', ready: heavy.length - (inGroupedQueue - 1), inFlight: 0 });
       expect(inGroupedQueue - 1).toBeLessThan(heavy.length);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'drains and deletes the spill queue of a publisher whose connection died before its end marker, once its owner queue is gone and it was quiet',
+    async () => {
+      // Arrange: a foreign client opens a spill the way a kanban publisher does, sends items, and dies without an end marker
+      const settings = contractSettings({ workerPullSize: PULL_SIZE });
+      const holder = await harness.create(settings, { releaseIdleAfterMs: RELEASE_IDLE_AFTER_MS });
+      const queue = { priority: 'normal' as const, domain: testNamespace().domain('tenants') };
+      const names = harness.namesOf(holder);
+      await holder.ensureQueue(queue.priority, queue.domain);
+      const spillQueue = names.spillQueue(queue.priority, queue.domain, 'heavy', 'killed1');
+      const items = Array.from({ length: 50 }, (_, n) => makeItem({ domain: queue.domain, group: 'heavy', payload: { n } }));
+      const publisher = await connect(rabbitmqBroker().url);
+      const channel = await publisher.createConfirmChannel();
+      await channel.assertQueue(spillOwnerQueueOf(spillQueue), { exclusive: true, durable: false });
+      await channel.assertQueue(spillQueue, {
+        durable: true,
+        arguments: { ...new RabbitMqTopology(names, settings, new Logger('spill-test')).workQueueArguments(), 'x-single-active-consumer': true },
+      });
+      const target = names.publishTarget(queue.priority, queue.domain, true);
+      channel.publish(target.exchange, target.routingKey, Buffer.alloc(0), { persistent: true, headers: { [RABBITMQ_HEADERS.spill]: spillQueue, [RABBITMQ_HEADERS.group]: 'heavy' } });
+      for (const item of items) channel.sendToQueue(spillQueue, encodeItem(item), { persistent: true, messageId: item.id, headers: { [RABBITMQ_HEADERS.group]: 'heavy' } });
+      await channel.waitForConfirms();
+
+      // Act
+      const handedOut = await drain(holder, queue, items.length);
+      await publisher.close();
+
+      // Assert
+      expect(handedOut.map((delivery) => delivery.id).sort()).toEqual(items.map((item) => item.id).sort());
+      // A worker keeps pulling meanwhile: a holder nobody pulls from lets the grouped queue go, and the next one deletes the spill queue.
+      const stillPulling = await eventually(
+        'the orphaned spill queue to be deleted',
+        async () => {
+          const late = await holder.pull(queue, PULL_SIZE, { leaseMs: LONG_LEASE_MS, waitMs: 200 });
+          return (await spillQueues(names.groupQueue(queue.priority, queue.domain))).length === 0 ? late : undefined;
+        },
+        RABBITMQ_GROUP_SPILL_ORPHAN_MS + SPILL_DELETED_WITHIN_MS,
+      );
+      expect(stillPulling).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );

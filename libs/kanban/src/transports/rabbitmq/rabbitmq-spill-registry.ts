@@ -89,7 +89,10 @@ export class RabbitMqSpillRegistry {
     this.lastReadAttemptAt = now;
     this.ready()
       .then((model) => this.log.follow(model))
-      .catch((error: unknown) => this.logger.warn(`Could not read ${this.names.groupSpillsLog}: ${(error as Error).message}; counting the spill queues known so far`));
+      .catch((error: unknown) => {
+        // Closing or disconnected meanwhile: the next count after a reconnect reads again.
+        if (this.model) this.logger.warn(`Could not read ${this.names.groupSpillsLog}: ${(error as Error).message}; counting the spill queues known so far`);
+      });
   }
 
   private apply(message: ConsumeMessage): void {

@@ -699,6 +699,7 @@ export class RabbitMqTransport extends KanbanTransport {
   private async shutdown(): Promise<void> {
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['end spill queues', () => this.spills.endAll()],
+      ['stop reading the spill queues', async () => this.spillRegistry.detach('the transport is closing')],
       ['cancel consumers', () => this.puller.stop()],
       ['hand back prefetched items', () => this.puller.handBackAll()],
       ['close channels', () => this.puller.closeChannels()],
