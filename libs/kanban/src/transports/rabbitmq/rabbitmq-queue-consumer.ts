@@ -42,6 +42,8 @@ export interface ConsumedMessage {
   group?: string;
   /** A spill marker or end marker (RabbitMqSpillHolder), not an item. */
   marker?: true;
+  /** Acked or returned already: a second settle of one delivery tag would close the channel. */
+  settled?: true;
   /** performance.now() when it arrived. */
   receivedAt: number;
 }
@@ -285,7 +287,8 @@ export class RabbitMqQueueConsumer {
    * (nack with requeue). False when the channel is gone, in which case the broker already requeued it.
    */
   settle(delivery: ConsumedMessage, how: 'ack' | 'reject' | 'release'): boolean {
-    if (!this.owns(delivery)) return false;
+    if (!this.owns(delivery) || delivery.settled) return false;
+    delivery.settled = true;
     try {
       if (how === 'ack') delivery.channel.ack(delivery.message);
       else if (how === 'reject') delivery.channel.reject(delivery.message, true);

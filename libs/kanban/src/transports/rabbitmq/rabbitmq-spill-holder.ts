@@ -95,7 +95,7 @@ export class RabbitMqSpillHolder {
 
   /** A spill queue ended and drained is waiting out its quiet time: its holder stays to delete it rather than leave it to the next one. */
   get retiring(): boolean {
-    for (const spill of this.spills.values()) if (spill.ended && spill.lane && itemsUnsettled(spill, spill.lane) === 0) return true;
+    for (const spill of this.spills.values()) if (spill.retiring || (spill.ended && spill.lane && itemsUnsettled(spill, spill.lane) === 0)) return true;
     return false;
   }
 
@@ -156,12 +156,15 @@ export class RabbitMqSpillHolder {
   }
 
   private async retire(spill: Spill, lane: ConsumerLane): Promise<void> {
+    // After each await: a hand-back (the holder letting go) or a lost channel may have taken the spill meanwhile.
+    const kept = (): boolean => this.spills.get(spill.queue) === spill;
     try {
       if (!spill.ended && (await this.topology.exclusiveQueueExists(spillOwnerQueueOf(spill.queue)))) return;
+      if (!kept()) return;
       await this.consumer.cancelLane(lane);
       spill.lane = undefined;
       const settled = itemsUnsettled(spill, lane) === 0;
-      if (!settled || (await this.topology.readyCount(spill.queue))) {
+      if (!settled || (await this.topology.readyCount(spill.queue)) || !kept()) {
         spill.activeAt = performance.now();
         return;
       }
