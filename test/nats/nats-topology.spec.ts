@@ -26,6 +26,28 @@ describe('NATS: topology declared at start-up', () => {
     expect(delivery.id).toBe(item.id);
   });
 
+  it("publishes without declaring the queue's consumer: after a cluster node is lost a consumer may elect its leader after its stream, and a publish must not wait for it", async () => {
+    // Arrange: every JetStream consumer API request on the server is seen
+    const transport = await harness.create(contractSettings());
+    const item = makeItem({ domain: testNamespace().domain('pubonly') });
+    const raw = await harness.rawClient();
+    const consumerRequests: string[] = [];
+    const watch = raw.subscribe('$JS.API.CONSUMER.>', {
+      callback: (_error, message) => {
+        consumerRequests.push(message.subject);
+      },
+    });
+    await raw.flush();
+
+    // Act
+    await transport.publish(item);
+    await raw.flush();
+
+    // Assert
+    watch.unsubscribe();
+    expect(consumerRequests.filter((subject) => subject.includes(`_NORMAL_${item.domain}`))).toEqual([]);
+  });
+
   it('refuses a queue whose stream exists with another retention, saying what conflicts', async () => {
     // Arrange
     const transport = await harness.create(contractSettings());

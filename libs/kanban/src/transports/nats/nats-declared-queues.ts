@@ -38,6 +38,27 @@ export class NatsDeclaredQueues {
     return declared;
   }
 
+  /**
+   * Resolves to the queue's stream name once the stream exists: what a publish of an item without
+   * a group needs (a queue declared whole counts).
+   */
+  declareStream(priority: Priority, domain: string): Promise<string> {
+    const whole = this.declared.get(`${priority}:${domain}`);
+    if (whole) return whole;
+    const key = `stream:${priority}:${domain}`;
+    let declared = this.declared.get(key);
+    if (!declared) {
+      declared = Promise.resolve()
+        .then(() => this.topology().ensureWorkStream(priority, domain))
+        .catch((error: unknown) => {
+          this.declared.delete(key);
+          throw error;
+        });
+      this.declared.set(key, declared);
+    }
+    return declared;
+  }
+
   /** Resolves to the backlog stream of the queue's groups once it exists (declared on first need). */
   declareBacklog(priority: Priority, domain: string): Promise<string> {
     const key = `backlog:${priority}:${domain}`;
@@ -56,6 +77,7 @@ export class NatsDeclaredQueues {
 
   forget(priority: Priority, domain: string): void {
     this.declared.delete(`${priority}:${domain}`);
+    this.declared.delete(`stream:${priority}:${domain}`);
     this.declared.delete(`backlog:${priority}:${domain}`);
   }
 

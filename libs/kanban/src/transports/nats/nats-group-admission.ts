@@ -73,8 +73,8 @@ export class NatsGroupAdmission {
    */
   async enqueue(entry: QueueEntry): Promise<Enqueued> {
     const { names } = this.context;
-    const stream = await this.context.queues.declare(entry.priority, entry.domain);
     if (entry.group === undefined) {
+      const stream = await this.context.queues.declareStream(entry.priority, entry.domain);
       const ack = await publishToJetStream(this.context.clients().replies, {
         subject: names.workSubject(entry.priority, entry.domain),
         data: entry.data,
@@ -84,6 +84,7 @@ export class NatsGroupAdmission {
       });
       return { stream, ack };
     }
+    const stream = await this.context.queues.declare(entry.priority, entry.domain);
     const group = entry.group;
     const [{ limits }, backlog] = await Promise.all([this.context.limits.effective(entry.domain, group), this.backlogCounts(entry.priority, entry.domain, group)]);
     let slots = await this.slots(stream, entry.priority, entry.domain, group);

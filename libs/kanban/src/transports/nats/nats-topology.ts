@@ -129,11 +129,7 @@ export class NatsTopology {
    */
   async ensureWorkQueue(priority: Priority, domain: string): Promise<string> {
     const stream = this.names.workStream(priority, domain);
-    const streamInfo = await this.ensureStream(
-      this.queueStream(stream, [this.names.workSubject(priority, domain), this.names.groupSlotsFilter(priority, domain)], RetentionPolicy.Workqueue),
-      QUEUE_STREAM_UPDATABLE,
-      [this.names.groupSlotsFilter(priority, domain)],
-    );
+    const streamInfo = await this.declareWorkStream(priority, domain);
     const backoff = this.workBackoffMs();
     const consumerInfo = await this.ensureConsumer(stream, {
       durable_name: this.names.workConsumer,
@@ -152,6 +148,24 @@ export class NatsTopology {
       });
     }
     return stream;
+  }
+
+  /**
+   * The work stream alone: all a publish of an item without a group needs. Its consumer (and the
+   * consumer's alignment with the stream's leader) waits for whoever pulls: after a cluster node
+   * is lost, a consumer may elect its leader well after its stream, and publishes need not wait.
+   */
+  async ensureWorkStream(priority: Priority, domain: string): Promise<string> {
+    await this.declareWorkStream(priority, domain);
+    return this.names.workStream(priority, domain);
+  }
+
+  private declareWorkStream(priority: Priority, domain: string): Promise<StreamInfo | undefined> {
+    return this.ensureStream(
+      this.queueStream(this.names.workStream(priority, domain), [this.names.workSubject(priority, domain), this.names.groupSlotsFilter(priority, domain)], RetentionPolicy.Workqueue),
+      QUEUE_STREAM_UPDATABLE,
+      [this.names.groupSlotsFilter(priority, domain)],
+    );
   }
 
   /**

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { BrokerUnavailableError, KanbanValidationError } from '../../errors';
+import { KanbanValidationError } from '../../errors';
 import type { GroupLimits } from '../../interfaces/group.interface';
 import type { TransportSettings } from '../../transport';
 import { domainError, groupError } from '../../validation/validate-publish-request';
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
+import { RabbitMqDeclaredConnection } from './rabbitmq-declared-connection';
 import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
 import { RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS, RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
 import { groupLimitsInForce, type EffectiveGroupLimits } from '../../groups/group-limits-in-force';
@@ -22,8 +23,7 @@ type GroupLimitsRecord = { type: 'set'; domain: string; group: string; limits?: 
  * changes within milliseconds. The stream grows by one record per change and per reader start.
  */
 export class RabbitMqGroupLimits {
-  private model?: ChannelModel;
-  private declared?: Promise<void>;
+  private readonly connection: RabbitMqDeclaredConnection;
   private readonly overridesByDomain = new Map<string, Map<string, GroupLimits>>();
   private readonly log: RabbitMqStreamFollower;
   private everCaughtUp = false;
@@ -35,19 +35,18 @@ export class RabbitMqGroupLimits {
     private readonly settings: TransportSettings['groups'],
     private readonly publisher: RabbitMqPublisher,
     private readonly logger: Logger,
-    private readonly declare: () => Promise<void>,
+    declare: () => Promise<void>,
   ) {
+    this.connection = new RabbitMqDeclaredConnection(declare);
     this.log = new RabbitMqStreamFollower(names.groupLimitsLog, RABBITMQ_SCHEDULE_READ_PREFETCH, (message) => this.apply(message), logger);
   }
 
   attach(model: ChannelModel): void {
-    this.model = model;
-    this.declared = undefined;
+    this.connection.attach(model);
   }
 
   detach(reason: string): void {
-    this.model = undefined;
-    this.declared = undefined;
+    this.connection.detach();
     this.log.stop(reason);
   }
 
@@ -94,11 +93,11 @@ export class RabbitMqGroupLimits {
    */
   known(): boolean {
     const now = performance.now();
-    if (now - this.lastReadAttemptAt < RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS || !this.model) return this.everCaughtUp;
+    if (now - this.lastReadAttemptAt < RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS || !this.connection.current) return this.everCaughtUp;
     this.lastReadAttemptAt = now;
-    const reading = this.everCaughtUp ? this.log.follow(this.model) : this.caughtUp();
+    const reading = this.everCaughtUp ? this.log.follow(this.connection.current) : this.caughtUp();
     reading.catch((error: unknown) => {
-      if (this.model)
+      if (this.connection.current)
         this.logger.warn(`Could not read ${this.names.groupLimitsLog} (${(error as Error).message}); ${this.everCaughtUp ? 'the limits read so far apply' : 'grouped items wait until it is read'}`);
     });
     return this.everCaughtUp;
@@ -131,7 +130,7 @@ export class RabbitMqGroupLimits {
   }
 
   private async appendAndAwait(record: GroupLimitsRecord): Promise<void> {
-    const model = await this.ready();
+    const model = await this.connection.ready();
     await this.log.follow(model);
     const token = randomUUID();
     const { seen, cancel } = this.log.expect(token, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS);
@@ -145,17 +144,5 @@ export class RabbitMqGroupLimits {
       throw error;
     }
     await seen;
-  }
-
-  /** Declares the stream once per connection before its first use. */
-  private async ready(): Promise<ChannelModel> {
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    this.declared ??= this.declare().catch((error: unknown) => {
-      this.declared = undefined;
-      throw error;
-    });
-    await this.declared;
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    return this.model;
   }
 }

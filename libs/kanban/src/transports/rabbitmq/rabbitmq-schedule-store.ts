@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { BrokerUnavailableError } from '../../errors';
 import type { ScheduleDefinition, ScheduleStore } from '../../scheduler/schedule-coordination.interface';
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
+import { RabbitMqDeclaredConnection } from './rabbitmq-declared-connection';
 import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
 import { RABBITMQ_HEADERS, RABBITMQ_SCHEDULE_READ_PREFETCH, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS } from './rabbitmq.constants';
 
@@ -24,8 +24,7 @@ type ScheduleRecord = { type: 'save'; definition: ScheduleDefinition } | { type:
  * current within a few milliseconds, without appending to a stream that is never trimmed.
  */
 export class RabbitMqScheduleStore implements ScheduleStore {
-  private model?: ChannelModel;
-  private declared?: Promise<void>;
+  private readonly connection: RabbitMqDeclaredConnection;
   private readonly definitions = new Map<string, ScheduleDefinition>();
   private readonly ticks = new Map<string, number>();
   private readonly definitionLog: RabbitMqStreamFollower;
@@ -37,20 +36,19 @@ export class RabbitMqScheduleStore implements ScheduleStore {
     private readonly names: RabbitMqNames,
     private readonly publisher: RabbitMqPublisher,
     private readonly logger: Logger,
-    private readonly declare: () => Promise<void>,
+    declare: () => Promise<void>,
   ) {
+    this.connection = new RabbitMqDeclaredConnection(declare);
     this.definitionLog = new RabbitMqStreamFollower(names.scheduleLog, RABBITMQ_SCHEDULE_READ_PREFETCH, (message) => this.applyDefinition(message), logger);
     this.tickLog = new RabbitMqStreamFollower(names.scheduleTickLog, RABBITMQ_SCHEDULE_READ_PREFETCH, (message) => this.applyTick(message), logger);
   }
 
   attach(model: ChannelModel): void {
-    this.model = model;
-    this.declared = undefined;
+    this.connection.attach(model);
   }
 
   detach(reason: string): void {
-    this.model = undefined;
-    this.declared = undefined;
+    this.connection.detach();
     this.definitionLog.stop(reason);
     this.tickLog.stop(reason);
   }
@@ -107,7 +105,7 @@ export class RabbitMqScheduleStore implements ScheduleStore {
   }
 
   private async appendAndAwait(follower: RabbitMqStreamFollower, stream: string, record: ScheduleRecord): Promise<void> {
-    const model = await this.ready();
+    const model = await this.connection.ready();
     await follower.follow(model);
     const token = randomUUID();
     const { seen, cancel } = follower.expect(token, RABBITMQ_SCHEDULE_SYNC_TIMEOUT_MS);
@@ -121,19 +119,7 @@ export class RabbitMqScheduleStore implements ScheduleStore {
   }
 
   private async append(stream: string, record: ScheduleRecord, token: string): Promise<void> {
-    await this.ready();
+    await this.connection.ready();
     await this.publisher.publish({ exchange: '', routingKey: stream, queue: stream }, Buffer.from(JSON.stringify(record)), { messageId: token, headers: { [RABBITMQ_HEADERS.token]: token } });
-  }
-
-  /** Declares the streams once per connection before their first use. */
-  private async ready(): Promise<ChannelModel> {
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    this.declared ??= this.declare().catch((error: unknown) => {
-      this.declared = undefined;
-      throw error;
-    });
-    await this.declared;
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    return this.model;
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { BrokerUnavailableError } from '../../errors';
 import type { Priority } from '../../interfaces';
 import type { RabbitMqNames } from './rabbitmq-names';
 import type { RabbitMqPublisher } from './rabbitmq-publisher';
+import { RabbitMqDeclaredConnection } from './rabbitmq-declared-connection';
 import { RabbitMqStreamFollower } from './rabbitmq-stream-follower';
 import { RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS, RABBITMQ_GROUP_SPILL_ANNOUNCE_MS, RABBITMQ_SCHEDULE_READ_PREFETCH } from './rabbitmq.constants';
 
@@ -23,8 +23,7 @@ interface SpillRecord {
  * no longer knows is dropped from the fold by whoever counts it.
  */
 export class RabbitMqSpillRegistry {
-  private model?: ChannelModel;
-  private declared?: Promise<void>;
+  private readonly connection: RabbitMqDeclaredConnection;
   private readonly byQueue = new Map<string, SpillRecord>();
   private readonly log: RabbitMqStreamFollower;
   private lastReadAttemptAt = Number.NEGATIVE_INFINITY;
@@ -34,10 +33,11 @@ export class RabbitMqSpillRegistry {
     private readonly names: RabbitMqNames,
     private readonly publisher: RabbitMqPublisher,
     private readonly logger: Logger,
-    private readonly declare: () => Promise<void>,
+    declare: () => Promise<void>,
     /** The spill queues this instance feeds or holds, announced again while they last. */
     private readonly live: () => SpillRecord[],
   ) {
+    this.connection = new RabbitMqDeclaredConnection(declare);
     this.log = new RabbitMqStreamFollower(names.groupSpillsLog, RABBITMQ_SCHEDULE_READ_PREFETCH, (message) => this.apply(message), logger);
     this.timer = setInterval(() => {
       for (const record of this.live()) this.announce(record);
@@ -46,13 +46,11 @@ export class RabbitMqSpillRegistry {
   }
 
   attach(model: ChannelModel): void {
-    this.model = model;
-    this.declared = undefined;
+    this.connection.attach(model);
   }
 
   detach(reason: string): void {
-    this.model = undefined;
-    this.declared = undefined;
+    this.connection.detach();
     this.log.stop(reason);
   }
 
@@ -85,13 +83,14 @@ export class RabbitMqSpillRegistry {
 
   private follow(): void {
     const now = performance.now();
-    if (now - this.lastReadAttemptAt < RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS || !this.model) return;
+    if (now - this.lastReadAttemptAt < RABBITMQ_GROUP_LIMITS_FOLLOW_RETRY_MS || !this.connection.current) return;
     this.lastReadAttemptAt = now;
-    this.ready()
+    this.connection
+      .ready()
       .then((model) => this.log.follow(model))
       .catch((error: unknown) => {
         // Closing or disconnected meanwhile: the next count after a reconnect reads again.
-        if (this.model) this.logger.warn(`Could not read ${this.names.groupSpillsLog}: ${(error as Error).message}; counting the spill queues known so far`);
+        if (this.connection.current) this.logger.warn(`Could not read ${this.names.groupSpillsLog}: ${(error as Error).message}; counting the spill queues known so far`);
       });
   }
 
@@ -107,20 +106,8 @@ export class RabbitMqSpillRegistry {
   }
 
   private async append({ queue, priority, domain }: SpillRecord): Promise<void> {
-    await this.ready();
+    await this.connection.ready();
     const stream = this.names.groupSpillsLog;
     await this.publisher.publish({ exchange: '', routingKey: stream, queue: stream }, Buffer.from(JSON.stringify({ queue, priority, domain })), { messageId: randomUUID() });
-  }
-
-  /** Declares the stream once per connection before its first use. */
-  private async ready(): Promise<ChannelModel> {
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    this.declared ??= this.declare().catch((error: unknown) => {
-      this.declared = undefined;
-      throw error;
-    });
-    await this.declared;
-    if (!this.model) throw new BrokerUnavailableError('rabbitmq', 'not connected; reconnecting');
-    return this.model;
   }
 }
