@@ -73,6 +73,8 @@ describe('failover: a NATS work consumer deleted (nats consumer rm)', () => {
     const [gone, other] = [namespace.domain('gone'), namespace.domain('other')];
     const stuck = Array.from({ length: ITEMS_PER_DOMAIN }, () => makeItem({ domain: gone }));
     for (const item of stuck) await transport.publish(item);
+    // Both queues' consumers exist, as once instances pulled (a publish declares only the stream).
+    await transport.ensureQueue('normal', gone);
     await transport.ensureQueue('normal', other);
     await deleteWorkConsumer(transport, gone);
 

@@ -15,6 +15,8 @@ describe('NATS: items JetStream stopped delivering at max deliveries', () => {
     const transport = await harness.create(SETTINGS);
     const domain = testNamespace().domain('exhausted');
     const item = makeItem({ domain });
+    // The queue's consumer exists once an instance pulled (a publish declares only the stream).
+    await transport.ensureQueue('normal', domain);
     await transport.publish(item);
     const nc = await harness.rawClient();
     const prefix = harness.prefixOf(transport);
